@@ -1,0 +1,37 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "facet",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "facet", targets: ["facet"]),
+        .library(name: "FacetImage", targets: ["FacetImage"]),
+        .library(name: "FacetSynth", targets: ["FacetSynth"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // System libraries, found through pkg-config; the apt providers name the Debian -dev packages.
+        .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CEXIF", pkgConfig: "libexif", providers: [.apt(["libexif-dev"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        // The only C with setjmp/longjmp: libjpeg/libpng error recovery. Returns codes and messages.
+        .target(name: "CCodecs", dependencies: ["CJPEG", "CPNG"]),
+
+        .target(name: "FacetImage", dependencies: ["CCodecs", "CEXIF"]),
+        .target(name: "FacetSynth", dependencies: ["FacetImage"]),
+        .executableTarget(
+            name: "facet",
+            dependencies: [
+                "FacetImage", "FacetSynth",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        .testTarget(name: "FacetImageTests", dependencies: ["FacetImage"]),
+        .testTarget(name: "FacetSynthTests", dependencies: ["FacetSynth", "FacetImage"]),
+        .testTarget(name: "facetTests", dependencies: ["FacetImage"]),
+    ]
+)

@@ -1,0 +1,142 @@
+import CCodecs
+import Foundation
+
+/// How to decode. The defaults refuse anything over 100 megapixels or 1 GiB of file.
+public struct DecodeOptions: Sendable {
+    /// Images whose stored pixel count exceeds this are refused before any pixel is allocated.
+    public var maxPixels: Int = 100_000_000
+    /// Files larger than this are refused before they are read.
+    public var maxBytes: Int = 1 << 30
+    /// When set, a JPEG is decoded at the smallest DCT scale (n/8, libjpeg's
+    /// scale_num/scale_denom) whose shorter side is still at least this many pixels, so a
+    /// 24-megapixel photo headed for 224 px never decodes at full size. PNG has no such mode.
+    public var minimumSide: Int? = nil
+    /// Apply the EXIF orientation so the image is as displayed.
+    public var applyOrientation: Bool = true
+    /// Treat a JPEG's corrupt-data warnings (damaged entropy data the codec papered over
+    /// with gray) as errors. Truncation is always an error.
+    public var strict: Bool = true
+
+    public init(maxPixels: Int = 100_000_000, maxBytes: Int = 1 << 30, minimumSide: Int? = nil,
+                applyOrientation: Bool = true, strict: Bool = true) {
+        self.maxPixels = maxPixels
+        self.maxBytes = maxBytes
+        self.minimumSide = minimumSide
+        self.applyOrientation = applyOrientation
+        self.strict = strict
+    }
+}
+
+/// A decoded photo and what was learnt about it on the way.
+public struct DecodedImage: Sendable {
+    /// RGB pixels, as displayed when orientation was applied.
+    public var image: Image
+    public var format: ImageFormat
+    /// Size as stored in the file, at full scale, before orientation.
+    public var storedWidth: Int
+    public var storedHeight: Int
+    public var orientation: Orientation
+    public var exif: ExifInfo?
+    /// Problems that did not stop the decode (broken EXIF, invalid orientation, …).
+    public var warnings: [String]
+
+    /// Full-scale size as displayed (after orientation), whatever scale was decoded.
+    public var displayedWidth: Int { orientation.swapsAxes ? storedHeight : storedWidth }
+    public var displayedHeight: Int { orientation.swapsAxes ? storedWidth : storedHeight }
+}
+
+/// Decodes JPEG and PNG from bytes or files, safely: every failure is an `ImageError`.
+public enum ImageDecoder {
+    /// Reads and decodes the file at `path`.
+    public static func decode(file path: String, options: DecodeOptions = DecodeOptions()) throws(ImageError) -> DecodedImage {
+        let bytes = try readFile(path, maxBytes: options.maxBytes)
+        return try decode(bytes, path: path, options: options)
+    }
+
+    /// Decodes `bytes`; `path` only names the source in errors.
+    public static func decode(_ bytes: [UInt8], path: String = "<memory>",
+                              options: DecodeOptions = DecodeOptions()) throws(ImageError) -> DecodedImage {
+        if bytes.isEmpty { throw ImageError(.empty, path: path, reason: "the file has no bytes") }
+        guard let format = ImageFormat.sniff(bytes) else {
+            throw ImageError(.notAnImage, path: path, reason: "the bytes are not a JPEG or PNG (nor any known image format)")
+        }
+        var decoded: DecodedImage
+        switch format {
+        case .jpeg: decoded = try _JPEG.decode(bytes, options: options, path: path)
+        case .png: decoded = try _PNG.decode(bytes, options: options, path: path)
+        default:
+            throw ImageError(.unsupported, path: path,
+                             reason: "\(format.rawValue.uppercased()) images are not decoded; convert to JPEG or PNG")
+        }
+        if options.applyOrientation { decoded.image = decoded.image.applying(decoded.orientation) }
+        return decoded
+    }
+
+    /// The whole file, after checking it exists, is a regular file and is not over `maxBytes`.
+    public static func readFile(_ path: String, maxBytes: Int = 1 << 30) throws(ImageError) -> [UInt8] {
+        var st = stat()
+        guard stat(path, &st) == 0 else {
+            throw ImageError(.unreadable, path: path, reason: String(cString: strerror(errno)))
+        }
+        guard (st.st_mode & S_IFMT) == S_IFREG else {
+            throw ImageError(.unreadable, path: path, reason: "not a regular file")
+        }
+        if st.st_size == 0 { throw ImageError(.empty, path: path, reason: "the file has no bytes") }
+        if Int(st.st_size) > maxBytes {
+            throw ImageError(.tooLarge, path: path, reason: "\(st.st_size) bytes, over the limit of \(maxBytes)")
+        }
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw ImageError(.unreadable, path: path, reason: "cannot open for reading (permission denied?)")
+        }
+        defer { try? handle.close() }
+        do {
+            let data = try handle.readToEnd() ?? Data()
+            if data.isEmpty { throw ImageError(.empty, path: path, reason: "the file has no bytes") }
+            return [UInt8](data)
+        } catch let error as ImageError {
+            throw error
+        } catch {
+            throw ImageError(.unreadable, path: path, reason: "read failed: \(error.localizedDescription)")
+        }
+    }
+
+    static func error(_ status: fc_status, path: String, context: String) -> ImageError {
+        let message = withUnsafeBytes(of: status.message) { raw in
+            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        }
+        let kind: ImageError.Kind = switch status.code {
+        case FC_ERR_TRUNCATED: .truncated
+        case FC_ERR_UNSUPPORTED: .unsupported
+        case FC_ERR_TOO_LARGE: .tooLarge
+        case FC_ERR_MEMORY: .tooLarge
+        default: .corrupt
+        }
+        return ImageError(kind, path: path, reason: message.isEmpty ? context : "\(context): \(message)")
+    }
+
+    static func message(_ status: fc_status) -> String {
+        withUnsafeBytes(of: status.message) { raw in String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self) }
+    }
+
+    /// Why a header's size cannot be decoded, or nil: checked before any pixel is allocated.
+    static func sizeError(_ width: Int, _ height: Int, limit: Int, path: String) -> ImageError? {
+        if width <= 0 || height <= 0 {
+            return ImageError(.corrupt, path: path, reason: "the header gives an empty size \(width)x\(height)")
+        }
+        if width.multipliedReportingOverflow(by: height).overflow || width * height > limit {
+            return ImageError(.tooLarge, path: path,
+                              reason: "\(width)x\(height) is over the limit of \(limit) pixels")
+        }
+        return nil
+    }
+
+    /// Orientation and warnings from an optional EXIF block.
+    static func readExif(_ block: [UInt8]?) -> (ExifInfo?, Orientation, [String]) {
+        guard let block else { return (nil, .up, []) }
+        var (info, warnings) = Exif.read(block)
+        if let raw = info.orientation, Orientation(rawValue: raw) == nil {
+            warnings.append("invalid EXIF orientation \(raw), treated as 1")
+        }
+        return (info, Orientation(exifValue: info.orientation), warnings)
+    }
+}

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct Facet: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "facet",
+        abstract: "Turn a raw dump of face photos into a clean, labelled, split dataset, and train on it.",
+        version: "0.1.0",
+        subcommands: [Inspect.self])
+}
