@@ -48,4 +48,18 @@ extension Image {
         }
         return image
     }
+
+    /// A smooth test picture (no edges), for lossy codecs.
+    static func smoothPattern(width: Int, height: Int) -> Image {
+        var image = Image(width: width, height: height)
+        for y in 0..<height {
+            for x in 0..<width {
+                let fx = Double(x) / Double(width), fy = Double(y) / Double(height)
+                image[y, x, 0] = UInt8(128 + 100 * sin(fx * 6))
+                image[y, x, 1] = UInt8(128 + 100 * cos(fy * 5))
+                image[y, x, 2] = UInt8(128 + 90 * sin((fx + fy) * 4))
+            }
+        }
+        return image
+    }
 }
