@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "facet",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "facet", targets: ["facet"]),
         .library(name: "FacetImage", targets: ["FacetImage"]),
