@@ -1,0 +1,98 @@
+import Foundation
+import Testing
+
+/// End-to-end: the real `facet` binary, its output and exit status.
+@Suite struct CommandTests {
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+    static func fixture(_ rel: String) -> String { packageRoot.appendingPathComponent("Tests/Fixtures/" + rel).path }
+
+    /// The built binary beside the test bundle.
+    static var binary: URL {
+        var dir = Bundle.main.bundleURL
+        for _ in 0..<4 {
+            let candidate = dir.appendingPathComponent("facet")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        return packageRoot.appendingPathComponent(".build/debug/facet")
+    }
+
+    struct Run { var status: Int32; var stdout: String; var stderr: String }
+
+    static func facet(_ args: [String]) throws -> Run {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = args
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    static func json(_ line: Substring) throws -> [String: Any] {
+        try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+    }
+
+    @Test func inspectReportsEveryFileAndFailsWhenAnyFails() throws {
+        let files = [Self.fixture("exif-orientation/Landscape_6.jpg"), Self.fixture("pngsuite/basn3p04.png"),
+                     Self.fixture("pngsuite/xcrn0g04.png"), "/nonexistent/photo.jpg", Self.fixture("jpeg-crashtest/empty.jpg")]
+        let run = try Self.facet(["inspect", "--json"] + files)
+        #expect(run.status == 1)
+        let lines = run.stdout.split(separator: "\n")
+        #expect(lines.count == files.count)
+        let objects = try lines.map(Self.json)
+        for (object, file) in zip(objects, files) {
+            #expect(object["path"] as? String == file)
+            for key in ["ok", "format", "width", "height", "orientation", "error"] { #expect(object.keys.contains(key), "\(key)") }
+        }
+        #expect(objects[0]["ok"] as? Bool == true)
+        #expect(objects[0]["format"] as? String == "jpeg")
+        #expect(objects[0]["width"] as? Int == 1800 && objects[0]["height"] as? Int == 1200)
+        #expect(objects[0]["orientation"] as? Int == 6)
+        #expect(objects[0]["error"] is NSNull)
+        #expect(objects[1]["ok"] as? Bool == true && objects[1]["width"] as? Int == 32)
+        for failed in objects[2...] {
+            #expect(failed["ok"] as? Bool == false)
+            #expect((failed["error"] as? String)?.isEmpty == false)
+        }
+        #expect(objects[3]["error_kind"] as? String == "unreadable")
+        #expect(objects[4]["error_kind"] as? String == "empty")
+    }
+
+    @Test func inspectTextAndSuccess() throws {
+        let run = try Self.facet(["inspect", Self.fixture("exif-orientation/Portrait_8.jpg"), Self.fixture("pngsuite/basi2c16.png")])
+        #expect(run.status == 0)
+        let lines = run.stdout.split(separator: "\n")
+        #expect(lines.count == 2)
+        #expect(lines[0].contains("Portrait_8.jpg: JPEG 1200x1800, orientation 8"))
+        #expect(lines[1].contains("basi2c16.png: PNG 32x32"))
+    }
+
+    @Test func synthThenInspectTheDump() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("facet-cli-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let synth = try Self.facet(["synth", dir, "--count", "6", "--size", "48", "--seed", "1"])
+        #expect(synth.status == 0, "\(synth.stderr)")
+        #expect(synth.stdout.contains("6 photos + 1 exact duplicates + 1 near duplicates + 1 broken files = 9 files"))
+        let truth = try String(contentsOfFile: dir + "/truth.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+        let files = truth.map { dir + "/" + String($0.split(separator: ",")[0]) }
+        let inspect = try Self.facet(["inspect", "--json"] + files)
+        #expect(inspect.status == 1)
+        let objects = try inspect.stdout.split(separator: "\n").map(Self.json)
+        #expect(objects.count == 9)
+        #expect(objects.filter { $0["ok"] as? Bool == false }.count == 1)
+    }
+
+    @Test func badArgumentsAreValidationErrors() throws {
+        let run = try Self.facet(["synth", "/tmp/never-written", "--count", "0"])
+        #expect(run.status == 64)
+        #expect(run.stderr.contains("--count must be at least 1"))
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/never-written"))
+        let help = try Self.facet(["--help"])
+        #expect(help.status == 0 && help.stdout.contains("synth") && help.stdout.contains("inspect"))
+    }
+}
