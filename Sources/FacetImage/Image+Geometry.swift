@@ -5,23 +5,39 @@ extension Image {
     ///
     /// - Complexity: O(outputWidth × height + outputWidth × outputHeight) × filter support.
     public func resized(width newWidth: Int, height newHeight: Int) -> Image {
-        precondition(newWidth > 0 && newHeight > 0, "resized: target must be positive")
-        if newWidth == width && newHeight == height { return self }
+        resized(width: newWidth, height: newHeight, window: (0, 0, newWidth, newHeight))
+    }
+
+    /// The region `window` = (x, y, width, height) of `resized(width:height:)`, computing
+    /// only what the region needs: resize-then-crop in one pass.
+    public func resized(width fullWidth: Int, height fullHeight: Int, window: (Int, Int, Int, Int)) -> Image {
+        precondition(fullWidth > 0 && fullHeight > 0, "resized: target must be positive")
+        let (wx, wy, newWidth, newHeight) = window
+        precondition(wx >= 0 && wy >= 0 && newWidth > 0 && newHeight > 0 && wx + newWidth <= fullWidth && wy + newHeight <= fullHeight,
+                     "resized: window outside the resized image")
+        if fullWidth == width && fullHeight == height {
+            return window == (0, 0, width, height) ? self : cropped(x: wx, y: wy, width: newWidth, height: newHeight)
+        }
         let c = channels
-        let horizontal = _ResampleTaps(input: width, output: newWidth)
-        let vertical = _ResampleTaps(input: height, output: newHeight)
-        // Horizontal pass: (H, W, C) -> (H, W', C) in Float.
-        var mid = [Float](repeating: 0, count: height * newWidth * c)
+        let horizontal = _ResampleTaps(input: width, output: fullWidth, first: wx, count: newWidth)
+        let vertical = _ResampleTaps(input: height, output: fullHeight, first: wy, count: newHeight)
+        // Only the input rows that the window's output rows read.
+        let rowLo = vertical.start.first!, rowHi = zip(vertical.start, vertical.count).map { $0 + $1 }.max()!
+        // Horizontal pass: (H, W, C) -> (rows, W', C) in Float.
+        var mid = [Float](repeating: 0, count: (rowHi - rowLo) * newWidth * c)
         pixels.withUnsafeBufferPointer { src in
             mid.withUnsafeMutableBufferPointer { dst in
-                for y in 0..<height {
-                    let row = y * width * c, outRow = y * newWidth * c
-                    for x in 0..<newWidth {
-                        let start = horizontal.start[x], taps = horizontal.weights[x]
-                        for k in 0..<c {
-                            var acc: Float = 0
-                            for (i, wgt) in taps.enumerated() { acc += wgt * Float(src[row + (start + i) * c + k]) }
-                            dst[outRow + x * c + k] = acc
+                horizontal.weights.withUnsafeBufferPointer { wts in
+                    for y in rowLo..<rowHi {
+                        let row = y * width * c, outRow = (y - rowLo) * newWidth * c
+                        for x in 0..<newWidth {
+                            let start = horizontal.start[x], n = horizontal.count[x], w0 = x * horizontal.stride
+                            for k in 0..<c {
+                                var acc: Float = 0
+                                var s = row + start * c + k
+                                for i in 0..<n { acc += wts[w0 + i] * Float(src[s]); s += c }
+                                dst[outRow + x * c + k] = acc
+                            }
                         }
                     }
                 }
@@ -30,14 +46,20 @@ extension Image {
         // Vertical pass: (H, W', C) -> (H', W', C), rounded to 8 bits.
         var out = [UInt8](repeating: 0, count: newHeight * newWidth * c)
         let stride = newWidth * c
+        var acc = [Float](repeating: 0, count: stride)
         mid.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
-                for y in 0..<newHeight {
-                    let start = vertical.start[y], taps = vertical.weights[y]
-                    for j in 0..<stride {
-                        var acc: Float = 0
-                        for (i, wgt) in taps.enumerated() { acc += wgt * src[(start + i) * stride + j] }
-                        dst[y * stride + j] = UInt8(max(0, min(255, acc.rounded())))
+                vertical.weights.withUnsafeBufferPointer { wts in
+                    acc.withUnsafeMutableBufferPointer { acc in
+                        for y in 0..<newHeight {
+                            let start = vertical.start[y] - rowLo, n = vertical.count[y], w0 = y * vertical.stride
+                            for j in 0..<stride { acc[j] = 0 }
+                            for i in 0..<n {
+                                let wgt = wts[w0 + i], base = (start + i) * stride
+                                for j in 0..<stride { acc[j] += wgt * src[base + j] }
+                            }
+                            for j in 0..<stride { dst[y * stride + j] = UInt8(max(0, min(255, acc[j])) + 0.5) }
+                        }
                     }
                 }
             }
@@ -93,27 +115,38 @@ extension Image {
     }
 }
 
-/// Filter taps for one axis of a resize: output `i` reads input `start[i] ..< start[i] + weights[i].count`.
+/// Filter taps for one axis of a resize: output `i` reads inputs `start[i] ..< start[i] + count[i]`
+/// with weights `weights[i * stride ..< i * stride + count[i]]` (flat, so the hot loops do no
+/// reference counting).
 struct _ResampleTaps {
     var start: [Int] = []
-    var weights: [[Float]] = []
+    var count: [Int] = []
+    var weights: [Float] = []
+    var stride = 0
 
-    init(input: Int, output: Int) {
+    /// Taps for outputs `first ..< first + count` of an `input` → `output` resize.
+    init(input: Int, output: Int, first: Int = 0, count n: Int? = nil) {
+        let outputs = first..<(first + (n ?? output))
         let scale = Double(input) / Double(output)
         let filterScale = max(scale, 1)
         let support = filterScale  // the triangle filter's support is 1, widened when shrinking
-        for i in 0..<output {
+        stride = Int(support.rounded(.up)) * 2 + 1
+        weights = [Float](repeating: 0, count: stride * outputs.count)
+        for (slot, i) in outputs.enumerated() {
             let center = (Double(i) + 0.5) * scale
             let lo = max(Int(center - support + 0.5), 0)
-            let hi = min(Int(center + support + 0.5), input)
+            let hi = min(max(Int(center + support + 0.5), lo + 1), input, lo + stride)
             var taps: [Double] = []
-            for j in lo..<max(hi, lo + 1) {
+            for j in lo..<hi {
                 let t = abs((Double(j) - center + 0.5) / filterScale)
                 taps.append(max(0, 1 - t))
             }
             let total = taps.reduce(0, +)
             start.append(lo)
-            weights.append(taps.map { Float(total > 0 ? $0 / total : 1 / Double(taps.count)) })
+            count.append(taps.count)
+            for (k, t) in taps.enumerated() {
+                weights[slot * stride + k] = Float(total > 0 ? t / total : 1 / Double(taps.count))
+            }
         }
     }
 }

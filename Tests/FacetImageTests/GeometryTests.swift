@@ -54,3 +54,12 @@ import Testing
         #expect(back.maxAbsoluteDifference(pattern) <= 1)
     }
 }
+
+extension GeometryTests {
+    @Test func windowedResizeEqualsResizeThenCrop() {
+        let image = Image.testPattern(width: 90, height: 120)
+        let full = image.resized(width: 40, height: 53)
+        #expect(image.resized(width: 40, height: 53, window: (3, 7, 30, 40)) == full.cropped(x: 3, y: 7, width: 30, height: 40))
+        #expect(image.resized(width: 90, height: 120, window: (1, 2, 5, 5)) == image.cropped(x: 1, y: 2, width: 5, height: 5))
+    }
+}
