@@ -25,7 +25,6 @@ enum _PNG {
             if status.warnings > 0 {
                 warnings.append("PNG: \(status.warnings) warning(s), last: \(ImageDecoder.message(status))")
             }
-            _ = exif
             let image = Image(width: width, height: height, channels: 3, pixels: pixels)
             return .success(DecodedImage(image: image, format: .png, storedWidth: width, storedHeight: height,
                                          orientation: orientation, exif: exif, warnings: warnings))
