@@ -10,13 +10,15 @@ Writes, under Tests/Fixtures:
   16-bit gray, which Pillow keeps as an integer mode, is scaled as round(v * 255 / 65535).
 - resize/: a deterministic pattern and Pillow's BILINEAR resizes of it (antialiased when
   shrinking), to check facet's resize within 1 level.
-- jpeg-variants/: baseline, progressive, grayscale and CMYK (Adobe) JPEGs of one picture,
+- jpeg-variants/: baseline, progressive, grayscale, CMYK and YCCK (Adobe) JPEGs of one picture,
   a PNG with an eXIf orientation, and the picture itself (source.ppm).
 All images are binary PPM (P6) or PGM (P5) so the tests need no decoder of their own.
 """
 import io
 import pathlib
+import subprocess
 import sys
+import tempfile
 
 import numpy as np
 from PIL import Image
@@ -88,8 +90,12 @@ def jpeg_variants():
     im.save(out / "progressive.jpg", quality=95, progressive=True)
     im.convert("L").save(out / "gray.jpg", quality=95)
     im.convert("CMYK").save(out / "cmyk.jpg", quality=95)
+    # Pillow cannot write YCCK; libjpeg can (tools/make_ycck_jpeg.c, needs gcc and libjpeg-dev).
+    tool = pathlib.Path(tempfile.mkdtemp()) / "make_ycck"
+    subprocess.run(["gcc", "-O2", "-o", str(tool), str(ROOT / "tools/make_ycck_jpeg.c"), "-ljpeg"], check=True)
+    subprocess.run([str(tool), str(out / "source.ppm"), str(out / "ycck.jpg")], check=True)
     # Pillow's own decode of each, as the reference.
-    for name in ["baseline", "progressive", "gray", "cmyk"]:
+    for name in ["baseline", "progressive", "gray", "cmyk", "ycck"]:
         (out / f"{name}.ppm").write_bytes(ppm(np.asarray(Image.open(out / f"{name}.jpg").convert("RGB"))))
     exif = Image.Exif()
     exif[0x0112] = 6

@@ -28,7 +28,7 @@ import Testing
         #expect(try ImageEncoder.png(pattern) == ImageEncoder.png(pattern))
     }
 
-    @Test(arguments: ["baseline", "progressive", "gray", "cmyk"])
+    @Test(arguments: ["baseline", "progressive", "gray", "cmyk", "ycck"])
     func jpegVariantsMatchPillow(name: String) throws {
         let decoded = try ImageDecoder.decode(file: Fixtures.path("jpeg-variants/\(name).jpg"))
         let pillow = try Fixtures.ppm("jpeg-variants/\(name).ppm")
