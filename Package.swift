@@ -8,9 +8,11 @@ let package = Package(
         .executable(name: "facet", targets: ["facet"]),
         .library(name: "FacetImage", targets: ["FacetImage"]),
         .library(name: "FacetSynth", targets: ["FacetSynth"]),
+        .library(name: "FacetData", targets: ["FacetData"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // System libraries, found through pkg-config; the apt providers name the Debian -dev packages.
@@ -23,15 +25,17 @@ let package = Package(
 
         .target(name: "FacetImage", dependencies: ["CCodecs", "CEXIF"]),
         .target(name: "FacetSynth", dependencies: ["FacetImage"]),
+        .target(name: "FacetData", dependencies: ["FacetImage", .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(
             name: "facet",
             dependencies: [
-                "FacetImage", "FacetSynth",
+                "FacetImage", "FacetSynth", "FacetData",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         .testTarget(name: "FacetImageTests", dependencies: ["FacetImage"]),
         .testTarget(name: "FacetSynthTests", dependencies: ["FacetSynth", "FacetImage"]),
+        .testTarget(name: "FacetDataTests", dependencies: ["FacetData", "FacetSynth", "FacetImage"]),
         .testTarget(name: "facetTests", dependencies: ["FacetImage"]),
     ]
 )

@@ -1,0 +1,117 @@
+import Crypto
+import FacetImage
+import Foundation
+
+/// What ingest learns from one file's bytes, cached per file so that a file is decoded once.
+public struct PhotoAnalysis: Codable, Sendable, Equatable {
+    public var sha256: String
+    public var format: ImageFormat
+    public var width: Int
+    public var height: Int
+    public var orientation: Int
+    public var taken: String?
+    public var camera: String?
+    public var warnings: [String]
+    public var stats: PixelStats
+    public var features: Features
+    public var phash: UInt64
+    /// 16×16 RGB of the displayed photo (squashed to a square), to confirm near duplicates
+    /// (base64 in the cache).
+    public var thumb: Data
+}
+
+/// Raw pixel statistics behind the quality scores.
+public struct PixelStats: Codable, Sendable, Equatable {
+    /// cleanvision's perceived brightness of the channel means, 0…1.
+    public var brightness: Double
+    /// Variance of the 3×3 edge filter on gray (Pillow's FIND_EDGES), on the analysis image.
+    public var edgeVariance: Double
+    /// Shannon entropy of the gray histogram, bits (0…8).
+    public var entropy: Double
+    /// Mean spread max(R, G, B) − min(R, G, B), in levels.
+    public var colourSpread: Double
+}
+
+/// The result of analysing one file: a photo, or why it cannot be used.
+public enum AnalysisOutcome: Codable, Sendable, Equatable {
+    case photo(PhotoAnalysis)
+    case failed(sha256: String?, kind: String, reason: String)
+}
+
+public enum Analyzer {
+    /// Bumped whenever what `analyze` computes changes: cached analyses of another version are redone.
+    public static let version = 2
+    /// Shorter side of the image that statistics and features are measured on.
+    public static let analysisSide = 256
+
+    public static func sha256(_ bytes: [UInt8]) -> String {
+        SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Decodes and measures `bytes` (the file at `path`, named in errors).
+    public static func analyze(_ bytes: [UInt8], sha256 hash: String, path: String, maxPixels: Int) -> AnalysisOutcome {
+        let decoded: DecodedImage
+        do {
+            decoded = try ImageDecoder.decode(bytes, path: path, options: DecodeOptions(maxPixels: maxPixels, minimumSide: analysisSide))
+        } catch {
+            return .failed(sha256: hash, kind: error.kind.rawValue, reason: error.reason)
+        }
+        let image = decoded.image.width == 0 ? decoded.image : decoded.image.resized(shorterSide: analysisSide)
+        return .photo(PhotoAnalysis(
+            sha256: hash, format: decoded.format, width: decoded.displayedWidth, height: decoded.displayedHeight,
+            orientation: decoded.orientation.rawValue, taken: decoded.exif?.dateTimeOriginal, camera: decoded.exif?.camera,
+            warnings: decoded.warnings, stats: PixelStats(image),
+            features: Features(image, exifBrightness: decoded.exif?.brightnessValue),
+            phash: PerceptualHash.hash(image), thumb: Data(image.resized(width: 16, height: 16).pixels)))
+    }
+}
+
+extension PixelStats {
+    init(_ image: Image) {
+        let n = image.pixelCount
+        var sums = [0.0, 0.0, 0.0]
+        var spread = 0
+        var histogram = [Int](repeating: 0, count: 256)
+        let gray = image.grayscale()
+        image.pixels.withUnsafeBufferPointer { p in
+            for i in 0..<n {
+                let r = p[3 * i], g = p[3 * i + 1], b = p[3 * i + 2]
+                sums[0] += Double(r); sums[1] += Double(g); sums[2] += Double(b)
+                spread += Int(max(r, g, b)) - Int(min(r, g, b))
+            }
+        }
+        for v in gray.pixels { histogram[Int(v)] += 1 }
+        let (r, g, b) = (sums[0] / Double(n), sums[1] / Double(n), sums[2] / Double(n))
+        brightness = (0.241 * r * r + 0.691 * g * g + 0.068 * b * b).squareRoot() / 255
+        colourSpread = Double(spread) / Double(n)
+        entropy = histogram.reduce(0.0) { acc, count in
+            guard count > 0 else { return acc }
+            let p = Double(count) / Double(n)
+            return acc - p * log2(p)
+        }
+        edgeVariance = PixelStats.edgeVariance(gray)
+    }
+
+    /// Variance of Pillow's FIND_EDGES (8 × centre − 8 neighbours, clipped to 0…255) over interior pixels.
+    static func edgeVariance(_ gray: Image) -> Double {
+        let w = gray.width, h = gray.height
+        guard w > 2, h > 2 else { return 0 }
+        var sum = 0.0, sumSquares = 0.0
+        gray.pixels.withUnsafeBufferPointer { p in
+            for y in 1..<(h - 1) {
+                for x in 1..<(w - 1) {
+                    let i = y * w + x
+                    var v = 8 * Int(p[i])
+                    v -= Int(p[i - w - 1]) + Int(p[i - w]) + Int(p[i - w + 1]) + Int(p[i - 1])
+                    v -= Int(p[i + 1]) + Int(p[i + w - 1]) + Int(p[i + w]) + Int(p[i + w + 1])
+                    let c = Double(min(max(v, 0), 255))
+                    sum += c
+                    sumSquares += c * c
+                }
+            }
+        }
+        let count = Double((w - 2) * (h - 2))
+        let mean = sum / count
+        return sumSquares / count - mean * mean
+    }
+}

@@ -1,0 +1,114 @@
+import FacetImage
+import Foundation
+import Synchronization
+
+/// Options of `facet ingest` (the pipeline's `ingest` stage).
+public struct IngestOptions: Sendable {
+    /// Images over this many pixels are quarantined before decoding.
+    public var maxPixels = 100_000_000
+    /// Files over this many bytes are quarantined before reading.
+    public var maxBytes = 1 << 30
+    /// Near duplicates: perceptual hashes at most this many bits apart (nil: off).
+    public var nearMaxDistance: Int? = 6
+    /// …and 16×16 thumbnails within this mean absolute difference, in levels. On synth dumps
+    /// re-encoded and resized copies differ by under 0.5, different photos by over 3.9.
+    public var nearMaxThumbDifference = 2.0
+    /// Bursts: photos whose EXIF times are at most this many seconds apart, same camera (nil: off).
+    public var burstSeconds: Int? = nil
+
+    public init() {}
+}
+
+/// What an ingest found and did.
+public struct IngestSummary: Sendable, Codable {
+    public var found = 0
+    public var accepted = 0
+    public var quarantined = 0
+    public var duplicates = 0
+    /// Groups of more than one accepted record (near duplicates, bursts).
+    public var groups = 0
+    public var decoded = 0
+    public var reused = 0
+    public var quarantineReasons: [String: Int] = [:]
+
+    /// "accepted + quarantined + duplicates = found" holds.
+    public var balanced: Bool { accepted + quarantined + duplicates == found }
+}
+
+/// The files a workspace holds after ingest.
+public enum Workspace {
+    public static func manifest(_ w: String) -> String { w + "/manifest.jsonl" }
+    public static func quarantine(_ w: String) -> String { w + "/quarantine.jsonl" }
+    public static func duplicates(_ w: String) -> String { w + "/duplicates.jsonl" }
+    public static func summary(_ w: String) -> String { w + "/ingest-summary.json" }
+}
+
+public enum Ingest {
+    /// Ingests the dump at `dump` into `workspace`: every file is accepted (a record), quarantined
+    /// (with its reason) or an exact duplicate of an accepted one. The dump is only read.
+    public static func run(dump: String, workspace: String, options: IngestOptions = IngestOptions(),
+                           progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> IngestSummary {
+        let listing = try DumpWalker.list(dump, exclude: [workspace])
+        let cache = IngestCache(workspace: workspace)
+        let files = listing.files
+        let outcomes = Mutex([AnalysisOutcome?](repeating: nil, count: files.count))
+        let decodedCount = Atomic<Int>(0), done = Atomic<Int>(0)
+        DispatchQueue.concurrentPerform(iterations: files.count) { i in
+            let (outcome, decoded) = analyze(files[i], dump: dump, cache: cache, options: options)
+            if decoded { decodedCount.add(1, ordering: .relaxed) }
+            outcomes.withLock { $0[i] = outcome }
+            progress?(done.add(1, ordering: .relaxed).newValue, files.count)
+        }
+        let results = outcomes.withLock { $0.map { $0! } }
+        try FileManager.default.createDirectory(atPath: workspace + "/cache", withIntermediateDirectories: true)
+        try IngestCache.write(zip(files, results).map {
+            IngestCache.Entry(path: $0.path, size: $0.size, mtime: $0.mtime, version: Analyzer.version, outcome: $1)
+        }, workspace: workspace)
+
+        var quarantine = listing.problems
+        var photos: [(String, PhotoAnalysis)] = []
+        for (file, outcome) in zip(files, results) {
+            switch outcome {
+            case .photo(let p): photos.append((file.path, p))
+            case .failed(_, let kind, let reason): quarantine.append(QuarantineRecord(source: file.path, reason: reason, kind: kind, bytes: file.size))
+            }
+        }
+        var grouping = try Grouping(photos: photos, dump: dump, options: options)
+        let sizes = Dictionary(uniqueKeysWithValues: files.map { ($0.path, $0.size) })
+        let records = grouping.records().map { r in var r = r; r.bytes = sizes[r.source] ?? 0; return r }
+        quarantine.sort { $0.source < $1.source }
+
+        var summary = IngestSummary()
+        summary.found = files.count + listing.problems.count
+        summary.accepted = records.count
+        summary.quarantined = quarantine.count
+        summary.duplicates = grouping.duplicates.count
+        summary.groups = Dictionary(grouping: records, by: { (r: Record) in r.group }).values.filter { $0.count > 1 }.count
+        summary.decoded = decodedCount.load(ordering: .relaxed)
+        summary.reused = files.count - summary.decoded
+        for q in quarantine { summary.quarantineReasons[q.kind, default: 0] += 1 }
+        guard summary.balanced else {
+            throw DataError("ingest: internal count mismatch: \(summary.accepted) + \(summary.quarantined) + \(summary.duplicates) ≠ \(summary.found)")
+        }
+        try JSONLines.write(records, to: Workspace.manifest(workspace))
+        try JSONLines.write(quarantine, to: Workspace.quarantine(workspace))
+        try JSONLines.write(grouping.duplicates, to: Workspace.duplicates(workspace))
+        try AtomicFile.write(Array((try JSONLines.encode(summary) + "\n").utf8), to: Workspace.summary(workspace))
+        return summary
+    }
+
+    /// The analysis of one file, from the cache when its stat or its bytes are known; and whether it was decoded.
+    static func analyze(_ file: DumpListing.File, dump: String, cache: IngestCache, options: IngestOptions) -> (AnalysisOutcome, Bool) {
+        if let cached = cache.lookup(file) { return (cached, false) }
+        let path = dump + "/" + file.path
+        let bytes: [UInt8]
+        do {
+            bytes = try ImageDecoder.readFile(path, maxBytes: options.maxBytes)
+        } catch {
+            return (.failed(sha256: nil, kind: error.kind.rawValue, reason: error.reason), false)
+        }
+        let hash = Analyzer.sha256(bytes)
+        if let known = cache.lookup(sha256: hash) { return (known, false) }
+        return (Analyzer.analyze(bytes, sha256: hash, path: path, maxPixels: options.maxPixels), true)
+    }
+}

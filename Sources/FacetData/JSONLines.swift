@@ -1,0 +1,60 @@
+import FacetImage
+import Foundation
+
+/// JSON Lines files: one object per line, keys sorted, written atomically.
+public enum JSONLines {
+    static func encoder() -> JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return e
+    }
+
+    public static func encode<T: Encodable>(_ value: T) throws -> String {
+        String(decoding: try encoder().encode(value), as: UTF8.self)
+    }
+
+    /// Writes `items` to `path` through a temporary file and a rename.
+    public static func write<T: Encodable>(_ items: [T], to path: String) throws {
+        let e = encoder()
+        var out = Data()
+        for item in items {
+            out.append(try e.encode(item))
+            out.append(0x0A)
+        }
+        try AtomicFile.write([UInt8](out), to: path)
+    }
+
+    /// Reads every line of `path`; a line that does not parse is an error naming the file and line.
+    public static func read<T: Decodable>(_ type: T.Type, from path: String) throws -> [T] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        let decoder = JSONDecoder()
+        var items: [T] = []
+        var line = 0
+        for slice in data.split(separator: 0x0A, omittingEmptySubsequences: false) {
+            line += 1
+            if slice.allSatisfy({ $0 == 0x20 || $0 == 0x0D }) { continue }
+            do {
+                items.append(try decoder.decode(T.self, from: Data(slice)))
+            } catch {
+                throw DataError("\(path):\(line): not a valid \(T.self) record: \(Self.describe(error))")
+            }
+        }
+        return items
+    }
+
+    static func describe(_ error: Error) -> String {
+        switch error {
+        case DecodingError.keyNotFound(let key, _): "missing key \"\(key.stringValue)\""
+        case DecodingError.typeMismatch(_, let c), DecodingError.valueNotFound(_, let c):
+            "wrong type at \(c.codingPath.map(\.stringValue).joined(separator: "."))"
+        case DecodingError.dataCorrupted(let c): c.debugDescription
+        default: "\(error)"
+        }
+    }
+}
+
+/// An error in the data stages, with a message that names the file and the problem.
+public struct DataError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
