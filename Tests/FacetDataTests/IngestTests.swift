@@ -1,0 +1,142 @@
+import Foundation
+import Testing
+@testable import FacetData
+@testable import FacetImage
+@testable import FacetSynth
+
+@Suite struct IngestTests {
+    @Test func everyFileIsAccountedForAndDuplicatesAreFound() throws {
+        let dump = try Support.synth("dump", count: 150, extras: 6)
+        let ws = Support.temp("ws")
+        defer { Support.remove(dump, ws) }
+        let before = try Support.fingerprint(dump)
+        let summary = try Ingest.run(dump: dump, workspace: ws)
+        #expect(try Support.fingerprint(dump) == before, "the dump was written to")
+
+        let truth = try Support.truth(dump)
+        let records = try JSONLines.read(Record.self, from: Workspace.manifest(ws))
+        let quarantine = try JSONLines.read(QuarantineRecord.self, from: Workspace.quarantine(ws))
+        let duplicates = try JSONLines.read(DuplicateRecord.self, from: Workspace.duplicates(ws))
+        #expect(summary.found == truth.count + 1)  // and truth.csv itself, not an image
+        #expect(summary.balanced)
+        #expect(records.count + quarantine.count + duplicates.count == summary.found)
+        #expect(quarantine.contains { $0.source == "truth.csv" && $0.kind == "notAnImage" })
+
+        let quarantined = Set(quarantine.map(\.source))
+        for row in truth.values where row.kind == "broken" { #expect(quarantined.contains(row.file), "\(row.file) not quarantined") }
+        #expect(quarantined.count == truth.values.filter { $0.kind == "broken" }.count + 1)
+
+        // Exact duplicates: one of each identical pair is set aside, and it is the copy.
+        let setAside = Dictionary(uniqueKeysWithValues: duplicates.map { ($0.source, $0) })
+        for row in truth.values where row.kind == "exact_duplicate" {
+            let d = try #require(setAside[row.file], "\(row.file) not found as a duplicate")
+            #expect(d.keptSource == row.duplicateOf)
+        }
+        #expect(duplicates.count == truth.values.filter { $0.kind == "exact_duplicate" }.count)
+
+        // Near duplicates share a group with their original; different photos never do.
+        let bySource = Dictionary(uniqueKeysWithValues: records.map { ($0.source, $0) })
+        func origin(_ source: String) -> String { truth[source].map { $0.duplicateOf.isEmpty ? source : $0.duplicateOf } ?? source }
+        for row in truth.values where row.kind == "near_duplicate" {
+            if let near = bySource[row.file], let original = bySource[row.duplicateOf] { #expect(near.group == original.group, "\(row.file)") }
+        }
+        for members in Dictionary(grouping: records, by: \.group).values where members.count > 1 {
+            #expect(Set(members.map { origin($0.source) }).count == 1, "\(members.map(\.source)) grouped")
+        }
+        #expect(Dictionary(grouping: records, by: \.group).values.filter { $0.count > 1 }.count == 6)
+
+        // Records carry what the decode learnt.
+        for r in records {
+            let t = try #require(truth[r.source])
+            #expect(r.id.count == 64 && r.format.rawValue == (r.source.hasSuffix(".png") ? "png" : "jpeg"))
+            #expect(min(r.width, r.height) == 64 || t.kind == "near_duplicate")
+            #expect(r.bytes > 0)
+        }
+    }
+
+    @Test func addingTenPhotosDecodesTenAndEqualsAFreshIngest() throws {
+        let full = try Support.synth("full", count: 40, extras: 0)
+        let dump = Support.temp("growing"), ws = Support.temp("ws"), fresh = Support.temp("fresh")
+        defer { Support.remove(full, dump, ws, fresh) }
+        try FileManager.default.copyItem(atPath: full, toPath: dump)
+        try FileManager.default.removeItem(atPath: dump + "/truth.csv")
+        let added = try Support.truth(full).keys.filter { Int($0.suffix(8).prefix(4)) ?? 0 > 30 }.sorted()
+        #expect(added.count == 10)
+        for file in added { try FileManager.default.removeItem(atPath: dump + "/" + file) }
+
+        let first = try Ingest.run(dump: dump, workspace: ws)
+        #expect(first.decoded == 30 && first.accepted == 30)
+        for file in added { try FileManager.default.copyItem(atPath: full + "/" + file, toPath: dump + "/" + file) }
+        let second = try Ingest.run(dump: dump, workspace: ws)
+        #expect(second.decoded == 10 && second.reused == 30 && second.accepted == 40)
+
+        let again = try Ingest.run(dump: dump, workspace: fresh)
+        #expect(again.decoded == 40)
+        for file in [Workspace.manifest, Workspace.quarantine, Workspace.duplicates] {
+            #expect(try Data(contentsOf: URL(fileURLWithPath: file(ws))) == Data(contentsOf: URL(fileURLWithPath: file(fresh))))
+        }
+    }
+
+    @Test func touchedOrRenamedFilesAreConfirmedByContentHash() throws {
+        let dump = try Support.synth("touch", count: 6, extras: 0)
+        let ws = Support.temp("ws")
+        defer { Support.remove(dump, ws) }
+        _ = try Ingest.run(dump: dump, workspace: ws)
+        let file = try Support.truth(dump).keys.sorted()[0]
+        try FileManager.default.moveItem(atPath: dump + "/" + file, toPath: dump + "/renamed.jpg")
+        let summary = try Ingest.run(dump: dump, workspace: ws)
+        #expect(summary.decoded == 0)  // the renamed photo's bytes are known: no decode
+        let records = try JSONLines.read(Record.self, from: Workspace.manifest(ws))
+        #expect(records.contains { $0.source == "renamed.jpg" })
+    }
+
+    @Test func walkerHandlesLinksLoopsAndSpecialFiles() throws {
+        let root = Support.temp("walk")
+        defer { Support.remove(root) }
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: root + "/a/b", withIntermediateDirectories: true)
+        try AtomicFile.write(try ImageEncoder.png(Image(width: 4, height: 4, fill: 9)), to: root + "/a/b/x.png")
+        try fm.createSymbolicLink(atPath: root + "/a/b/loop", withDestinationPath: "../..")
+        try fm.createSymbolicLink(atPath: root + "/dangling.jpg", withDestinationPath: root + "/nowhere.jpg")
+        try fm.createSymbolicLink(atPath: root + "/linked.png", withDestinationPath: root + "/a/b/x.png")
+        #expect(mkfifo(root + "/pipe", 0o644) == 0)
+        let listing = try DumpWalker.list(root)
+        #expect(listing.files.map(\.path) == ["a/b/x.png", "linked.png"])
+        #expect(Set(listing.problems.map(\.source)) == ["dangling.jpg", "pipe"])
+        #expect(listing.problems.first { $0.source == "pipe" }?.reason.contains("not a regular file") == true)
+        #expect(throws: DataError.self) { try DumpWalker.list(root + "/missing") }
+    }
+
+    @Test func qualityScoresFire() {
+        let flat = PixelStats(Image(width: 64, height: 64, fill: 12))
+        let q = Quality(flat, width: 64, height: 200, medianArea: 64 * 64)
+        #expect(Set(q.issues) == ["dark", "blurry", "low_information", "odd_aspect", "grayscale"])
+        let pattern = Image.testPatternForData(width: 64, height: 64)
+        let good = Quality(PixelStats(pattern), width: 64, height: 64, medianArea: 64 * 64)
+        #expect(good.issues.isEmpty, "\(good)")
+        #expect(Quality(PixelStats(pattern), width: 256, height: 256, medianArea: 64 * 64).issues == ["odd_size"])
+    }
+
+    @Test func perceptualHashIsStableUnderReencodingAndFarForOtherPictures() throws {
+        let a = Image.testPatternForData(width: 96, height: 80)
+        let b = a.flippedHorizontally()
+        let reencoded = try ImageDecoder.decode(try ImageEncoder.jpeg(a, quality: 60)).image
+        #expect(PerceptualHash.distance(PerceptualHash.hash(a), PerceptualHash.hash(reencoded)) <= 2)
+        #expect(PerceptualHash.distance(PerceptualHash.hash(a), PerceptualHash.hash(a.resized(width: 48, height: 40))) <= 2)
+        #expect(PerceptualHash.distance(PerceptualHash.hash(a), PerceptualHash.hash(b)) > 10)
+    }
+}
+
+extension Image {
+    static func testPatternForData(width: Int, height: Int) -> Image {
+        var image = Image(width: width, height: height)
+        for y in 0..<height {
+            for x in 0..<width {
+                image[y, x, 0] = UInt8(x * 255 / max(width - 1, 1))
+                image[y, x, 1] = UInt8((x * y) % 256)
+                image[y, x, 2] = ((x / 8) + (y / 5)) % 2 == 0 ? 220 : 30
+            }
+        }
+        return image
+    }
+}
