@@ -1,0 +1,153 @@
+import FacetImage
+import Foundation
+
+/// Where labels come from.
+public enum LabelSource: Sendable {
+    /// The folder at this depth of the relative path (0: the top folder; −1: the file's own folder).
+    case folders(level: Int)
+    /// A CSV/TSV sheet: a `file` column (relative path or file name) and a `label` column.
+    case sheet(path: String)
+    /// A regular expression on the relative path; its first capture group is the label.
+    case pattern(String)
+}
+
+/// Options of `facet label`.
+public struct LabelOptions: Sendable {
+    public var source: LabelSource = .folders(level: 0)
+    public var classes: [String] = ["happy", "normal", "sad"]
+    /// Other names of classes, matched case-insensitively: happiness → happy.
+    public var aliases: [String: String] = ["happiness": "happy", "neutral": "normal", "sadness": "sad"]
+    /// Names that remove a photo on purpose.
+    public var discard: [String] = ["discard"]
+    public init() {}
+}
+
+public struct LabelSummary: Sendable {
+    public var perClass: [String: Int] = [:]
+    public var discarded: [String] = []
+    public var unlabelled: [String] = []
+    /// Photos, or groups of copies, given two different labels: left unlabelled.
+    public var conflicts: [(sources: [String], labels: [String])] = []
+}
+
+public enum Labeling {
+    /// Labels the records of `workspace`'s manifest. Unknown labels are an error listing each
+    /// value and its count, and nothing is written.
+    public static func run(workspace: String, options: LabelOptions) throws -> LabelSummary {
+        var records = try JSONLines.read(Record.self, from: Workspace.manifest(workspace))
+        let duplicates = (try? JSONLines.read(DuplicateRecord.self, from: Workspace.duplicates(workspace))) ?? []
+        let lookup = try Lookup(options.source)
+        let names = Names(options)
+
+        // Raw words for each record and for each set-aside copy (copies vote on their original's label).
+        var words: [String: [(source: String, word: String)]] = [:]   // by record id
+        var unknown: [String: Int] = [:]
+        for (source, id) in records.map({ ($0.source, $0.id) }) + duplicates.map({ ($0.source, $0.duplicateOf) }) {
+            for word in lookup.words(for: source) {
+                if names.resolve(word) == nil { unknown[word, default: 0] += 1 } else { words[id, default: []].append((source, word)) }
+            }
+        }
+        if !unknown.isEmpty {
+            let list = unknown.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { "\"\($0.key)\" (\($0.value))" }.joined(separator: ", ")
+            throw DataError("label: values outside the classes \(options.classes.joined(separator: ", ")): \(list); "
+                            + "add an alias, a class, or a discard name")
+        }
+
+        var summary = LabelSummary()
+        var kept: [Record] = [], discarded: [Record] = []
+        // A near-duplicate or burst group gets one label: conflicts are looked for across the group.
+        var groupLabels: [String: Set<String>] = [:]
+        for r in records { for w in words[r.id] ?? [] { groupLabels[r.group, default: []].insert(names.resolve(w.word)!) } }
+        let members = Dictionary(grouping: records, by: \.group).mapValues { $0.map(\.source) }
+        let copies = Dictionary(grouping: duplicates, by: \.keptSource).mapValues { $0.map(\.source) }
+        var reported = Set<String>()
+        for i in records.indices {
+            let labels = groupLabels[records[i].group] ?? []
+            if labels.count > 1 {
+                records[i].label = nil
+                if reported.insert(records[i].group).inserted {
+                    let sources = members[records[i].group]!.flatMap { [$0] + (copies[$0] ?? []) }
+                    summary.conflicts.append((sources, labels.map { $0 == Names.discard ? "discard" : $0 }.sorted()))
+                }
+                kept.append(records[i])
+            } else if let label = labels.first {
+                if label == Names.discard { discarded.append(records[i]); summary.discarded.append(records[i].source); continue }
+                records[i].label = label
+                summary.perClass[label, default: 0] += 1
+                kept.append(records[i])
+            } else {
+                records[i].label = nil
+                summary.unlabelled.append(records[i].source)
+                kept.append(records[i])
+            }
+        }
+        try JSONLines.write(kept, to: Workspace.manifest(workspace))
+        if !discarded.isEmpty || FileManager.default.fileExists(atPath: Workspace.discarded(workspace)) {
+            try JSONLines.write(discarded, to: Workspace.discarded(workspace))
+        }
+        return summary
+    }
+
+    /// Class names, aliases and discard names, case-insensitive.
+    struct Names {
+        static let discard = "\u{0}discard"
+        var map: [String: String] = [:]
+        init(_ o: LabelOptions) {
+            for c in o.classes { map[c.lowercased()] = c }
+            for (alias, c) in o.aliases where o.classes.contains(c) { map[alias.lowercased()] = c }
+            for d in o.discard { map[d.lowercased()] = Names.discard }
+        }
+        func resolve(_ word: String) -> String? { map[word.trimmingCharacters(in: .whitespaces).lowercased()] }
+    }
+
+    /// The raw label words a source path gets from the label source.
+    struct Lookup {
+        var source: LabelSource
+        var byPath: [String: [String]] = [:]
+        var byName: [String: [String]] = [:]
+        var regex: NSRegularExpression?
+
+        init(_ source: LabelSource) throws {
+            self.source = source
+            switch source {
+            case .sheet(let path):
+                let sheet = try Sheet(path: path)
+                let fileColumn = ["file", "path", "filename", "source"].first { sheet.columns.contains($0) }
+                guard let fileColumn, sheet.columns.contains("label") else {
+                    throw DataError("\(path): a label sheet needs a \"file\" and a \"label\" column; found \(sheet.columns.joined(separator: ", "))")
+                }
+                for row in sheet.rows {
+                    let file = row.values[fileColumn]!, label = row.values["label"]!
+                    guard !file.isEmpty else { throw DataError("\(path):\(row.line): empty file name") }
+                    if label.isEmpty { continue }
+                    if file.contains("/") { byPath[file, default: []].append(label) } else { byName[file, default: []].append(label) }
+                }
+            case .pattern(let pattern):
+                do { regex = try NSRegularExpression(pattern: pattern) } catch {
+                    throw DataError("label: the pattern \(pattern) is not a valid regular expression")
+                }
+                guard regex!.numberOfCaptureGroups >= 1 else { throw DataError("label: the pattern \(pattern) has no capture group") }
+            case .folders: break
+            }
+        }
+
+        func words(for path: String) -> [String] {
+            switch source {
+            case .folders(let level):
+                let folders = path.split(separator: "/").dropLast().map(String.init)
+                let index = level >= 0 ? level : folders.count + level
+                return folders.indices.contains(index) ? [folders[index]] : []
+            case .sheet:
+                return byPath[path] ?? byName[(path as NSString).lastPathComponent] ?? []
+            case .pattern:
+                let range = NSRange(path.startIndex..., in: path)
+                guard let m = regex!.firstMatch(in: path, range: range), let r = Range(m.range(at: 1), in: path) else { return [] }
+                return [String(path[r])]
+            }
+        }
+    }
+}
+
+extension Workspace {
+    public static func discarded(_ w: String) -> String { w + "/discarded.jsonl" }
+}

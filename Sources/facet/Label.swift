@@ -1,0 +1,47 @@
+import ArgumentParser
+import FacetData
+
+extension Facet {
+    struct Label: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Label the photos of a workspace from folder names, a CSV/TSV sheet or a file-name pattern.")
+        enum From: String, ExpressibleByArgument { case folders, sheet, pattern }
+        @Argument(help: "Workspace written by facet ingest.") var workspace: String
+        @Option(help: "Where labels come from: folders, sheet or pattern.") var from: From = .folders
+        @Option(help: "With --from folders: the folder depth that names the class (0: top folder, -1: the file's own folder).") var level = 0
+        @Option(help: "With --from sheet: CSV/TSV with columns file (name or relative path) and label.") var sheet: String?
+        @Option(help: "With --from pattern: a regular expression on the relative path; its first group is the label.") var pattern: String?
+        @Option(parsing: .upToNextOption, help: "Class names.") var classes: [String] = ["happy", "normal", "sad"]
+        @Option(name: .customLong("alias"), help: "Another name of a class, NAME=CLASS (repeatable; default happiness=happy, neutral=normal, sadness=sad).")
+        var aliases: [String] = []
+        @Option(help: "A label that removes a photo on purpose (repeatable).") var discard: [String] = ["discard"]
+
+        func validate() throws {
+            if from == .sheet && sheet == nil { throw ValidationError("--from sheet needs --sheet FILE") }
+            if from == .pattern && pattern == nil { throw ValidationError("--from pattern needs --pattern REGEX") }
+            for a in aliases where a.split(separator: "=").count != 2 { throw ValidationError("--alias takes NAME=CLASS, got \(a)") }
+        }
+
+        func run() throws {
+            var options = LabelOptions()
+            options.classes = classes.flatMap { $0.split(separator: ",").map(String.init) }
+            if !aliases.isEmpty {
+                options.aliases = Dictionary(aliases.map { a in let p = a.split(separator: "="); return (String(p[0]), String(p[1])) },
+                                             uniquingKeysWith: { $1 })
+            }
+            options.discard = discard
+            switch from {
+            case .folders: options.source = .folders(level: level)
+            case .sheet: options.source = .sheet(path: sheet!)
+            case .pattern: options.source = .pattern(pattern!)
+            }
+            let s = try Labeling.run(workspace: workspace, options: options)
+            let counts = options.classes.map { "\($0) \(s.perClass[$0] ?? 0)" }.joined(separator: ", ")
+            print("labelled \(s.perClass.values.reduce(0, +)): \(counts); discarded \(s.discarded.count); "
+                  + "unlabelled \(s.unlabelled.count); conflicts \(s.conflicts.count)")
+            for c in s.conflicts { print("conflict: \(c.labels.joined(separator: " vs ")): \(c.sources.joined(separator: ", "))") }
+            for u in s.unlabelled.prefix(20) { print("unlabelled: \(u)") }
+            if s.unlabelled.count > 20 { print("unlabelled: … and \(s.unlabelled.count - 20) more (label null in the manifest)") }
+        }
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import Testing
+@testable import FacetData
+@testable import FacetImage
+
+@Suite struct LabelTests {
+    /// A small dump written by hand: distinct pictures in class folders, and whatever a case adds.
+    static func dump(_ files: [String: Int]) throws -> String {
+        let root = Support.temp("label")
+        for (file, seed) in files {
+            var image = Image.testPatternForData(width: 48, height: 40)
+            for i in stride(from: 0, to: image.pixels.count, by: 7) { image.pixels[i] = UInt8((i * seed) % 256) }
+            try AtomicFile.write(try ImageEncoder.png(image.rotated(quarterTurns: seed % 4)), to: root + "/" + file)
+        }
+        return root
+    }
+
+    static func labels(_ ws: String) throws -> [String: String?] {
+        Dictionary(uniqueKeysWithValues: try JSONLines.read(Record.self, from: Workspace.manifest(ws)).map { ($0.source, $0.label) })
+    }
+
+    @Test func foldersWithAliasesAndCase() throws {
+        let root = try Self.dump(["Happiness/a.png": 1, "NEUTRAL/x/b.png": 2, "sad/c.png": 3, "loose.png": 4])
+        let ws = Support.temp("ws")
+        defer { Support.remove(root, ws) }
+        _ = try Ingest.run(dump: root, workspace: ws)
+        let s = try Labeling.run(workspace: ws, options: LabelOptions())
+        #expect(try Self.labels(ws) == ["Happiness/a.png": "happy", "NEUTRAL/x/b.png": "normal", "sad/c.png": "sad", "loose.png": nil])
+        #expect(s.unlabelled == ["loose.png"])
+        #expect(s.perClass == ["happy": 1, "normal": 1, "sad": 1])
+    }
+
+    @Test func unknownLabelsAreAnErrorListingEachValueAndNothingIsWritten() throws {
+        let root = try Self.dump(["happy/a.png": 1, "angry/b.png": 2, "angry/c.png": 3, "surprised/d.png": 5])
+        let ws = Support.temp("ws")
+        defer { Support.remove(root, ws) }
+        _ = try Ingest.run(dump: root, workspace: ws)
+        let before = try Data(contentsOf: URL(fileURLWithPath: Workspace.manifest(ws)))
+        do {
+            _ = try Labeling.run(workspace: ws, options: LabelOptions())
+            Issue.record("unknown labels accepted")
+        } catch let error as DataError {
+            #expect(error.description.contains("\"angry\" (2)"))
+            #expect(error.description.contains("\"surprised\" (1)"))
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: Workspace.manifest(ws))) == before)
+    }
+
+    @Test func sheetPatternAndDiscard() throws {
+        let root = try Self.dump(["p/IMG_happy_1.png": 1, "p/IMG_sad_2.png": 2, "q/IMG_junk_3.png": 3])
+        let ws = Support.temp("ws")
+        defer { Support.remove(root, ws) }
+        _ = try Ingest.run(dump: root, workspace: ws)
+        var options = LabelOptions()
+        options.source = .pattern("IMG_([a-z]+)_")
+        options.discard = ["junk"]
+        let s = try Labeling.run(workspace: ws, options: options)
+        #expect(s.discarded == ["q/IMG_junk_3.png"])
+        #expect(try Self.labels(ws) == ["p/IMG_happy_1.png": "happy", "p/IMG_sad_2.png": "sad"])
+        #expect(try JSONLines.read(Record.self, from: Workspace.discarded(ws)).map(\.source) == ["q/IMG_junk_3.png"])
+
+        let sheet = root + "/../labels-\(UUID()).tsv"
+        defer { Support.remove(sheet) }
+        try "file\tlabel\nIMG_happy_1.png\tSadness\np/IMG_sad_2.png\tneutral\n".write(toFile: sheet, atomically: true, encoding: .utf8)
+        options.source = .sheet(path: sheet)
+        _ = try Labeling.run(workspace: ws, options: options)
+        #expect(try Self.labels(ws) == ["p/IMG_happy_1.png": "sad", "p/IMG_sad_2.png": "normal"])
+    }
+
+    @Test func copiesWithDifferentLabelsAreAConflict() throws {
+        let root = try Self.dump(["happy/a.png": 1, "sad/b.png": 2])
+        let ws = Support.temp("ws")
+        defer { Support.remove(root, ws) }
+        try FileManager.default.copyItem(atPath: root + "/happy/a.png", toPath: root + "/sad/a-copy.png")
+        _ = try Ingest.run(dump: root, workspace: ws)
+        let s = try Labeling.run(workspace: ws, options: LabelOptions())
+        #expect(s.conflicts.count == 1)
+        #expect(s.conflicts.first?.labels == ["happy", "sad"])
+        #expect(Set(s.conflicts.first?.sources ?? []) == ["happy/a.png", "sad/a-copy.png"])
+        #expect(try Self.labels(ws) == ["happy/a.png": nil, "sad/b.png": "sad"])
+    }
+
+    @Test func sheetErrorsNameTheFileAndLine() throws {
+        let path = Support.temp("sheet") + ".csv"
+        defer { Support.remove(path) }
+        try "file,label\na.jpg,happy\nb.jpg\n".write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(throws: DataError.self) { try Sheet(path: path) }
+        do { _ = try Sheet(path: path) } catch { #expect("\(error)".contains("\(path):3:")) }
+        try "file,label\n\"a, b.jpg\",happy\n".write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(try Sheet(path: path).rows.first?.values["file"] == "a, b.jpg")
+    }
+}
