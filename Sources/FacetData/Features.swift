@@ -3,42 +3,61 @@ import Foundation
 
 /// Condition features from the analysis image (shorter side 256), measured once at ingest.
 extension Features {
-    /// Shorter side of the smoothed image the features are measured on: halving the analysis
-    /// image averages away most sensor noise.
+    /// Shorter side of the smoothed image the occlusion features are measured on.
     static let side = 128
+    /// …and the background features: at 64 px sensor noise is averaged away and clutter is not.
+    static let borderSide = 64
 
     init(_ image: Image, exifBrightness: Double?) {
         let small = image.resized(shorterSide: Features.side)
         brightness = PixelStats(small).brightness
         self.exifBrightness = exifBrightness
-        borderEdges = Features.borderEdges(small.grayscale())
+        let tiny = image.resized(shorterSide: Features.borderSide)
+        let border = Features.border(width: tiny.width, height: tiny.height)
+        borderEdges = Features.borderEdges(tiny.grayscale(), border)
+        borderChroma = Features.borderChroma(tiny, border)
         let skin = SkinMask(small)
         asymmetry = skin.asymmetry
         foreign = skin.holes
     }
 
-    /// Share of border pixels (top sixth, and the left and right sixths of the upper two
-    /// thirds: where a portrait shows background) whose gradient, relative to the border's
-    /// mean level, exceeds 0.12 — clutter has edges, a wall has few, whatever the exposure.
-    static func borderEdges(_ gray: Image) -> Double {
-        let w = gray.width, h = gray.height
-        let bw = max(w / 6, 2), bh = max(h / 6, 2)
-        var total = 0.0, count = 0
-        var cells: [(Int, Int)] = []
+    /// Where a portrait shows background: the top sixth, and the left and right sixths of
+    /// the upper two thirds (below, the shoulders reach the edges).
+    static func border(width w: Int, height h: Int) -> [Int] {
+        let bw = max(w / 6, 1), bh = max(h / 6, 1)
+        var cells: [Int] = []
         for y in 0..<(h - 1) {
-            for x in 0..<(w - 1) where y < bh || ((x < bw || x >= w - bw) && y < h * 2 / 3) {
-                cells.append((x, y))
-                total += Double(gray[y, x, 0])
-            }
+            for x in 0..<(w - 1) where y < bh || ((x < bw || x >= w - bw) && y < h * 2 / 3) { cells.append(y * w + x) }
         }
+        return cells
+    }
+
+    /// Share of border pixels whose gradient |∂x| + |∂y|, relative to the border's mean
+    /// level, exceeds 0.2: clutter has edges, a wall few, whatever the exposure.
+    static func borderEdges(_ gray: Image, _ cells: [Int]) -> Double {
         guard !cells.isEmpty else { return 0 }
-        let mean = max(total / Double(cells.count), 8)
-        for (x, y) in cells {
-            let v = Int(gray[y, x, 0])
-            let g = abs(Int(gray[y, x + 1, 0]) - v) + abs(Int(gray[y + 1, x, 0]) - v)
-            if Double(g) / mean > 0.12 { count += 1 }
+        let p = gray.pixels, w = gray.width
+        let mean = max(Double(cells.reduce(0) { $0 + Int(p[$1]) }) / Double(cells.count), 8)
+        var count = 0
+        for i in cells {
+            let g = abs(Int(p[i + 1]) - Int(p[i])) + abs(Int(p[i + w]) - Int(p[i]))
+            if Double(g) / mean > 0.2 { count += 1 }
         }
         return Double(count) / Double(cells.count)
+    }
+
+    /// Spread of the border's chromaticity: std(r / (r+g+b)) + std(g / (r+g+b)). A wall is
+    /// one colour in any light; shelves of books are many.
+    static func borderChroma(_ image: Image, _ cells: [Int]) -> Double {
+        guard !cells.isEmpty else { return 0 }
+        var sr = 0.0, sg = 0.0, srr = 0.0, sgg = 0.0
+        for i in cells {
+            let r = Double(image.pixels[3 * i]), g = Double(image.pixels[3 * i + 1]), b = Double(image.pixels[3 * i + 2])
+            let s = max(r + g + b, 1)
+            sr += r / s; sg += g / s; srr += (r / s) * (r / s); sgg += (g / s) * (g / s)
+        }
+        let n = Double(cells.count)
+        return max(srr / n - (sr / n) * (sr / n), 0).squareRoot() + max(sgg / n - (sg / n) * (sg / n), 0).squareRoot()
     }
 }
 

@@ -60,8 +60,10 @@ public struct Features: Codable, Sendable, Equatable {
     public var brightness: Double
     /// EXIF brightness value (APEX Bv) when the camera wrote one.
     public var exifBrightness: Double?
-    /// Edge density of the border frame (the outer sixth on every side), contrast-normalised.
+    /// Edge density of the border (top sixth, upper side sixths) at 64 px, exposure-normalised.
     public var borderEdges: Double
+    /// Chromaticity spread of the same border.
+    public var borderChroma: Double
     /// Left–right asymmetry of the central face region, 0…1.
     public var asymmetry: Double
     /// Share of the central region whose colour is neither skin nor the border's background.
@@ -69,7 +71,7 @@ public struct Features: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case brightness, asymmetry, foreign
-        case exifBrightness = "exif_brightness", borderEdges = "border_edges"
+        case exifBrightness = "exif_brightness", borderEdges = "border_edges", borderChroma = "border_chroma"
     }
 }
 
@@ -77,7 +79,10 @@ public struct Features: Codable, Sendable, Equatable {
 public struct Conditions: Codable, Sendable, Equatable {
     public struct Tag: Codable, Sendable, Equatable {
         public var value: String
+        /// The computed score (kept when a sheet gives the value).
         public var score: Double?
+        /// `auto` or `sheet`.
+        public var source: String = "auto"
         public init(value: String, score: Double?) { self.value = value; self.score = score }
     }
     public var lighting: Tag

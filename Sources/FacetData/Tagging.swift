@@ -1,0 +1,175 @@
+import FacetImage
+import Foundation
+
+/// The thresholds that turn feature scores into condition tags.
+///
+/// | tag | score | value |
+/// |---|---|---|
+/// | lighting | brightness (cleanvision's perceived brightness, 0…1) | `dim` below `dim_below`; within `exif_margin` of it, EXIF Bv below `exif_dim_below` decides |
+/// | background | border_edges + 2 × border_chroma | `cluttered` at `cluttered_above` or more |
+/// | occlusion | asymmetry of the skin region | `partial` at `occluded_above` or more |
+public struct TagThresholds: Codable, Sendable, Equatable {
+    public var dimBelow = 0.35
+    public var exifMargin = 0.05
+    public var exifDimBelow = 3.0
+    public var clutteredAbove = 0.2
+    public var occludedAbove = 0.3
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case dimBelow = "dim_below", exifMargin = "exif_margin", exifDimBelow = "exif_dim_below"
+        case clutteredAbove = "cluttered_above", occludedAbove = "occluded_above"
+    }
+
+    public static func load(_ path: String) throws -> TagThresholds {
+        guard let data = FileManager.default.contents(atPath: path) else { throw DataError("\(path): cannot be read") }
+        do { return try JSONDecoder().decode(TagThresholds.self, from: data) } catch {
+            throw DataError("\(path): not a thresholds file: \(JSONLines.describe(error))")
+        }
+    }
+
+    public func save(_ path: String) throws {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .prettyPrinted]
+        try AtomicFile.write(Array(try e.encode(self)) + [0x0A], to: path)
+    }
+}
+
+/// The three conditions and how each is scored and decided.
+public enum Condition: String, CaseIterable, Sendable {
+    case lighting, background, occlusion
+
+    public var values: (low: String, high: String) {
+        switch self {
+        case .lighting: ("dim", "bright")
+        case .background: ("plain", "cluttered")
+        case .occlusion: ("none", "partial")
+        }
+    }
+
+    public func score(_ f: Features) -> Double {
+        switch self {
+        case .lighting: f.brightness
+        case .background: f.borderEdges + 2 * f.borderChroma
+        case .occlusion: f.asymmetry
+        }
+    }
+
+    /// The tag value for features `f` under thresholds `t`.
+    public func value(_ f: Features, _ t: TagThresholds) -> String {
+        let s = score(f)
+        switch self {
+        case .lighting:
+            if let bv = f.exifBrightness, abs(s - t.dimBelow) < t.exifMargin { return bv < t.exifDimBelow ? "dim" : "bright" }
+            return s < t.dimBelow ? "dim" : "bright"
+        case .background: return s >= t.clutteredAbove ? "cluttered" : "plain"
+        case .occlusion: return s >= t.occludedAbove ? "partial" : "none"
+        }
+    }
+
+    var threshold: WritableKeyPath<TagThresholds, Double> {
+        switch self {
+        case .lighting: \.dimBelow
+        case .background: \.clutteredAbove
+        case .occlusion: \.occludedAbove
+        }
+    }
+}
+
+/// Condition values from a sheet, by relative path, file name or photo id.
+struct ConditionSheet {
+    var byKey: [String: [Condition: String]] = [:]
+
+    init(path: String) throws {
+        let sheet = try Sheet(path: path)
+        guard let key = ["file", "path", "source", "id"].first(where: { sheet.columns.contains($0) }) else {
+            throw DataError("\(path): a condition sheet needs a \"file\" or \"id\" column; found \(sheet.columns.joined(separator: ", "))")
+        }
+        let present = Condition.allCases.filter { sheet.columns.contains($0.rawValue) }
+        guard !present.isEmpty else { throw DataError("\(path): no lighting, background or occlusion column") }
+        for row in sheet.rows {
+            var values: [Condition: String] = [:]
+            for c in present {
+                let v = row.values[c.rawValue]!.lowercased()
+                if v.isEmpty { continue }
+                guard v == c.values.low || v == c.values.high else {
+                    throw DataError("\(path):\(row.line): \(c.rawValue) must be \(c.values.low) or \(c.values.high), not \"\(v)\"")
+                }
+                values[c] = v
+            }
+            byKey[row.values[key]!] = values
+        }
+    }
+
+    func values(for r: Record) -> [Condition: String]? {
+        byKey[r.source] ?? byKey[r.id] ?? byKey[(r.source as NSString).lastPathComponent]
+    }
+}
+
+public struct TagSummary: Sendable {
+    /// Per condition: records with the high value (bright, cluttered, partial) and the total.
+    public var counts: [String: [String: Int]] = [:]
+    public var fromSheet = 0
+    /// Per condition, when calibrating: accuracy on the sheet with the old and the fitted threshold.
+    public var calibration: [String: (before: Double, after: Double, threshold: Double, rows: Int)] = [:]
+    public var thresholds = TagThresholds()
+}
+
+public enum Tagging {
+    public static func thresholdsPath(_ workspace: String) -> String { workspace + "/tag-thresholds.json" }
+
+    /// Tags every record of `workspace`: computed values, then sheet overrides. When `calibrate`
+    /// names a hand-tagged sheet, thresholds are first fitted to it and saved.
+    public static func run(workspace: String, thresholds: TagThresholds, overrides: String? = nil,
+                           calibrate: String? = nil, saveThresholds: String? = nil) throws -> TagSummary {
+        var records = try JSONLines.read(Record.self, from: Workspace.manifest(workspace))
+        var summary = TagSummary()
+        var t = thresholds
+        if let calibrate {
+            let sheet = try ConditionSheet(path: calibrate)
+            for c in Condition.allCases {
+                let pairs = records.compactMap { r in sheet.values(for: r)?[c].map { (c.score(r.features), $0 == c.values.high, r) } }
+                guard !pairs.isEmpty else { continue }
+                func accuracy(_ t: TagThresholds) -> Double {
+                    Double(pairs.filter { (c.value($0.2.features, t) == c.values.high) == $0.1 }.count) / Double(pairs.count)
+                }
+                let before = accuracy(t)
+                t[keyPath: c.threshold] = fit(pairs.map { ($0.0, $0.1) }, current: t[keyPath: c.threshold])
+                summary.calibration[c.rawValue] = (before, accuracy(t), t[keyPath: c.threshold], pairs.count)
+            }
+            try t.save(saveThresholds ?? thresholdsPath(workspace))
+        }
+        summary.thresholds = t
+        let sheet = try overrides.map { try ConditionSheet(path: $0) }
+        for i in records.indices {
+            let f = records[i].features
+            var tags: [Condition: Conditions.Tag] = [:]
+            for c in Condition.allCases { tags[c] = Conditions.Tag(value: c.value(f, t), score: (c.score(f) * 10000).rounded() / 10000) }
+            var source = "auto"
+            if let given = sheet?.values(for: records[i]), !given.isEmpty {
+                for (c, v) in given { tags[c]!.value = v; tags[c]!.source = "sheet" }
+                source = "sheet"
+                summary.fromSheet += 1
+            }
+            records[i].conditions = Conditions(lighting: tags[.lighting]!, background: tags[.background]!,
+                                               occlusion: tags[.occlusion]!, source: source)
+            for c in Condition.allCases { summary.counts[c.rawValue, default: [:]][tags[c]!.value, default: 0] += 1 }
+        }
+        try JSONLines.write(records, to: Workspace.manifest(workspace))
+        return summary
+    }
+
+    /// The threshold that tags the most scores right (high at or above it), placed midway
+    /// between neighbouring scores; among equals, the one nearest `current`.
+    static func fit(_ pairs: [(score: Double, high: Bool)], current: Double) -> Double {
+        let sorted = pairs.sorted { $0.score < $1.score }
+        var candidates = [sorted.first!.score - 1e-6]
+        for (a, b) in zip(sorted, sorted.dropFirst()) where a.score < b.score { candidates.append((a.score + b.score) / 2) }
+        candidates.append(sorted.last!.score + 1e-6)
+        func correct(_ t: Double) -> Int { sorted.filter { ($0.score >= t) == $0.high }.count }
+        let best = candidates.map { (t: $0, n: correct($0)) }
+        let top = best.map(\.n).max()!
+        return best.filter { $0.n == top }.min { abs($0.t - current) < abs($1.t - current) }!.t
+    }
+}

@@ -1,0 +1,49 @@
+import ArgumentParser
+import FacetData
+import Foundation
+
+extension Facet {
+    struct Tag: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Tag lighting, background and occlusion from the pixels; a sheet can override; --calibrate fits the thresholds.",
+            discussion: """
+            Thresholds: the defaults, then WORKSPACE/tag-thresholds.json when present, then --thresholds FILE, then the flags.
+            --calibrate SHEET (CSV/TSV: file or id, and any of lighting, background, occlusion) fits each threshold to the
+            hand-tagged rows, prints the accuracy before and after, and saves the fitted thresholds (to --save-thresholds or
+            WORKSPACE/tag-thresholds.json).
+            """)
+        @Argument(help: "Workspace written by facet ingest.") var workspace: String
+        @Option(help: "Brightness below which lighting is dim.") var dimBelow: Double?
+        @Option(help: "Background clutter score at which the background is cluttered.") var clutteredAbove: Double?
+        @Option(help: "Asymmetry score at which the face counts as partially occluded.") var occludedAbove: Double?
+        @Option(help: "A thresholds file written by --calibrate.") var thresholds: String?
+        @Option(help: "A condition sheet whose values override the computed ones.") var overrides: String?
+        @Option(help: "A hand-tagged condition sheet to fit the thresholds to.") var calibrate: String?
+        @Option(help: "Where --calibrate saves the fitted thresholds.") var saveThresholds: String?
+
+        func run() throws {
+            var t = TagThresholds()
+            let saved = Tagging.thresholdsPath(workspace)
+            if calibrate == nil, thresholds == nil, FileManager.default.fileExists(atPath: saved) {
+                t = try TagThresholds.load(saved)
+                print("thresholds from \(saved)")
+            }
+            if let thresholds { t = try TagThresholds.load(thresholds) }
+            if let dimBelow { t.dimBelow = dimBelow }
+            if let clutteredAbove { t.clutteredAbove = clutteredAbove }
+            if let occludedAbove { t.occludedAbove = occludedAbove }
+            let s = try Tagging.run(workspace: workspace, thresholds: t, overrides: overrides, calibrate: calibrate,
+                                    saveThresholds: saveThresholds)
+            for (name, c) in s.calibration.sorted(by: { $0.key < $1.key }) {
+                print(String(format: "calibrated %@ on %d rows: accuracy %.3f before, %.3f after (threshold %.4f)",
+                             name, c.rows, c.before, c.after, c.threshold))
+            }
+            if calibrate != nil { print("thresholds saved to \(saveThresholds ?? saved)") }
+            for c in Condition.allCases {
+                let counts = s.counts[c.rawValue] ?? [:]
+                print("\(c.rawValue): \(counts[c.values.low] ?? 0) \(c.values.low), \(counts[c.values.high] ?? 0) \(c.values.high)")
+            }
+            if s.fromSheet > 0 { print("\(s.fromSheet) photos took values from \(overrides!)") }
+        }
+    }
+}
