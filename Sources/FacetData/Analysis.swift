@@ -40,7 +40,7 @@ public enum AnalysisOutcome: Codable, Sendable, Equatable {
 
 public enum Analyzer {
     /// Bumped whenever what `analyze` computes changes: cached analyses of another version are redone.
-    public static let version = 3
+    public static let version = 4
     /// Shorter side of the image that statistics and features are measured on.
     public static let analysisSide = 256
 
@@ -56,13 +56,18 @@ public enum Analyzer {
         } catch {
             return .failed(sha256: hash, kind: error.kind.rawValue, reason: error.reason)
         }
-        let image = decoded.image.width == 0 ? decoded.image : decoded.image.resized(shorterSide: analysisSide)
+        // One cascade of sizes: 256 px for the quality statistics, 128 px for the skin region,
+        // 64 px for the border, the perceptual hash and the thumbnail.
+        let image = decoded.image.resized(shorterSide: analysisSide)
+        let stats = PixelStats(image)
+        let medium = image.resized(shorterSide: Features.side)
+        let small = medium.resized(shorterSide: Features.borderSide)
         return .photo(PhotoAnalysis(
             sha256: hash, format: decoded.format, width: decoded.displayedWidth, height: decoded.displayedHeight,
             orientation: decoded.orientation.rawValue, taken: decoded.exif?.dateTimeOriginal, camera: decoded.exif?.camera,
-            warnings: decoded.warnings, stats: PixelStats(image),
-            features: Features(image, exifBrightness: decoded.exif?.brightnessValue),
-            phash: PerceptualHash.hash(image), thumb: Data(image.resized(width: 16, height: 16).pixels)))
+            warnings: decoded.warnings, stats: stats,
+            features: Features(medium: medium, small: small, brightness: stats.brightness, exifBrightness: decoded.exif?.brightnessValue),
+            phash: PerceptualHash.hash(small), thumb: Data(small.resized(width: 16, height: 16).pixels)))
     }
 }
 
@@ -73,14 +78,16 @@ extension PixelStats {
         var spread = 0
         var histogram = [Int](repeating: 0, count: 256)
         let gray = image.grayscale()
+        var sr = 0, sg = 0, sb = 0
         image.pixels.withUnsafeBufferPointer { p in
             for i in 0..<n {
                 let r = p[3 * i], g = p[3 * i + 1], b = p[3 * i + 2]
-                sums[0] += Double(r); sums[1] += Double(g); sums[2] += Double(b)
+                sr += Int(r); sg += Int(g); sb += Int(b)
                 spread += Int(max(r, g, b)) - Int(min(r, g, b))
             }
         }
-        for v in gray.pixels { histogram[Int(v)] += 1 }
+        sums = [Double(sr), Double(sg), Double(sb)]
+        gray.pixels.withUnsafeBufferPointer { p in for v in p { histogram[Int(v)] += 1 } }
         let (r, g, b) = (sums[0] / Double(n), sums[1] / Double(n), sums[2] / Double(n))
         brightness = (0.241 * r * r + 0.691 * g * g + 0.068 * b * b).squareRoot() / 255
         colourSpread = Double(spread) / Double(n)
@@ -96,22 +103,21 @@ extension PixelStats {
     static func edgeVariance(_ gray: Image) -> Double {
         let w = gray.width, h = gray.height
         guard w > 2, h > 2 else { return 0 }
-        var sum = 0.0, sumSquares = 0.0
+        var sum = 0, sumSquares = 0
         gray.pixels.withUnsafeBufferPointer { p in
             for y in 1..<(h - 1) {
+                let up = p.baseAddress! + (y - 1) * w, mid = up + w, down = mid + w
                 for x in 1..<(w - 1) {
-                    let i = y * w + x
-                    var v = 8 * Int(p[i])
-                    v -= Int(p[i - w - 1]) + Int(p[i - w]) + Int(p[i - w + 1]) + Int(p[i - 1])
-                    v -= Int(p[i + 1]) + Int(p[i + w - 1]) + Int(p[i + w]) + Int(p[i + w + 1])
-                    let c = Double(min(max(v, 0), 255))
+                    let ring = Int32(up[x - 1]) + Int32(up[x]) + Int32(up[x + 1]) + Int32(mid[x - 1])
+                        + Int32(mid[x + 1]) + Int32(down[x - 1]) + Int32(down[x]) + Int32(down[x + 1])
+                    let c = Int(min(max(8 * Int32(mid[x]) - ring, 0), 255))
                     sum += c
                     sumSquares += c * c
                 }
             }
         }
         let count = Double((w - 2) * (h - 2))
-        let mean = sum / count
-        return sumSquares / count - mean * mean
+        let mean = Double(sum) / count
+        return Double(sumSquares) / count - mean * mean
     }
 }

@@ -8,15 +8,14 @@ extension Features {
     /// …and the background features: at 64 px sensor noise is averaged away and clutter is not.
     static let borderSide = 64
 
-    init(_ image: Image, exifBrightness: Double?) {
-        let small = image.resized(shorterSide: Features.side)
-        brightness = PixelStats(small).brightness
+    /// Features from the analysis image at 128 px (`medium`) and 64 px (`small`).
+    init(medium: Image, small: Image, brightness: Double, exifBrightness: Double?) {
+        self.brightness = brightness
         self.exifBrightness = exifBrightness
-        let tiny = image.resized(shorterSide: Features.borderSide)
-        let border = Features.border(width: tiny.width, height: tiny.height)
-        borderEdges = Features.borderEdges(tiny.grayscale(), border)
-        borderChroma = Features.borderChroma(tiny, border)
-        let skin = SkinMask(small)
+        let border = Features.border(width: small.width, height: small.height)
+        borderEdges = Features.borderEdges(small.grayscale(), border)
+        borderChroma = Features.borderChroma(small, border)
+        let skin = SkinMask(medium)
         asymmetry = skin.asymmetry
         foreign = skin.holes
     }

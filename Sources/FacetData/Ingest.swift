@@ -27,6 +27,7 @@ public struct IngestSummary: Sendable, Codable {
     public var duplicates = 0
     /// Groups of more than one accepted record (near duplicates, bursts).
     public var groups = 0
+    /// Files decoded now; files whose analysis came from the cache (the rest could not be read).
     public var decoded = 0
     public var reused = 0
     public var quarantineReasons: [String: Int] = [:]
@@ -52,10 +53,14 @@ public enum Ingest {
         let cache = IngestCache(workspace: workspace)
         let files = listing.files
         let outcomes = Mutex([AnalysisOutcome?](repeating: nil, count: files.count))
-        let decodedCount = Atomic<Int>(0), done = Atomic<Int>(0)
+        let decodedCount = Atomic<Int>(0), reusedCount = Atomic<Int>(0), done = Atomic<Int>(0)
         DispatchQueue.concurrentPerform(iterations: files.count) { i in
-            let (outcome, decoded) = analyze(files[i], dump: dump, cache: cache, options: options)
-            if decoded { decodedCount.add(1, ordering: .relaxed) }
+            let (outcome, how) = analyze(files[i], dump: dump, cache: cache, options: options)
+            switch how {
+            case .decoded: decodedCount.add(1, ordering: .relaxed)
+            case .cached: reusedCount.add(1, ordering: .relaxed)
+            case .unread: break
+            }
             outcomes.withLock { $0[i] = outcome }
             progress?(done.add(1, ordering: .relaxed).newValue, files.count)
         }
@@ -85,7 +90,7 @@ public enum Ingest {
         summary.duplicates = grouping.duplicates.count
         summary.groups = Dictionary(grouping: records, by: { (r: Record) in r.group }).values.filter { $0.count > 1 }.count
         summary.decoded = decodedCount.load(ordering: .relaxed)
-        summary.reused = files.count - summary.decoded
+        summary.reused = reusedCount.load(ordering: .relaxed)
         for q in quarantine { summary.quarantineReasons[q.kind, default: 0] += 1 }
         guard summary.balanced else {
             throw DataError("ingest: internal count mismatch: \(summary.accepted) + \(summary.quarantined) + \(summary.duplicates) ≠ \(summary.found)")
@@ -97,18 +102,20 @@ public enum Ingest {
         return summary
     }
 
-    /// The analysis of one file, from the cache when its stat or its bytes are known; and whether it was decoded.
-    static func analyze(_ file: DumpListing.File, dump: String, cache: IngestCache, options: IngestOptions) -> (AnalysisOutcome, Bool) {
-        if let cached = cache.lookup(file) { return (cached, false) }
+    enum How { case cached, decoded, unread }
+
+    /// The analysis of one file, from the cache when its stat or its bytes are known; and how it was had.
+    static func analyze(_ file: DumpListing.File, dump: String, cache: IngestCache, options: IngestOptions) -> (AnalysisOutcome, How) {
+        if let cached = cache.lookup(file) { return (cached, .cached) }
         let path = dump + "/" + file.path
         let bytes: [UInt8]
         do {
             bytes = try ImageDecoder.readFile(path, maxBytes: options.maxBytes)
         } catch {
-            return (.failed(sha256: nil, kind: error.kind.rawValue, reason: error.reason), false)
+            return (.failed(sha256: nil, kind: error.kind.rawValue, reason: error.reason), .unread)
         }
         let hash = Analyzer.sha256(bytes)
-        if let known = cache.lookup(sha256: hash) { return (known, false) }
-        return (Analyzer.analyze(bytes, sha256: hash, path: path, maxPixels: options.maxPixels), true)
+        if let known = cache.lookup(sha256: hash) { return (known, .cached) }
+        return (Analyzer.analyze(bytes, sha256: hash, path: path, maxPixels: options.maxPixels), .decoded)
     }
 }

@@ -23,20 +23,37 @@ extension Image {
         let vertical = _ResampleTaps(input: height, output: fullHeight, first: wy, count: newHeight)
         // Only the input rows that the window's output rows read.
         let rowLo = vertical.start.first!, rowHi = zip(vertical.start, vertical.count).map { $0 + $1 }.max()!
-        // Horizontal pass: (H, W, C) -> (rows, W', C) in Float.
+        // Horizontal pass: (H, W, C) -> (rows, W', C) in Float; each source row is widened to
+        // Float once, and the channels of a pixel share one walk over the taps.
         var mid = [Float](repeating: 0, count: (rowHi - rowLo) * newWidth * c)
+        var line = [Float](repeating: 0, count: width * c)
         pixels.withUnsafeBufferPointer { src in
             mid.withUnsafeMutableBufferPointer { dst in
-                horizontal.weights.withUnsafeBufferPointer { wts in
-                    for y in rowLo..<rowHi {
-                        let row = y * width * c, outRow = (y - rowLo) * newWidth * c
-                        for x in 0..<newWidth {
-                            let start = horizontal.start[x], n = horizontal.count[x], w0 = x * horizontal.stride
-                            for k in 0..<c {
-                                var acc: Float = 0
-                                var s = row + start * c + k
-                                for i in 0..<n { acc += wts[w0 + i] * Float(src[s]); s += c }
-                                dst[outRow + x * c + k] = acc
+                line.withUnsafeMutableBufferPointer { line in
+                    horizontal.weights.withUnsafeBufferPointer { wts in
+                        horizontal.start.withUnsafeBufferPointer { starts in
+                            horizontal.count.withUnsafeBufferPointer { counts in
+                                for y in rowLo..<rowHi {
+                                    let row = y * width * c, outRow = (y - rowLo) * newWidth * c
+                                    for j in 0..<(width * c) { line[j] = Float(src[row + j]) }
+                                    for x in 0..<newWidth {
+                                        let n = counts[x], w0 = x * horizontal.stride
+                                        var s = starts[x] * c
+                                        if c == 3 {
+                                            var r: Float = 0, g: Float = 0, b: Float = 0
+                                            for i in 0..<n {
+                                                let wgt = wts[w0 + i]
+                                                r += wgt * line[s]; g += wgt * line[s + 1]; b += wgt * line[s + 2]
+                                                s += 3
+                                            }
+                                            dst[outRow + 3 * x] = r; dst[outRow + 3 * x + 1] = g; dst[outRow + 3 * x + 2] = b
+                                        } else {
+                                            var v: Float = 0
+                                            for i in 0..<n { v += wts[w0 + i] * line[s + i] }
+                                            dst[outRow + x] = v
+                                        }
+                                    }
+                                }
                             }
                         }
                     }
