@@ -40,7 +40,7 @@ public enum AnalysisOutcome: Codable, Sendable, Equatable {
 
 public enum Analyzer {
     /// Bumped whenever what `analyze` computes changes: cached analyses of another version are redone.
-    public static let version = 4
+    public static let version = 5
     /// Shorter side of the image that statistics and features are measured on.
     public static let analysisSide = 256
 

@@ -60,25 +60,41 @@ extension Features {
     }
 }
 
-/// The largest skin-coloured region (by chromaticity, so exposure does not matter) and
-/// how far it is from a left–right symmetric face.
+/// Occlusion cues from the face: the largest skin-coloured region (by chromaticity after a
+/// gray-world white balance, so exposure and colour cast do not matter) defines a face frame;
+/// a hand or an object over one side makes the two halves of the upper face differ.
 struct SkinMask {
+    /// |left − right| share of the upper face in skin-coloured shade (a hand is skin-coloured
+    /// but darker than the face it covers).
     var asymmetry = 0.0
+    /// |left − right| share of the upper face in strong, non-skin colours or near-black (objects).
     var holes = 0.0
 
     init(_ image: Image) {
-        let w = image.width, h = image.height
-        var skin = [Bool](repeating: false, count: w * h)
-        for i in 0..<(w * h) {
-            let r = Double(image.pixels[3 * i]), g = Double(image.pixels[3 * i + 1]), b = Double(image.pixels[3 * i + 2])
+        let w = image.width, h = image.height, n = w * h
+        // Gray world: scale each channel to the image's overall mean.
+        var sums = [0.0, 0.0, 0.0]
+        for i in 0..<n { for k in 0..<3 { sums[k] += Double(image.pixels[3 * i + k]) } }
+        let mean = (sums[0] + sums[1] + sums[2]) / 3
+        let gain = sums.map { mean / max($0, 1) }
+        var lum = [Double](repeating: 0, count: n), saturation = [Double](repeating: 0, count: n)
+        var skin = [Bool](repeating: false, count: n)
+        var maxLum = 0.0
+        for i in 0..<n {
+            let r = Double(image.pixels[3 * i]) * gain[0], g = Double(image.pixels[3 * i + 1]) * gain[1]
+            let b = Double(image.pixels[3 * i + 2]) * gain[2]
+            lum[i] = 0.299 * r + 0.587 * g + 0.114 * b
+            maxLum = max(maxLum, lum[i])
+            let hi = max(r, g, b)
+            saturation[i] = hi > 0 ? (hi - min(r, g, b)) / hi : 0
             let s = r + g + b
-            guard s > 40, r > g, g > b else { continue }
+            guard s > 0, r > g, g > b else { continue }
             let rn = r / s, gn = g / s
             skin[i] = rn > 0.37 && rn < 0.52 && gn > 0.28 && gn < 0.35
         }
+        for i in 0..<n where lum[i] <= 0.25 * maxLum { skin[i] = false }
         let component = SkinMask.largestComponent(skin, w, h)
         guard component.count > 50 else { return }
-        // Centroid and principal axis from second moments.
         var mx = 0.0, my = 0.0
         for i in component { mx += Double(i % w); my += Double(i / w) }
         mx /= Double(component.count); my /= Double(component.count)
@@ -87,39 +103,41 @@ struct SkinMask {
             let dx = Double(i % w) - mx, dy = Double(i / w) - my
             sxx += dx * dx; syy += dy * dy; sxy += dx * dy
         }
-        let n = Double(component.count)
-        sxx /= n; syy /= n; sxy /= n
-        // Angle of the major axis; faces are taller than wide.
+        let count = Double(component.count)
+        sxx /= count; syy /= count; sxy /= count
+        // Major axis (the face is taller than wide), pointing down the face.
         let theta = 0.5 * atan2(2 * sxy, sxx - syy)
-        let (ax, ay) = (cos(theta), sin(theta))  // unit vector of the major axis
-        var inside = [Bool](repeating: false, count: w * h)
+        var (ax, ay) = (cos(theta), sin(theta))
+        if ay < 0 { (ax, ay) = (-ax, -ay) }
+        let common = (sxx + syy) / 2, spread = (((sxx - syy) / 2) * ((sxx - syy) / 2) + sxy * sxy).squareRoot()
+        let major = 2 * (common + spread).squareRoot(), minor = 2 * max(common - spread, 1e-9).squareRoot()
+        var inside = [Bool](repeating: false, count: n)
         for i in component { inside[i] = true }
-        // Mirror every pixel across the major axis through the centroid.
-        var matched = 0
-        for i in component {
-            let dx = Double(i % w) - mx, dy = Double(i / w) - my
-            let along = dx * ax + dy * ay
-            let mxp = mx + 2 * along * ax - dx, myp = my + 2 * along * ay - dy
-            let xi = Int(mxp.rounded()), yi = Int(myp.rounded())
-            if xi >= 0, xi < w, yi >= 0, yi < h, inside[yi * w + xi] { matched += 1 }
-        }
-        asymmetry = 1 - Double(matched) / n
-        // Holes: the moment ellipse's pixels the region does not cover.
-        let common = sxx + syy, diff = ((sxx - syy) * (sxx - syy) + 4 * sxy * sxy).squareRoot()
-        let major = (2 * (common + diff)).squareRoot(), minor = (2 * max(common - diff, 0)).squareRoot()
-        guard major > 0, minor > 0 else { return }
-        var inEllipse = 0, covered = 0
+        // The upper face: inside the moment ellipse, above the chin.
+        var side = [Int8](repeating: 0, count: n)   // −1 left half, +1 right half, 0 outside
+        var faceLum: [Double] = []
         for y in 0..<h {
             for x in 0..<w {
                 let dx = Double(x) - mx, dy = Double(y) - my
-                let u = (dx * ax + dy * ay) / major, v = (-dx * ay + dy * ax) / minor
-                if u * u + v * v <= 1 {
-                    inEllipse += 1
-                    if inside[y * w + x] { covered += 1 }
-                }
+                let v = dx * ax + dy * ay, u = -dx * ay + dy * ax
+                guard (u / minor) * (u / minor) + (v / major) * (v / major) <= 1, v < 0.35 * major else { continue }
+                side[y * w + x] = u < 0 ? -1 : 1
+                if inside[y * w + x] { faceLum.append(lum[y * w + x]) }
             }
         }
-        holes = inEllipse > 0 ? 1 - Double(covered) / Double(inEllipse) : 0
+        guard !faceLum.isEmpty else { return }
+        faceLum.sort()
+        let median = faceLum[faceLum.count / 2]
+        var total = [0, 0], shade = [0, 0], foreign = [0, 0]
+        for i in 0..<n where side[i] != 0 {
+            let k = side[i] < 0 ? 0 : 1
+            total[k] += 1
+            if skin[i] && lum[i] < 0.9 * median { shade[k] += 1 }
+            if !skin[i] && ((saturation[i] > 0.35 && lum[i] > 0.15 * median) || lum[i] < 0.35 * median) { foreign[k] += 1 }
+        }
+        func share(_ c: [Int], _ k: Int) -> Double { Double(c[k]) / Double(max(total[k], 1)) }
+        asymmetry = abs(share(shade, 0) - share(shade, 1))
+        holes = abs(share(foreign, 0) - share(foreign, 1))
     }
 
     /// Indices of the largest 4-connected true region.

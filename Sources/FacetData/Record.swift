@@ -64,9 +64,9 @@ public struct Features: Codable, Sendable, Equatable {
     public var borderEdges: Double
     /// Chromaticity spread of the same border.
     public var borderChroma: Double
-    /// Left–right asymmetry of the central face region, 0…1.
+    /// Left–right difference of the upper face's share in skin-coloured shade (a hand), 0…1.
     public var asymmetry: Double
-    /// Share of the central region whose colour is neither skin nor the border's background.
+    /// Left–right difference of its share in strong non-skin colours or near-black (an object), 0…1.
     public var foreign: Double
 
     enum CodingKeys: String, CodingKey {

@@ -7,13 +7,13 @@ import Foundation
 /// |---|---|---|
 /// | lighting | brightness (cleanvision's perceived brightness, 0…1) | `dim` below `dim_below`; within `exif_margin` of it, EXIF Bv below `exif_dim_below` decides |
 /// | background | border_edges + 2 × border_chroma | `cluttered` at `cluttered_above` or more |
-/// | occlusion | asymmetry of the skin region | `partial` at `occluded_above` or more |
+/// | occlusion | asymmetry + 2 × foreign (left–right differences of the upper face: skin in shade, object colours) | `partial` at `occluded_above` or more |
 public struct TagThresholds: Codable, Sendable, Equatable {
     public var dimBelow = 0.35
     public var exifMargin = 0.05
     public var exifDimBelow = 3.0
     public var clutteredAbove = 0.2
-    public var occludedAbove = 0.3
+    public var occludedAbove = 0.28
 
     public init() {}
 
@@ -52,7 +52,7 @@ public enum Condition: String, CaseIterable, Sendable {
         switch self {
         case .lighting: f.brightness
         case .background: f.borderEdges + 2 * f.borderChroma
-        case .occlusion: f.asymmetry
+        case .occlusion: f.asymmetry + 2 * f.foreign
         }
     }
 

@@ -93,7 +93,7 @@ extension SynthDump {
             let resize = j % 2 == 1
             let image = resize ? stored.resized(width: stored.width * 3 / 4, height: stored.height * 3 / 4) : stored
             let bytes = try ImageEncoder.jpeg(image, quality: resize ? 90 : r.int(60...75), exif: source.exif)
-            let file = stem(source.file) + (resize ? "-small" : "-edited") + ".jpg"
+            let file = stem(source.file) + (resize ? "-small" : "-edited") + "-\(j + 1).jpg"
             try AtomicFile.write(bytes, to: root + "/" + file)
             rows.append(row(source, file: file, kind: .nearDuplicate, duplicateOf: source.file, format: "jpeg"))
         }

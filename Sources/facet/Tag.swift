@@ -15,7 +15,7 @@ extension Facet {
         @Argument(help: "Workspace written by facet ingest.") var workspace: String
         @Option(help: "Brightness below which lighting is dim.") var dimBelow: Double?
         @Option(help: "Background clutter score at which the background is cluttered.") var clutteredAbove: Double?
-        @Option(help: "Asymmetry score at which the face counts as partially occluded.") var occludedAbove: Double?
+        @Option(help: "Occlusion score (asymmetry + 2 × foreign) at which the face counts as partially occluded.") var occludedAbove: Double?
         @Option(help: "A thresholds file written by --calibrate.") var thresholds: String?
         @Option(help: "A condition sheet whose values override the computed ones.") var overrides: String?
         @Option(help: "A hand-tagged condition sheet to fit the thresholds to.") var calibrate: String?

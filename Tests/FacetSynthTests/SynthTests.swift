@@ -51,6 +51,7 @@ import Testing
         let files = try Self.snapshot(root)
         #expect(rows.count == summary.files && summary.files == 30 + 3 * 4)
         #expect(Set(rows.map { $0["file"]! }) == Set(files.keys).subtracting(["truth.csv"]))
+        #expect(Set(rows.map { $0["file"]! }).count == rows.count, "a file name was written twice")
         let originals = rows.filter { $0["kind"] == "original" }
         #expect(originals.count == 30)
         for label in ["happy", "normal", "sad"] { #expect(originals.filter { $0["label"] == label }.count == 10) }
