@@ -96,3 +96,32 @@ import Testing
         #expect(help.status == 0 && help.stdout.contains("synth") && help.stdout.contains("inspect"))
     }
 }
+
+extension CommandTests {
+    @Test func curationCommandsEndToEnd() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("facet-cli-cur-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let dump = root + "/dump", ws = root + "/ws"
+        #expect(try Self.facet(["synth", dump, "--count", "9", "--size", "64", "--seed", "3"]).status == 0)
+        let ingest = try Self.facet(["ingest", dump, "-o", ws])
+        #expect(ingest.status == 0, "\(ingest.stderr)")
+        #expect(ingest.stdout.contains("13 files found: 10 accepted + 2 quarantined + 1 exact duplicates"))
+
+        let wrong = try Self.facet(["label", ws, "--classes", "happy", "sad"])
+        #expect(wrong.status == 1)
+        #expect(wrong.stderr.contains("\"neutral\" (3)"), "\(wrong.stderr)")
+
+        let label = try Self.facet(["label", ws])
+        #expect(label.status == 0 && label.stdout.contains("labelled 10"), "\(label.stdout)")
+        let tag = try Self.facet(["tag", ws])
+        #expect(tag.status == 0 && tag.stdout.contains("lighting:"))
+        let audit = try Self.facet(["audit", ws, "--json"])
+        #expect(audit.status == 0)
+        let report = try Self.json(Substring(audit.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(report["photos"] as? Int == 10)
+        #expect((report["associations"] as? [Any])?.count == 3)
+
+        let missing = try Self.facet(["ingest", root + "/nowhere", "-o", ws])
+        #expect(missing.status == 1 && missing.stderr.contains(root + "/nowhere"))
+    }
+}
