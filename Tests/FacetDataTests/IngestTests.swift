@@ -140,3 +140,26 @@ extension Image {
         return image
     }
 }
+
+extension IngestTests {
+    @Test func burstsGroupPhotosOfOneCameraTakenCloseTogether() throws {
+        let dump = try Support.synth("burst", count: 12, extras: 0)
+        let ws = Support.temp("ws")
+        defer { Support.remove(dump, ws) }
+        var options = IngestOptions()
+        options.burstSeconds = 0
+        _ = try Ingest.run(dump: dump, workspace: ws, options: options)
+        let apart = try JSONLines.read(Record.self, from: Workspace.manifest(ws))
+        #expect(Set(apart.map(\.group)).count == apart.count)
+        // Synth photos are 7 to 12 minutes apart: a one-hour window joins neighbours of one camera.
+        options.burstSeconds = 3600
+        _ = try Ingest.run(dump: dump, workspace: ws, options: options)
+        let joined = try JSONLines.read(Record.self, from: Workspace.manifest(ws))
+        #expect(Set(joined.map(\.group)).count < joined.count)
+        for members in Dictionary(grouping: joined, by: \.group).values where members.count > 1 {
+            #expect(Set(members.map { $0.camera ?? "" }).count == 1)
+        }
+        #expect(Grouping.seconds("2024:03:01 10:00:05")! - Grouping.seconds("2024:03:01 09:59:55")! == 10)
+        #expect(Grouping.seconds("garbage") == nil)
+    }
+}
