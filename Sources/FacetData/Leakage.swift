@@ -1,0 +1,39 @@
+import Foundation
+
+/// Near-duplicate pairs that ended up in different splits: the leakage that inflates test scores.
+public struct LeakPair: Sendable, Codable, Equatable {
+    public var a: String
+    public var b: String
+    public var splits: [String]
+    public var hashDistance: Int
+    public var thumbDifference: Double?
+}
+
+public enum Leakage {
+    /// Pairs of records in different splits whose perceptual hashes are at most `maxDistance`
+    /// bits apart and (when the ingest cache has their thumbnails) whose thumbnails differ by at
+    /// most `maxThumbDifference` levels — looser than ingest's grouping, to catch what it missed.
+    public static func check(workspace: String, maxDistance: Int = 8, maxThumbDifference: Double = 3.0) throws -> [LeakPair] {
+        let records = try JSONLines.read(Record.self, from: Workspace.manifest(workspace)).filter { $0.split != nil }
+        var thumbs: [String: Data] = [:]
+        if let entries = try? JSONLines.read(IngestCache.Entry.self, from: IngestCache.path(workspace)) {
+            for e in entries { if case .photo(let p) = e.outcome { thumbs[p.sha256] = p.thumb } }
+        }
+        let hashes = records.map { UInt64($0.phash, radix: 16) ?? 0 }
+        var pairs: [LeakPair] = []
+        for i in records.indices {
+            for j in (i + 1)..<records.count where records[i].split != records[j].split {
+                let d = PerceptualHash.distance(hashes[i], hashes[j])
+                guard d <= maxDistance else { continue }
+                var diff: Double?
+                if let ta = thumbs[records[i].id], let tb = thumbs[records[j].id] {
+                    diff = Grouping.thumbDifference(ta, tb)
+                    if diff! > maxThumbDifference { continue }
+                }
+                pairs.append(LeakPair(a: records[i].source, b: records[j].source, splits: [records[i].split!, records[j].split!],
+                                      hashDistance: d, thumbDifference: diff))
+            }
+        }
+        return pairs
+    }
+}

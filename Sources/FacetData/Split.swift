@@ -1,0 +1,237 @@
+import FacetImage
+import Foundation
+
+/// Options of `facet split`.
+public struct SplitOptions: Sendable, Codable, Equatable {
+    /// A number of photos or a fraction.
+    public enum Amount: Sendable, Codable, Equatable {
+        case count(Int)
+        case fraction(Double)
+    }
+    /// Taken first, from all labelled photos.
+    public var test: Amount = .fraction(0.15)
+    /// Taken from what remains after the test split (the study: 865 test, then 80/20 train/val).
+    public var val: Amount = .fraction(0.2)
+    /// `label` and any of `lighting`, `background`, `occlusion`.
+    public var stratify: [String] = ["label"]
+    public var seed: UInt64 = 2024
+    /// Assign by a keyed hash of the group id: adding photos never moves one already assigned
+    /// (fractions only; proportions are then close, not exact).
+    public var stable = false
+
+    public init() {}
+}
+
+public struct SplitSummary: Sendable {
+    /// split → class → count
+    public var counts: [String: [String: Int]] = [:]
+    /// split → class → proportional target
+    public var targets: [String: [String: Double]] = [:]
+    public var unlabelled = 0
+    public var table = ""
+}
+
+public enum Splitting {
+    public static let names = ["train", "val", "test"]
+
+    public static func run(workspace: String, options: SplitOptions) throws -> SplitSummary {
+        var records = try JSONLines.read(Record.self, from: Workspace.manifest(workspace))
+        let conditions = options.stratify.filter { $0 != "label" }
+        for c in conditions where Condition(rawValue: c) == nil {
+            throw DataError("split: cannot stratify by \"\(c)\"; use label, lighting, background or occlusion")
+        }
+        if !conditions.isEmpty, records.contains(where: { $0.label != nil && $0.conditions == nil }) {
+            throw DataError("split: stratifying by \(conditions.joined(separator: ", ")) needs condition tags; run facet tag first")
+        }
+        let labelled = records.indices.filter { records[$0].label != nil }
+        guard !labelled.isEmpty else { throw DataError("split: no labelled photos in \(Workspace.manifest(workspace)); run facet label first") }
+        let assignment = options.stable ? try stable(records, labelled, options) : try exact(records, labelled, conditions, options)
+        var summary = SplitSummary()
+        for i in records.indices { records[i].split = assignment[i] }
+        summary.unlabelled = records.count - labelled.count
+        for i in labelled { summary.counts[records[i].split!, default: [:]][records[i].label!, default: 0] += 1 }
+        summary.targets = targets(records, labelled, options)
+        summary.table = table(records.filter { $0.split != nil })
+        try JSONLines.write(records, to: Workspace.manifest(workspace))
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .prettyPrinted]
+        try AtomicFile.write(Array(try e.encode(options)) + [0x0A], to: workspace + "/split.json")
+        return summary
+    }
+
+    /// Sizes of test and val for `n` photos.
+    static func sizes(_ n: Int, _ o: SplitOptions) throws -> (test: Int, val: Int) {
+        func amount(_ a: SplitOptions.Amount, of total: Int, name: String) throws -> Int {
+            switch a {
+            case .count(let k):
+                guard k >= 0, k <= total else { throw DataError("split: \(name) asks for \(k) photos, but only \(total) are available") }
+                return k
+            case .fraction(let f):
+                guard f >= 0, f < 1 else { throw DataError("split: \(name) fraction \(f) must be in [0, 1)") }
+                return Int((f * Double(total)).rounded())
+            }
+        }
+        let test = try amount(o.test, of: n, name: "test")
+        let val = try amount(o.val, of: n - test, name: "val")
+        return (test, val)
+    }
+
+    static func targets(_ records: [Record], _ labelled: [Int], _ o: SplitOptions) -> [String: [String: Double]] {
+        guard let (test, val) = try? sizes(labelled.count, o) else { return [:] }
+        let n = Double(labelled.count)
+        var perClass: [String: Int] = [:]
+        for i in labelled { perClass[records[i].label!, default: 0] += 1 }
+        var out: [String: [String: Double]] = [:]
+        for (c, k) in perClass {
+            out["test", default: [:]][c] = Double(test) * Double(k) / n
+            out["val", default: [:]][c] = Double(val) * Double(k) / n
+            out["train", default: [:]][c] = Double(labelled.count - test - val) * Double(k) / n
+        }
+        return out
+    }
+
+    /// Integers summing to `total`, each within one of `total × weight / Σ weights` (largest remainder).
+    static func apportion(_ total: Int, _ weights: [Double]) -> [Int] {
+        let sum = weights.reduce(0, +)
+        guard sum > 0 else { return weights.map { _ in 0 } }
+        let exact = weights.map { Double(total) * $0 / sum }
+        var out = exact.map { Int($0.rounded(.down)) }
+        let order = exact.indices.sorted { (exact[$0] - Double(out[$0]), -$0) > (exact[$1] - Double(out[$1]), -$1) }
+        for k in 0..<(total - out.reduce(0, +)) { out[order[k % order.count]] += 1 }
+        return out
+    }
+
+    /// Exact mode: per class, then per condition stratum, whole groups dealt to the split that needs the most.
+    static func exact(_ records: [Record], _ labelled: [Int], _ conditions: [String], _ o: SplitOptions) throws -> [String?] {
+        let (testTotal, valTotal) = try sizes(labelled.count, o)
+        let wanted = [labelled.count - testTotal - valTotal, valTotal, testTotal].filter { $0 > 0 }.count
+        // Groups of labelled records; a group takes its first member's stratum.
+        var groups: [String: [Int]] = [:]
+        for i in labelled { groups[records[i].group, default: []].append(i) }
+        var byClass: [String: [[Int]]] = [:]
+        for members in groups.values { byClass[records[members.min()!].label!, default: []].append(members.sorted()) }
+        let classes = byClass.keys.sorted()
+        for c in classes {
+            let photos = byClass[c]!.reduce(0) { $0 + $1.count }
+            if byClass[c]!.count < wanted {
+                throw DataError("split: class \(c) has \(photos) photos in \(byClass[c]!.count) groups, fewer than the \(wanted) splits asked for")
+            }
+        }
+        let sizes = classes.map { c in Double(byClass[c]!.reduce(0) { $0 + $1.count }) }
+        var test = apportion(testTotal, sizes), val = apportion(valTotal, sizes)
+        // Keep each class's train count within one of its share too: trade a rounding between classes.
+        let trainTotal = labelled.count - testTotal - valTotal
+        func trainError(_ k: Int) -> Double {
+            Double(Int(sizes[k]) - test[k] - val[k]) - Double(trainTotal) * sizes[k] / Double(labelled.count)
+        }
+        var guardCount = 0
+        while guardCount < 100, let a = classes.indices.first(where: { trainError($0) <= -1 }),
+              let b = classes.indices.first(where: { trainError($0) >= 1 - 1e-9 && $0 != a }) {
+            if val[a] > 0 { val[a] -= 1; val[b] += 1 } else { test[a] -= 1; test[b] += 1 }
+            guardCount += 1
+        }
+        var out = [String?](repeating: nil, count: records.count)
+        for (k, c) in classes.enumerated() {
+            // Strata within the class by the condition values; the class's counts spread over them.
+            var strata: [String: [[Int]]] = [:]
+            for g in byClass[c]! {
+                let r = records[g[0]]
+                let key = conditions.map { name in Self.condition(r, name) }.joined(separator: "|")
+                strata[key, default: []].append(g)
+            }
+            let keys = strata.keys.sorted()
+            let weights = keys.map { Double(strata[$0]!.reduce(0) { $0 + $1.count }) }
+            let tests = apportion(test[k], weights), vals = apportion(val[k], weights)
+            for (j, key) in keys.enumerated() {
+                var need = ["test": tests[j], "val": vals[j], "train": Int(weights[j]) - tests[j] - vals[j]]
+                var rng = SplitRandom(seed: o.seed, key: c + "/" + key)
+                // Big groups first; among equals the seeded shuffle decides.
+                let shuffled = rng.shuffled(strata[key]!.sorted { records[$0[0]].id < records[$1[0]].id })
+                let dealt = shuffled.indices.sorted { (shuffled[$0].count, -$0) > (shuffled[$1].count, -$1) }.map { shuffled[$0] }
+                for g in dealt {
+                    let split = ["test", "val", "train"].max { need[$0]! < need[$1]! }!
+                    need[split]! -= g.count
+                    for i in g { out[i] = split }
+                }
+            }
+        }
+        return out
+    }
+
+    static func condition(_ r: Record, _ name: String) -> String {
+        switch name {
+        case "lighting": r.conditions?.lighting.value ?? "?"
+        case "background": r.conditions?.background.value ?? "?"
+        case "occlusion": r.conditions?.occlusion.value ?? "?"
+        default: "?"
+        }
+    }
+
+    /// Stable mode: each group by a keyed hash of its id, so assignments never move.
+    static func stable(_ records: [Record], _ labelled: [Int], _ o: SplitOptions) throws -> [String?] {
+        guard case .fraction(let tf) = o.test, case .fraction(let vf) = o.val else {
+            throw DataError("split: stable mode takes fractions (--test 0.15 --val 0.2), not counts")
+        }
+        guard tf >= 0, vf >= 0, tf < 1, vf < 1 else { throw DataError("split: fractions must be in [0, 1)") }
+        var out = [String?](repeating: nil, count: records.count)
+        for i in labelled {
+            let u = SplitRandom.unit(seed: o.seed, key: records[i].group)
+            out[i] = u < tf ? "test" : (u < tf + vf * (1 - tf) ? "val" : "train")
+        }
+        return out
+    }
+
+    /// The split × class × condition table.
+    static func table(_ records: [Record]) -> String {
+        let values = ["dim", "bright", "plain", "cluttered", "none", "partial"]
+        var lines = ["split  class       photos" + values.map { $0.leftPadded(10) }.joined()]
+        for split in names {
+            let inSplit = records.filter { $0.split == split }
+            for c in Set(inSplit.compactMap(\.label)).sorted() {
+                let rs = inSplit.filter { $0.label == c }
+                let counts = values.map { v in
+                    rs.filter { r in [r.conditions?.lighting.value, r.conditions?.background.value, r.conditions?.occlusion.value].contains(v) }.count
+                }
+                lines.append(split.padding(toLength: 7, withPad: " ", startingAt: 0) + c.padding(toLength: 10, withPad: " ", startingAt: 0)
+                             + String(rs.count).leftPadded(8) + counts.map { String($0).leftPadded(10) }.joined())
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// Seeded randomness for splits, keyed by strings (so it depends only on what it names).
+struct SplitRandom {
+    private var state: UInt64
+
+    init(seed: UInt64, key: String) { state = SplitRandom.hash(seed, key) }
+
+    static func hash(_ seed: UInt64, _ key: String) -> UInt64 {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325 ^ seed
+        for b in key.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+        return mix(h ^ seed)
+    }
+
+    static func mix(_ x: UInt64) -> UInt64 {
+        var z = x &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// A number in [0, 1) for (seed, key).
+    static func unit(seed: UInt64, key: String) -> Double { Double(hash(seed, key) >> 11) / Double(1 << 53) }
+
+    mutating func next() -> UInt64 { state = SplitRandom.mix(state); return state }
+
+    mutating func shuffled<T>(_ items: [T]) -> [T] {
+        var a = items
+        if a.count < 2 { return a }
+        for i in stride(from: a.count - 1, to: 0, by: -1) { a.swapAt(i, Int(next() % UInt64(i + 1))) }
+        return a
+    }
+}
+
+extension String {
+    func leftPadded(_ n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }
+}
