@@ -90,15 +90,44 @@ public enum Splitting {
         return out
     }
 
-    /// Integers summing to `total`, each within one of `total × weight / Σ weights` (largest remainder).
-    static func apportion(_ total: Int, _ weights: [Double]) -> [Int] {
-        let sum = weights.reduce(0, +)
-        guard sum > 0 else { return weights.map { _ in 0 } }
-        let exact = weights.map { Double(total) * $0 / sum }
-        var out = exact.map { Int($0.rounded(.down)) }
-        let order = exact.indices.sorted { (exact[$0] - Double(out[$0]), -$0) > (exact[$1] - Double(out[$1]), -$1) }
-        for k in 0..<(total - out.reduce(0, +)) { out[order[k % order.count]] += 1 }
-        return out
+    /// A table of integers with the given row and column sums whose every cell is its share
+    /// rows[i] × columns[j] / total rounded down or up (controlled rounding, which always exists
+    /// for two-way tables), found as a flow: each row hands its missing units to columns through
+    /// cells with a fractional share, largest fractions first.
+    static func controlledRound(rows: [Int], columns: [Int]) -> [[Int]] {
+        let total = rows.reduce(0, +)
+        guard total > 0 else { return rows.map { _ in columns.map { _ in 0 } } }
+        let exact = rows.map { r in columns.map { c in Double(r) * Double(c) / Double(total) } }
+        var table = exact.map { $0.map { Int(($0 + 1e-9).rounded(.down)) } }
+        var rowNeed = rows.indices.map { rows[$0] - table[$0].reduce(0, +) }
+        var colNeed = columns.indices.map { j in columns[j] - table.reduce(0) { $0 + $1[j] } }
+        // Cells that may take one more: a fractional share.
+        let open = exact.map { $0.map { $0 - ($0 + 1e-9).rounded(.down) > 1e-9 } }
+        var used = rows.map { _ in columns.map { _ in false } }
+        func frac(_ i: Int, _ j: Int) -> Double { exact[i][j] - (exact[i][j] + 1e-9).rounded(.down) }
+        // Augmenting paths row → column (unused cell) → row (used cell, undo) → … → column with need.
+        func augment(_ i: Int, _ seen: inout Set<Int>) -> Bool {
+            for j in columns.indices.sorted(by: { frac(i, $0) > frac(i, $1) }) where open[i][j] && !used[i][j] {
+                if colNeed[j] > 0 { used[i][j] = true; colNeed[j] -= 1; return true }
+                for k in rows.indices where k != i && used[k][j] && !seen.contains(k) {
+                    seen.insert(k)
+                    // Row k gives up column j to row i, and looks for another column.
+                    used[k][j] = false
+                    if augment(k, &seen) { used[i][j] = true; return true }
+                    used[k][j] = true
+                }
+            }
+            return false
+        }
+        for i in rows.indices {
+            while rowNeed[i] > 0 {
+                var seen: Set<Int> = [i]
+                guard augment(i, &seen) else { break }
+                rowNeed[i] -= 1
+            }
+        }
+        for i in rows.indices { for j in columns.indices where used[i][j] { table[i][j] += 1 } }
+        return table
     }
 
     /// Exact mode: per class, then per condition stratum, whole groups dealt to the split that needs the most.
@@ -117,19 +146,9 @@ public enum Splitting {
                 throw DataError("split: class \(c) has \(photos) photos in \(byClass[c]!.count) groups, fewer than the \(wanted) splits asked for")
             }
         }
-        let sizes = classes.map { c in Double(byClass[c]!.reduce(0) { $0 + $1.count }) }
-        var test = apportion(testTotal, sizes), val = apportion(valTotal, sizes)
-        // Keep each class's train count within one of its share too: trade a rounding between classes.
-        let trainTotal = labelled.count - testTotal - valTotal
-        func trainError(_ k: Int) -> Double {
-            Double(Int(sizes[k]) - test[k] - val[k]) - Double(trainTotal) * sizes[k] / Double(labelled.count)
-        }
-        var guardCount = 0
-        while guardCount < 100, let a = classes.indices.first(where: { trainError($0) <= -1 }),
-              let b = classes.indices.first(where: { trainError($0) >= 1 - 1e-9 && $0 != a }) {
-            if val[a] > 0 { val[a] -= 1; val[b] += 1 } else { test[a] -= 1; test[b] += 1 }
-            guardCount += 1
-        }
+        let sizes = classes.map { c in byClass[c]!.reduce(0) { $0 + $1.count } }
+        // (class × [test, val, train]) counts, each within one photo of its share, rows and columns exact.
+        let perClass = controlledRound(rows: sizes, columns: [testTotal, valTotal, labelled.count - testTotal - valTotal])
         var out = [String?](repeating: nil, count: records.count)
         for (k, c) in classes.enumerated() {
             // Strata within the class by the condition values; the class's counts spread over them.
@@ -140,10 +159,10 @@ public enum Splitting {
                 strata[key, default: []].append(g)
             }
             let keys = strata.keys.sorted()
-            let weights = keys.map { Double(strata[$0]!.reduce(0) { $0 + $1.count }) }
-            let tests = apportion(test[k], weights), vals = apportion(val[k], weights)
+            let weights = keys.map { strata[$0]!.reduce(0) { $0 + $1.count } }
+            let perStratum = controlledRound(rows: weights, columns: perClass[k])
             for (j, key) in keys.enumerated() {
-                var need = ["test": tests[j], "val": vals[j], "train": Int(weights[j]) - tests[j] - vals[j]]
+                var need = ["test": perStratum[j][0], "val": perStratum[j][1], "train": perStratum[j][2]]
                 var rng = SplitRandom(seed: o.seed, key: c + "/" + key)
                 // Big groups first; among equals the seeded shuffle decides.
                 let shuffled = rng.shuffled(strata[key]!.sorted { records[$0[0]].id < records[$1[0]].id })
