@@ -42,6 +42,23 @@ public enum Workspace {
     public static func quarantine(_ w: String) -> String { w + "/quarantine.jsonl" }
     public static func duplicates(_ w: String) -> String { w + "/duplicates.jsonl" }
     public static func summary(_ w: String) -> String { w + "/ingest-summary.json" }
+    public static func info(_ w: String) -> String { w + "/workspace.json" }
+
+    /// The dump a workspace was ingested from.
+    public static func dump(_ w: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: info(w)) else {
+            throw DataError("\(info(w)): missing; run facet ingest first")
+        }
+        do { return try JSONDecoder().decode(WorkspaceInfo.self, from: data).dump } catch {
+            throw DataError("\(info(w)): not a workspace file: \(JSONLines.describe(error))")
+        }
+    }
+}
+
+/// What a workspace remembers of its making.
+public struct WorkspaceInfo: Codable, Sendable {
+    /// Absolute path of the photo dump.
+    public var dump: String
 }
 
 public enum Ingest {
@@ -99,6 +116,8 @@ public enum Ingest {
         try JSONLines.write(quarantine, to: Workspace.quarantine(workspace))
         try JSONLines.write(grouping.duplicates, to: Workspace.duplicates(workspace))
         try AtomicFile.write(Array((try JSONLines.encode(summary) + "\n").utf8), to: Workspace.summary(workspace))
+        let info = WorkspaceInfo(dump: URL(fileURLWithPath: dump).standardizedFileURL.path)
+        try AtomicFile.write(Array((try JSONLines.encode(info) + "\n").utf8), to: Workspace.info(workspace))
         return summary
     }
 

@@ -1,0 +1,114 @@
+import FacetImage
+import Foundation
+import Synchronization
+
+public struct AugmentSummary: Sendable {
+    /// split → images written
+    public var written: [String: Int] = [:]
+    public var folder = ""
+}
+
+/// Writes the dataset: an ImageFolder tree `split/class/name.jpg` under WORKSPACE/dataset, with
+/// `manifest.jsonl` and `manifest.csv` beside it. The tree is built in a temporary folder and
+/// moved into place whole, so a crash leaves the previous dataset intact.
+public enum DatasetExport {
+    public static func folder(_ workspace: String) -> String { workspace + "/dataset" }
+
+    public static func run(workspace: String, options: AugmentOptions, threads: Int? = nil,
+                           progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> AugmentSummary {
+        guard options.size >= 8, options.size <= 4096 else { throw DataError("augment: size must be 8…4096") }
+        guard options.copies >= 0, options.quality >= 1, options.quality <= 100 else { throw DataError("augment: bad copies or quality") }
+        for case let .gaussianBlur(_, kernel, sigma) in options.ops where kernel < 1 || kernel % 2 == 0 || sigma.lowerBound <= 0 {
+            throw DataError("augment: gaussian_blur needs an odd kernel and sigma > 0")
+        }
+        let dump = try Workspace.dump(workspace)
+        let records = try JSONLines.read(Record.self, from: Workspace.manifest(workspace)).filter { $0.split != nil && $0.label != nil }
+        guard !records.isEmpty else { throw DataError("augment: no split, labelled photos; run facet split first") }
+        let final = folder(workspace), staging = final + ".tmp"
+        let fm = FileManager.default
+        try? fm.removeItem(atPath: staging)
+        try fm.createDirectory(atPath: staging, withIntermediateDirectories: true)
+
+        let results = Mutex([[DatasetRecord]?](repeating: nil, count: records.count))
+        let failure = Mutex<String?>(nil)
+        let done = Atomic<Int>(0)
+        let work: @Sendable (Int) -> Void = { i in
+            do {
+                let made = try export(records[i], dump: dump, into: staging, options: options)
+                results.withLock { $0[i] = made }
+            } catch {
+                failure.withLock { $0 = $0 ?? "\(records[i].source): \(error)" }
+            }
+            progress?(done.add(1, ordering: .relaxed).newValue, records.count)
+        }
+        if threads == 1 { for i in records.indices { work(i) } } else { DispatchQueue.concurrentPerform(iterations: records.count, execute: work) }
+        if let message = failure.withLock({ $0 }) {
+            try? fm.removeItem(atPath: staging)
+            throw DataError("augment: \(message) (has the dump changed since ingest? run facet ingest again)")
+        }
+        let all = results.withLock { $0.flatMap { $0! } }.sorted { $0.file < $1.file }
+        try JSONLines.write(all, to: staging + "/manifest.jsonl")
+        try AtomicFile.write(Array(csv(all).utf8), to: staging + "/manifest.csv")
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .prettyPrinted]
+        try AtomicFile.write(Array(try e.encode(options)) + [0x0A], to: staging + "/augment.json")
+        let old = final + ".old"
+        try? fm.removeItem(atPath: old)
+        if fm.fileExists(atPath: final) { try fm.moveItem(atPath: final, toPath: old) }
+        try fm.moveItem(atPath: staging, toPath: final)
+        try? fm.removeItem(atPath: old)
+        var summary = AugmentSummary()
+        summary.folder = final
+        for r in all { summary.written[r.split, default: 0] += 1 }
+        return summary
+    }
+
+    /// The images of one record: the source resized (copy 0) and its augmented copies.
+    static func export(_ r: Record, dump: String, into root: String, options: AugmentOptions) throws -> [DatasetRecord] {
+        let base = try Augmenting.load(dump + "/" + r.source, size: options.size, policy: options.policy)
+        let augmented = options.splits.contains(r.split!)
+        let copies = augmented ? (options.keepSource ? [0] : []) + (options.copies > 0 ? Array(1...options.copies) : []) : [0]
+        return try copies.map { copy in
+            let ops = copy == 0 ? [] : Augmenting.sample(options.ops, seed: options.seed, id: r.id, copy: copy)
+            let bytes = try ImageEncoder.jpeg(Augmenting.apply(ops, to: base), quality: options.quality)
+            let file = "\(r.split!)/\(r.label!)/\(r.id.prefix(16))-\(copy).jpg"
+            try AtomicFile.write(bytes, to: root + "/" + file)
+            return DatasetRecord(file: file, id: Analyzer.sha256(bytes), derivedFrom: r.id, source: r.source, split: r.split!,
+                                 label: r.label!, lighting: r.conditions?.lighting.value, background: r.conditions?.background.value,
+                                 occlusion: r.conditions?.occlusion.value, copy: copy, augment: ops)
+        }
+    }
+
+    /// Recomputes one image of the dataset from its source and its recorded parameters alone,
+    /// and says whether the bytes are identical to the file.
+    public static func replay(workspace: String, file: String) throws -> Bool {
+        let root = folder(workspace)
+        let records = try JSONLines.read(DatasetRecord.self, from: root + "/manifest.jsonl")
+        guard let r = records.first(where: { $0.file == file }) else { throw DataError("\(root)/manifest.jsonl: no image \(file)") }
+        guard let data = FileManager.default.contents(atPath: root + "/augment.json") else { throw DataError("\(root)/augment.json: missing") }
+        let options = try JSONDecoder().decode(AugmentOptions.self, from: data)
+        let base = try Augmenting.load(try Workspace.dump(workspace) + "/" + r.source, size: options.size, policy: options.policy)
+        let bytes = try ImageEncoder.jpeg(Augmenting.apply(r.augment, to: base), quality: options.quality)
+        return FileManager.default.contents(atPath: root + "/" + file).map { [UInt8]($0) } == bytes
+    }
+
+    static func csv(_ records: [DatasetRecord]) -> String {
+        var lines = ["file,split,label,source,derived_from,copy,lighting,background,occlusion,hflip,vflip,blur_sigma,jitter_order,brightness,contrast,saturation,hue"]
+        for r in records {
+            func op(_ name: String) -> AppliedOp? { r.augment.first { $0.op == name && $0.applied } }
+            func num(_ x: Double?) -> String { x.map { String(format: "%.6f", $0) } ?? "" }
+            let j = op("color_jitter")
+            let fields = [r.file, r.split, r.label, r.source, r.derivedFrom, String(r.copy), r.lighting ?? "", r.background ?? "",
+                          r.occlusion ?? "", op("hflip") != nil ? "1" : "0", op("vflip") != nil ? "1" : "0", num(op("gaussian_blur")?.sigma),
+                          (j?.order ?? []).joined(separator: " "), num(j?.brightness), num(j?.contrast), num(j?.saturation), num(j?.hue)]
+            lines.append(fields.map(CSVField.escape).joined(separator: ","))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+enum CSVField {
+    static func escape(_ s: String) -> String {
+        s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+    }
+}
