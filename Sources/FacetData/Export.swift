@@ -28,6 +28,7 @@ public enum DatasetExport {
         let fm = FileManager.default
         try? fm.removeItem(atPath: staging)
         try fm.createDirectory(atPath: staging, withIntermediateDirectories: true)
+        for r in records { try fm.createDirectory(atPath: "\(staging)/\(r.split!)/\(r.label!)", withIntermediateDirectories: true) }
 
         let results = Mutex([[DatasetRecord]?](repeating: nil, count: records.count))
         let failure = Mutex<String?>(nil)
@@ -72,7 +73,10 @@ public enum DatasetExport {
             let ops = copy == 0 ? [] : Augmenting.sample(options.ops, seed: options.seed, id: r.id, copy: copy)
             let bytes = try ImageEncoder.jpeg(Augmenting.apply(ops, to: base), quality: options.quality)
             let file = "\(r.split!)/\(r.label!)/\(r.id.prefix(16))-\(copy).jpg"
-            try AtomicFile.write(bytes, to: root + "/" + file)
+            // The staging folder is swapped in whole, so its files need no rename of their own.
+            guard FileManager.default.createFile(atPath: root + "/" + file, contents: Data(bytes)) else {
+                throw DataError("cannot write \(root)/\(file)")
+            }
             return DatasetRecord(file: file, id: Analyzer.sha256(bytes), derivedFrom: r.id, source: r.source, split: r.split!,
                                  label: r.label!, lighting: r.conditions?.lighting.value, background: r.conditions?.background.value,
                                  occlusion: r.conditions?.occlusion.value, copy: copy, augment: ops)

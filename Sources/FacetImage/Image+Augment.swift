@@ -6,7 +6,7 @@ import Foundation
 extension Image {
     /// `adjust_brightness`: blend with black, `f·x` truncated.
     public func adjustingBrightness(_ factor: Double) -> Image {
-        blended(with: { _ in (0, 0, 0) }, factor)
+        mapped(Image.blendTable(factor, with: 0))
     }
 
     /// `adjust_contrast`: blend with the mean of the uint8 grayscale image.
@@ -15,7 +15,7 @@ extension Image {
         var sum: Float = 0
         for g in gray { sum += Float(g) }
         let mean = sum / Float(max(gray.count, 1))
-        return blended(with: { _ in (mean, mean, mean) }, factor)
+        return mapped(Image.blendTable(factor, with: mean))
     }
 
     /// `adjust_saturation`: blend with the uint8 grayscale image.
@@ -30,8 +30,9 @@ extension Image {
         let shift = Float(factor)
         for i in 0..<pixelCount {
             let (h, s, v) = HSV.fromRGB(Float(pixels[3 * i]) / 255, Float(pixels[3 * i + 1]) / 255, Float(pixels[3 * i + 2]) / 255)
-            var hue = (h + shift).truncatingRemainder(dividingBy: 1)
-            if hue < 0 { hue += 1 }
+            // (h + f) mod 1 with h in [0, 1) and |f| ≤ 0.5: one subtraction or addition, exact.
+            var hue = h + shift
+            if hue >= 1 { hue -= 1 } else if hue < 0 { hue += 1 }
             let (r, g, b) = HSV.toRGB(hue, s, v)
             out[3 * i] = Image.unitToByte(r); out[3 * i + 1] = Image.unitToByte(g); out[3 * i + 2] = Image.unitToByte(b)
         }
@@ -39,30 +40,52 @@ extension Image {
     }
 
     /// `gaussian_blur` with an odd `kernel` and `sigma`: torch's float32 kernel, reflect padding, rounded.
+    ///
+    /// - Complexity: O(width × height × kernel), in two separable passes over float rows.
     public func gaussianBlurred(kernel: Int, sigma: Double) -> Image {
         precondition(kernel > 0 && kernel % 2 == 1, "gaussianBlurred: kernel must be odd")
         let taps = Image.gaussianKernel(kernel, sigma)
         let half = kernel / 2
-        guard width > half, height > half else { return self }  // torch's reflect padding needs size > pad
+        guard width > half, height > half, channels == 3 else { return self }  // torch's reflect padding needs size > pad
         func reflect(_ i: Int, _ n: Int) -> Int { i < 0 ? -i : (i >= n ? 2 * (n - 1) - i : i) }
-        // Separable passes in float32 (a 2-D kernel is the outer product of these taps).
+        let stride = width * 3
+        // Horizontal pass: each row widened to float with reflected borders, then the taps.
         var mid = [Float](repeating: 0, count: pixels.count)
-        for y in 0..<height {
-            for x in 0..<width {
-                for c in 0..<3 {
-                    var acc: Float = 0
-                    for k in 0..<kernel { acc += taps[k] * Float(pixels[(y * width + reflect(x + k - half, width)) * 3 + c]) }
-                    mid[(y * width + x) * 3 + c] = acc
+        var line = [Float](repeating: 0, count: (width + 2 * half) * 3)
+        pixels.withUnsafeBufferPointer { src in
+            mid.withUnsafeMutableBufferPointer { dst in
+                line.withUnsafeMutableBufferPointer { line in
+                    taps.withUnsafeBufferPointer { taps in
+                        for y in 0..<height {
+                            let row = y * stride
+                            for x in 0..<(width + 2 * half) {
+                                let sx = reflect(x - half, width) * 3
+                                line[3 * x] = Float(src[row + sx]); line[3 * x + 1] = Float(src[row + sx + 1]); line[3 * x + 2] = Float(src[row + sx + 2])
+                            }
+                            for j in 0..<stride {
+                                var acc: Float = 0
+                                for k in 0..<kernel { acc += taps[k] * line[j + 3 * k] }
+                                dst[row + j] = acc
+                            }
+                        }
+                    }
                 }
             }
         }
-        var out = pixels
-        for y in 0..<height {
-            for x in 0..<width {
-                for c in 0..<3 {
-                    var acc: Float = 0
-                    for k in 0..<kernel { acc += taps[k] * mid[(reflect(y + k - half, height) * width + x) * 3 + c] }
-                    out[(y * width + x) * 3 + c] = UInt8(max(0, min(255, acc.rounded(.toNearestOrEven))))
+        // Vertical pass over whole rows, rounded half to even as torch.round.
+        var out = [UInt8](repeating: 0, count: pixels.count)
+        var acc = [Float](repeating: 0, count: stride)
+        mid.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                acc.withUnsafeMutableBufferPointer { acc in
+                    for y in 0..<height {
+                        for j in 0..<stride { acc[j] = 0 }
+                        for k in 0..<kernel {
+                            let wgt = taps[k], base = reflect(y + k - half, height) * stride
+                            for j in 0..<stride { acc[j] += wgt * src[base + j] }
+                        }
+                        for j in 0..<stride { dst[y * stride + j] = UInt8(max(0, min(255, acc[j].rounded(.toNearestOrEven)))) }
+                    }
                 }
             }
         }
@@ -88,6 +111,21 @@ extension Image {
             let r = Float(pixels[3 * i]), g = Float(pixels[3 * i + 1]), b = Float(pixels[3 * i + 2])
             return UInt8(max(0, min(255, Float(0.2989) * r + Float(0.587) * g + Float(0.114) * b)))
         }
+    }
+
+    /// `_blend` against a constant: the 256 possible results.
+    static func blendTable(_ factor: Double, with y: Float) -> [UInt8] {
+        let f = Float(factor), g = Float(1 - factor)
+        return (0..<256).map { x in UInt8(max(0, min(255, f * Float(x) + g * y))) }
+    }
+
+    /// Every sample through a 256-entry table.
+    func mapped(_ table: [UInt8]) -> Image {
+        var out = pixels
+        table.withUnsafeBufferPointer { t in
+            out.withUnsafeMutableBufferPointer { o in for i in 0..<o.count { o[i] = t[Int(o[i])] } }
+        }
+        return Image(width: width, height: height, channels: channels, pixels: out)
     }
 
     /// `_blend`: (f·x + (1 − f)·y) in float32, clamped, truncated.

@@ -58,7 +58,8 @@ public enum HSV {
         if maxc == r { h = bc - gc }
         else if maxc == g { h = 2 + rc - bc }
         else { h = 4 + gc - rc }
-        h = (h / 6 + 1).truncatingRemainder(dividingBy: 1)
+        h = h / 6 + 1
+        if h >= 1 { h -= 1 }  // fmod(x, 1) for x in [5/6, 2): exact
         return (h, s, maxc)
     }
 
