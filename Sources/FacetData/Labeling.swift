@@ -34,8 +34,21 @@ public enum Labeling {
     /// Labels the records of `workspace`'s manifest. Unknown labels are an error listing each
     /// value and its count, and nothing is written.
     public static func run(workspace: String, options: LabelOptions) throws -> LabelSummary {
-        var records = try JSONLines.read(Record.self, from: Workspace.manifest(workspace))
+        let records = try JSONLines.read(Record.self, from: Workspace.manifest(workspace))
         let duplicates = (try? JSONLines.read(DuplicateRecord.self, from: Workspace.duplicates(workspace))) ?? []
+        let (kept, discarded, summary) = try apply(records, duplicates: duplicates, options: options)
+        try JSONLines.write(kept, to: Workspace.manifest(workspace))
+        if !discarded.isEmpty || FileManager.default.fileExists(atPath: Workspace.discarded(workspace)) {
+            try JSONLines.write(discarded, to: Workspace.discarded(workspace))
+        }
+        return summary
+    }
+
+    /// Labels `records` (copies in `duplicates` vote on their original's label): the labelled
+    /// records, the discarded ones, and the summary.
+    public static func apply(_ records: [Record], duplicates: [DuplicateRecord], options: LabelOptions) throws
+        -> (records: [Record], discarded: [Record], summary: LabelSummary) {
+        var records = records
         let lookup = try Lookup(options.source)
         let names = Names(options)
 
@@ -81,11 +94,7 @@ public enum Labeling {
                 kept.append(records[i])
             }
         }
-        try JSONLines.write(kept, to: Workspace.manifest(workspace))
-        if !discarded.isEmpty || FileManager.default.fileExists(atPath: Workspace.discarded(workspace)) {
-            try JSONLines.write(discarded, to: Workspace.discarded(workspace))
-        }
-        return summary
+        return (kept, discarded, summary)
     }
 
     /// Class names, aliases and discard names, case-insensitive.

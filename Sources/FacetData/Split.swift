@@ -35,7 +35,17 @@ public enum Splitting {
     public static let names = ["train", "val", "test"]
 
     public static func run(workspace: String, options: SplitOptions) throws -> SplitSummary {
-        var records = try JSONLines.read(Record.self, from: Workspace.manifest(workspace))
+        let (records, summary) = try apply(try JSONLines.read(Record.self, from: Workspace.manifest(workspace)), options: options)
+        try JSONLines.write(records, to: Workspace.manifest(workspace))
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .prettyPrinted]
+        try AtomicFile.write(Array(try e.encode(options)) + [0x0A], to: workspace + "/split.json")
+        return summary
+    }
+
+    /// Assigns a split to every labelled record.
+    public static func apply(_ records: [Record], options: SplitOptions) throws -> ([Record], SplitSummary) {
+        var records = records
         let conditions = options.stratify.filter { $0 != "label" }
         for c in conditions where Condition(rawValue: c) == nil {
             throw DataError("split: cannot stratify by \"\(c)\"; use label, lighting, background or occlusion")
@@ -44,7 +54,7 @@ public enum Splitting {
             throw DataError("split: stratifying by \(conditions.joined(separator: ", ")) needs condition tags; run facet tag first")
         }
         let labelled = records.indices.filter { records[$0].label != nil }
-        guard !labelled.isEmpty else { throw DataError("split: no labelled photos in \(Workspace.manifest(workspace)); run facet label first") }
+        guard !labelled.isEmpty else { throw DataError("split: no labelled photos; run facet label first") }
         let assignment = options.stable ? try stable(records, labelled, options) : try exact(records, labelled, conditions, options)
         var summary = SplitSummary()
         for i in records.indices { records[i].split = assignment[i] }
@@ -52,11 +62,7 @@ public enum Splitting {
         for i in labelled { summary.counts[records[i].split!, default: [:]][records[i].label!, default: 0] += 1 }
         summary.targets = targets(records, labelled, options)
         summary.table = table(records.filter { $0.split != nil })
-        try JSONLines.write(records, to: Workspace.manifest(workspace))
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys, .prettyPrinted]
-        try AtomicFile.write(Array(try e.encode(options)) + [0x0A], to: workspace + "/split.json")
-        return summary
+        return (records, summary)
     }
 
     /// Sizes of test and val for `n` photos.

@@ -123,23 +123,42 @@ public enum Tagging {
     /// names a hand-tagged sheet, thresholds are first fitted to it and saved.
     public static func run(workspace: String, thresholds: TagThresholds, overrides: String? = nil,
                            calibrate: String? = nil, saveThresholds: String? = nil) throws -> TagSummary {
-        var records = try JSONLines.read(Record.self, from: Workspace.manifest(workspace))
-        var summary = TagSummary()
+        let records = try JSONLines.read(Record.self, from: Workspace.manifest(workspace))
         var t = thresholds
+        var calibration: [String: (before: Double, after: Double, threshold: Double, rows: Int)] = [:]
         if let calibrate {
-            let sheet = try ConditionSheet(path: calibrate)
-            for c in Condition.allCases {
-                let pairs = records.compactMap { r in sheet.values(for: r)?[c].map { (c.score(r.features), $0 == c.values.high, r) } }
-                guard !pairs.isEmpty else { continue }
-                func accuracy(_ t: TagThresholds) -> Double {
-                    Double(pairs.filter { (c.value($0.2.features, t) == c.values.high) == $0.1 }.count) / Double(pairs.count)
-                }
-                let before = accuracy(t)
-                t[keyPath: c.threshold] = fit(pairs.map { ($0.0, $0.1) }, current: t[keyPath: c.threshold])
-                summary.calibration[c.rawValue] = (before, accuracy(t), t[keyPath: c.threshold], pairs.count)
-            }
+            (t, calibration) = try fitThresholds(records, sheet: calibrate, start: thresholds)
             try t.save(saveThresholds ?? thresholdsPath(workspace))
         }
+        var (tagged, summary) = try apply(records, thresholds: t, overrides: overrides)
+        summary.calibration = calibration
+        try JSONLines.write(tagged, to: Workspace.manifest(workspace))
+        return summary
+    }
+
+    /// Thresholds fitted to a hand-tagged sheet, and per condition the accuracy before and after.
+    public static func fitThresholds(_ records: [Record], sheet path: String, start: TagThresholds) throws
+        -> (TagThresholds, [String: (before: Double, after: Double, threshold: Double, rows: Int)]) {
+        var t = start
+        var calibration: [String: (before: Double, after: Double, threshold: Double, rows: Int)] = [:]
+        let sheet = try ConditionSheet(path: path)
+        for c in Condition.allCases {
+            let pairs = records.compactMap { r in sheet.values(for: r)?[c].map { (c.score(r.features), $0 == c.values.high, r) } }
+            guard !pairs.isEmpty else { continue }
+            func accuracy(_ t: TagThresholds) -> Double {
+                Double(pairs.filter { (c.value($0.2.features, t) == c.values.high) == $0.1 }.count) / Double(pairs.count)
+            }
+            let before = accuracy(t)
+            t[keyPath: c.threshold] = fit(pairs.map { ($0.0, $0.1) }, current: t[keyPath: c.threshold])
+            calibration[c.rawValue] = (before, accuracy(t), t[keyPath: c.threshold], pairs.count)
+        }
+        return (t, calibration)
+    }
+
+    /// Tags `records` under thresholds `t`, then applies a sheet's overrides.
+    public static func apply(_ records: [Record], thresholds t: TagThresholds, overrides: String? = nil) throws -> ([Record], TagSummary) {
+        var records = records
+        var summary = TagSummary()
         summary.thresholds = t
         let sheet = try overrides.map { try ConditionSheet(path: $0) }
         for i in records.indices {
@@ -156,8 +175,7 @@ public enum Tagging {
                                                occlusion: tags[.occlusion]!, source: source)
             for c in Condition.allCases { summary.counts[c.rawValue, default: [:]][tags[c]!.value, default: 0] += 1 }
         }
-        try JSONLines.write(records, to: Workspace.manifest(workspace))
-        return summary
+        return (records, summary)
     }
 
     /// The threshold that tags the most scores right (high at or above it), placed midway
