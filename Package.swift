@@ -9,10 +9,12 @@ let package = Package(
         .library(name: "FacetImage", targets: ["FacetImage"]),
         .library(name: "FacetSynth", targets: ["FacetSynth"]),
         .library(name: "FacetData", targets: ["FacetData"]),
+        .library(name: "FacetPipeline", targets: ["FacetPipeline"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // System libraries, found through pkg-config; the apt providers name the Debian -dev packages.
@@ -26,16 +28,20 @@ let package = Package(
         .target(name: "FacetImage", dependencies: ["CCodecs", "CEXIF"]),
         .target(name: "FacetSynth", dependencies: ["FacetImage"]),
         .target(name: "FacetData", dependencies: ["FacetImage", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "FacetPipeline", dependencies: [
+            "FacetData", "FacetImage", .product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .executableTarget(
             name: "facet",
             dependencies: [
-                "FacetImage", "FacetSynth", "FacetData",
+                "FacetImage", "FacetSynth", "FacetData", "FacetPipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         .testTarget(name: "FacetImageTests", dependencies: ["FacetImage"]),
         .testTarget(name: "FacetSynthTests", dependencies: ["FacetSynth", "FacetImage"]),
         .testTarget(name: "FacetDataTests", dependencies: ["FacetData", "FacetSynth", "FacetImage"]),
+        .testTarget(name: "FacetPipelineTests", dependencies: ["FacetPipeline", "FacetData", "FacetSynth", "FacetImage"]),
         .testTarget(name: "facetTests", dependencies: ["FacetImage"]),
     ]
 )

@@ -48,39 +48,68 @@ public enum DatasetExport {
             throw DataError("augment: \(message) (has the dump changed since ingest? run facet ingest again)")
         }
         let all = results.withLock { $0.flatMap { $0! } }.sorted { $0.file < $1.file }
-        try JSONLines.write(all, to: staging + "/manifest.jsonl")
-        try AtomicFile.write(Array(csv(all).utf8), to: staging + "/manifest.csv")
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys, .prettyPrinted]
-        try AtomicFile.write(Array(try e.encode(options)) + [0x0A], to: staging + "/augment.json")
-        let old = final + ".old"
-        try? fm.removeItem(atPath: old)
-        if fm.fileExists(atPath: final) { try fm.moveItem(atPath: final, toPath: old) }
-        try fm.moveItem(atPath: staging, toPath: final)
-        try? fm.removeItem(atPath: old)
+        try writeManifests(all, options: options, into: staging)
+        try swapIn(staging, as: final)
         var summary = AugmentSummary()
         summary.folder = final
         for r in all { summary.written[r.split, default: 0] += 1 }
         return summary
     }
 
-    /// The images of one record: the source resized (copy 0) and its augmented copies.
-    static func export(_ r: Record, dump: String, into root: String, options: AugmentOptions) throws -> [DatasetRecord] {
+    /// One image of a record: its copy index, the parameters drawn for it, its JPEG bytes.
+    public struct Rendered: Sendable {
+        public var copy: Int
+        public var augment: [AppliedOp]
+        public var bytes: [UInt8]
+    }
+
+    /// The images of one record: the source resized (copy 0) and, when its split is augmented,
+    /// its augmented copies. Depends only on the photo's bytes, id, whether it is augmented, and the options.
+    public static func render(_ r: Record, augmented: Bool, dump: String, options: AugmentOptions) throws -> [Rendered] {
         let base = try Augmenting.load(dump + "/" + r.source, size: options.size, policy: options.policy)
-        let augmented = options.splits.contains(r.split!)
         let copies = augmented ? (options.keepSource ? [0] : []) + (options.copies > 0 ? Array(1...options.copies) : []) : [0]
         return try copies.map { copy in
             let ops = copy == 0 ? [] : Augmenting.sample(options.ops, seed: options.seed, id: r.id, copy: copy)
-            let bytes = try ImageEncoder.jpeg(Augmenting.apply(ops, to: base), quality: options.quality)
-            let file = "\(r.split!)/\(r.label!)/\(r.id.prefix(16))-\(copy).jpg"
-            // The staging folder is swapped in whole, so its files need no rename of their own.
-            guard FileManager.default.createFile(atPath: root + "/" + file, contents: Data(bytes)) else {
-                throw DataError("cannot write \(root)/\(file)")
-            }
-            return DatasetRecord(file: file, id: Analyzer.sha256(bytes), derivedFrom: r.id, source: r.source, split: r.split!,
-                                 label: r.label!, lighting: r.conditions?.lighting.value, background: r.conditions?.background.value,
-                                 occlusion: r.conditions?.occlusion.value, copy: copy, augment: ops)
+            return Rendered(copy: copy, augment: ops, bytes: try ImageEncoder.jpeg(Augmenting.apply(ops, to: base), quality: options.quality))
         }
+    }
+
+    /// The dataset record of one rendered image of `r`, whose bytes hash to `id`.
+    public static func record(_ r: Record, copy: Int, augment: [AppliedOp], id: String) -> DatasetRecord {
+        DatasetRecord(file: "\(r.split!)/\(r.label!)/\(r.id.prefix(16))-\(copy).jpg", id: id, derivedFrom: r.id, source: r.source,
+                      split: r.split!, label: r.label!, lighting: r.conditions?.lighting.value, background: r.conditions?.background.value,
+                      occlusion: r.conditions?.occlusion.value, copy: copy, augment: augment)
+    }
+
+    /// The images of one record, written under `root`.
+    static func export(_ r: Record, dump: String, into root: String, options: AugmentOptions) throws -> [DatasetRecord] {
+        try render(r, augmented: options.splits.contains(r.split!), dump: dump, options: options).map { image in
+            let made = record(r, copy: image.copy, augment: image.augment, id: Analyzer.sha256(image.bytes))
+            // The staging folder is swapped in whole, so its files need no rename of their own.
+            guard FileManager.default.createFile(atPath: root + "/" + made.file, contents: Data(image.bytes)) else {
+                throw DataError("cannot write \(root)/\(made.file)")
+            }
+            return made
+        }
+    }
+
+    /// `manifest.jsonl`, `manifest.csv` and `augment.json` of a dataset folder.
+    public static func writeManifests(_ all: [DatasetRecord], options: AugmentOptions, into folder: String) throws {
+        try JSONLines.write(all, to: folder + "/manifest.jsonl")
+        try AtomicFile.write(Array(csv(all).utf8), to: folder + "/manifest.csv")
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .prettyPrinted]
+        try AtomicFile.write(Array(try e.encode(options)) + [0x0A], to: folder + "/augment.json")
+    }
+
+    /// Moves a finished `staging` folder to `final`, replacing what was there.
+    public static func swapIn(_ staging: String, as final: String) throws {
+        let fm = FileManager.default
+        let old = final + ".old"
+        try? fm.removeItem(atPath: old)
+        if fm.fileExists(atPath: final) { try fm.moveItem(atPath: final, toPath: old) }
+        try fm.moveItem(atPath: staging, toPath: final)
+        try? fm.removeItem(atPath: old)
     }
 
     /// Recomputes one image of the dataset from its source and its recorded parameters alone,
@@ -96,7 +125,7 @@ public enum DatasetExport {
         return FileManager.default.contents(atPath: root + "/" + file).map { [UInt8]($0) } == bytes
     }
 
-    static func csv(_ records: [DatasetRecord]) -> String {
+    public static func csv(_ records: [DatasetRecord]) -> String {
         var lines = ["file,split,label,source,derived_from,copy,lighting,background,occlusion,hflip,vflip,blur_sigma,jitter_order,brightness,contrast,saturation,hue"]
         for r in records {
             func op(_ name: String) -> AppliedOp? { r.augment.first { $0.op == name && $0.applied } }

@@ -66,8 +66,35 @@ public enum Ingest {
     /// (with its reason) or an exact duplicate of an accepted one. The dump is only read.
     public static func run(dump: String, workspace: String, options: IngestOptions = IngestOptions(),
                            progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> IngestSummary {
+        let result = try scan(dump: dump, workspace: workspace, options: options, progress: progress)
+        try JSONLines.write(result.records, to: Workspace.manifest(workspace))
+        try JSONLines.write(result.quarantine, to: Workspace.quarantine(workspace))
+        try JSONLines.write(result.duplicates, to: Workspace.duplicates(workspace))
+        try AtomicFile.write(Array((try JSONLines.encode(result.summary) + "\n").utf8), to: Workspace.summary(workspace))
+        try writeInfo(dump: dump, workspace: workspace)
+        return result.summary
+    }
+
+    /// Records that `workspace` was made from `dump`.
+    public static func writeInfo(dump: String, workspace: String) throws {
+        let info = WorkspaceInfo(dump: URL(fileURLWithPath: dump).standardizedFileURL.path)
+        try AtomicFile.write(Array((try JSONLines.encode(info) + "\n").utf8), to: Workspace.info(workspace))
+    }
+
+    /// What an ingest produces, before it is written anywhere.
+    public struct Result: Sendable {
+        public var records: [Record]
+        public var quarantine: [QuarantineRecord]
+        public var duplicates: [DuplicateRecord]
+        public var summary: IngestSummary
+    }
+
+    /// Ingests the dump, keeping the per-file analysis cache of `workspace` up to date, and
+    /// returns the records without writing them. `useCache: false` decodes every file again.
+    public static func scan(dump: String, workspace: String, options: IngestOptions = IngestOptions(), useCache: Bool = true,
+                            progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> Result {
         let listing = try DumpWalker.list(dump, exclude: [workspace])
-        let cache = IngestCache(workspace: workspace)
+        let cache = useCache ? IngestCache(workspace: workspace) : IngestCache()
         let files = listing.files
         let outcomes = Mutex([AnalysisOutcome?](repeating: nil, count: files.count))
         let decodedCount = Atomic<Int>(0), reusedCount = Atomic<Int>(0), done = Atomic<Int>(0)
@@ -112,13 +139,30 @@ public enum Ingest {
         guard summary.balanced else {
             throw DataError("ingest: internal count mismatch: \(summary.accepted) + \(summary.quarantined) + \(summary.duplicates) ≠ \(summary.found)")
         }
-        try JSONLines.write(records, to: Workspace.manifest(workspace))
-        try JSONLines.write(quarantine, to: Workspace.quarantine(workspace))
-        try JSONLines.write(grouping.duplicates, to: Workspace.duplicates(workspace))
-        try AtomicFile.write(Array((try JSONLines.encode(summary) + "\n").utf8), to: Workspace.summary(workspace))
-        let info = WorkspaceInfo(dump: URL(fileURLWithPath: dump).standardizedFileURL.path)
-        try AtomicFile.write(Array((try JSONLines.encode(info) + "\n").utf8), to: Workspace.info(workspace))
-        return summary
+        return Result(records: records, quarantine: quarantine, duplicates: grouping.duplicates, summary: summary)
+    }
+
+    /// The dump's content as ingest would see it, cheaply: per file, its path and the SHA-256 of
+    /// its bytes, from the analysis cache when (path, size, mtime) match, else read and hashed;
+    /// files that cannot be read and other problems appear by path and reason. Two dumps with
+    /// equal fingerprints ingest to the same records.
+    public static func fingerprint(dump: String, workspace: String, maxBytes: Int) throws -> [String] {
+        let listing = try DumpWalker.list(dump, exclude: [workspace])
+        let cache = IngestCache(workspace: workspace)
+        var lines = [String](repeating: "", count: listing.files.count)
+        lines.withUnsafeMutableBufferPointer { out in
+            nonisolated(unsafe) let out = out
+            DispatchQueue.concurrentPerform(iterations: listing.files.count) { i in
+                let f = listing.files[i]
+                if let hash = cache.lookup(f)?.sha256 { out[i] = f.path + "\t" + hash; return }
+                if let bytes = try? ImageDecoder.readFile(dump + "/" + f.path, maxBytes: maxBytes) {
+                    out[i] = f.path + "\t" + Analyzer.sha256(bytes)
+                } else {
+                    out[i] = f.path + "\tunreadable:\(f.size):\(f.mtime)"
+                }
+            }
+        }
+        return lines + listing.problems.map { $0.source + "\tproblem:" + $0.reason }
     }
 
     enum How { case cached, decoded, unread }

@@ -17,6 +17,9 @@ struct IngestCache {
 
     static func path(_ workspace: String) -> String { workspace + "/cache/ingest.jsonl" }
 
+    /// An empty cache.
+    init() {}
+
     /// The cache of `workspace`; a missing, old-version or damaged cache is an empty one.
     init(workspace: String) {
         guard let entries = try? JSONLines.read(Entry.self, from: IngestCache.path(workspace)) else { return }

@@ -1,0 +1,125 @@
+import FacetData
+import FacetImage
+import Foundation
+
+/// A loaded pipeline and its workspace: the stage graph, cache keys, freshness, and the runs.
+public struct Pipeline: Sendable {
+    public let manifest: PipelineManifest
+    public let store: Store
+
+    /// Format of the key encoding; changing it changes every key (a test pins one).
+    public static let keyFormat = "facet-stage-key-1"
+
+    public init(_ manifest: PipelineManifest) {
+        self.manifest = manifest
+        store = Store(workspace: manifest.workspace)
+    }
+
+    /// The stages present, in a deterministic topological order (ties in declaration order of `StageKind`).
+    public var order: [StageKind] { StageGraph.order(Set(manifest.stages.keys)) }
+
+    /// A stage's cache key: SHA-256 of the canonical encoding of its kind, format version,
+    /// parameters and input hashes.
+    public static func key(kind: StageKind, version: Int, params: Value, inputs: [String: String]) -> String {
+        let text = keyFormat + "\n" + Value.object([
+            "kind": .string(kind.rawValue), "version": .int(version), "params": params,
+            "inputs": .object(inputs.mapValues(Value.string)),
+        ]).canonical
+        return Store.hash(Array(text.utf8))
+    }
+
+    /// The stage's inputs, given the outputs of the stages before it (nil: some upstream output
+    /// is not known, because that stage is stale and has not run).
+    func inputs(_ kind: StageKind, upstream: [StageKind: [String: String]], dumpHash: () throws -> String) throws -> [String: String]? {
+        var out: [String: String] = [:]
+        let params = manifest.stages[kind]!
+        for (name, path) in params.files {
+            guard let data = FileManager.default.contents(atPath: path) else { throw DataError("\(path): cannot be read (named by \(kind.rawValue).\(name))") }
+            out["file:" + name] = Store.hash([UInt8](data))
+        }
+        switch kind {
+        case .ingest:
+            out["dump"] = try dumpHash()
+        case .tag:
+            guard let i = upstream[.ingest] else { return nil }
+            out["ingest.records"] = i["records"]
+        case .label:
+            guard let i = upstream[.ingest] else { return nil }
+            out["ingest.records"] = i["records"]
+            out["ingest.duplicates"] = i["duplicates"]
+        case .split:
+            guard let l = upstream[.label] else { return nil }
+            out["label.records"] = l["records"]
+            if manifest.stages[.tag] != nil {
+                guard let t = upstream[.tag] else { return nil }
+                out["tag.records"] = t["records"]
+            }
+        case .augment:
+            guard let s = upstream[.split] else { return nil }
+            out["split.records"] = s["records"]
+        }
+        return out
+    }
+
+    /// The dump's fingerprint, stored, and its hash: the `dump` input of ingest.
+    func dumpFingerprint() throws -> String {
+        guard case .ingest(let o) = manifest.stages[.ingest]!.options else { fatalError("ingest stage without ingest options") }
+        let lines = try Ingest.fingerprint(dump: manifest.source, workspace: manifest.workspace, maxBytes: o.maxBytes)
+        return try store.put(Array(lines.map { $0 + "\n" }.joined().utf8))
+    }
+}
+
+/// The stage graph: which stages read which, in a deterministic order.
+public enum StageGraph {
+    /// Topological order of `present` by `reads`, ties broken by `StageKind` order (Kahn's algorithm).
+    public static func order(_ present: Set<StageKind>) -> [StageKind] {
+        var indegree = Dictionary(uniqueKeysWithValues: present.map { k in (k, k.reads.filter(present.contains).count) })
+        var ready = present.filter { indegree[$0] == 0 }.sorted()
+        var out: [StageKind] = []
+        while !ready.isEmpty {
+            let k = ready.removeFirst()
+            out.append(k)
+            for next in present.sorted() where next.reads.contains(k) {
+                indegree[next]! -= 1
+                if indegree[next] == 0 { ready.append(next); ready.sort() }
+            }
+        }
+        precondition(out.count == present.count, "the stage graph has a cycle")  // fixed kinds: a programming error
+        return out
+    }
+
+    /// `stage` and every stage it reads from, directly or not.
+    public static func ancestors(of stage: StageKind, in present: Set<StageKind>) -> Set<StageKind> {
+        var seen: Set<StageKind> = [stage]
+        var stack = [stage]
+        while let k = stack.popLast() {
+            for r in k.reads where present.contains(r) && seen.insert(r).inserted { stack.append(r) }
+        }
+        return seen
+    }
+
+    /// Text for `facet dag`: each stage, what it reads, and what it writes.
+    public static func describe(_ p: PipelineManifest) -> String {
+        let present = Set(p.stages.keys)
+        var lines: [String] = []
+        for k in order(present) {
+            let reads = k.reads.filter(present.contains).map(\.rawValue)
+            let from = k == .ingest ? "the dump \(p.source)" : reads.joined(separator: " + ")
+            lines.append("\(k.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) ← \(from)   → \(k.outputs.joined(separator: ", "))")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension StageKind {
+    /// The names of the outputs a stage stores.
+    public var outputs: [String] {
+        switch self {
+        case .ingest: ["records", "quarantine", "duplicates", "summary"]
+        case .tag: ["records"]
+        case .label: ["records", "discarded"]
+        case .split: ["records", "leaks"]
+        case .augment: ["manifest", "csv", "options"]
+        }
+    }
+}

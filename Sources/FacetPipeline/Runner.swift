@@ -1,0 +1,194 @@
+import FacetData
+import FacetImage
+import Foundation
+
+/// What happened to one stage in a run.
+public struct StageOutcome: Sendable {
+    public enum State: String, Sendable { case ran, fresh }
+    public var stage: StageKind
+    public var state: State
+    /// One line for people: counts, and how much came from caches.
+    public var note: String
+}
+
+/// How a run reports: one line per event, and a progress callback per long step.
+public struct RunEvents: Sendable {
+    public var line: @Sendable (String) -> Void
+    public var progress: @Sendable (String) -> (@Sendable (Int, Int) -> Void)?
+    public init(line: @escaping @Sendable (String) -> Void = { _ in },
+                progress: @escaping @Sendable (String) -> (@Sendable (Int, Int) -> Void)? = { _ in nil }) {
+        self.line = line
+        self.progress = progress
+    }
+}
+
+extension Pipeline {
+    /// Runs the stages that are not fresh, in order, each recorded in the lock file as soon as it
+    /// completes. `until`: only that stage and those it reads from. `force`: these run even when
+    /// fresh, without their per-photo caches. Holds the workspace's run lock throughout.
+    public func run(until: StageKind? = nil, force: Set<StageKind> = [], events: RunEvents = RunEvents()) throws -> [StageOutcome] {
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: manifest.workspace, withIntermediateDirectories: true)
+        let runLock = try RunLock(workspace: manifest.workspace)
+        defer { withExtendedLifetime(runLock) {} }
+        var lock = try LockFile.read(manifest.lock) ?? LockFile(pipeline: manifest.name)
+        if lock.pipeline != manifest.name { lock = LockFile(pipeline: manifest.name) }
+        let present = Set(manifest.stages.keys)
+        let selected = until.map { StageGraph.ancestors(of: $0, in: present) } ?? present
+        var outputs: [StageKind: [String: String]] = [:]
+        var outcomes: [StageOutcome] = []
+        for kind in order where selected.contains(kind) {
+            let params = manifest.stages[kind]!
+            let inputs = try inputs(kind, upstream: outputs, dumpHash: dumpFingerprint)!
+            let key = Pipeline.key(kind: kind, version: kind.version, params: params.canonical, inputs: inputs)
+            if !force.contains(kind), let entry = lock.stages[kind.rawValue], entry.key == key,
+               entry.outputs.values.allSatisfy(store.has) {
+                outputs[kind] = entry.outputs
+                try materialize(kind, entry.outputs)
+                outcomes.append(StageOutcome(stage: kind, state: .fresh, note: "fresh"))
+                events.line("\(kind.rawValue): fresh")
+                continue
+            }
+            events.line("\(kind.rawValue): running")
+            let (made, note) = try execute(kind, params, inputs: inputs, upstream: outputs, force: force.contains(kind), events: events)
+            outputs[kind] = made
+            lock.stages[kind.rawValue] = LockFile.Entry(key: key, version: kind.version, params: params.canonical, inputs: inputs, outputs: made)
+            try materialize(kind, made)
+            try lock.write(manifest.lock)
+            outcomes.append(StageOutcome(stage: kind, state: .ran, note: note))
+            events.line("\(kind.rawValue): \(note)")
+        }
+        // Stages no longer in the manifest leave the lock file.
+        let stale = lock.stages.keys.filter { StageKind(rawValue: $0).map { !present.contains($0) } ?? true }
+        if !stale.isEmpty {
+            for k in stale { lock.stages[k] = nil }
+            try lock.write(manifest.lock)
+        }
+        try materializeRecords(outputs)
+        return outcomes
+    }
+
+    /// Runs one stage from its inputs in the store; returns its outputs' hashes and a note.
+    func execute(_ kind: StageKind, _ params: StageParameters, inputs: [String: String], upstream: [StageKind: [String: String]],
+                 force: Bool, events: RunEvents) throws -> ([String: String], String) {
+        switch params.options {
+        case .ingest(let o):
+            let r = try Ingest.scan(dump: manifest.source, workspace: manifest.workspace, options: o, useCache: !force,
+                                    progress: events.progress("ingest"))
+            let s = r.summary
+            return ([
+                "records": try store.putLines(r.records), "quarantine": try store.putLines(r.quarantine),
+                "duplicates": try store.putLines(r.duplicates), "summary": try store.put(Array((try JSONLines.encode(s) + "\n").utf8)),
+            ], "\(s.found) files: \(s.accepted) accepted, \(s.quarantined) quarantined, \(s.duplicates) duplicates; "
+                + "\(s.decoded) decoded, \(s.reused) from the cache")
+        case .tag(let thresholds, let overrides):
+            let records = try store.lines(Record.self, inputs["ingest.records"]!)
+            let (tagged, s) = try Tagging.apply(records, thresholds: thresholds, overrides: overrides)
+            let counts = Condition.allCases.map { c in "\(s.counts[c.rawValue]?[c.values.high] ?? 0) \(c.values.high)" }
+            return (["records": try store.putLines(tagged)],
+                    "\(tagged.count) photos tagged: " + counts.joined(separator: ", ") + (s.fromSheet > 0 ? "; \(s.fromSheet) from the sheet" : ""))
+        case .label(let o):
+            let records = try store.lines(Record.self, inputs["ingest.records"]!)
+            let duplicates = try store.lines(DuplicateRecord.self, inputs["ingest.duplicates"]!)
+            let (kept, discarded, s) = try Labeling.apply(records, duplicates: duplicates, options: o)
+            for c in s.conflicts { events.line("label: conflict: \(c.sources.joined(separator: ", ")) given \(c.labels.joined(separator: " and ")); left unlabelled") }
+            for u in s.unlabelled.prefix(10) { events.line("label: unlabelled: \(u)") }
+            let perClass = o.classes.map { "\(s.perClass[$0] ?? 0) \($0)" }.joined(separator: ", ")
+            return (["records": try store.putLines(kept), "discarded": try store.putLines(discarded)],
+                    "\(perClass); \(s.discarded.count) discarded, \(s.unlabelled.count) unlabelled, \(s.conflicts.count) conflicts")
+        case .split(let o):
+            var records = try store.lines(Record.self, inputs["label.records"]!)
+            if let tagged = inputs["tag.records"] {
+                let conditions = Dictionary(try store.lines(Record.self, tagged).map { ($0.id, $0.conditions) }) { a, _ in a }
+                for i in records.indices { records[i].conditions = conditions[records[i].id] ?? nil }
+            }
+            let (split, s) = try Splitting.apply(records, options: o)
+            events.line(s.table)
+            // The leakage check reads the workspace's manifest: write it now.
+            try writeIfChanged(Array(try JSONLines.encodeLines(split).utf8), to: Workspace.manifest(manifest.workspace))
+            let leaks = try Leakage.check(workspace: manifest.workspace)
+            for p in leaks.prefix(20) { events.line("split: leakage: \(p.a) (\(p.splits[0])) ~ \(p.b) (\(p.splits[1])): \(p.hashDistance) bits apart") }
+            let counts = Splitting.names.map { n in "\(s.counts[n]?.values.reduce(0, +) ?? 0) \(n)" }.joined(separator: ", ")
+            return (["records": try store.putLines(split), "leaks": try store.putLines(leaks)],
+                    "\(counts); leakage check: \(leaks.count) near-duplicate pairs across splits")
+        case .augment(let o):
+            let records = try store.lines(Record.self, inputs["split.records"]!)
+            let (made, rendered) = try AugmentCache(store: store, workspace: manifest.workspace)
+                .build(records, dump: manifest.source, options: o, useCache: !force, progress: events.progress("augment"))
+            let csv = DatasetExport.csv(made)
+            let e = JSONEncoder()
+            e.outputFormatting = [.sortedKeys, .prettyPrinted]
+            var written: [String: Int] = [:]
+            for r in made { written[r.split, default: 0] += 1 }
+            let photos = Set(made.map(\.derivedFrom)).count
+            return ([
+                "manifest": try store.putLines(made), "csv": try store.put(Array(csv.utf8)),
+                "options": try store.put(Array(try e.encode(o)) + [0x0A]),
+            ], Splitting.names.map { "\(written[$0] ?? 0) \($0)" }.joined(separator: ", ") + " images; "
+                + "\(rendered) photos rendered, \(photos - rendered) from the cache")
+        }
+    }
+
+    /// Makes the workspace show a stage's outputs where `facet audit` and people look for them.
+    func materialize(_ kind: StageKind, _ outputs: [String: String]) throws {
+        let w = manifest.workspace
+        switch kind {
+        case .ingest:
+            try copyIfChanged(outputs["quarantine"]!, to: Workspace.quarantine(w))
+            try copyIfChanged(outputs["duplicates"]!, to: Workspace.duplicates(w))
+            try copyIfChanged(outputs["summary"]!, to: Workspace.summary(w))
+            if (try? Workspace.dump(w)) != manifest.source { try Ingest.writeInfo(dump: manifest.source, workspace: w) }
+        case .label:
+            try copyIfChanged(outputs["discarded"]!, to: Workspace.discarded(w))
+        case .augment:
+            try materializeDataset(outputs)
+        case .tag, .split:
+            break
+        }
+    }
+
+    /// `WORKSPACE/manifest.jsonl`: the records of the last records stage (split, else label, tag, ingest).
+    func materializeRecords(_ outputs: [StageKind: [String: String]]) throws {
+        for k in [StageKind.split, .label, .tag, .ingest] {
+            if let h = outputs[k]?["records"] { try copyIfChanged(h, to: Workspace.manifest(manifest.workspace)); return }
+        }
+    }
+
+    /// `WORKSPACE/dataset`: images hard-linked from the store, and the manifests. Left alone when
+    /// its manifest matches and every image is there; otherwise rebuilt beside it and swapped in.
+    func materializeDataset(_ outputs: [String: String]) throws {
+        let final = DatasetExport.folder(manifest.workspace)
+        let made = try store.lines(DatasetRecord.self, outputs["manifest"]!)
+        let fm = FileManager.default
+        if let current = fm.contents(atPath: final + "/manifest.jsonl"), Store.hash([UInt8](current)) == outputs["manifest"],
+           made.allSatisfy({ fm.fileExists(atPath: final + "/" + $0.file) }) {
+            return
+        }
+        let staging = final + ".tmp"
+        try? fm.removeItem(atPath: staging)
+        for folder in Set(made.map { ($0.file as NSString).deletingLastPathComponent }) {
+            try fm.createDirectory(atPath: staging + "/" + folder, withIntermediateDirectories: true)
+        }
+        for r in made { try store.materialize(r.id, at: staging + "/" + r.file) }
+        try store.materialize(outputs["manifest"]!, at: staging + "/manifest.jsonl")
+        try store.materialize(outputs["csv"]!, at: staging + "/manifest.csv")
+        try store.materialize(outputs["options"]!, at: staging + "/augment.json")
+        try DatasetExport.swapIn(staging, as: final)
+    }
+
+    func copyIfChanged(_ hash: String, to path: String) throws {
+        try writeIfChanged(try store.get(hash), to: path)
+    }
+
+    func writeIfChanged(_ bytes: [UInt8], to path: String) throws {
+        if let old = FileManager.default.contents(atPath: path), old.count == bytes.count, [UInt8](old) == bytes { return }
+        try AtomicFile.write(bytes, to: path)
+    }
+}
+
+extension JSONLines {
+    /// Items as JSON Lines text, keys sorted: the bytes `write` would write.
+    static func encodeLines<T: Encodable>(_ items: [T]) throws -> String {
+        try items.map { try encode($0) + "\n" }.joined()
+    }
+}

@@ -1,0 +1,60 @@
+import Crypto
+import FacetData
+import FacetImage
+import Foundation
+
+/// The workspace's content-addressed store: every stage output is a file named by the SHA-256 of
+/// its bytes, under `WORKSPACE/store/ab/abcdef…`. An object is written to a temporary file and
+/// renamed into place, so an object that exists is complete.
+public struct Store: Sendable {
+    public let folder: String
+
+    public init(workspace: String) { folder = workspace + "/store" }
+
+    public static func hash(_ bytes: [UInt8]) -> String {
+        SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+    }
+
+    public func path(_ hash: String) -> String { "\(folder)/\(hash.prefix(2))/\(hash)" }
+
+    public func has(_ hash: String) -> Bool { FileManager.default.fileExists(atPath: path(hash)) }
+
+    /// Stores `bytes` (once: an object already there is not written again) and returns its hash.
+    @discardableResult
+    public func put(_ bytes: [UInt8]) throws -> String {
+        let h = Store.hash(bytes)
+        if !has(h) { try AtomicFile.write(bytes, to: path(h)) }
+        return h
+    }
+
+    public func get(_ hash: String) throws -> [UInt8] {
+        guard let data = FileManager.default.contents(atPath: path(hash)) else {
+            throw DataError("\(path(hash)): missing from the store; run facet run again to rebuild it")
+        }
+        let bytes = [UInt8](data)
+        guard Store.hash(bytes) == hash else { throw DataError("\(path(hash)): damaged (its bytes no longer match its name); delete it and run again") }
+        return bytes
+    }
+
+    public func putLines<T: Encodable>(_ items: [T]) throws -> String {
+        var out = ""
+        for item in items { out += try JSONLines.encode(item) + "\n" }
+        return try put(Array(out.utf8))
+    }
+
+    public func lines<T: Decodable>(_ type: T.Type, _ hash: String) throws -> [T] {
+        let bytes = try get(hash)
+        let decoder = JSONDecoder()
+        return try bytes.split(separator: 0x0A).enumerated().map { i, line in
+            do { return try decoder.decode(T.self, from: Data(line)) } catch {
+                throw DataError("\(path(hash)):\(i + 1): not a \(T.self) record")
+            }
+        }
+    }
+
+    /// Makes `target` hold the object's bytes: a hard link where the file system allows, else a copy.
+    public func materialize(_ hash: String, at target: String) throws {
+        if link(path(hash), target) == 0 { return }
+        try FileManager.default.copyItem(atPath: path(hash), toPath: target)
+    }
+}
