@@ -89,7 +89,7 @@ public struct PipelineManifest: Sendable {
                     let word = k.string ?? "?"
                     let later = ["train", "evaluate", "report"].contains(word)
                     problems.add(k.mark, later ? "stage \(word) is not available yet in this version of facet"
-                                               : "unknown stage \(word)" + Suggest.hint(word, StageKind.allCases.map(\.rawValue)))
+                                               : "unknown stage \(word)" + Suggest.hint(word, StageKind.allCases.map(\.rawValue) + ["train", "evaluate", "report"]))
                     continue
                 }
                 let section = Section(v, path: key, problems: problems)

@@ -9,6 +9,8 @@ public struct StageOutcome: Sendable {
     public var state: State
     /// One line for people: counts, and how much came from caches.
     public var note: String
+    /// Photos processed from scratch: decoded by ingest, rendered by augment (0 for the record stages).
+    public var work = 0
 }
 
 /// How a run reports: one line per event, and a progress callback per long step.
@@ -50,12 +52,12 @@ extension Pipeline {
                 continue
             }
             events.line("\(kind.rawValue): running")
-            let (made, note) = try execute(kind, params, inputs: inputs, upstream: outputs, force: force.contains(kind), events: events)
+            let (made, note, work) = try execute(kind, params, inputs: inputs, upstream: outputs, force: force.contains(kind), events: events)
             outputs[kind] = made
             lock.stages[kind.rawValue] = LockFile.Entry(key: key, version: kind.version, params: params.canonical, inputs: inputs, outputs: made)
             try materialize(kind, made)
             try lock.write(manifest.lock)
-            outcomes.append(StageOutcome(stage: kind, state: .ran, note: note))
+            outcomes.append(StageOutcome(stage: kind, state: .ran, note: note, work: work))
             events.line("\(kind.rawValue): \(note)")
         }
         // Stages no longer in the manifest leave the lock file.
@@ -70,7 +72,7 @@ extension Pipeline {
 
     /// Runs one stage from its inputs in the store; returns its outputs' hashes and a note.
     func execute(_ kind: StageKind, _ params: StageParameters, inputs: [String: String], upstream: [StageKind: [String: String]],
-                 force: Bool, events: RunEvents) throws -> ([String: String], String) {
+                 force: Bool, events: RunEvents) throws -> ([String: String], String, Int) {
         switch params.options {
         case .ingest(let o):
             let r = try Ingest.scan(dump: manifest.source, workspace: manifest.workspace, options: o, useCache: !force,
@@ -80,13 +82,13 @@ extension Pipeline {
                 "records": try store.putLines(r.records), "quarantine": try store.putLines(r.quarantine),
                 "duplicates": try store.putLines(r.duplicates), "summary": try store.put(Array((try JSONLines.encode(s) + "\n").utf8)),
             ], "\(s.found) files: \(s.accepted) accepted, \(s.quarantined) quarantined, \(s.duplicates) duplicates; "
-                + "\(s.decoded) decoded, \(s.reused) from the cache")
+                + "\(s.decoded) decoded, \(s.reused) from the cache", s.decoded)
         case .tag(let thresholds, let overrides):
             let records = try store.lines(Record.self, inputs["ingest.records"]!)
             let (tagged, s) = try Tagging.apply(records, thresholds: thresholds, overrides: overrides)
             let counts = Condition.allCases.map { c in "\(s.counts[c.rawValue]?[c.values.high] ?? 0) \(c.values.high)" }
             return (["records": try store.putLines(tagged)],
-                    "\(tagged.count) photos tagged: " + counts.joined(separator: ", ") + (s.fromSheet > 0 ? "; \(s.fromSheet) from the sheet" : ""))
+                    "\(tagged.count) photos tagged: " + counts.joined(separator: ", ") + (s.fromSheet > 0 ? "; \(s.fromSheet) from the sheet" : ""), 0)
         case .label(let o):
             let records = try store.lines(Record.self, inputs["ingest.records"]!)
             let duplicates = try store.lines(DuplicateRecord.self, inputs["ingest.duplicates"]!)
@@ -95,7 +97,7 @@ extension Pipeline {
             for u in s.unlabelled.prefix(10) { events.line("label: unlabelled: \(u)") }
             let perClass = o.classes.map { "\(s.perClass[$0] ?? 0) \($0)" }.joined(separator: ", ")
             return (["records": try store.putLines(kept), "discarded": try store.putLines(discarded)],
-                    "\(perClass); \(s.discarded.count) discarded, \(s.unlabelled.count) unlabelled, \(s.conflicts.count) conflicts")
+                    "\(perClass); \(s.discarded.count) discarded, \(s.unlabelled.count) unlabelled, \(s.conflicts.count) conflicts", 0)
         case .split(let o):
             var records = try store.lines(Record.self, inputs["label.records"]!)
             if let tagged = inputs["tag.records"] {
@@ -110,7 +112,7 @@ extension Pipeline {
             for p in leaks.prefix(20) { events.line("split: leakage: \(p.a) (\(p.splits[0])) ~ \(p.b) (\(p.splits[1])): \(p.hashDistance) bits apart") }
             let counts = Splitting.names.map { n in "\(s.counts[n]?.values.reduce(0, +) ?? 0) \(n)" }.joined(separator: ", ")
             return (["records": try store.putLines(split), "leaks": try store.putLines(leaks)],
-                    "\(counts); leakage check: \(leaks.count) near-duplicate pairs across splits")
+                    "\(counts); leakage check: \(leaks.count) near-duplicate pairs across splits", 0)
         case .augment(let o):
             let records = try store.lines(Record.self, inputs["split.records"]!)
             let (made, rendered) = try AugmentCache(store: store, workspace: manifest.workspace)
@@ -125,7 +127,7 @@ extension Pipeline {
                 "manifest": try store.putLines(made), "csv": try store.put(Array(csv.utf8)),
                 "options": try store.put(Array(try e.encode(o)) + [0x0A]),
             ], Splitting.names.map { "\(written[$0] ?? 0) \($0)" }.joined(separator: ", ") + " images; "
-                + "\(rendered) photos rendered, \(photos - rendered) from the cache")
+                + "\(rendered) photos rendered, \(photos - rendered) from the cache", rendered)
         }
     }
 
