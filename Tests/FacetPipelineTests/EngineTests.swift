@@ -1,0 +1,127 @@
+import FacetSynth
+import Foundation
+import Testing
+@testable import FacetData
+@testable import FacetPipeline
+
+@Suite struct EngineTests {
+    static func states(_ outcomes: [StageOutcome]) -> [String: String] {
+        Dictionary(uniqueKeysWithValues: outcomes.map { ($0.stage.rawValue, $0.state.rawValue) })
+    }
+
+    @Test func aSecondRunIsANoOpAndOneAugmentParameterRerunsAugmentOnly() throws {
+        let root = try Support.project()
+        let first = try Support.pipeline(root).run()
+        #expect(first.allSatisfy { $0.state == .ran })
+        let dataset = try Support.hashes(root + "/ws/dataset")
+        #expect(dataset.count > 18)
+        let lock = try String(contentsOfFile: root + "/Manifests/t.lock", encoding: .utf8)
+
+        let second = try Support.pipeline(root).run()
+        #expect(second.allSatisfy { $0.state == .fresh })
+        #expect(try String(contentsOfFile: root + "/Manifests/t.lock", encoding: .utf8) == lock)
+        #expect(try Support.hashes(root + "/ws/dataset") == dataset)
+        #expect(try Support.pipeline(root).status().allSatisfy { $0.state == "fresh" })
+
+        let changed = try Support.pipeline(root, ["augment.seed=8"])
+        let status = try changed.status()
+        #expect(status.map(\.state) == ["fresh", "fresh", "fresh", "fresh", "stale"])
+        #expect(status.last!.reasons == ["parameter seed changed 7 → 8"])
+        let third = try changed.run()
+        #expect(Self.states(third) == ["ingest": "fresh", "tag": "fresh", "label": "fresh", "split": "fresh", "augment": "ran"])
+        let after = try Support.hashes(root + "/ws/dataset")
+        #expect(after != dataset)
+        // Unaugmented images (copy 0 and the val/test photos) do not depend on the seed.
+        #expect(after.filter { $0.key.hasSuffix("-0.jpg") } == dataset.filter { $0.key.hasSuffix("-0.jpg") })
+
+        // Back to the first parameters: every photo comes from the per-photo cache, same bytes as at first.
+        let back = try Support.pipeline(root).run()
+        #expect(back.last!.state == .ran && back.last!.work == 0)
+        #expect(try Support.hashes(root + "/ws/dataset") == dataset)
+    }
+
+    @Test func aTagParameterRetagsWithoutDecodingAndLabelStaysFresh() throws {
+        let root = try Support.project()
+        _ = try Support.pipeline(root).run()
+        let p = try Support.pipeline(root, ["tag.lighting.dim_below=0.5"])
+        #expect(try p.status().first { $0.stage == "tag" }!.reasons == ["parameter lighting.dim_below changed 0.35 → 0.5"])
+        let outcomes = try p.run()
+        #expect(Self.states(outcomes)["ingest"] == "fresh" && Self.states(outcomes)["tag"] == "ran" && Self.states(outcomes)["label"] == "fresh")
+        // The split moves photos only through its inputs; the augment stage renders no photo again
+        // unless a photo moved into or out of the augmented split.
+        let manifest = try JSONLines.read(Record.self, from: root + "/ws/manifest.jsonl")
+        #expect(manifest.allSatisfy { $0.conditions != nil && $0.split != nil && $0.label != nil })
+    }
+
+    @Test func addedPhotosCostOnlyThemselves() throws {
+        let root = try Support.project(count: 18)
+        let first = try Support.pipeline(root).run()
+        #expect(first.first { $0.stage == .ingest }!.work > 18)
+        // Three new photos from another synth dump, in the class folders.
+        let more = Support.temp("more")
+        try Support.synth(more, count: 3, seed: 99, extras: 0)
+        let truth = try String(contentsOfFile: more + "/truth.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+        for (i, row) in truth.enumerated() {
+            let file = String(row.split(separator: ",")[0]), label = String(row.split(separator: ",")[1])
+            let folder = root + "/raw/" + (label == "normal" ? "neutral" : label) + "/added"
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: more + "/" + file, toPath: folder + "/new\(i)." + (file as NSString).pathExtension)
+        }
+        let status = try Support.pipeline(root).status()
+        #expect(status[0].reasons == ["the dump changed: 3 files added, 0 removed, 0 changed"], "\(status[0])")
+        let before = try JSONLines.read(Record.self, from: root + "/ws/manifest.jsonl")
+        let second = try Support.pipeline(root).run()
+        #expect(second.first { $0.stage == .ingest }!.work == 3)
+        #expect(second.first { $0.stage == .augment }!.work == 3)
+        let after = try JSONLines.read(Record.self, from: root + "/ws/manifest.jsonl")
+        #expect(after.count == before.count + 3)
+        // Stable split: no earlier photo moved.
+        let splitOf = Dictionary(uniqueKeysWithValues: after.map { ($0.id, $0.split) })
+        #expect(before.allSatisfy { splitOf[$0.id] == $0.split })
+    }
+
+    @Test func thePipelineDatasetEqualsTheStandaloneCommands() throws {
+        let root = try Support.project()
+        let p = try Support.pipeline(root)
+        _ = try p.run()
+        // The same steps by hand, through the FacetData entry points the subcommands use.
+        let ws = Support.temp("manual")
+        _ = try Ingest.run(dump: root + "/raw", workspace: ws)
+        _ = try Tagging.run(workspace: ws, thresholds: TagThresholds())
+        _ = try Labeling.run(workspace: ws, options: LabelOptions())
+        guard case .split(let s) = p.manifest.stages[.split]!.options, case .augment(let a) = p.manifest.stages[.augment]!.options else {
+            Issue.record("options"); return
+        }
+        _ = try Splitting.run(workspace: ws, options: s)
+        _ = try DatasetExport.run(workspace: ws, options: a)
+        #expect(try Support.hashes(ws + "/dataset") == Support.hashes(root + "/ws/dataset"))
+        #expect(try JSONLines.read(Record.self, from: ws + "/manifest.jsonl") == JSONLines.read(Record.self, from: root + "/ws/manifest.jsonl"))
+    }
+
+    @Test func aSecondRunOnTheSameWorkspaceIsRefused() throws {
+        let root = try Support.project(count: 6)
+        let held = try RunLock(workspace: root + "/ws")
+        #expect(throws: PipelineBusy.self) { try Support.pipeline(root).run() }
+        withExtendedLifetime(held) {}
+    }
+
+    @Test func aDeletedDatasetIsRebuiltFromTheStoreWithoutRendering() throws {
+        let root = try Support.project(count: 8)
+        _ = try Support.pipeline(root).run()
+        let dataset = try Support.hashes(root + "/ws/dataset")
+        try FileManager.default.removeItem(atPath: root + "/ws/dataset")
+        let again = try Support.pipeline(root).run()
+        #expect(again.allSatisfy { $0.state == .fresh })
+        #expect(try Support.hashes(root + "/ws/dataset") == dataset)
+    }
+
+    @Test func aBrokenSheetOrUnknownLabelFailsTheStageAndKeepsTheLock() throws {
+        let root = try Support.project(count: 6)
+        _ = try Support.pipeline(root).run()
+        let lock = try String(contentsOfFile: root + "/Manifests/t.lock", encoding: .utf8)
+        // Folders one level down are day folders, not classes: the label stage must refuse, naming them.
+        let p = try Support.pipeline(root, ["label.level=1"])
+        #expect { try p.run() } throws: { "\($0)".contains("values outside the classes") }
+        #expect(try String(contentsOfFile: root + "/Manifests/t.lock", encoding: .utf8) == lock)
+    }
+}
