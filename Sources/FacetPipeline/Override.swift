@@ -69,6 +69,8 @@ enum Override {
             return .sequence(s)
         case (.key(let k), _):
             throw Failure(description: "\(k) is set on something that is not a mapping")
+        case (.index(let i), .mapping(let m)) where m.isEmpty:
+            throw Failure(description: "[\(i)] is taken of a list the manifest does not write out; write the list in the manifest to override one item")
         case (.index(let i), _):
             throw Failure(description: "[\(i)] is taken of something that is not a list")
         }

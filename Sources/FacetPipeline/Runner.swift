@@ -35,6 +35,10 @@ extension Pipeline {
         defer { withExtendedLifetime(runLock) {} }
         var lock = try LockFile.read(manifest.lock) ?? LockFile(pipeline: manifest.name)
         if lock.pipeline != manifest.name { lock = LockFile(pipeline: manifest.name) }
+        // JSON does not tell 2.0 from 2: take the manifest's own form of parameters that are equal.
+        for (kind, params) in manifest.stages where lock.stages[kind.rawValue]?.params.changes(from: params.canonical).isEmpty == true {
+            lock.stages[kind.rawValue]!.params = params.canonical
+        }
         let present = Set(manifest.stages.keys)
         let selected = until.map { StageGraph.ancestors(of: $0, in: present) } ?? present
         var outputs: [StageKind: [String: String]] = [:]
@@ -80,7 +84,7 @@ extension Pipeline {
             let s = r.summary
             return ([
                 "records": try store.putLines(r.records), "quarantine": try store.putLines(r.quarantine),
-                "duplicates": try store.putLines(r.duplicates), "summary": try store.put(Array((try JSONLines.encode(s) + "\n").utf8)),
+                "duplicates": try store.putLines(r.duplicates), "summary": try store.putLines([try Self.dataOnly(s)]),
             ], "\(s.found) files: \(s.accepted) accepted, \(s.quarantined) quarantined, \(s.duplicates) duplicates; "
                 + "\(s.decoded) decoded, \(s.reused) from the cache", s.decoded)
         case .tag(let thresholds, let overrides):
@@ -129,6 +133,15 @@ extension Pipeline {
             ], Splitting.names.map { "\(written[$0] ?? 0) \($0)" }.joined(separator: ", ") + " images; "
                 + "\(rendered) photos rendered, \(photos - rendered) from the cache", rendered)
         }
+    }
+
+    /// The ingest summary without the counts of files decoded and reused: those say what the
+    /// cache held, not what the dump holds, and would make a resumed run's outputs differ.
+    static func dataOnly(_ s: IngestSummary) throws -> [String: Value] {
+        var v = try JSONDecoder().decode([String: Value].self, from: JSONEncoder().encode(s))
+        v["decoded"] = nil
+        v["reused"] = nil
+        return v
     }
 
     /// Makes the workspace show a stage's outputs where `facet audit` and people look for them.

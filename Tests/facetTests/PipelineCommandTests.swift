@@ -1,0 +1,128 @@
+import Foundation
+import Testing
+
+/// `facet run`, `status` and `dag` through the real binary: exit codes, messages, and what a run
+/// killed with SIGKILL at any moment leaves for the next run.
+@Suite(.serialized) struct PipelineCommandTests {
+    typealias C = CommandTests
+
+    /// A folder with a synth dump (`raw`) and a manifest `p.yaml`.
+    static func project(count: Int = 16) throws -> String {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("facet-cmd-pipeline-\(UUID())").path
+        let synth = try C.facet(["synth", root + "/raw", "--count", "\(count)", "--size", "64", "--seed", "4"])
+        #expect(synth.status == 0, "\(synth.stderr)")
+        let yaml = """
+        name: k
+        source: raw
+        workspace: ws
+        stages:
+          ingest: {}
+          tag: {}
+          label: {from: folders}
+          split: {test: 0.25, val: 0.25, stratify: [label]}
+          augment: {size: 32, copies: 2, ops: [{hflip: {p: 0.5}}, {vflip: {p: 0.5}}, {gaussian_blur: {sigma: [0.1, 2.0]}},
+                                               {color_jitter: {brightness: 0.4, contrast: 0.4, saturation: 0.4, hue: 0.1}}]}
+        """
+        try yaml.write(toFile: root + "/p.yaml", atomically: true, encoding: .utf8)
+        return root
+    }
+
+    /// Every file of a folder by relative path (datasets here are a few hundred KiB).
+    static func files(_ folder: String) -> [String: Data] {
+        var out: [String: Data] = [:]
+        let walker = FileManager.default.enumerator(atPath: folder)!
+        while let rel = walker.nextObject() as? String {
+            var dir: ObjCBool = false
+            _ = FileManager.default.fileExists(atPath: folder + "/" + rel, isDirectory: &dir)
+            if !dir.boolValue { out[rel] = FileManager.default.contents(atPath: folder + "/" + rel) }
+        }
+        return out
+    }
+
+    static func count(_ folder: String) -> Int {
+        (FileManager.default.enumerator(atPath: folder)?.allObjects.count) ?? 0
+    }
+
+    @Test func exitCodesAndMessages() throws {
+        let root = try Self.project(count: 12)
+        let bad = try C.facet(["run", root + "/p.yaml", "-p", "augment.copise=2"])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("p.yaml:1:1: unknown key augment.copise (did you mean copies?)"), "\(bad.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: root + "/ws"))
+
+        let never = try C.facet(["status", root + "/p.yaml"])
+        #expect(never.status == 1 && never.stdout.contains("ingest   never run"), "\(never.stdout)")
+
+        let run = try C.facet(["run", root + "/p.yaml"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("k: ran ingest, tag, label, split, augment"), "\(run.stdout)")
+        #expect(run.stdout.contains("leakage check: 0 near-duplicate pairs across splits"))
+        let again = try C.facet(["run", root + "/p.yaml"])
+        #expect(again.status == 0 && again.stdout.contains("every stage fresh; nothing to do"))
+
+        let stale = try C.facet(["status", root + "/p.yaml", "--json", "-p", "augment.ops[3].color_jitter.hue=0.2"])
+        #expect(stale.status == 1)
+        let last = try C.json(stale.stdout.split(separator: "\n").last!)
+        #expect(last["stage"] as? String == "augment" && last["state"] as? String == "stale")
+        #expect(last["reasons"] as? [String] == ["parameter ops[3].color_jitter.hue changed 0.1 → 0.2"])
+
+        let dag = try C.facet(["dag", root + "/p.yaml"])
+        #expect(dag.status == 0 && dag.stdout.contains("split    ← label + tag"), "\(dag.stdout)")
+        let until = try C.facet(["run", root + "/p.yaml", "--until", "tag", "--force", "tag"])
+        #expect(until.status == 0 && until.stdout.contains("k: ran tag;"), "\(until.stdout)")
+    }
+
+    @Test func aSecondRunWhileOneRunsIsRefused() throws {
+        let root = try Self.project(count: 40)
+        let process = Process()
+        process.executableURL = C.binary
+        process.arguments = ["run", root + "/p.yaml"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // Wait until the first run holds the workspace.
+        let deadline = Date().addingTimeInterval(30)
+        while !FileManager.default.fileExists(atPath: root + "/ws/.run-lock") && Date() < deadline { usleep(2000) }
+        let second = try C.facet(["run", root + "/p.yaml"])
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(second.status == 3, "\(second.stdout) \(second.stderr)")
+        #expect(second.stderr.contains("is in use by another facet run (process"), "\(second.stderr)")
+    }
+
+    /// Kills `facet run` with SIGKILL once the workspace holds `after` store objects and cache
+    /// entries, then runs again: the final dataset and manifest equal an uninterrupted run's.
+    @Test func aRunKilledAtAnyPointEndsLikeAnUninterruptedOne() throws {
+        let root = try Self.project(count: 16)
+        let reference = try C.facet(["run", root + "/p.yaml"])
+        #expect(reference.status == 0, "\(reference.stderr)")
+        let expected = Self.files(root + "/ws/dataset")
+        let expectedManifest = FileManager.default.contents(atPath: root + "/ws/manifest.jsonl")
+        let expectedLock = FileManager.default.contents(atPath: root + "/Manifests/k.lock")
+        #expect(expected.count > 16)
+
+        var killedMidway = 0
+        for after in [1, 4, 8, 12, 20, 30, 45] {
+            let ws = "ws\(after)", lock = "k\(after).lock"
+            let process = Process()
+            process.executableURL = C.binary
+            process.arguments = ["run", root + "/p.yaml", "-p", "workspace=\(ws)", "-p", "lock=\(lock)"]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            while process.isRunning && Self.count(root + "/\(ws)/store") + Self.count(root + "/\(ws)/cache/augment") < after { usleep(500) }
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                killedMidway += 1
+            }
+            process.waitUntilExit()
+            let rerun = try C.facet(["run", root + "/p.yaml", "-p", "workspace=\(ws)", "-p", "lock=\(lock)"])
+            #expect(rerun.status == 0, "killed after \(after): \(rerun.stderr)")
+            #expect(Self.files(root + "/\(ws)/dataset") == expected, "killed after \(after) objects")
+            #expect(FileManager.default.contents(atPath: root + "/\(ws)/manifest.jsonl") == expectedManifest)
+            #expect(FileManager.default.contents(atPath: root + "/\(lock)") == expectedLock, "killed after \(after)")
+        }
+        // The kill points must have landed inside runs, or the test shows nothing.
+        #expect(killedMidway >= 5, "only \(killedMidway) runs were killed before they ended")
+    }
+}
