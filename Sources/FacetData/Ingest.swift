@@ -148,13 +148,16 @@ public enum Ingest {
     /// equal fingerprints ingest to the same records.
     public static func fingerprint(dump: String, workspace: String, maxBytes: Int) throws -> [String] {
         let listing = try DumpWalker.list(dump, exclude: [workspace])
-        let cache = IngestCache(workspace: workspace)
+        let index = IngestCache.readIndex(workspace)
         var lines = [String](repeating: "", count: listing.files.count)
         lines.withUnsafeMutableBufferPointer { out in
             nonisolated(unsafe) let out = out
             DispatchQueue.concurrentPerform(iterations: listing.files.count) { i in
                 let f = listing.files[i]
-                if let hash = cache.lookup(f)?.sha256 { out[i] = f.path + "\t" + hash; return }
+                if let known = index[Substring(f.path)], known.size == f.size, known.mtime == f.mtime {
+                    out[i] = f.path + "\t" + known.sha256
+                    return
+                }
                 if let bytes = try? ImageDecoder.readFile(dump + "/" + f.path, maxBytes: maxBytes) {
                     out[i] = f.path + "\t" + Analyzer.sha256(bytes)
                 } else {

@@ -44,6 +44,8 @@ extension Pipeline {
         var outputs: [StageKind: [String: String]] = [:]
         var outcomes: [StageOutcome] = []
         for kind in order where selected.contains(kind) {
+            let started = Date()
+            func took() -> String { String(format: "%.2f s", Date().timeIntervalSince(started)) }
             let params = manifest.stages[kind]!
             let inputs = try inputs(kind, upstream: outputs, dumpHash: dumpFingerprint)!
             let key = Pipeline.key(kind: kind, version: kind.version, params: params.canonical, inputs: inputs)
@@ -52,7 +54,7 @@ extension Pipeline {
                 outputs[kind] = entry.outputs
                 try materialize(kind, entry.outputs)
                 outcomes.append(StageOutcome(stage: kind, state: .fresh, note: "fresh"))
-                events.line("\(kind.rawValue): fresh")
+                events.line("\(kind.rawValue): fresh (checked in \(took()))")
                 continue
             }
             events.line("\(kind.rawValue): running")
@@ -62,7 +64,7 @@ extension Pipeline {
             try materialize(kind, made)
             try lock.write(manifest.lock)
             outcomes.append(StageOutcome(stage: kind, state: .ran, note: note, work: work))
-            events.line("\(kind.rawValue): \(note)")
+            events.line("\(kind.rawValue): \(note) (\(took()))")
         }
         // Stages no longer in the manifest leave the lock file.
         let stale = lock.stages.keys.filter { StageKind(rawValue: $0).map { !present.contains($0) } ?? true }
@@ -173,12 +175,12 @@ extension Pipeline {
     /// its manifest matches and every image is there; otherwise rebuilt beside it and swapped in.
     func materializeDataset(_ outputs: [String: String]) throws {
         let final = DatasetExport.folder(manifest.workspace)
-        let made = try store.lines(DatasetRecord.self, outputs["manifest"]!)
         let fm = FileManager.default
         if let current = fm.contents(atPath: final + "/manifest.jsonl"), Store.hash([UInt8](current)) == outputs["manifest"],
-           made.allSatisfy({ fm.fileExists(atPath: final + "/" + $0.file) }) {
+           let files = Self.files(in: [UInt8](current)), files.allSatisfy({ fm.fileExists(atPath: final + "/" + $0) }) {
             return
         }
+        let made = try store.lines(DatasetRecord.self, outputs["manifest"]!)
         let staging = final + ".tmp"
         try? fm.removeItem(atPath: staging)
         for folder in Set(made.map { ($0.file as NSString).deletingLastPathComponent }) {
@@ -189,6 +191,35 @@ extension Pipeline {
         try store.materialize(outputs["csv"]!, at: staging + "/manifest.csv")
         try store.materialize(outputs["options"]!, at: staging + "/augment.json")
         try DatasetExport.swapIn(staging, as: final)
+    }
+
+    /// The `file` of every line of a dataset manifest, without a full JSON decode (nil: a line
+    /// this quick reading does not understand).
+    static func files(in manifest: [UInt8]) -> [String]? {
+        let key = Array(#""file":""#.utf8)
+        var out: [String] = []
+        return manifest.withUnsafeBufferPointer { b -> [String]? in
+            var i = 0, lineStart = 0
+            while i < b.count {
+                // Find `"file":"` in this line.
+                var found = -1
+                var j = lineStart
+                while j + key.count <= b.count, b[j] != 0x0A {
+                    if b[j] == key[0], b[j + 1] == key[1], (0..<key.count).allSatisfy({ b[j + $0] == key[$0] }) { found = j + key.count; break }
+                    j += 1
+                }
+                guard found >= 0 else { return nil }
+                var end = found
+                while end < b.count, b[end] != UInt8(ascii: "\""), b[end] != UInt8(ascii: "\\") { end += 1 }
+                guard end < b.count, b[end] == UInt8(ascii: "\"") else { return nil }
+                out.append(String(decoding: UnsafeBufferPointer(rebasing: b[found..<end]), as: UTF8.self))
+                i = end
+                while i < b.count, b[i] != 0x0A { i += 1 }
+                i += 1
+                lineStart = i
+            }
+            return out
+        }
     }
 
     func copyIfChanged(_ hash: String, to path: String) throws {
