@@ -79,8 +79,13 @@ struct Grouping {
 
     static func thumbDifference(_ a: Data, _ b: Data) -> Double {
         guard a.count == b.count, !a.isEmpty else { return .infinity }
-        var total = 0
-        for (x, y) in zip(a, b) { total += abs(Int(x) - Int(y)) }
+        let total = a.withUnsafeBytes { pa in
+            b.withUnsafeBytes { pb in
+                var t = 0
+                for i in 0..<pa.count { t += abs(Int(pa[i]) - Int(pb[i])) }
+                return t
+            }
+        }
         return Double(total) / Double(a.count)
     }
 

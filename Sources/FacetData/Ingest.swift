@@ -87,6 +87,8 @@ public enum Ingest {
         public var quarantine: [QuarantineRecord]
         public var duplicates: [DuplicateRecord]
         public var summary: IngestSummary
+        /// 16×16 thumbnails of the accepted photos, by id (for the leakage check).
+        public var thumbs: [String: Data]
     }
 
     /// Ingests the dump, keeping the per-file analysis cache of `workspace` up to date, and
@@ -139,7 +141,9 @@ public enum Ingest {
         guard summary.balanced else {
             throw DataError("ingest: internal count mismatch: \(summary.accepted) + \(summary.quarantined) + \(summary.duplicates) ≠ \(summary.found)")
         }
-        return Result(records: records, quarantine: quarantine, duplicates: grouping.duplicates, summary: summary)
+        var thumbs: [String: Data] = [:]
+        for (_, p) in photos { thumbs[p.sha256] = p.thumb }
+        return Result(records: records, quarantine: quarantine, duplicates: grouping.duplicates, summary: summary, thumbs: thumbs)
     }
 
     /// The dump's content as ingest would see it, cheaply: per file, its path and the SHA-256 of

@@ -14,11 +14,22 @@ public enum Leakage {
     /// bits apart and (when the ingest cache has their thumbnails) whose thumbnails differ by at
     /// most `maxThumbDifference` levels — looser than ingest's grouping, to catch what it missed.
     public static func check(workspace: String, maxDistance: Int = 8, maxThumbDifference: Double = 3.0) throws -> [LeakPair] {
-        let records = try JSONLines.read(Record.self, from: Workspace.manifest(workspace)).filter { $0.split != nil }
+        let records = try JSONLines.read(Record.self, from: Workspace.manifest(workspace))
+        return check(records, thumbs: thumbs(workspace: workspace), maxDistance: maxDistance, maxThumbDifference: maxThumbDifference)
+    }
+
+    /// The thumbnails of the ingest cache of `workspace`, by photo id.
+    public static func thumbs(workspace: String) -> [String: Data] {
         var thumbs: [String: Data] = [:]
         if let entries = try? JSONLines.read(IngestCache.Entry.self, from: IngestCache.path(workspace)) {
             for e in entries { if case .photo(let p) = e.outcome { thumbs[p.sha256] = p.thumb } }
         }
+        return thumbs
+    }
+
+    /// The pairs among `records` (those with a split), thumbnails by photo id.
+    public static func check(_ all: [Record], thumbs: [String: Data], maxDistance: Int = 8, maxThumbDifference: Double = 3.0) -> [LeakPair] {
+        let records = all.filter { $0.split != nil }
         let hashes = records.map { UInt64($0.phash, radix: 16) ?? 0 }
         var pairs: [LeakPair] = []
         for i in records.indices {

@@ -24,11 +24,15 @@ struct AugmentCache {
         folder = workspace + "/cache/augment"
     }
 
-    func key(_ r: Record, augmented: Bool, _ o: AugmentOptions) -> String {
+    /// The options that shape pixels (all but the list of augmented splits), encoded once per build.
+    static func shaping(_ o: AugmentOptions) throws -> String {
         var shaping = o
         shaping.splits = []
-        let text = "augment-\(AugmentCache.version)\n\(r.id)\n\(augmented)\n" + ((try? JSONLines.encode(shaping)) ?? "")
-        return Store.hash(Array(text.utf8))
+        return try JSONLines.encode(shaping)
+    }
+
+    func key(_ r: Record, augmented: Bool, shaping: String) -> String {
+        Store.hash(Array("augment-\(AugmentCache.version)\n\(r.id)\n\(augmented)\n\(shaping)".utf8))
     }
 
     func path(_ key: String) -> String { "\(folder)/\(key.prefix(2))/\(key).json" }
@@ -49,10 +53,11 @@ struct AugmentCache {
         let results = Mutex([[DatasetRecord]?](repeating: nil, count: records.count))
         let failure = Mutex<String?>(nil)
         let done = Atomic<Int>(0), rendered = Atomic<Int>(0)
+        let shaping = try AugmentCache.shaping(options)
         DispatchQueue.concurrentPerform(iterations: records.count) { i in
             let r = records[i]
             let augmented = options.splits.contains(r.split!)
-            let k = key(r, augmented: augmented, options)
+            let k = key(r, augmented: augmented, shaping: shaping)
             do {
                 var entries = useCache ? lookup(k) : nil
                 if entries == nil {

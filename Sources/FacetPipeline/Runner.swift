@@ -43,6 +43,7 @@ extension Pipeline {
         let selected = until.map { StageGraph.ancestors(of: $0, in: present) } ?? present
         var outputs: [StageKind: [String: String]] = [:]
         var outcomes: [StageOutcome] = []
+        let memo = Memo(store: store)
         for kind in order where selected.contains(kind) {
             let started = Date()
             func took() -> String { String(format: "%.2f s", Date().timeIntervalSince(started)) }
@@ -58,7 +59,7 @@ extension Pipeline {
                 continue
             }
             events.line("\(kind.rawValue): running")
-            let (made, note, work) = try execute(kind, params, inputs: inputs, upstream: outputs, force: force.contains(kind), events: events)
+            let (made, note, work) = try execute(kind, params, inputs: inputs, force: force.contains(kind), memo: memo, events: events)
             outputs[kind] = made
             lock.stages[kind.rawValue] = LockFile.Entry(key: key, version: kind.version, params: params.canonical, inputs: inputs, outputs: made)
             try materialize(kind, made)
@@ -77,50 +78,49 @@ extension Pipeline {
     }
 
     /// Runs one stage from its inputs in the store; returns its outputs' hashes and a note.
-    func execute(_ kind: StageKind, _ params: StageParameters, inputs: [String: String], upstream: [StageKind: [String: String]],
-                 force: Bool, events: RunEvents) throws -> ([String: String], String, Int) {
+    func execute(_ kind: StageKind, _ params: StageParameters, inputs: [String: String],
+                 force: Bool, memo: Memo, events: RunEvents) throws -> ([String: String], String, Int) {
         switch params.options {
         case .ingest(let o):
             let r = try Ingest.scan(dump: manifest.source, workspace: manifest.workspace, options: o, useCache: !force,
                                     progress: events.progress("ingest"))
             let s = r.summary
+            memo.thumbs = r.thumbs
             return ([
-                "records": try store.putLines(r.records), "quarantine": try store.putLines(r.quarantine),
+                "records": try memo.put(r.records), "quarantine": try store.putLines(r.quarantine),
                 "duplicates": try store.putLines(r.duplicates), "summary": try store.putLines([try Self.dataOnly(s)]),
             ], "\(s.found) files: \(s.accepted) accepted, \(s.quarantined) quarantined, \(s.duplicates) duplicates; "
                 + "\(s.decoded) decoded, \(s.reused) from the cache", s.decoded)
         case .tag(let thresholds, let overrides):
-            let records = try store.lines(Record.self, inputs["ingest.records"]!)
+            let records = try memo.records(inputs["ingest.records"]!)
             let (tagged, s) = try Tagging.apply(records, thresholds: thresholds, overrides: overrides)
             let counts = Condition.allCases.map { c in "\(s.counts[c.rawValue]?[c.values.high] ?? 0) \(c.values.high)" }
-            return (["records": try store.putLines(tagged)],
+            return (["records": try memo.put(tagged)],
                     "\(tagged.count) photos tagged: " + counts.joined(separator: ", ") + (s.fromSheet > 0 ? "; \(s.fromSheet) from the sheet" : ""), 0)
         case .label(let o):
-            let records = try store.lines(Record.self, inputs["ingest.records"]!)
+            let records = try memo.records(inputs["ingest.records"]!)
             let duplicates = try store.lines(DuplicateRecord.self, inputs["ingest.duplicates"]!)
             let (kept, discarded, s) = try Labeling.apply(records, duplicates: duplicates, options: o)
             for c in s.conflicts { events.line("label: conflict: \(c.sources.joined(separator: ", ")) given \(c.labels.joined(separator: " and ")); left unlabelled") }
             for u in s.unlabelled.prefix(10) { events.line("label: unlabelled: \(u)") }
             let perClass = o.classes.map { "\(s.perClass[$0] ?? 0) \($0)" }.joined(separator: ", ")
-            return (["records": try store.putLines(kept), "discarded": try store.putLines(discarded)],
+            return (["records": try memo.put(kept), "discarded": try store.putLines(discarded)],
                     "\(perClass); \(s.discarded.count) discarded, \(s.unlabelled.count) unlabelled, \(s.conflicts.count) conflicts", 0)
         case .split(let o):
-            var records = try store.lines(Record.self, inputs["label.records"]!)
+            var records = try memo.records(inputs["label.records"]!)
             if let tagged = inputs["tag.records"] {
-                let conditions = Dictionary(try store.lines(Record.self, tagged).map { ($0.id, $0.conditions) }) { a, _ in a }
+                let conditions = Dictionary(try memo.records(tagged).map { ($0.id, $0.conditions) }) { a, _ in a }
                 for i in records.indices { records[i].conditions = conditions[records[i].id] ?? nil }
             }
             let (split, s) = try Splitting.apply(records, options: o)
             events.line(s.table)
-            // The leakage check reads the workspace's manifest: write it now.
-            try writeIfChanged(Array(try JSONLines.encodeLines(split).utf8), to: Workspace.manifest(manifest.workspace))
-            let leaks = try Leakage.check(workspace: manifest.workspace)
+            let leaks = Leakage.check(split, thumbs: memo.thumbs ?? Leakage.thumbs(workspace: manifest.workspace))
             for p in leaks.prefix(20) { events.line("split: leakage: \(p.a) (\(p.splits[0])) ~ \(p.b) (\(p.splits[1])): \(p.hashDistance) bits apart") }
             let counts = Splitting.names.map { n in "\(s.counts[n]?.values.reduce(0, +) ?? 0) \(n)" }.joined(separator: ", ")
-            return (["records": try store.putLines(split), "leaks": try store.putLines(leaks)],
+            return (["records": try memo.put(split), "leaks": try store.putLines(leaks)],
                     "\(counts); leakage check: \(leaks.count) near-duplicate pairs across splits", 0)
         case .augment(let o):
-            let records = try store.lines(Record.self, inputs["split.records"]!)
+            let records = try memo.records(inputs["split.records"]!)
             let (made, rendered) = try AugmentCache(store: store, workspace: manifest.workspace)
                 .build(records, dump: manifest.source, options: o, useCache: !force, progress: events.progress("augment"))
             let csv = DatasetExport.csv(made)
@@ -232,9 +232,25 @@ extension Pipeline {
     }
 }
 
-extension JSONLines {
-    /// Items as JSON Lines text, keys sorted: the bytes `write` would write.
-    static func encodeLines<T: Encodable>(_ items: [T]) throws -> String {
-        try items.map { try encode($0) + "\n" }.joined()
+/// The records a run has in memory, by their hash in the store, so a stage reads its upstream's
+/// records without decoding them again; and the ingest thumbnails when ingest ran.
+final class Memo {
+    let store: Store
+    private var byHash: [String: [Record]] = [:]
+    var thumbs: [String: Data]?
+
+    init(store: Store) { self.store = store }
+
+    func put(_ records: [Record]) throws -> String {
+        let h = try store.putLines(records)
+        byHash[h] = records
+        return h
+    }
+
+    func records(_ hash: String) throws -> [Record] {
+        if let r = byHash[hash] { return r }
+        let r = try store.lines(Record.self, hash)
+        byHash[hash] = r
+        return r
     }
 }
