@@ -29,7 +29,7 @@ let package = Package(
         .target(name: "FacetSynth", dependencies: ["FacetImage"]),
         .target(name: "FacetData", dependencies: ["FacetImage", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "FacetPipeline", dependencies: [
-            "FacetData", "FacetImage", .product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto"),
+            "FacetData", "FacetImage", .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(
             name: "facet",

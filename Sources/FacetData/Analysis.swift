@@ -45,7 +45,11 @@ public enum Analyzer {
     public static let analysisSide = 256
 
     public static func sha256(_ bytes: [UInt8]) -> String {
-        SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        let digits = Array("0123456789abcdef".utf8)
+        var hex = [UInt8]()
+        hex.reserveCapacity(64)
+        for b in SHA256.hash(data: bytes) { hex.append(digits[Int(b >> 4)]); hex.append(digits[Int(b & 15)]) }
+        return String(decoding: hex, as: UTF8.self)
     }
 
     /// Decodes and measures `bytes` (the file at `path`, named in errors).

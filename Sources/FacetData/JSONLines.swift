@@ -3,7 +3,7 @@ import Foundation
 
 /// JSON Lines files: one object per line, keys sorted, written atomically.
 public enum JSONLines {
-    static func encoder() -> JSONEncoder {
+    public static func encoder() -> JSONEncoder {
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return e

@@ -1,4 +1,3 @@
-import Crypto
 import FacetData
 import FacetImage
 import Foundation
@@ -12,7 +11,7 @@ public struct Store: Sendable {
     public init(workspace: String) { folder = workspace + "/store" }
 
     public static func hash(_ bytes: [UInt8]) -> String {
-        SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        Analyzer.sha256(bytes)
     }
 
     public func path(_ hash: String) -> String { "\(folder)/\(hash.prefix(2))/\(hash)" }
@@ -37,9 +36,10 @@ public struct Store: Sendable {
     }
 
     public func putLines<T: Encodable>(_ items: [T]) throws -> String {
-        var out = ""
-        for item in items { out += try JSONLines.encode(item) + "\n" }
-        return try put(Array(out.utf8))
+        let encoder = JSONLines.encoder()
+        var out = [UInt8]()
+        for item in items { out += try encoder.encode(item); out.append(0x0A) }
+        return try put(out)
     }
 
     public func lines<T: Decodable>(_ type: T.Type, _ hash: String) throws -> [T] {
