@@ -61,11 +61,11 @@ public struct Pipeline: Sendable {
         return out
     }
 
-    /// The dump's fingerprint, stored, and its hash: the `dump` input of ingest.
-    func dumpFingerprint() throws -> String {
-        guard case .ingest(let o) = manifest.stages[.ingest]!.options else { fatalError("ingest stage without ingest options") }
+    /// The dump's fingerprint (a line per file: path, tab, SHA-256): the `dump` input of ingest.
+    func dumpFingerprint() throws -> [UInt8] {
+        guard case .ingest(let o) = manifest.stages[.ingest]!.options else { return [] }
         let lines = try Ingest.fingerprint(dump: manifest.source, workspace: manifest.workspace, maxBytes: o.maxBytes)
-        return try store.put(Array(lines.map { $0 + "\n" }.joined().utf8))
+        return Array(lines.map { $0 + "\n" }.joined().utf8)
     }
 }
 

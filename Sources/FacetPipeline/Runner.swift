@@ -48,7 +48,7 @@ extension Pipeline {
             let started = Date()
             func took() -> String { String(format: "%.2f s", Date().timeIntervalSince(started)) }
             let params = manifest.stages[kind]!
-            let inputs = try inputs(kind, upstream: outputs, dumpHash: dumpFingerprint)!
+            let inputs = try inputs(kind, upstream: outputs, dumpHash: { try store.put(try dumpFingerprint()) })!
             let key = Pipeline.key(kind: kind, version: kind.version, params: params.canonical, inputs: inputs)
             if !force.contains(kind), let entry = lock.stages[kind.rawValue], entry.key == key,
                entry.outputs.values.allSatisfy(store.has) {

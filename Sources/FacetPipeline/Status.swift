@@ -17,6 +17,9 @@ extension Pipeline {
         let lock = try LockFile.read(manifest.lock) ?? LockFile(pipeline: manifest.name)
         var outputs: [StageKind: [String: String]] = [:]
         var result: [StageStatus] = []
+        // Status only reads: the dump's fingerprint is hashed, not stored.
+        var fingerprint: [UInt8] = []
+        let dumpHash = { fingerprint = try dumpFingerprint(); return Store.hash(fingerprint) }
         for kind in order {
             let params = manifest.stages[kind]!
             guard let entry = lock.stages[kind.rawValue] else {
@@ -26,9 +29,9 @@ extension Pipeline {
             var reasons: [String] = []
             if entry.version != kind.version { reasons.append("facet's \(kind.rawValue) format changed (version \(entry.version) → \(kind.version))") }
             reasons += params.canonical.changes(from: entry.params).map { "parameter \($0)" }
-            if let inputs = try inputs(kind, upstream: outputs, dumpHash: dumpFingerprint) {
+            if let inputs = try inputs(kind, upstream: outputs, dumpHash: dumpHash) {
                 for name in Set(inputs.keys).union(entry.inputs.keys).sorted() where inputs[name] != entry.inputs[name] {
-                    reasons.append(explain(input: name, old: entry.inputs[name], new: inputs[name]))
+                    reasons.append(explain(input: name, old: entry.inputs[name], new: inputs[name], fingerprint: fingerprint))
                 }
                 if reasons.isEmpty, Pipeline.key(kind: kind, version: kind.version, params: params.canonical, inputs: inputs) != entry.key {
                     reasons.append("its cache key changed (a facet upgrade changed the key encoding)")
@@ -45,13 +48,14 @@ extension Pipeline {
         return result
     }
 
-    func explain(input name: String, old: String?, new: String?) -> String {
+    func explain(input name: String, old: String?, new: String?, fingerprint: [UInt8]) -> String {
         guard let old, let new else { return old == nil ? "new input \(name)" : "input \(name) is no longer read" }
         if name.hasPrefix("file:") {
             let param = String(name.dropFirst(5))
             return "file \(manifest.stages.values.compactMap { $0.files[param] }.first ?? param) changed"
         }
-        if name == "dump", let before = try? store.get(old), let after = try? store.get(new) {
+        if name == "dump", let before = try? store.get(old) {
+            let after = fingerprint
             func table(_ bytes: [UInt8]) -> [Substring: Substring] {
                 var out: [Substring: Substring] = [:]
                 for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
