@@ -21,9 +21,9 @@ extension Facet {
                 let s = try SynthDump.write(to: source, options: SynthOptions(count: count, seed: seed, size: size, extras: nil, overwrite: true),
                                             progress: { progress.update($0, of: $1) })
                 progress.finish()
-                print("synth: \(s.files) files in \(source) (\(s.photos) photos, the rest planted duplicates and broken files)")
+                say("synth: \(s.files) files in \(source) (\(s.photos) photos, the rest planted duplicates and broken files)")
             } else {
-                print("synth: using the dump in \(source) (--redraw draws it again)")
+                say("synth: using the dump in \(source) (--redraw draws it again)")
             }
             try Run.parse([pipeline]).run()
         }

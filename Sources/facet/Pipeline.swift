@@ -36,10 +36,15 @@ func pipelineExits<T>(_ body: () throws -> T) throws -> T {
     }
 }
 
+/// A line on standard output, written at once (so it keeps its place among the run's event lines).
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
 extension RunEvents {
     /// Lines on standard output; progress on standard error (live on a terminal).
     static var console: RunEvents {
-        RunEvents(line: { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }, progress: { label in
+        RunEvents(line: say, progress: { label in
             let p = Progress(label: label, unit: "photos")
             return { done, total in p.update(done, of: total); if done == total { p.finish() } }
         })
@@ -70,7 +75,7 @@ extension Facet {
             let force = Set(try self.force.flatMap { $0.split(separator: ",").map(String.init) }.map(kind))
             let outcomes = try pipelineExits { try pipeline.run(until: until, force: force, events: .console) }
             let ran = outcomes.filter { $0.state == .ran }.map(\.stage.rawValue)
-            print(ran.isEmpty ? "\(pipeline.manifest.name): every stage fresh; nothing to do"
+            say(ran.isEmpty ? "\(pipeline.manifest.name): every stage fresh; nothing to do"
                               : "\(pipeline.manifest.name): ran \(ran.joined(separator: ", ")); workspace \(pipeline.manifest.workspace)")
         }
     }
@@ -89,10 +94,10 @@ extension Facet {
                 if json {
                     let e = JSONEncoder()
                     e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-                    print(String(decoding: try e.encode(s), as: UTF8.self))
+                    say(String(decoding: try e.encode(s), as: UTF8.self))
                 } else {
                     let head = s.stage.padding(toLength: 8, withPad: " ", startingAt: 0) + " " + s.state.replacingOccurrences(of: "_", with: " ")
-                    print(s.reasons.isEmpty ? head : head + ": " + s.reasons.joined(separator: "; "))
+                    say(s.reasons.isEmpty ? head : head + ": " + s.reasons.joined(separator: "; "))
                 }
             }
             if states.contains(where: { $0.state != "fresh" }) { throw ExitCode(PipelineExit.failed) }
@@ -104,7 +109,7 @@ extension Facet {
         @OptionGroup var args: PipelineArguments
 
         func run() throws {
-            print(StageGraph.describe(try args.load().manifest))
+            say(StageGraph.describe(try args.load().manifest))
         }
     }
 }
