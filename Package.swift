@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "FacetSynth", targets: ["FacetSynth"]),
         .library(name: "FacetData", targets: ["FacetData"]),
         .library(name: "FacetPipeline", targets: ["FacetPipeline"]),
+        .library(name: "FacetNN", targets: ["FacetNN"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -28,6 +29,7 @@ let package = Package(
         .target(name: "FacetImage", dependencies: ["CCodecs", "CEXIF"]),
         .target(name: "FacetSynth", dependencies: ["FacetImage"]),
         .target(name: "FacetData", dependencies: ["FacetImage", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "FacetNN", dependencies: ["COpenBLAS"]),
         .target(name: "FacetPipeline", dependencies: [
             "FacetData", "FacetImage", .product(name: "Yams", package: "Yams"),
         ]),
@@ -42,6 +44,7 @@ let package = Package(
         .testTarget(name: "FacetSynthTests", dependencies: ["FacetSynth", "FacetImage"]),
         .testTarget(name: "FacetDataTests", dependencies: ["FacetData", "FacetSynth", "FacetImage"]),
         .testTarget(name: "FacetPipelineTests", dependencies: ["FacetPipeline", "FacetData", "FacetSynth", "FacetImage"]),
+        .testTarget(name: "FacetNNTests", dependencies: ["FacetNN"]),
         .testTarget(name: "facetTests", dependencies: ["FacetImage"]),
     ]
 )

@@ -1,0 +1,76 @@
+/// Max pooling over (N·C) planes of H×W: kernel, stride, padding (padding counts as −∞).
+/// Saves the flat index of each maximum for the backward pass; ties go to the first in
+/// row-major window order, as PyTorch's CPU kernel does.
+public struct PoolShape: Sendable, Equatable {
+    public var planes, H, W, kernel, stride, padding: Int
+    public var OH: Int { (H + 2 * padding - kernel) / stride + 1 }
+    public var OW: Int { (W + 2 * padding - kernel) / stride + 1 }
+    public init(planes: Int, H: Int, W: Int, kernel: Int, stride: Int, padding: Int = 0) {
+        (self.planes, self.H, self.W, self.kernel, self.stride, self.padding) = (planes, H, W, kernel, stride, padding)
+    }
+}
+
+public func maxPoolForward(_ out: UnsafeMutablePointer<Float>, _ argmax: UnsafeMutablePointer<Int32>, _ inp: UnsafePointer<Float>, _ s: PoolShape) {
+    let (OH, OW) = (s.OH, s.OW)
+    for p in 0..<s.planes {
+        let plane = inp + p * s.H * s.W
+        for oh in 0..<OH {
+            for ow in 0..<OW {
+                var best = -Float.infinity, at: Int32 = -1
+                for kh in 0..<s.kernel {
+                    let ih = oh * s.stride - s.padding + kh
+                    guard ih >= 0 && ih < s.H else { continue }
+                    for kw in 0..<s.kernel {
+                        let iw = ow * s.stride - s.padding + kw
+                        guard iw >= 0 && iw < s.W else { continue }
+                        let v = plane[ih * s.W + iw]
+                        if v > best || v.isNaN || at < 0 { best = v; at = Int32(ih * s.W + iw) }
+                    }
+                }
+                out[(p * OH + oh) * OW + ow] = best
+                argmax[(p * OH + oh) * OW + ow] = at
+            }
+        }
+    }
+}
+
+/// dinp (overwritten) receives each output's gradient at its maximum.
+public func maxPoolBackward(_ dinp: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>, _ argmax: UnsafePointer<Int32>, _ s: PoolShape) {
+    dinp.update(repeating: 0, count: s.planes * s.H * s.W)
+    let per = s.OH * s.OW
+    for p in 0..<s.planes {
+        for i in 0..<per { dinp[p * s.H * s.W + Int(argmax[p * per + i])] += dout[p * per + i] }
+    }
+}
+
+/// Adaptive average pooling to OH×OW, PyTorch's bins: rows floor(i·H/OH) ..< ceil((i+1)·H/OH).
+public func adaptiveAvgPoolForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, planes: Int, H: Int, W: Int, OH: Int, OW: Int) {
+    for p in 0..<planes {
+        let plane = inp + p * H * W
+        for oh in 0..<OH {
+            let h0 = oh * H / OH, h1 = ((oh + 1) * H + OH - 1) / OH
+            for ow in 0..<OW {
+                let w0 = ow * W / OW, w1 = ((ow + 1) * W + OW - 1) / OW
+                var sum: Float = 0
+                for h in h0..<h1 { for w in w0..<w1 { sum += plane[h * W + w] } }
+                out[(p * OH + oh) * OW + ow] = sum / Float((h1 - h0) * (w1 - w0))
+            }
+        }
+    }
+}
+
+/// dinp (overwritten): each output's gradient shared evenly over its bin.
+public func adaptiveAvgPoolBackward(_ dinp: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>, planes: Int, H: Int, W: Int, OH: Int, OW: Int) {
+    dinp.update(repeating: 0, count: planes * H * W)
+    for p in 0..<planes {
+        let plane = dinp + p * H * W
+        for oh in 0..<OH {
+            let h0 = oh * H / OH, h1 = ((oh + 1) * H + OH - 1) / OH
+            for ow in 0..<OW {
+                let w0 = ow * W / OW, w1 = ((ow + 1) * W + OW - 1) / OW
+                let g = dout[(p * OH + oh) * OW + ow] / Float((h1 - h0) * (w1 - w0))
+                for h in h0..<h1 { for w in w0..<w1 { plane[h * W + w] += g } }
+            }
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import Testing
+@testable import FacetNN
+
+/// The fast kernels against their plain loop-nest references, on shapes the golden fixtures do not cover.
+@Suite struct ReferenceTests {
+    struct Rand {
+        var state: UInt64
+        mutating func next() -> Float {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Float(Int64(bitPattern: state) >> 40) / Float(1 << 23)
+        }
+        mutating func array(_ n: Int) -> [Float] { (0..<n).map { _ in next() } }
+    }
+
+    @Test(arguments: [(1, 1, 5, 5, 1, 3, 1, 1), (2, 3, 8, 7, 5, 3, 2, 1), (3, 4, 9, 9, 2, 5, 1, 2), (2, 6, 4, 6, 8, 1, 2, 0), (1, 2, 3, 3, 3, 3, 3, 2)])
+    func convMatchesTheLoopNest(_ n: Int, _ c: Int, _ h: Int, _ w: Int, _ k: Int, _ ks: Int, _ stride: Int, _ pad: Int) {
+        var r = Rand(state: UInt64(n * 1000 + c * 100 + h * 10 + k))
+        let s = ConvShape(N: n, C: c, H: h, W: w, K: k, KH: ks, KW: ks, stride: stride, padding: pad)
+        let x = r.array(n * c * h * w), wt = r.array(k * c * ks * ks), b = r.array(k), dout = r.array(n * k * s.OH * s.OW)
+        var fast = [Float](repeating: 0, count: dout.count), slow = fast
+        var cols = [Float](repeating: 0, count: s.patch * s.OH * s.OW)
+        conv2dForward(&fast, x, wt, b, s, cols: &cols)
+        conv2dForwardNaive(&slow, x, wt, b, s)
+        #expect(Tensor(shape: [fast.count], data: fast).maxRelativeDifference(Tensor(shape: [slow.count], data: slow)) < 1e-5)
+        var dx1 = [Float](repeating: 0, count: x.count), dx2 = dx1, dw1 = [Float](repeating: 0, count: wt.count), dw2 = dw1
+        var db1 = [Float](repeating: 0, count: k), db2 = db1
+        conv2dBackward(&dx1, &dw1, &db1, dout, x, wt, s, cols: &cols)
+        conv2dBackwardNaive(&dx2, &dw2, &db2, dout, x, wt, s)
+        for (a, b) in [(dx1, dx2), (dw1, dw2), (db1, db2)] {
+            #expect(Tensor(shape: [a.count], data: a).maxRelativeDifference(Tensor(shape: [b.count], data: b)) < 1e-5)
+        }
+    }
+
+    @Test func linearMatchesTheLoopNest() {
+        var r = Rand(state: 9)
+        let (B, I, O) = (7, 13, 5)
+        let x = r.array(B * I), w = r.array(O * I), b = r.array(O)
+        var fast = [Float](repeating: 0, count: B * O), slow = fast
+        linearForward(&fast, x, w, b, B: B, I: I, O: O)
+        linearForwardNaive(&slow, x, w, b, B: B, I: I, O: O)
+        #expect(Tensor(shape: [B, O], data: fast).maxRelativeDifference(Tensor(shape: [B, O], data: slow)) < 1e-5)
+    }
+
+    @Test func safetensorsRoundTripAndHostileHeaders() throws {
+        let path = "/tmp/facet-nn-\(UInt64.random(in: 0...UInt64.max)).safetensors"
+        let t = ["b.weight": Tensor(shape: [2, 3], data: [1, 2, 3, 4, 5, 6]), "a": Tensor(shape: [1], data: [-0.5])]
+        try Safetensors.write(t, metadata: ["arch": "resnet18"], to: path)
+        let back = try Safetensors.read(path)
+        #expect(back.tensors == t && back.metadata == ["arch": "resnet18"])
+        func header(_ json: String, data: Int = 0) -> [UInt8] {
+            let h = Array(json.utf8)
+            return (0..<8).map { UInt8(truncatingIfNeeded: h.count >> (8 * $0)) } + h + [UInt8](repeating: 0, count: data)
+        }
+        let cases: [([UInt8], String)] = [
+            ([1, 2, 3], "not a safetensors file"),
+            ([255, 255, 255, 255, 255, 255, 255, 127], "header length"),
+            (header("[1]"), "not a JSON object"),
+            (header(#"{"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#, data: 4), "do not hold"),
+            (header(#"{"x":{"dtype":"Q9","shape":[1],"data_offsets":[0,4]}}"#, data: 4), "unsupported dtype"),
+            (header(#"{"x":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}}"#, data: 4), "bad shape"),
+        ]
+        for (bytes, message) in cases {
+            #expect { try Safetensors.parse(bytes, name: "f") } throws: { "\($0)".contains(message) }
+        }
+    }
+}
