@@ -8,12 +8,14 @@ the committed file and need no Python):
 Every case stores its inputs, parameters, the upstream gradient `dout`, and PyTorch's outputs
 and gradients, in float32, under names `CASE.TENSOR`. The configurations (strides, paddings,
 sizes) are in CASES below and repeated in Tests/FacetNNTests/GoldenLayerTests.swift."""
-import json
 import os
-import struct
+import sys
 
 import torch
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(__file__))
+from safetensors_io import save  # noqa: E402
 
 torch.manual_seed(0)
 torch.use_deterministic_algorithms(True)
@@ -85,22 +87,6 @@ put("ce", logits=logits, targets=targets, loss=loss.reshape(1), dlogits=logits.g
 
 x = torch.randn(2, 3, 4, 4)
 put("relu", x=x, y=F.relu(x))
-
-
-def save(tensors, path, metadata):
-    header, offset, blobs = {}, 0, []
-    for name in sorted(tensors):
-        t = tensors[name]
-        raw = t.numpy().astype("<f4").tobytes()
-        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
-        offset += len(raw)
-        blobs.append(raw)
-    header["__metadata__"] = metadata
-    h = json.dumps(header, sort_keys=True).encode()
-    h += b" " * ((8 - (8 + len(h)) % 8) % 8)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
 
 
 path = os.path.join(os.path.dirname(__file__), "..", "Tests", "Fixtures", "nn", "layers.safetensors")

@@ -67,18 +67,20 @@ public func conv2dForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePoint
     }
 }
 
-/// Gradients of `conv2dForward`, accumulated (+=) into dinp (N, C, H, W) (when given),
-/// dweight (K, C, KH, KW) and dbias (K) from dout (N, K, OH, OW).
-public func conv2dBackward(_ dinp: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutablePointer<Float>, _ dbias: UnsafeMutablePointer<Float>?,
+/// Gradients of `conv2dForward` from dout (N, K, OH, OW), each only when asked for: accumulated
+/// (+=) into dinp (N, C, H, W), dweight (K, C, KH, KW) and dbias (K).
+public func conv2dBackward(_ dinp: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutablePointer<Float>?, _ dbias: UnsafeMutablePointer<Float>?,
                            _ dout: UnsafePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                            _ s: ConvShape, cols: UnsafeMutablePointer<Float>) {
     let P = s.OH * s.OW
     for n in 0..<s.N {
         let d = dout + n * s.K * P
         if let dbias { for k in 0..<s.K { var t: Float = 0; for p in 0..<P { t += d[k * P + p] }; dbias[k] += t } }
-        im2col(cols, inp + n * s.C * s.H * s.W, s)
-        // dweight (K, patch) += dout[n] (K, P) · cols^T (P, patch)
-        sgemm(transB: true, s.K, s.patch, P, d, lda: P, cols, ldb: P, beta: 1, dweight, ldc: s.patch)
+        if let dweight {
+            im2col(cols, inp + n * s.C * s.H * s.W, s)
+            // dweight (K, patch) += dout[n] (K, P) · cols^T (P, patch)
+            sgemm(transB: true, s.K, s.patch, P, d, lda: P, cols, ldb: P, beta: 1, dweight, ldc: s.patch)
+        }
         if let dinp {
             // dcols (patch, P) = weight^T (patch, K) · dout[n] (K, P)
             sgemm(transA: true, s.patch, P, s.K, weight, lda: s.patch, d, ldb: P, cols, ldc: P)

@@ -5,11 +5,11 @@ public func linearForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePoint
     if let bias { for b in 0..<B { for o in 0..<O { out[b * O + o] += bias[o] } } }
 }
 
-/// Gradients, accumulated into dweight (O, I) and dbias (O); dinp (B, I) overwritten when given.
-public func linearBackward(_ dinp: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutablePointer<Float>, _ dbias: UnsafeMutablePointer<Float>?,
+/// Gradients, each when asked for: accumulated into dweight (O, I) and dbias (O); dinp (B, I) overwritten.
+public func linearBackward(_ dinp: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutablePointer<Float>?, _ dbias: UnsafeMutablePointer<Float>?,
                            _ dout: UnsafePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>, B: Int, I: Int, O: Int) {
     // dweight (O, I) += dout^T (O, B) · inp (B, I)
-    sgemm(transA: true, O, I, B, dout, lda: O, inp, ldb: I, beta: 1, dweight, ldc: I)
+    if let dweight { sgemm(transA: true, O, I, B, dout, lda: O, inp, ldb: I, beta: 1, dweight, ldc: I) }
     if let dbias { for b in 0..<B { for o in 0..<O { dbias[o] += dout[b * O + o] } } }
     // dinp (B, I) = dout (B, O) · weight (O, I)
     if let dinp { sgemm(B, I, O, dout, lda: O, weight, ldb: I, dinp, ldc: I) }

@@ -1,0 +1,64 @@
+/// A learnable tensor or a buffer (running statistics), with its gradient.
+public final class Param {
+    public var value: Tensor
+    /// Same shape as `value`; accumulated by backward passes, cleared by `zeroGrad`.
+    public var grad: Tensor
+    /// Frozen parameters get no gradient and are left alone by optimisers.
+    public var frozen = false
+    /// A buffer (running mean, running variance, batches tracked): saved and loaded, never trained.
+    public let isBuffer: Bool
+
+    public init(_ value: Tensor, buffer: Bool = false) {
+        self.value = value
+        grad = Tensor(zeros: buffer ? [0] : value.shape)
+        isBuffer = buffer
+    }
+
+    public var trainable: Bool { !isBuffer && !frozen }
+}
+
+/// A layer or a composition of layers. Forward saves what backward needs; backward takes the
+/// gradient of the output, accumulates parameter gradients (+=) and returns the gradient of
+/// the input. Names follow PyTorch's module attribute names so state dicts load by name.
+open class Module {
+    public private(set) var training = true
+
+    public init() {}
+
+    /// Child modules by attribute name (`layer1`, `0`, `downsample`), in PyTorch's order.
+    open var children: [(String, Module)] { [] }
+    /// This module's own parameters and buffers by name (`weight`, `running_mean`).
+    open var ownParams: [(String, Param)] { [] }
+
+    open func forward(_ x: Tensor) -> Tensor { fatalError("\(type(of: self)) has no forward") }
+    open func backward(_ dy: Tensor) -> Tensor { fatalError("\(type(of: self)) has no backward") }
+
+    /// Every parameter and buffer by dotted name: `layer1.0.bn1.running_mean`.
+    public func namedParams(_ prefix: String = "") -> [(String, Param)] {
+        ownParams.map { (prefix + $0.0, $0.1) } + children.flatMap { $0.1.namedParams(prefix + $0.0 + ".") }
+    }
+
+    /// Training (batch statistics, dropout) or evaluation (running statistics, no dropout), recursively.
+    public func train(_ on: Bool = true) {
+        training = on
+        for (_, c) in children { c.train(on) }
+    }
+
+    public func zeroGrad() {
+        for (_, p) in namedParams() where !p.isBuffer { p.grad = Tensor(zeros: p.value.shape) }
+    }
+
+    /// Freezes (or unfreezes) every parameter under this module.
+    public func freeze(_ on: Bool = true) {
+        for (_, p) in namedParams() where !p.isBuffer { p.frozen = on }
+    }
+}
+
+/// Children applied in order; named "0", "1", … as `nn.Sequential` names them.
+public final class Sequential: Module {
+    public var layers: [Module]
+    public init(_ layers: [Module]) { self.layers = layers }
+    override public var children: [(String, Module)] { layers.enumerated().map { (String($0.offset), $0.element) } }
+    override public func forward(_ x: Tensor) -> Tensor { layers.reduce(x) { $1.forward($0) } }
+    override public func backward(_ dy: Tensor) -> Tensor { layers.reversed().reduce(dy) { $1.backward($0) } }
+}

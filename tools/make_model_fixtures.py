@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""Golden fixtures for FacetNN's models, made with PyTorch (development only):
+
+    pip install torch==2.13.0+cpu
+    python3 tools/make_model_fixtures.py     # writes Tests/Fixtures/nn/resnet18_w4.safetensors, vgg_small.safetensors
+
+Narrow copies of torchvision's ResNet18 (every channel count /16: width 4) and VGG16 (channels
+/16, a 16-wide classifier, dropout 0), defined here with torchvision's attribute names (its
+wheel's C extension does not load on every machine; these are its Python definitions, trimmed).
+Each file holds the initial state dict (`init.NAME`), a batch (`x`, `target`), and after one
+training-mode forward and backward: `logits`, `loss`, `dx`, every gradient (`grad.NAME`), the
+running statistics (`after.NAME`); then the losses of ten Adam steps (lr 1e-3) on that batch
+(`adam_losses`). ResNet's batch is 4 × 64×64 so that layer4's batch norms see 16 values each:
+with 2 values a batch norm's input gradient is zero up to rounding, and every gradient
+before it would be compared as noise."""
+import os
+import sys
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(__file__))
+from safetensors_io import save  # noqa: E402
+
+torch.manual_seed(0)
+torch.use_deterministic_algorithms(True)
+
+
+class BasicBlock(nn.Module):
+    def __init__(self, inplanes, planes, stride=1):
+        super().__init__()
+        self.conv1 = nn.Conv2d(inplanes, planes, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.downsample = None
+        if stride != 1 or inplanes != planes:
+            self.downsample = nn.Sequential(nn.Conv2d(inplanes, planes, 1, stride, bias=False), nn.BatchNorm2d(planes))
+
+    def forward(self, x):
+        identity = x if self.downsample is None else self.downsample(x)
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return self.relu(out + identity)
+
+
+class ResNet18(nn.Module):
+    def __init__(self, classes, width):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, width, 7, 2, 3, bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
+        self.relu = nn.ReLU(inplace=True)
+        self.maxpool = nn.MaxPool2d(3, 2, 1)
+        chans = [width, 2 * width, 4 * width, 8 * width]
+        inp = width
+        for i, (c, s) in enumerate(zip(chans, [1, 2, 2, 2])):
+            setattr(self, f"layer{i + 1}", nn.Sequential(BasicBlock(inp, c, s), BasicBlock(c, c, 1)))
+            inp = c
+        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.fc = nn.Linear(8 * width, classes)
+        for m in self.modules():  # torchvision's init; BN weights randomised so the test sees them
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            elif isinstance(m, nn.BatchNorm2d):
+                nn.init.uniform_(m.weight, 0.5, 1.5)
+                nn.init.uniform_(m.bias, -0.2, 0.2)
+
+    def forward(self, x):
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        return self.fc(torch.flatten(self.avgpool(x), 1))
+
+
+class VGG(nn.Module):
+    def __init__(self, cfg, classes, hidden, pooled=7):
+        super().__init__()
+        layers, inp = [], 3
+        for v in cfg:
+            if v == 0:
+                layers.append(nn.MaxPool2d(2, 2))
+            else:
+                layers += [nn.Conv2d(inp, v, 3, padding=1), nn.ReLU(inplace=True)]
+                inp = v
+        self.features = nn.Sequential(*layers)
+        self.avgpool = nn.AdaptiveAvgPool2d((pooled, pooled))
+        self.classifier = nn.Sequential(nn.Linear(inp * pooled * pooled, hidden), nn.ReLU(True), nn.Dropout(0.0),
+                                        nn.Linear(hidden, hidden), nn.ReLU(True), nn.Dropout(0.0), nn.Linear(hidden, classes))
+
+    def forward(self, x):
+        return self.classifier(torch.flatten(self.avgpool(self.features(x)), 1))
+
+
+def golden(model, x, target, path):
+    out = {f"init.{k}": v.clone() for k, v in model.state_dict().items()}
+    model.train()
+    xg = x.clone().requires_grad_(True)
+    logits = model(xg)
+    loss = F.cross_entropy(logits, target)
+    loss.backward()
+    out.update({"x": x, "target": target.float(), "logits": logits, "loss": loss.reshape(1), "dx": xg.grad})
+    out.update({f"grad.{k}": p.grad for k, p in model.named_parameters()})
+    out.update({f"after.{k}": v.clone() for k, v in model.state_dict().items() if "running" in k})
+    # Ten Adam steps from the initial state on the same batch.
+    model.load_state_dict({k[5:]: v for k, v in out.items() if k.startswith("init.")})
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    losses = []
+    for _ in range(10):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), target)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    out["adam_losses"] = torch.tensor(losses)
+    save({k: v.detach().float().contiguous() for k, v in out.items()}, path,
+         {"generator": "tools/make_model_fixtures.py", "torch": torch.__version__})
+    print(f"{path}: {len(out)} tensors, loss {losses[0]:.6f} → {losses[-1]:.6f}")
+
+
+here = os.path.join(os.path.dirname(__file__), "..", "Tests", "Fixtures", "nn")
+golden(ResNet18(3, 4), torch.randn(4, 3, 64, 64), torch.tensor([0, 2, 1, 2]), os.path.join(here, "resnet18_w4.safetensors"))
+cfg = [4, 4, 0, 8, 8, 0, 16, 16, 16, 0, 32, 32, 32, 0, 32, 32, 32, 0]
+golden(VGG(cfg, 3, 16), torch.randn(2, 3, 32, 32), torch.tensor([1, 2]), os.path.join(here, "vgg_small.safetensors"))
