@@ -162,10 +162,11 @@ public enum Ingest {
                     out[i] = f.path + "\t" + known.sha256
                     return
                 }
-                if let bytes = try? ImageDecoder.readFile(dump + "/" + f.path, maxBytes: maxBytes) {
-                    out[i] = f.path + "\t" + Analyzer.sha256(bytes)
-                } else {
-                    out[i] = f.path + "\tunreadable:\(f.size):\(f.mtime)"
+                do throws(ImageError) {
+                    out[i] = f.path + "\t" + Analyzer.sha256(try ImageDecoder.readFile(dump + "/" + f.path, maxBytes: maxBytes))
+                } catch {
+                    // What ingest will make of the file follows from the kind alone (empty, too large, unreadable).
+                    out[i] = f.path + "\t" + error.kind.rawValue + ":\(f.size)"
                 }
             }
         }

@@ -49,7 +49,7 @@ extension Pipeline {
     }
 
     func explain(input name: String, old: String?, new: String?, fingerprint: [UInt8]) -> String {
-        guard let old, let new else { return old == nil ? "new input \(name)" : "input \(name) is no longer read" }
+        guard let old, new != nil else { return old == nil ? "new input \(name)" : "input \(name) is no longer read" }
         if name.hasPrefix("file:") {
             let param = String(name.dropFirst(5))
             return "file \(manifest.stages.values.compactMap { $0.files[param] }.first ?? param) changed"

@@ -98,6 +98,21 @@ import Testing
         #expect(try JSONLines.read(Record.self, from: ws + "/manifest.jsonl") == JSONLines.read(Record.self, from: root + "/ws/manifest.jsonl"))
     }
 
+    /// A fresh clone or a copy of the dump has new modification times; the lock must not care.
+    @Test func newModificationTimesKeepEveryStageFresh() throws {
+        let root = try Support.project(count: 6)
+        _ = try Support.pipeline(root).run()
+        let lock = try String(contentsOfFile: root + "/Manifests/t.lock", encoding: .utf8)
+        let later = Date().addingTimeInterval(3600)
+        for rel in FileManager.default.subpaths(atPath: root + "/raw")! {
+            try FileManager.default.setAttributes([.modificationDate: later], ofItemAtPath: root + "/raw/" + rel)
+        }
+        let outcomes = try Support.pipeline(root).run()
+        // The files are read and hashed again (their stat changed); their content has not, so nothing runs.
+        #expect(outcomes.allSatisfy { $0.state == .fresh })
+        #expect(try String(contentsOfFile: root + "/Manifests/t.lock", encoding: .utf8) == lock)
+    }
+
     @Test func aSecondRunOnTheSameWorkspaceIsRefused() throws {
         let root = try Support.project(count: 6)
         let held = try RunLock(workspace: root + "/ws")
