@@ -29,7 +29,8 @@ let package = Package(
         .target(name: "FacetImage", dependencies: ["CCodecs", "CEXIF"]),
         .target(name: "FacetSynth", dependencies: ["FacetImage"]),
         .target(name: "FacetData", dependencies: ["FacetImage", .product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "FacetNN", dependencies: ["COpenBLAS"]),
+        // Numeric kernels are unusable unoptimised: FacetNN is built with -O even in debug builds (tests included).
+        .target(name: "FacetNN", dependencies: ["COpenBLAS"], swiftSettings: [.unsafeFlags(["-O"])]),
         .target(name: "FacetPipeline", dependencies: [
             "FacetData", "FacetImage", .product(name: "Yams", package: "Yams"),
         ]),
