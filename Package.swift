@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         // System libraries, found through pkg-config; the apt providers name the Debian -dev packages.
@@ -30,7 +31,7 @@ let package = Package(
         .target(name: "FacetSynth", dependencies: ["FacetImage"]),
         .target(name: "FacetData", dependencies: ["FacetImage", .product(name: "Crypto", package: "swift-crypto")]),
         // Numeric kernels are unusable unoptimised: FacetNN is built with -O even in debug builds (tests included).
-        .target(name: "FacetNN", dependencies: ["COpenBLAS"], swiftSettings: [.unsafeFlags(["-O"])]),
+        .target(name: "FacetNN", dependencies: ["COpenBLAS", .product(name: "ZIPFoundation", package: "ZIPFoundation")], swiftSettings: [.unsafeFlags(["-O"])]),
         .target(name: "FacetPipeline", dependencies: [
             "FacetData", "FacetImage", .product(name: "Yams", package: "Yams"),
         ]),

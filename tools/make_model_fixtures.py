@@ -2,7 +2,8 @@
 """Golden fixtures for FacetNN's models, made with PyTorch (development only):
 
     pip install torch==2.13.0+cpu
-    python3 tools/make_model_fixtures.py     # writes Tests/Fixtures/nn/resnet18_w4.safetensors, vgg_small.safetensors
+    python3 tools/make_model_fixtures.py     # writes Tests/Fixtures/nn/resnet18_w4.safetensors, vgg_small.safetensors,
+                                             # and ResNet's initial state dict as resnet18_w4.pth and resnet18_w4_legacy.pth
 
 Narrow copies of torchvision's ResNet18 (every channel count /16: width 4) and VGG16 (channels
 /16, a 16-wide classifier, dropout 0), defined here with torchvision's attribute names (its
@@ -92,8 +93,11 @@ class VGG(nn.Module):
         return self.classifier(torch.flatten(self.avgpool(self.features(x)), 1))
 
 
-def golden(model, x, target, path):
+def golden(model, x, target, path, pth=False):
     out = {f"init.{k}": v.clone() for k, v in model.state_dict().items()}
+    if pth:  # the same initial state dict as PyTorch files, zip format and legacy format
+        torch.save(model.state_dict(), path.replace(".safetensors", ".pth"))
+        torch.save(model.state_dict(), path.replace(".safetensors", "_legacy.pth"), _use_new_zipfile_serialization=False)
     model.train()
     xg = x.clone().requires_grad_(True)
     logits = model(xg)
@@ -119,6 +123,6 @@ def golden(model, x, target, path):
 
 
 here = os.path.join(os.path.dirname(__file__), "..", "Tests", "Fixtures", "nn")
-golden(ResNet18(3, 4), torch.randn(4, 3, 64, 64), torch.tensor([0, 2, 1, 2]), os.path.join(here, "resnet18_w4.safetensors"))
+golden(ResNet18(3, 4), torch.randn(4, 3, 64, 64), torch.tensor([0, 2, 1, 2]), os.path.join(here, "resnet18_w4.safetensors"), pth=True)
 cfg = [4, 4, 0, 8, 8, 0, 16, 16, 16, 0, 32, 32, 32, 0, 32, 32, 32, 0]
 golden(VGG(cfg, 3, 16), torch.randn(2, 3, 32, 32), torch.tensor([1, 2]), os.path.join(here, "vgg_small.safetensors"))
