@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "FacetData", targets: ["FacetData"]),
         .library(name: "FacetPipeline", targets: ["FacetPipeline"]),
         .library(name: "FacetNN", targets: ["FacetNN"]),
+        .library(name: "FacetLearn", targets: ["FacetLearn"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -32,13 +33,14 @@ let package = Package(
         .target(name: "FacetData", dependencies: ["FacetImage", .product(name: "Crypto", package: "swift-crypto")]),
         // Numeric kernels are unusable unoptimised: FacetNN is built with -O even in debug builds (tests included).
         .target(name: "FacetNN", dependencies: ["COpenBLAS", .product(name: "ZIPFoundation", package: "ZIPFoundation")], swiftSettings: [.unsafeFlags(["-O"])]),
+        .target(name: "FacetLearn", dependencies: ["FacetNN", "FacetImage"]),
         .target(name: "FacetPipeline", dependencies: [
             "FacetData", "FacetImage", .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(
             name: "facet",
             dependencies: [
-                "FacetImage", "FacetSynth", "FacetData", "FacetPipeline",
+                "FacetImage", "FacetSynth", "FacetData", "FacetPipeline", "FacetNN", "FacetLearn",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -47,6 +49,7 @@ let package = Package(
         .testTarget(name: "FacetDataTests", dependencies: ["FacetData", "FacetSynth", "FacetImage"]),
         .testTarget(name: "FacetPipelineTests", dependencies: ["FacetPipeline", "FacetData", "FacetSynth", "FacetImage"]),
         .testTarget(name: "FacetNNTests", dependencies: ["FacetNN"]),
+        .testTarget(name: "FacetLearnTests", dependencies: ["FacetLearn", "FacetNN", "FacetImage"]),
         .testTarget(name: "facetTests", dependencies: ["FacetImage"]),
     ]
 )

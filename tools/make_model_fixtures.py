@@ -122,7 +122,28 @@ def golden(model, x, target, path, pth=False):
     print(f"{path}: {len(out)} tensors, loss {losses[0]:.6f} → {losses[-1]:.6f}")
 
 
+def inference_fixture(model, here):
+    """A 64×64 PNG, the narrow ResNet as a facet checkpoint (safetensors + metadata), and its
+    evaluation-mode logits on the PNG, preprocessed as facet does: x/255, ImageNet mean and std."""
+    import numpy as np
+    from PIL import Image
+    pixels = torch.randint(0, 256, (64, 64, 3), dtype=torch.uint8)
+    Image.fromarray(pixels.numpy()).save(os.path.join(here, "face64.png"))
+    x = pixels.permute(2, 0, 1).float().div(255).unsqueeze(0)
+    x = (x - torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)) / torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+    model.eval()
+    with torch.no_grad():
+        logits = model(x)
+    meta = {"format": "facet-checkpoint-1", "architecture": "resnet18", "classes": "happy\nnormal\nsad", "input_size": "64",
+            "width": "4", "mean": "0.485,0.456,0.406", "std": "0.229,0.224,0.225", "scale": "0.003921569"}
+    save({k: v.float() for k, v in model.state_dict().items()}, os.path.join(here, "resnet18_w4_checkpoint.safetensors"), meta)
+    save({"logits": logits}, os.path.join(here, "face64_logits.safetensors"), {"generator": "tools/make_model_fixtures.py"})
+    print("face64.png: eval logits", logits.tolist())
+
+
 here = os.path.join(os.path.dirname(__file__), "..", "Tests", "Fixtures", "nn")
-golden(ResNet18(3, 4), torch.randn(4, 3, 64, 64), torch.tensor([0, 2, 1, 2]), os.path.join(here, "resnet18_w4.safetensors"), pth=True)
+resnet = ResNet18(3, 4)
+golden(resnet, torch.randn(4, 3, 64, 64), torch.tensor([0, 2, 1, 2]), os.path.join(here, "resnet18_w4.safetensors"), pth=True)
+inference_fixture(resnet, here)
 cfg = [4, 4, 0, 8, 8, 0, 16, 16, 16, 0, 32, 32, 32, 0, 32, 32, 32, 0]
 golden(VGG(cfg, 3, 16), torch.randn(2, 3, 32, 32), torch.tensor([1, 2]), os.path.join(here, "vgg_small.safetensors"))

@@ -38,6 +38,11 @@ open class Module {
         ownParams.map { (prefix + $0.0, $0.1) } + children.flatMap { $0.1.namedParams(prefix + $0.0 + ".") }
     }
 
+    /// Replaces the classification head (ResNet's `fc`, VGG's last layer) with a fresh `classes`-way one.
+    open func replaceHead(classes: Int, seed: UInt64 = 1) {
+        preconditionFailure("\(type(of: self)) has no classification head")
+    }
+
     /// Training (batch statistics, dropout) or evaluation (running statistics, no dropout), recursively.
     public func train(_ on: Bool = true) {
         training = on

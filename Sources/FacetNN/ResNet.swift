@@ -63,7 +63,7 @@ public final class ResNet18: Module {
     }
 
     /// Replaces the head with a fresh `classes`-way layer.
-    public func replaceHead(classes: Int, seed: UInt64 = 1) {
+    override public func replaceHead(classes: Int, seed: UInt64 = 1) {
         var rng = Random(seed: seed)
         fc = Linear(fc.weight.value.shape[1], classes, rng: &rng)
     }

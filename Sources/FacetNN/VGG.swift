@@ -49,7 +49,7 @@ public final class VGG: Module {
     /// The last layer, the one a fine-tune replaces.
     public var head: Linear { classifierLayers.last!.1 as! Linear }
 
-    public func replaceHead(classes: Int, seed: UInt64 = 1) {
+    override public func replaceHead(classes: Int, seed: UInt64 = 1) {
         var rng = Random(seed: seed)
         classifierLayers[classifierLayers.count - 1].1 = Linear(head.weight.value.shape[1], classes, rng: &rng)
     }

@@ -1,0 +1,37 @@
+/// The networks facet trains, with what each expects of its input.
+public enum Architecture: String, CaseIterable, Sendable, Codable {
+    case resnet18, vgg16, vggface
+
+    /// Per-channel mean and standard deviation of the input, on 0…1 pixel values (VGGFace's are
+    /// on 0…255: it subtracts its mean from raw RGB and does not divide).
+    public var normalization: (mean: [Float], std: [Float], scale: Float) {
+        switch self {
+        case .resnet18, .vgg16: ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225], 1 / 255)
+        case .vggface: ([129.186, 104.762, 93.594], [1, 1, 1], 1)
+        }
+    }
+
+    /// The input size the published weights were trained at; VGGFace admits no other (no adaptive pooling).
+    public var defaultSize: Int { 224 }
+
+    /// The classes of the published weights' head.
+    public var publishedClasses: Int { self == .vggface ? 2622 : 1000 }
+
+    /// A fresh network with a `classes`-way head; `width` narrows ResNet18 (64 is torchvision's).
+    public func make(classes: Int, width: Int = 64, seed: UInt64 = 0) -> Module {
+        switch self {
+        case .resnet18: ResNet18(classes: classes, width: width, seed: seed)
+        case .vgg16: VGG(classes: classes, seed: seed)
+        case .vggface: VGG(naming: .vggface, classes: classes, seed: seed)
+        }
+    }
+
+    /// Whether `size` × `size` inputs fit the architecture.
+    public func admits(size: Int) -> Bool {
+        switch self {
+        case .resnet18: size >= 32
+        case .vgg16: size >= 32
+        case .vggface: size == 224
+        }
+    }
+}
