@@ -1,16 +1,46 @@
 import ArgumentParser
 import FacetImage
+import FacetLearn
+import FacetNN
 import Foundation
 
 extension Facet {
     struct Bench: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Measure facet's speed (bench/ runs these beside their PyTorch and Pillow peers).",
-            subcommands: [Decode.self])
+            subcommands: [Decode.self, Train.self, Infer.self])
     }
 }
 
 extension Facet.Bench {
+    /// Options shared by `bench train` and `bench infer`.
+    struct Network: ParsableArguments {
+        @Option(help: "resnet18, vgg16 or vggface.") var arch = "resnet18"
+        @Option(help: "Input side in pixels.") var size = 112
+        @Option(help: "Images per step.") var batch = 32
+        @Option(help: "Timed steps (after one warm-up); the median is reported.") var steps = 5
+
+        func run(train: Bool) throws {
+            guard let a = Architecture(rawValue: arch), a.admits(size: size) else { throw ValidationError("--arch \(arch) at --size \(size) is not a network facet has") }
+            let r = NetworkBenchmark.run(a, size: size, batch: batch, steps: max(1, steps), train: train)
+            print(String(format: "facet %@ %@ %d px batch %d: median %.2f images/s over %d steps (%@); peak memory %.0f MiB; %d BLAS threads",
+                         train ? "train" : "infer", arch, size, batch, r.median, r.rates.count,
+                         r.rates.map { String(format: "%.2f", $0) }.joined(separator: " "), Double(r.peakBytes) / 1_048_576, BLASThreads.count))
+        }
+    }
+
+    struct Train: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Training steps (forward, loss, backward, Adam) on random images; images/s.")
+        @OptionGroup var options: Network
+        func run() throws { try options.run(train: true) }
+    }
+
+    struct Infer: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Forward passes in evaluation mode on random images; images/s.")
+        @OptionGroup var options: Network
+        func run() throws { try options.run(train: false) }
+    }
+
     struct Decode: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Decode every JPEG/PNG under a folder to a square of --size pixels on all cores; print images/s.")
