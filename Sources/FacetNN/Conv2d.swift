@@ -11,21 +11,31 @@ public struct ConvShape: Sendable, Equatable {
     }
 }
 
-/// Unfolds one image (C, H, W) into columns (C·KH·KW, OH·OW); zero outside the image.
-func im2col(_ cols: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ s: ConvShape) {
-    let (OH, OW) = (s.OH, s.OW)
+/// Unfolds image `n` of the batch into its columns of `cols` (C·KH·KW, N·OH·OW): row r, column
+/// n·P + p; zero outside the image.
+func im2col(_ cols: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ s: ConvShape, image n: Int) {
+    let (OH, OW) = (s.OH, s.OW), P = OH * OW, NP = s.N * P
+    let img = inp + n * s.C * s.H * s.W
     for c in 0..<s.C {
         for kh in 0..<s.KH {
             for kw in 0..<s.KW {
-                let row = cols + ((c * s.KH + kh) * s.KW + kw) * OH * OW
+                let row = cols + ((c * s.KH + kh) * s.KW + kw) * NP + n * P
                 for oh in 0..<OH {
                     let ih = oh * s.stride - s.padding + kh
                     let dst = row + oh * OW
                     guard ih >= 0 && ih < s.H else { dst.update(repeating: 0, count: OW); continue }
-                    let src = inp + (c * s.H + ih) * s.W
-                    for ow in 0..<OW {
-                        let iw = ow * s.stride - s.padding + kw
-                        dst[ow] = iw >= 0 && iw < s.W ? src[iw] : 0
+                    let src = img + (c * s.H + ih) * s.W
+                    if s.stride == 1 {
+                        // A run of the row: zeros, then a contiguous copy, then zeros.
+                        let lo = max(0, s.padding - kw), hi = min(OW, s.W + s.padding - kw)
+                        if lo > 0 { dst.update(repeating: 0, count: min(lo, OW)) }
+                        if hi > lo { (dst + lo).update(from: src + (lo - s.padding + kw), count: hi - lo) }
+                        if hi < OW { (dst + max(hi, 0)).update(repeating: 0, count: OW - max(hi, 0)) }
+                    } else {
+                        for ow in 0..<OW {
+                            let iw = ow * s.stride - s.padding + kw
+                            dst[ow] = iw >= 0 && iw < s.W ? src[iw] : 0
+                        }
                     }
                 }
             }
@@ -33,17 +43,18 @@ func im2col(_ cols: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ 
     }
 }
 
-/// The adjoint of `im2col`: adds columns back into one image's gradient (C, H, W).
-func col2im(_ dinp: UnsafeMutablePointer<Float>, _ cols: UnsafePointer<Float>, _ s: ConvShape) {
-    let (OH, OW) = (s.OH, s.OW)
+/// The adjoint of `im2col`: adds image `n`'s columns back into its gradient (C, H, W).
+func col2im(_ dinp: UnsafeMutablePointer<Float>, _ cols: UnsafePointer<Float>, _ s: ConvShape, image n: Int) {
+    let (OH, OW) = (s.OH, s.OW), P = OH * OW, NP = s.N * P
+    let img = dinp + n * s.C * s.H * s.W
     for c in 0..<s.C {
         for kh in 0..<s.KH {
             for kw in 0..<s.KW {
-                let row = cols + ((c * s.KH + kh) * s.KW + kw) * OH * OW
+                let row = cols + ((c * s.KH + kh) * s.KW + kw) * NP + n * P
                 for oh in 0..<OH {
                     let ih = oh * s.stride - s.padding + kh
                     guard ih >= 0 && ih < s.H else { continue }
-                    let dst = dinp + (c * s.H + ih) * s.W
+                    let dst = img + (c * s.H + ih) * s.W
                     for ow in 0..<OW {
                         let iw = ow * s.stride - s.padding + kw
                         if iw >= 0 && iw < s.W { dst[iw] += row[oh * OW + ow] }
@@ -54,38 +65,59 @@ func col2im(_ dinp: UnsafeMutablePointer<Float>, _ cols: UnsafePointer<Float>, _
     }
 }
 
-/// out (N, K, OH, OW) = conv(inp (N, C, H, W), weight (K, C, KH, KW)) + bias (K), by im2col and
-/// one GEMM per image. `cols` is scratch of C·KH·KW·OH·OW floats.
+/// out (N, K, OH, OW) = conv(inp (N, C, H, W), weight (K, C, KH, KW)) + bias (K): the batch
+/// unfolded into one column matrix (C·KH·KW, N·OH·OW) on all cores, then one GEMM for the
+/// whole batch (K, N·OH·OW), then laid out per image.
 public func conv2dForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
-                          _ bias: UnsafePointer<Float>?, _ s: ConvShape, cols: UnsafeMutablePointer<Float>) {
-    let P = s.OH * s.OW
-    for n in 0..<s.N {
-        im2col(cols, inp + n * s.C * s.H * s.W, s)
-        let o = out + n * s.K * P
-        sgemm(s.K, P, s.patch, weight, lda: s.patch, cols, ldb: P, o, ldc: P)
-        if let bias { for k in 0..<s.K { let b = bias[k]; for p in 0..<P { o[k * P + p] += b } } }
+                          _ bias: UnsafePointer<Float>?, _ s: ConvShape) {
+    let P = s.OH * s.OW, NP = s.N * P
+    let cols = UnsafeMutablePointer<Float>.allocate(capacity: s.patch * NP), wide = UnsafeMutablePointer<Float>.allocate(capacity: s.K * NP)
+    defer { cols.deallocate(); wide.deallocate() }
+    let (c, i, o, w) = (Shared(cols), Shared(inp), Shared(out), Shared(wide))
+    parallelFor(s.N) { n in im2col(c.p, i.p, s, image: n) }
+    sgemm(s.K, NP, s.patch, weight, lda: s.patch, cols, ldb: NP, wide, ldc: NP)
+    let b = bias.map(Shared.init)
+    parallelFor(s.K) { k in
+        let bk = b?.p[k] ?? 0
+        for n in 0..<s.N {
+            let src = w.p + k * NP + n * P, dst = o.p + (n * s.K + k) * P
+            for q in 0..<P { dst[q] = src[q] + bk }
+        }
     }
 }
 
 /// Gradients of `conv2dForward` from dout (N, K, OH, OW), each only when asked for: accumulated
-/// (+=) into dinp (N, C, H, W), dweight (K, C, KH, KW) and dbias (K).
+/// (+=) into dinp (N, C, H, W), dweight (K, C, KH, KW) and dbias (K). One GEMM for each of
+/// dweight and the input's columns over the whole batch.
 public func conv2dBackward(_ dinp: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutablePointer<Float>?, _ dbias: UnsafeMutablePointer<Float>?,
-                           _ dout: UnsafePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
-                           _ s: ConvShape, cols: UnsafeMutablePointer<Float>) {
-    let P = s.OH * s.OW
-    for n in 0..<s.N {
-        let d = dout + n * s.K * P
-        if let dbias { for k in 0..<s.K { var t: Float = 0; for p in 0..<P { t += d[k * P + p] }; dbias[k] += t } }
-        if let dweight {
-            im2col(cols, inp + n * s.C * s.H * s.W, s)
-            // dweight (K, patch) += dout[n] (K, P) · cols^T (P, patch)
-            sgemm(transB: true, s.K, s.patch, P, d, lda: P, cols, ldb: P, beta: 1, dweight, ldc: s.patch)
+                           _ dout: UnsafePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>, _ s: ConvShape) {
+    let P = s.OH * s.OW, NP = s.N * P
+    // dout laid out as (K, N·P), and the bias gradient on the way.
+    let wide = UnsafeMutablePointer<Float>.allocate(capacity: s.K * NP)
+    defer { wide.deallocate() }
+    let (w, d, db) = (Shared(wide), Shared(dout), dbias.map(Shared.init))
+    parallelFor(s.K) { k in
+        var t: Float = 0
+        for n in 0..<s.N {
+            let src = d.p + (n * s.K + k) * P, dst = w.p + k * NP + n * P
+            for q in 0..<P { dst[q] = src[q]; t += src[q] }
         }
-        if let dinp {
-            // dcols (patch, P) = weight^T (patch, K) · dout[n] (K, P)
-            sgemm(transA: true, s.patch, P, s.K, weight, lda: s.patch, d, ldb: P, cols, ldc: P)
-            col2im(dinp + n * s.C * s.H * s.W, cols, s)
-        }
+        db?.p[k] += t
+    }
+    guard dweight != nil || dinp != nil else { return }
+    let cols = UnsafeMutablePointer<Float>.allocate(capacity: s.patch * NP)
+    defer { cols.deallocate() }
+    let (c, i) = (Shared(cols), Shared(inp))
+    if let dweight {
+        parallelFor(s.N) { n in im2col(c.p, i.p, s, image: n) }
+        // dweight (K, patch) += dout (K, NP) · cols^T (NP, patch)
+        sgemm(transB: true, s.K, s.patch, NP, wide, lda: NP, cols, ldb: NP, beta: 1, dweight, ldc: s.patch)
+    }
+    if let dinp {
+        // dcols (patch, NP) = weight^T (patch, K) · dout (K, NP)
+        sgemm(transA: true, s.patch, NP, s.K, weight, lda: s.patch, wide, ldb: NP, cols, ldc: NP)
+        let g = Shared(dinp)
+        parallelFor(s.N) { n in col2im(g.p, c.p, s, image: n) }
     }
 }
 

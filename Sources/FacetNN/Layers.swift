@@ -8,7 +8,6 @@ public final class Conv2d: Module {
     /// False for a first layer: its input's gradient is not needed, and not computed.
     public var needsInputGradient = true
     private var input = Tensor(zeros: [0])         // (N, C, H, W), saved by forward
-    private var cols: [Float] = []                // im2col scratch, reused across calls
 
     public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, bias: Bool = true,
                 rng: inout Random) {
@@ -31,10 +30,9 @@ public final class Conv2d: Module {
     override public func forward(_ x: Tensor) -> Tensor {
         let s = shape(x)
         input = x
-        if cols.count < s.patch * s.OH * s.OW { cols = [Float](repeating: 0, count: s.patch * s.OH * s.OW) }
         var y = Tensor(zeros: [s.N, s.K, s.OH, s.OW])
-        if let bias { conv2dForward(&y.data, x.data, weight.value.data, bias.value.data, s, cols: &cols) }
-        else { conv2dForward(&y.data, x.data, weight.value.data, nil, s, cols: &cols) }
+        if let bias { conv2dForward(&y.data, x.data, weight.value.data, bias.value.data, s) }
+        else { conv2dForward(&y.data, x.data, weight.value.data, nil, s) }
         return y
     }
 
@@ -45,7 +43,7 @@ public final class Conv2d: Module {
         dx.data.withUnsafeMutableBufferPointer { dxp in
             withGrad(weight) { dw in
                 withGrad(dbias) { db in
-                    conv2dBackward(needsInputGradient ? dxp.baseAddress : nil, dw, db, dy.data, input.data, weight.value.data, s, cols: &cols)
+                    conv2dBackward(needsInputGradient ? dxp.baseAddress : nil, dw, db, dy.data, input.data, weight.value.data, s)
                 }
             }
         }

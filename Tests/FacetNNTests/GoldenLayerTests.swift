@@ -22,13 +22,12 @@ import Testing
         let s = ConvShape(N: x.shape[0], C: x.shape[1], H: x.shape[2], W: x.shape[3], K: w.shape[0], KH: w.shape[2], KW: w.shape[3],
                           stride: stride, padding: padding)
         var y = Tensor(zeros: [s.N, s.K, s.OH, s.OW]), dx = Tensor(zeros: x.shape), dw = Tensor(zeros: w.shape), db = Tensor(zeros: [s.K])
-        var cols = [Float](repeating: 0, count: s.patch * s.OH * s.OW)
         let b = bias ? Self.t("\(c).b").data : nil
-        b.withOptionalPointer { bp in conv2dForward(&y.data, x.data, w.data, bp, s, cols: &cols) }
+        b.withOptionalPointer { bp in conv2dForward(&y.data, x.data, w.data, bp, s) }
         if bias {
-            conv2dBackward(&dx.data, &dw.data, &db.data, dout.data, x.data, w.data, s, cols: &cols)
+            conv2dBackward(&dx.data, &dw.data, &db.data, dout.data, x.data, w.data, s)
         } else {
-            conv2dBackward(&dx.data, &dw.data, nil, dout.data, x.data, w.data, s, cols: &cols)
+            conv2dBackward(&dx.data, &dw.data, nil, dout.data, x.data, w.data, s)
         }
         Self.check(y, "\(c).y")
         Self.check(dx, "\(c).dx")

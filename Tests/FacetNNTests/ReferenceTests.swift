@@ -18,13 +18,12 @@ import Testing
         let s = ConvShape(N: n, C: c, H: h, W: w, K: k, KH: ks, KW: ks, stride: stride, padding: pad)
         let x = r.array(n * c * h * w), wt = r.array(k * c * ks * ks), b = r.array(k), dout = r.array(n * k * s.OH * s.OW)
         var fast = [Float](repeating: 0, count: dout.count), slow = fast
-        var cols = [Float](repeating: 0, count: s.patch * s.OH * s.OW)
-        conv2dForward(&fast, x, wt, b, s, cols: &cols)
+        conv2dForward(&fast, x, wt, b, s)
         conv2dForwardNaive(&slow, x, wt, b, s)
         #expect(Tensor(shape: [fast.count], data: fast).maxRelativeDifference(Tensor(shape: [slow.count], data: slow)) < 1e-5)
         var dx1 = [Float](repeating: 0, count: x.count), dx2 = dx1, dw1 = [Float](repeating: 0, count: wt.count), dw2 = dw1
         var db1 = [Float](repeating: 0, count: k), db2 = db1
-        conv2dBackward(&dx1, &dw1, &db1, dout, x, wt, s, cols: &cols)
+        conv2dBackward(&dx1, &dw1, &db1, dout, x, wt, s)
         conv2dBackwardNaive(&dx2, &dw2, &db2, dout, x, wt, s)
         for (a, b) in [(dx1, dx2), (dw1, dw2), (db1, db2)] {
             #expect(Tensor(shape: [a.count], data: a).maxRelativeDifference(Tensor(shape: [b.count], data: b)) < 1e-5)
