@@ -14,7 +14,9 @@ public func batchNormForwardTraining(_ out: UnsafeMutablePointer<Float>, _ mean:
                                      _ inp: UnsafePointer<Float>, _ gamma: UnsafePointer<Float>, _ beta: UnsafePointer<Float>,
                                      _ runningMean: UnsafeMutablePointer<Float>, _ runningVar: UnsafeMutablePointer<Float>, _ s: BatchNormShape) {
     let count = s.N * s.HW
-    for c in 0..<s.C {
+    let (o, m0, r0, x, g, b, rm, rv) = (Shared(out), Shared(mean), Shared(rstd), Shared(inp), Shared(gamma), Shared(beta), Shared(runningMean), Shared(runningVar))
+    parallelFor(s.C) { c in
+        let (out, mean, rstd, inp, gamma, beta, runningMean, runningVar) = (o.p, m0.p, r0.p, x.p, g.p, b.p, rm.p, rv.p)
         // Two passes in double: the mean, then the squared deviations.
         var sum = 0.0
         for n in 0..<s.N { let p = inp + (n * s.C + c) * s.HW; for i in 0..<s.HW { sum += Double(p[i]) } }
@@ -40,7 +42,9 @@ public func batchNormForwardTraining(_ out: UnsafeMutablePointer<Float>, _ mean:
 public func batchNormForwardEval(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ gamma: UnsafePointer<Float>,
                                  _ beta: UnsafePointer<Float>, _ runningMean: UnsafePointer<Float>, _ runningVar: UnsafePointer<Float>,
                                  _ s: BatchNormShape) {
-    for c in 0..<s.C {
+    let (o, x) = (Shared(out), Shared(inp))
+    parallelFor(s.C) { c in
+        let (out, inp) = (o.p, x.p)
         let scale = gamma[c] / (runningVar[c] + s.eps).squareRoot(), shift = beta[c] - runningMean[c] * scale
         for n in 0..<s.N {
             let p = inp + (n * s.C + c) * s.HW, o = out + (n * s.C + c) * s.HW
@@ -55,8 +59,10 @@ public func batchNormBackward(_ dinp: UnsafeMutablePointer<Float>, _ dgamma: Uns
                               _ dout: UnsafePointer<Float>, _ inp: UnsafePointer<Float>, _ gamma: UnsafePointer<Float>,
                               _ mean: UnsafePointer<Float>, _ rstd: UnsafePointer<Float>, _ s: BatchNormShape) {
     let count = Float(s.N * s.HW)
-    for c in 0..<s.C {
-        let m = mean[c], r = rstd[c]
+    let (dx, dg, db, d0, x, g, m0, r0) = (Shared(dinp), Shared(dgamma), Shared(dbeta), Shared(dout), Shared(inp), Shared(gamma), Shared(mean), Shared(rstd))
+    parallelFor(s.C) { c in
+        let (dinp, dgamma, dbeta, dout, inp, gamma) = (dx.p, dg.p, db.p, d0.p, x.p, g.p)
+        let m = m0.p[c], r = r0.p[c]
         var sumDy = 0.0, sumDyXhat = 0.0
         for n in 0..<s.N {
             let p = inp + (n * s.C + c) * s.HW, d = dout + (n * s.C + c) * s.HW

@@ -6,6 +6,16 @@ public struct ConvShape: Sendable, Equatable {
     /// Rows of the unfolded input: C·KH·KW.
     var patch: Int { C * KH * KW }
 
+    /// The output columns lo..<hi whose input column ow·stride − padding + kw lies inside the image.
+    @inline(__always)
+    func inside(_ kw: Int) -> (Int, Int) {
+        let first = padding - kw                                   // ow·stride ≥ first
+        let lo = first <= 0 ? 0 : (first + stride - 1) / stride
+        let last = W - 1 + padding - kw                            // ow·stride ≤ last
+        let hi = last < 0 ? 0 : min(OW, last / stride + 1)
+        return (min(lo, OW), hi)
+    }
+
     public init(N: Int, C: Int, H: Int, W: Int, K: Int, KH: Int, KW: Int, stride: Int = 1, padding: Int = 0) {
         (self.N, self.C, self.H, self.W, self.K, self.KH, self.KW, self.stride, self.padding) = (N, C, H, W, K, KH, KW, stride, padding)
     }
@@ -25,18 +35,16 @@ func im2col(_ cols: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ 
                     let dst = row + oh * OW
                     guard ih >= 0 && ih < s.H else { dst.update(repeating: 0, count: OW); continue }
                     let src = img + (c * s.H + ih) * s.W
+                    // Zeros, then the columns inside the image, then zeros.
+                    let (lo, hi) = s.inside(kw)
+                    if lo > 0 { dst.update(repeating: 0, count: lo) }
                     if s.stride == 1 {
-                        // A run of the row: zeros, then a contiguous copy, then zeros.
-                        let lo = max(0, s.padding - kw), hi = min(OW, s.W + s.padding - kw)
-                        if lo > 0 { dst.update(repeating: 0, count: min(lo, OW)) }
                         if hi > lo { (dst + lo).update(from: src + (lo - s.padding + kw), count: hi - lo) }
-                        if hi < OW { (dst + max(hi, 0)).update(repeating: 0, count: OW - max(hi, 0)) }
                     } else {
-                        for ow in 0..<OW {
-                            let iw = ow * s.stride - s.padding + kw
-                            dst[ow] = iw >= 0 && iw < s.W ? src[iw] : 0
-                        }
+                        var iw = lo * s.stride - s.padding + kw
+                        for ow in lo..<max(lo, hi) { dst[ow] = src[iw]; iw += s.stride }
                     }
+                    if hi < OW { (dst + max(hi, lo)).update(repeating: 0, count: OW - max(hi, lo)) }
                 }
             }
         }
@@ -54,11 +62,10 @@ func col2im(_ dinp: UnsafeMutablePointer<Float>, _ cols: UnsafePointer<Float>, _
                 for oh in 0..<OH {
                     let ih = oh * s.stride - s.padding + kh
                     guard ih >= 0 && ih < s.H else { continue }
-                    let dst = img + (c * s.H + ih) * s.W
-                    for ow in 0..<OW {
-                        let iw = ow * s.stride - s.padding + kw
-                        if iw >= 0 && iw < s.W { dst[iw] += row[oh * OW + ow] }
-                    }
+                    let dst = img + (c * s.H + ih) * s.W, src = row + oh * OW
+                    let (lo, hi) = s.inside(kw)
+                    var iw = lo * s.stride - s.padding + kw
+                    for ow in lo..<max(lo, hi) { dst[iw] += src[ow]; iw += s.stride }
                 }
             }
         }
@@ -71,8 +78,9 @@ func col2im(_ dinp: UnsafeMutablePointer<Float>, _ cols: UnsafePointer<Float>, _
 public func conv2dForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                           _ bias: UnsafePointer<Float>?, _ s: ConvShape) {
     let P = s.OH * s.OW, NP = s.N * P
-    let cols = UnsafeMutablePointer<Float>.allocate(capacity: s.patch * NP), wide = UnsafeMutablePointer<Float>.allocate(capacity: s.K * NP)
-    defer { cols.deallocate(); wide.deallocate() }
+    let colsBuffer = Scratch.take(s.patch * NP), wideBuffer = Scratch.take(s.K * NP)
+    defer { Scratch.release(colsBuffer); Scratch.release(wideBuffer) }
+    let (cols, wide) = (colsBuffer.p, wideBuffer.p)
     let (c, i, o, w) = (Shared(cols), Shared(inp), Shared(out), Shared(wide))
     parallelFor(s.N) { n in im2col(c.p, i.p, s, image: n) }
     sgemm(s.K, NP, s.patch, weight, lda: s.patch, cols, ldb: NP, wide, ldc: NP)
@@ -93,8 +101,9 @@ public func conv2dBackward(_ dinp: UnsafeMutablePointer<Float>?, _ dweight: Unsa
                            _ dout: UnsafePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>, _ s: ConvShape) {
     let P = s.OH * s.OW, NP = s.N * P
     // dout laid out as (K, N·P), and the bias gradient on the way.
-    let wide = UnsafeMutablePointer<Float>.allocate(capacity: s.K * NP)
-    defer { wide.deallocate() }
+    let wideBuffer = Scratch.take(s.K * NP)
+    defer { Scratch.release(wideBuffer) }
+    let wide = wideBuffer.p
     let (w, d, db) = (Shared(wide), Shared(dout), dbias.map(Shared.init))
     parallelFor(s.K) { k in
         var t: Float = 0
@@ -105,8 +114,9 @@ public func conv2dBackward(_ dinp: UnsafeMutablePointer<Float>?, _ dweight: Unsa
         db?.p[k] += t
     }
     guard dweight != nil || dinp != nil else { return }
-    let cols = UnsafeMutablePointer<Float>.allocate(capacity: s.patch * NP)
-    defer { cols.deallocate() }
+    let colsBuffer = Scratch.take(s.patch * NP)
+    defer { Scratch.release(colsBuffer) }
+    let cols = colsBuffer.p
     let (c, i) = (Shared(cols), Shared(inp))
     if let dweight {
         parallelFor(s.N) { n in im2col(c.p, i.p, s, image: n) }

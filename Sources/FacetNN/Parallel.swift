@@ -17,3 +17,35 @@ struct Shared<T>: @unchecked Sendable {
     init(_ p: UnsafeMutablePointer<T>) { self.p = p }
     init(_ p: UnsafePointer<T>) { self.p = UnsafeMutablePointer(mutating: p) }
 }
+
+import Synchronization
+
+/// Large scratch buffers (im2col columns, transposed gradients) kept between calls: a fresh
+/// 60 MB allocation would be mapped and zero-faulted page by page on every layer of every step.
+enum Scratch {
+    struct Buffer: @unchecked Sendable {
+        let p: UnsafeMutablePointer<Float>
+        let count: Int
+    }
+    private static let pool = Mutex<[Buffer]>([])
+    /// At most this many idle buffers are kept.
+    private static let keep = 4
+
+    /// A buffer of at least `count` floats (contents undefined); give it back with `release`.
+    static func take(_ count: Int) -> Buffer {
+        let reused = pool.withLock { p -> Buffer? in
+            guard let i = p.indices.filter({ p[$0].count >= count }).min(by: { p[$0].count < p[$1].count }) else { return nil }
+            return p.remove(at: i)
+        }
+        return reused ?? Buffer(p: UnsafeMutablePointer<Float>.allocate(capacity: count), count: count)
+    }
+
+    static func release(_ buffer: Buffer) {
+        let evicted = pool.withLock { p -> Buffer? in
+            p.append(buffer)
+            guard p.count > keep, let i = p.indices.min(by: { p[$0].count < p[$1].count }) else { return nil }
+            return p.remove(at: i)
+        }
+        evicted?.p.deallocate()
+    }
+}
