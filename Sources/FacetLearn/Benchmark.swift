@@ -16,6 +16,7 @@ public enum NetworkBenchmark {
     public static func run(_ arch: Architecture, size: Int, batch: Int, steps: Int, train: Bool, classes: Int = 3) -> Result {
         let model = arch.make(classes: classes)
         model.train(train)
+        model.requiresGrad(train)
         var rng = Random(seed: 7)
         let x = Tensor(shape: [batch, 3, size, size], data: rng.uniform(batch * 3 * size * size, 1))
         let targets = (0..<batch).map { Int32($0 % classes) }

@@ -30,12 +30,14 @@ public struct Classifier {
         let model = architecture.make(classes: head.shape[0])
         try model.load(tensors, file: weights)
         model.train(false)
+        model.requiresGrad(false)
         return Classifier(model: model, architecture: architecture, size: size, classes: nil)
     }
 
     public static func checkpoint(_ path: String) throws -> Classifier {
         let (c, model) = try Checkpoint.load(path)
         model.train(false)
+        model.requiresGrad(false)
         return Classifier(model: model, architecture: c.architecture, size: c.inputSize, classes: c.classes)
     }
 

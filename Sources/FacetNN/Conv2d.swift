@@ -6,6 +6,21 @@ public struct ConvShape: Sendable, Equatable {
     /// Rows of the unfolded input: C·KH·KW.
     var patch: Int { C * KH * KW }
 
+    /// At most this many floats of unfolded columns at a time (128 MiB): a batch of large images
+    /// is unfolded and multiplied a few images at a time.
+    public static let columnBudget = 32 << 20
+
+    /// (first image, the shape of a chunk of the batch) covering the batch within the budget.
+    func chunks(_ budget: Int) -> [(Int, ConvShape)] {
+        let per = max(1, patch * OH * OW)
+        let size = max(1, min(N, budget / per))
+        return Swift.stride(from: 0, to: N, by: size).map { start in
+            var c = self
+            c.N = min(size, N - start)
+            return (start, c)
+        }
+    }
+
     /// The output columns lo..<hi whose input column ow·stride − padding + kw lies inside the image.
     @inline(__always)
     func inside(_ kw: Int) -> (Int, Int) {
@@ -73,10 +88,17 @@ func col2im(_ dinp: UnsafeMutablePointer<Float>, _ cols: UnsafePointer<Float>, _
 }
 
 /// out (N, K, OH, OW) = conv(inp (N, C, H, W), weight (K, C, KH, KW)) + bias (K): the batch
-/// unfolded into one column matrix (C·KH·KW, N·OH·OW) on all cores, then one GEMM for the
-/// whole batch (K, N·OH·OW), then laid out per image.
+/// (or as many images as `columnBudget` allows) unfolded into one column matrix
+/// (C·KH·KW, N·OH·OW) on all cores, one GEMM (K, N·OH·OW), then laid out per image.
 public func conv2dForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
-                          _ bias: UnsafePointer<Float>?, _ s: ConvShape) {
+                          _ bias: UnsafePointer<Float>?, _ s: ConvShape, columnBudget: Int = ConvShape.columnBudget) {
+    for (start, chunk) in s.chunks(columnBudget) {
+        conv2dForwardChunk(out + start * s.K * s.OH * s.OW, inp + start * s.C * s.H * s.W, weight, bias, chunk)
+    }
+}
+
+func conv2dForwardChunk(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
+                        _ bias: UnsafePointer<Float>?, _ s: ConvShape) {
     let P = s.OH * s.OW, NP = s.N * P
     let colsBuffer = Scratch.take(s.patch * NP), wideBuffer = Scratch.take(s.K * NP)
     defer { Scratch.release(colsBuffer); Scratch.release(wideBuffer) }
@@ -98,7 +120,16 @@ public func conv2dForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePoint
 /// (+=) into dinp (N, C, H, W), dweight (K, C, KH, KW) and dbias (K). One GEMM for each of
 /// dweight and the input's columns over the whole batch.
 public func conv2dBackward(_ dinp: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutablePointer<Float>?, _ dbias: UnsafeMutablePointer<Float>?,
-                           _ dout: UnsafePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>, _ s: ConvShape) {
+                           _ dout: UnsafePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>, _ s: ConvShape,
+                           columnBudget: Int = ConvShape.columnBudget) {
+    for (start, chunk) in s.chunks(columnBudget) {
+        let x = start * s.C * s.H * s.W
+        conv2dBackwardChunk(dinp.map { $0 + x }, dweight, dbias, dout + start * s.K * s.OH * s.OW, inp + x, weight, chunk)
+    }
+}
+
+func conv2dBackwardChunk(_ dinp: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutablePointer<Float>?, _ dbias: UnsafeMutablePointer<Float>?,
+                         _ dout: UnsafePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>, _ s: ConvShape) {
     let P = s.OH * s.OW, NP = s.N * P
     // dout laid out as (K, N·P), and the bias gradient on the way.
     let wideBuffer = Scratch.take(s.K * NP)

@@ -29,7 +29,7 @@ public final class Conv2d: Module {
 
     override public func forward(_ x: Tensor) -> Tensor {
         let s = shape(x)
-        input = x
+        input = keepsActivations ? x : Tensor(zeros: [0])
         var y = Tensor(zeros: [s.N, s.K, s.OH, s.OW])
         if let bias { conv2dForward(&y.data, x.data, weight.value.data, bias.value.data, s) }
         else { conv2dForward(&y.data, x.data, weight.value.data, nil, s) }
@@ -54,6 +54,7 @@ public final class Conv2d: Module {
 /// Runs `body` with a pointer to `p`'s gradient, or nil when there is no trainable `p`.
 func withGrad<R>(_ p: Param?, _ body: (UnsafeMutablePointer<Float>?) -> R) -> R {
     guard let p, !p.frozen else { return body(nil) }
+    p.ensureGrad()
     return p.grad.data.withUnsafeMutableBufferPointer { body($0.baseAddress) }
 }
 
@@ -87,7 +88,7 @@ public final class BatchNorm2d: Module {
         let s = shape(x)
         var y = Tensor(zeros: x.shape)
         if training {
-            input = x
+            input = keepsActivations ? x : Tensor(zeros: [0])
             mean = [Float](repeating: 0, count: s.C)
             rstd = mean
             batchNormForwardTraining(&y.data, &mean, &rstd, x.data, weight.value.data, bias.value.data,
@@ -105,8 +106,8 @@ public final class BatchNorm2d: Module {
         var dx = Tensor(zeros: input.shape)
         var dg = Tensor(zeros: [s.C]), db = Tensor(zeros: [s.C])
         batchNormBackward(&dx.data, &dg.data, &db.data, dy.data, input.data, weight.value.data, mean, rstd, s)
-        if !weight.frozen { for i in 0..<s.C { weight.grad.data[i] += dg.data[i] } }
-        if !bias.frozen { for i in 0..<s.C { bias.grad.data[i] += db.data[i] } }
+        if !weight.frozen { weight.ensureGrad(); for i in 0..<s.C { weight.grad.data[i] += dg.data[i] } }
+        if !bias.frozen { bias.ensureGrad(); for i in 0..<s.C { bias.grad.data[i] += db.data[i] } }
         return dx
     }
 }
@@ -116,7 +117,7 @@ public final class ReLU: Module {
     override public func forward(_ x: Tensor) -> Tensor {
         var y = Tensor(zeros: x.shape)
         reluForward(&y.data, x.data, x.count)
-        output = y
+        output = keepsActivations ? y : Tensor(zeros: [0])
         return y
     }
     override public func backward(_ dy: Tensor) -> Tensor {
@@ -197,7 +198,7 @@ public final class Linear: Module {
 
     override public func forward(_ x: Tensor) -> Tensor {
         precondition(x.shape.count == 2 && x.shape[1] == weight.value.shape[1], "linear: input \(x.shape) for weight \(weight.value.shape)")
-        input = x
+        input = keepsActivations ? x : Tensor(zeros: [0])
         let (B, I, O) = (x.shape[0], x.shape[1], weight.value.shape[0])
         var y = Tensor(zeros: [B, O])
         if let bias { linearForward(&y.data, x.data, weight.value.data, bias.value.data, B: B, I: I, O: O) }

@@ -10,8 +10,16 @@ public final class Param {
 
     public init(_ value: Tensor, buffer: Bool = false) {
         self.value = value
-        grad = Tensor(zeros: buffer ? [0] : value.shape)
+        grad = Tensor(zeros: [0])
         isBuffer = buffer
+    }
+
+    /// Whether a backward pass has given this parameter a gradient (since the last `zeroGrad`, zeros until then).
+    public var hasGrad: Bool { grad.count == value.count && !isBuffer }
+
+    /// The gradient, allocated (zeros) on first use.
+    func ensureGrad() {
+        if grad.count != value.count { grad = Tensor(zeros: value.shape) }
     }
 
     public var trainable: Bool { !isBuffer && !frozen }
@@ -22,6 +30,9 @@ public final class Param {
 /// the input. Names follow PyTorch's module attribute names so state dicts load by name.
 open class Module {
     public private(set) var training = true
+    /// False in inference: layers keep nothing for a backward pass (PyTorch's `no_grad`), so
+    /// activations are freed as the forward pass goes.
+    public private(set) var keepsActivations = true
 
     public init() {}
 
@@ -49,8 +60,17 @@ open class Module {
         for (_, c) in children { c.train(on) }
     }
 
+    /// Zeros every gradient in place (a gradient never computed stays unallocated).
     public func zeroGrad() {
-        for (_, p) in namedParams() where !p.isBuffer { p.grad = Tensor(zeros: p.value.shape) }
+        for (_, p) in namedParams() where p.hasGrad {
+            p.grad.data.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+        }
+    }
+
+    /// Inference only (`false`): no activations kept, so no backward pass possible; recursively.
+    public func requiresGrad(_ on: Bool) {
+        keepsActivations = on
+        for (_, c) in children { c.requiresGrad(on) }
     }
 
     /// Freezes (or unfreezes) every parameter under this module.

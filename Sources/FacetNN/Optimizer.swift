@@ -35,7 +35,7 @@ public final class Adam: Optimizer {
         t += 1
         let bc1 = 1 - pow(beta1, Float(t)), bc2 = 1 - pow(beta2, Float(t))
         let stepSize = lr / bc1, bc2Root = bc2.squareRoot()
-        for (k, p) in params.enumerated() where !p.frozen {
+        for (k, p) in params.enumerated() where !p.frozen && p.hasGrad {
             let n = p.value.count
             p.value.data.withUnsafeMutableBufferPointer { w in
                 p.grad.data.withUnsafeBufferPointer { g in
@@ -72,7 +72,7 @@ public final class SGD: Optimizer {
     public func step() {
         let first = buffers == nil
         if first { buffers = params.map { [Float](repeating: 0, count: $0.value.count) } }
-        for (k, p) in params.enumerated() where !p.frozen {
+        for (k, p) in params.enumerated() where !p.frozen && p.hasGrad {
             for i in 0..<p.value.count {
                 let g = p.grad.data[i] + weightDecay * p.value.data[i]
                 // PyTorch starts the buffer at the first gradient itself.

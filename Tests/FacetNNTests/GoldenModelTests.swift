@@ -76,6 +76,30 @@ import Testing
         try Self.check(VGG(classes: 3, config: config, hidden: 16, dropout: 0), try Self.fixture("vgg_small"))
     }
 
+    /// A frozen backbone gets no gradients and keeps its weights; the head's gradient is the full backward's.
+    @Test func aFrozenBackboneTrainsOnlyTheHead() throws {
+        let f = try Self.fixture("resnet18_w4")
+        let initial = Dictionary(uniqueKeysWithValues: f.tensors.filter { $0.key.hasPrefix("init.") }.map { (String($0.key.dropFirst(5)), $0.value) })
+        let model = ResNet18(classes: 3, width: 4)
+        try model.load(initial)
+        model.freeze()
+        model.fc.freeze(false)
+        let targets = f.tensors["target"]!.data.map { Int32($0) }
+        let logits = model.forward(f.tensors["x"]!)
+        var probs = [Float](repeating: 0, count: logits.count), d = Tensor(zeros: logits.shape)
+        _ = crossEntropyForward(&probs, logits.data, targets, B: 4, K: 3)
+        crossEntropyBackward(&d.data, probs, targets, B: 4, K: 3)
+        _ = model.backward(d)
+        for (name, p) in model.namedParams() where !p.isBuffer {
+            #expect(p.hasGrad == name.hasPrefix("fc."), "\(name)")
+        }
+        #expect(model.fc.weight.grad.maxRelativeDifference(f.tensors["grad.fc.weight"]!) < 1e-4)
+        let before = model.conv1.weight.value
+        Adam(model, lr: 0.1).step()
+        #expect(model.conv1.weight.value == before)
+        #expect(model.fc.weight.value != initial["fc.weight"]!)
+    }
+
     @Test func loadingReportsEveryMismatchByName() throws {
         let model = ResNet18(classes: 3, width: 4)
         var state = model.stateDict()

@@ -12,18 +12,21 @@ import Testing
         mutating func array(_ n: Int) -> [Float] { (0..<n).map { _ in next() } }
     }
 
-    @Test(arguments: [(1, 1, 5, 5, 1, 3, 1, 1), (2, 3, 8, 7, 5, 3, 2, 1), (3, 4, 9, 9, 2, 5, 1, 2), (2, 6, 4, 6, 8, 1, 2, 0), (1, 2, 3, 3, 3, 3, 3, 2)])
-    func convMatchesTheLoopNest(_ n: Int, _ c: Int, _ h: Int, _ w: Int, _ k: Int, _ ks: Int, _ stride: Int, _ pad: Int) {
+    @Test(arguments: [(1, 1, 5, 5, 1, 3, 1, 1), (2, 3, 8, 7, 5, 3, 2, 1), (3, 4, 9, 9, 2, 5, 1, 2), (2, 6, 4, 6, 8, 1, 2, 0), (1, 2, 3, 3, 3, 3, 3, 2),
+                      (5, 3, 6, 6, 4, 3, 1, 1)], [ConvShape.columnBudget, 1, 300])
+    func convMatchesTheLoopNest(_ shape: (Int, Int, Int, Int, Int, Int, Int, Int), _ budget: Int) {
+        // A small budget unfolds one image (or a few) at a time.
+        let (n, c, h, w, k, ks, stride, pad) = shape
         var r = Rand(state: UInt64(n * 1000 + c * 100 + h * 10 + k))
         let s = ConvShape(N: n, C: c, H: h, W: w, K: k, KH: ks, KW: ks, stride: stride, padding: pad)
         let x = r.array(n * c * h * w), wt = r.array(k * c * ks * ks), b = r.array(k), dout = r.array(n * k * s.OH * s.OW)
         var fast = [Float](repeating: 0, count: dout.count), slow = fast
-        conv2dForward(&fast, x, wt, b, s)
+        conv2dForward(&fast, x, wt, b, s, columnBudget: budget)
         conv2dForwardNaive(&slow, x, wt, b, s)
         #expect(Tensor(shape: [fast.count], data: fast).maxRelativeDifference(Tensor(shape: [slow.count], data: slow)) < 1e-5)
         var dx1 = [Float](repeating: 0, count: x.count), dx2 = dx1, dw1 = [Float](repeating: 0, count: wt.count), dw2 = dw1
         var db1 = [Float](repeating: 0, count: k), db2 = db1
-        conv2dBackward(&dx1, &dw1, &db1, dout, x, wt, s)
+        conv2dBackward(&dx1, &dw1, &db1, dout, x, wt, s, columnBudget: budget)
         conv2dBackwardNaive(&dx2, &dw2, &db2, dout, x, wt, s)
         for (a, b) in [(dx1, dx2), (dw1, dw2), (db1, db2)] {
             #expect(Tensor(shape: [a.count], data: a).maxRelativeDifference(Tensor(shape: [b.count], data: b)) < 1e-5)
