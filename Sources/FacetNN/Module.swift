@@ -49,6 +49,9 @@ open class Module {
         ownParams.map { (prefix + $0.0, $0.1) } + children.flatMap { $0.1.namedParams(prefix + $0.0 + ".") }
     }
 
+    /// The classification head (ResNet's `fc`, VGG's last layer).
+    open var head: Module { preconditionFailure("\(type(of: self)) has no classification head") }
+
     /// Replaces the classification head (ResNet's `fc`, VGG's last layer) with a fresh `classes`-way one.
     open func replaceHead(classes: Int, seed: UInt64 = 1) {
         preconditionFailure("\(type(of: self)) has no classification head")

@@ -62,6 +62,8 @@ public final class ResNet18: Module {
         [("conv1", conv1), ("bn1", bn1), ("layer1", layer1), ("layer2", layer2), ("layer3", layer3), ("layer4", layer4), ("fc", fc)]
     }
 
+    override public var head: Module { fc }
+
     /// Replaces the head with a fresh `classes`-way layer.
     override public func replaceHead(classes: Int, seed: UInt64 = 1) {
         var rng = Random(seed: seed)

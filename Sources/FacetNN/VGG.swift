@@ -47,11 +47,11 @@ public final class VGG: Module {
     }
 
     /// The last layer, the one a fine-tune replaces.
-    public var head: Linear { classifierLayers.last!.1 as! Linear }
+    override public var head: Module { classifierLayers.last!.1 }
 
     override public func replaceHead(classes: Int, seed: UInt64 = 1) {
         var rng = Random(seed: seed)
-        classifierLayers[classifierLayers.count - 1].1 = Linear(head.weight.value.shape[1], classes, rng: &rng)
+        classifierLayers[classifierLayers.count - 1].1 = Linear((head as! Linear).weight.value.shape[1], classes, rng: &rng)
     }
 
     /// Everything before the classifier (for a frozen backbone whose features are cached).

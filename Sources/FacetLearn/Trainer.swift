@@ -1,0 +1,144 @@
+import FacetNN
+import Foundation
+
+/// One model to train: the study's defaults (10 epochs, Adam, lr 1e-4, batch 32).
+public struct TrainConfig: Codable, Sendable, Equatable {
+    public enum Finetune: Codable, Sendable, Equatable {
+        case all
+        case head
+        /// The head and the last N parameter tensors before it.
+        case last(Int)
+    }
+    public var architecture: Architecture = .resnet18
+    public var epochs = 10
+    public var lr: Float = 1e-4
+    public var batch = 32
+    /// `adam`, `adamw` or `sgd` (momentum 0.9).
+    public var optimizer = "adam"
+    public var weightDecay: Float = 0
+    public var seed: UInt64 = 2024
+    public var finetune = Finetune.all
+    /// ResNet18's channel width (64 is torchvision's; narrower trains faster on a CPU).
+    public var width = 64
+    public init() {}
+}
+
+/// The four curves of the study, one line per epoch.
+public struct EpochLog: Codable, Sendable, Equatable {
+    public var epoch: Int
+    public var trainLoss: Double
+    public var trainAccuracy: Double
+    public var valLoss: Double?
+    public var valAccuracy: Double?
+    public var seconds: Double
+
+    enum CodingKeys: String, CodingKey {
+        case epoch, seconds
+        case trainLoss = "train_loss", trainAccuracy = "train_accuracy", valLoss = "val_loss", valAccuracy = "val_accuracy"
+    }
+}
+
+/// Trains a model on an `ImageDataset`'s train split, evaluates the val split after every epoch,
+/// and keeps the best (highest val accuracy, earliest on ties) and the last weights. Batches are
+/// drawn in an order shuffled by (seed, epoch), so a run is reproducible for a seed and a thread count.
+public final class Trainer {
+    public let config: TrainConfig
+    public let model: Module
+    let optimizer: Optimizer
+
+    public init(_ config: TrainConfig, classes: Int, model: Module? = nil) {
+        self.config = config
+        let m = model ?? config.architecture.make(classes: classes, width: config.width, seed: config.seed)
+        self.model = m
+        switch config.finetune {
+        case .all: break
+        case .head:
+            m.freeze()
+            m.head.freeze(false)
+        case .last(let n):
+            m.freeze()
+            let trainable = m.namedParams().filter { !$0.1.isBuffer }
+            for (_, p) in trainable.suffix(n) { p.frozen = false }
+            m.head.freeze(false)
+        }
+        switch config.optimizer {
+        case "sgd": optimizer = SGD(m, lr: config.lr, momentum: 0.9, weightDecay: config.weightDecay)
+        case "adamw": optimizer = Adam.adamW(m, lr: config.lr, weightDecay: config.weightDecay)
+        default: optimizer = Adam(m, lr: config.lr, weightDecay: config.weightDecay)
+        }
+    }
+
+    /// Runs every epoch; `onEpoch` sees each log line as it comes (for progress and files).
+    public func fit(_ data: ImageDataset, onEpoch: (EpochLog, Bool) throws -> Void = { _, _ in }) throws -> [EpochLog] {
+        let train = data.indices("train"), val = data.indices("val")
+        guard !train.isEmpty else { throw WeightError("the dataset has no train split") }
+        var logs: [EpochLog] = []
+        var best = -1.0
+        for epoch in 1...config.epochs {
+            let start = Date()
+            var order = train
+            var rng = Random(seed: config.seed &+ UInt64(epoch) &* 0x9E37_79B9)
+            for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
+            model.train(true)
+            model.requiresGrad(true)
+            var lossSum = 0.0, correct = 0
+            for b in stride(from: 0, to: order.count, by: config.batch) {
+                let (x, y) = data.batch(order[b..<min(b + config.batch, order.count)], architecture: config.architecture)
+                model.zeroGrad()
+                let logits = model.forward(x)
+                let (loss, hits, dlogits) = Self.loss(logits, y)
+                lossSum += Double(loss) * Double(y.count)
+                correct += hits
+                _ = model.backward(dlogits)
+                optimizer.step()
+            }
+            var log = EpochLog(epoch: epoch, trainLoss: lossSum / Double(train.count), trainAccuracy: Double(correct) / Double(train.count),
+                               valLoss: nil, valAccuracy: nil, seconds: 0)
+            if !val.isEmpty {
+                let (l, a, _) = evaluate(data, val)
+                (log.valLoss, log.valAccuracy) = (l, a)
+            }
+            log.seconds = Date().timeIntervalSince(start)
+            let improved = (log.valAccuracy ?? log.trainAccuracy) > best
+            if improved { best = log.valAccuracy ?? log.trainAccuracy }
+            logs.append(log)
+            try onEpoch(log, improved)
+        }
+        return logs
+    }
+
+    /// Mean loss, accuracy and predicted class of each item, in evaluation mode.
+    public func evaluate(_ data: ImageDataset, _ indices: [Int]) -> (loss: Double, accuracy: Double, predictions: [Int]) {
+        model.train(false)
+        model.requiresGrad(false)
+        defer { model.requiresGrad(true) }
+        var lossSum = 0.0, correct = 0, predictions: [Int] = []
+        for b in stride(from: 0, to: indices.count, by: config.batch) {
+            let (x, y) = data.batch(indices[b..<min(b + config.batch, indices.count)], architecture: config.architecture)
+            let logits = model.forward(x)
+            let (loss, hits, _) = Self.loss(logits, y)
+            lossSum += Double(loss) * Double(y.count)
+            correct += hits
+            let k = logits.shape[1]
+            for i in 0..<y.count {
+                let row = logits.data[i * k..<(i + 1) * k]
+                predictions.append(row.indices.max { row[$0] < row[$1] }! - i * k)
+            }
+        }
+        return (lossSum / Double(max(1, indices.count)), Double(correct) / Double(max(1, indices.count)), predictions)
+    }
+
+    /// Cross-entropy, the number of right argmaxes, and the gradient of the logits.
+    static func loss(_ logits: Tensor, _ y: [Int32]) -> (Float, Int, Tensor) {
+        let (b, k) = (logits.shape[0], logits.shape[1])
+        var probs = [Float](repeating: 0, count: b * k), d = Tensor(zeros: logits.shape)
+        let loss = crossEntropyForward(&probs, logits.data, y, B: b, K: k)
+        crossEntropyBackward(&d.data, probs, y, B: b, K: k)
+        var hits = 0
+        for i in 0..<b {
+            let row = probs[i * k..<(i + 1) * k]
+            if row.indices.max(by: { row[$0] < row[$1] })! - i * k == Int(y[i]) { hits += 1 }
+        }
+        return (loss, hits, d)
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import Testing
+import FacetImage
+@testable import FacetLearn
+@testable import FacetNN
+
+/// Training on a tiny dataset that a network can learn: three classes told apart by where a bright
+/// square sits, on noise.
+@Suite struct TrainerTests {
+    static func dataset(perClass: Int = 12, size: Int = 32) throws -> String {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("facet-train-\(UUID())").path
+        var rng = Random(seed: 3)
+        var lines: [String] = []
+        for c in 0..<3 {
+            for i in 0..<perClass {
+                let split = i < perClass - 4 ? "train" : (i < perClass - 2 ? "val" : "test")
+                var pixels = (0..<size * size * 3).map { _ in UInt8(rng.next() % 90) }
+                let x0 = c * size / 3 + 1, y0 = Int(rng.next() % UInt64(size / 2))
+                for y in y0..<y0 + size / 3 { for x in x0..<x0 + size / 4 { for ch in 0..<3 { pixels[(y * size + x) * 3 + ch] = 240 } } }
+                let file = "\(split)/\(["happy", "normal", "sad"][c])/\(i).png"
+                try FileManager.default.createDirectory(atPath: root + "/" + (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                let png = try ImageEncoder.png(Image(width: size, height: size, channels: 3, pixels: pixels))
+                FileManager.default.createFile(atPath: root + "/" + file, contents: Data(png))
+                lines.append(#"{"file":"\#(file)","split":"\#(split)","label":"\#(["happy", "normal", "sad"][c])","lighting":"bright"}"#)
+            }
+        }
+        try (lines.joined(separator: "\n") + "\n").write(toFile: root + "/manifest.jsonl", atomically: true, encoding: .utf8)
+        return root
+    }
+
+    static func config() -> TrainConfig {
+        var c = TrainConfig()
+        c.width = 4
+        c.epochs = 6
+        c.lr = 1e-2
+        c.batch = 8
+        c.seed = 11
+        return c
+    }
+
+    @Test func itLearnsAndIsReproducible() throws {
+        let data = try ImageDataset.load(try Self.dataset(), classes: ["happy", "normal", "sad"])
+        #expect(data.indices("train").count == 24 && data.indices("val").count == 6 && data.size == 32)
+        let a = try Trainer(Self.config(), classes: 3).fit(data)
+        let b = try Trainer(Self.config(), classes: 3).fit(data)
+        #expect(a.count == 6)
+        #expect(a.last!.trainLoss < a.first!.trainLoss * 0.7, "\(a.map(\.trainLoss))")
+        #expect(a.last!.trainAccuracy > 0.6, "\(a.map(\.trainAccuracy))")
+        // Same seed, same thread count: the same curves to the last bit.
+        #expect(a.map(\.trainLoss) == b.map(\.trainLoss) && a.map(\.valLoss) == b.map(\.valLoss))
+        var other = Self.config()
+        other.seed = 12
+        #expect(try Trainer(other, classes: 3).fit(data).map(\.trainLoss) != a.map(\.trainLoss))
+    }
+
+    @Test func headFinetuningTrainsOnlyTheHead() throws {
+        let data = try ImageDataset.load(try Self.dataset(perClass: 6), classes: ["happy", "normal", "sad"])
+        var c = Self.config()
+        c.finetune = .head
+        c.epochs = 2
+        let t = Trainer(c, classes: 3)
+        let before = t.model.stateDict()
+        _ = try t.fit(data)
+        let after = t.model.stateDict()
+        for (name, value) in after where !name.contains("running") && !name.contains("num_batches") {
+            #expect((value == before[name]!) == !name.hasPrefix("fc."), "\(name)")
+        }
+    }
+
+    @Test func aManifestNamingAnUnknownClassOrAMissingImageIsAnError() throws {
+        let root = try Self.dataset(perClass: 5)
+        #expect { try ImageDataset.load(root, classes: ["happy", "sad"]) } throws: { "\($0)".contains("label normal is not one of happy, sad") }
+        try FileManager.default.removeItem(atPath: root + "/train/sad/0.png")
+        #expect { try ImageDataset.load(root, classes: ["happy", "normal", "sad"]) } throws: { "\($0)".contains("0.png") }
+    }
+}
