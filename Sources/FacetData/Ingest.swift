@@ -112,9 +112,9 @@ public enum Ingest {
         }
         let results = outcomes.withLock { $0.map { $0! } }
         try FileManager.default.createDirectory(atPath: workspace + "/cache", withIntermediateDirectories: true)
-        try IngestCache.write(zip(files, results).map {
+        try IngestCache.update(zip(files, results).map {
             IngestCache.Entry(path: $0.path, size: $0.size, mtime: $0.mtime, version: Analyzer.version, outcome: $1)
-        }, workspace: workspace)
+        }, previous: cache, workspace: workspace)
 
         var quarantine = listing.problems
         var photos: [(String, PhotoAnalysis)] = []
