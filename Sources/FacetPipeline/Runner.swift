@@ -53,7 +53,7 @@ extension Pipeline {
             if !force.contains(kind), let entry = lock.stages[kind.rawValue], entry.key == key,
                entry.outputs.values.allSatisfy(store.has) {
                 outputs[kind] = entry.outputs
-                try materialize(kind, entry.outputs)
+                try materialize(kind, entry.outputs, memo: memo)
                 outcomes.append(StageOutcome(stage: kind, state: .fresh, note: "fresh"))
                 events.line("\(kind.rawValue): fresh (checked in \(took()))")
                 continue
@@ -62,7 +62,7 @@ extension Pipeline {
             let (made, note, work) = try execute(kind, params, inputs: inputs, force: force.contains(kind), memo: memo, events: events)
             outputs[kind] = made
             lock.stages[kind.rawValue] = LockFile.Entry(key: key, version: kind.version, params: params.canonical, inputs: inputs, outputs: made)
-            try materialize(kind, made)
+            try materialize(kind, made, memo: memo)
             try lock.write(manifest.lock)
             outcomes.append(StageOutcome(stage: kind, state: .ran, note: note, work: work))
             events.line("\(kind.rawValue): \(note) (\(took()))")
@@ -129,8 +129,10 @@ extension Pipeline {
             var written: [String: Int] = [:]
             for r in made { written[r.split, default: 0] += 1 }
             let photos = Set(made.map(\.derivedFrom)).count
+            let manifestHash = try store.putLines(made)
+            memo.dataset[manifestHash] = made
             return ([
-                "manifest": try store.putLines(made), "csv": try store.put(Array(csv.utf8)),
+                "manifest": manifestHash, "csv": try store.put(Array(csv.utf8)),
                 "options": try store.put(Array(try e.encode(o)) + [0x0A]),
             ], Splitting.names.map { "\(written[$0] ?? 0) \($0)" }.joined(separator: ", ") + " images; "
                 + "\(rendered) photos rendered, \(photos - rendered) from the cache", rendered)
@@ -147,7 +149,7 @@ extension Pipeline {
     }
 
     /// Makes the workspace show a stage's outputs where `facet audit` and people look for them.
-    func materialize(_ kind: StageKind, _ outputs: [String: String]) throws {
+    func materialize(_ kind: StageKind, _ outputs: [String: String], memo: Memo) throws {
         let w = manifest.workspace
         switch kind {
         case .ingest:
@@ -158,7 +160,7 @@ extension Pipeline {
         case .label:
             try copyIfChanged(outputs["discarded"]!, to: Workspace.discarded(w))
         case .augment:
-            try materializeDataset(outputs)
+            try materializeDataset(outputs, memo: memo)
         case .tag, .split:
             break
         }
@@ -173,14 +175,14 @@ extension Pipeline {
 
     /// `WORKSPACE/dataset`: images hard-linked from the store, and the manifests. Left alone when
     /// its manifest matches and every image is there; otherwise rebuilt beside it and swapped in.
-    func materializeDataset(_ outputs: [String: String]) throws {
+    func materializeDataset(_ outputs: [String: String], memo: Memo) throws {
         let final = DatasetExport.folder(manifest.workspace)
         let fm = FileManager.default
         if let current = fm.contents(atPath: final + "/manifest.jsonl"), Store.hash([UInt8](current)) == outputs["manifest"],
            let files = Self.files(in: [UInt8](current)), files.allSatisfy({ fm.fileExists(atPath: final + "/" + $0) }) {
             return
         }
-        let made = try store.lines(DatasetRecord.self, outputs["manifest"]!)
+        let made = try memo.dataset[outputs["manifest"]!] ?? store.lines(DatasetRecord.self, outputs["manifest"]!)
         let staging = final + ".tmp"
         try? fm.removeItem(atPath: staging)
         for folder in Set(made.map { ($0.file as NSString).deletingLastPathComponent }) {
@@ -238,6 +240,8 @@ final class Memo {
     let store: Store
     private var byHash: [String: [Record]] = [:]
     var thumbs: [String: Data]?
+    /// The dataset records the augment stage made in this run, by the hash of their manifest.
+    var dataset: [String: [DatasetRecord]] = [:]
 
     init(store: Store) { self.store = store }
 

@@ -1,6 +1,7 @@
 import FacetData
 import FacetImage
 import Foundation
+import Synchronization
 
 /// The workspace's content-addressed store: every stage output is a file named by the SHA-256 of
 /// its bytes, under `WORKSPACE/store/ab/abcdef…`. An object is written to a temporary file and
@@ -35,11 +36,31 @@ public struct Store: Sendable {
         return bytes
     }
 
-    public func putLines<T: Encodable>(_ items: [T]) throws -> String {
-        let encoder = JSONLines.encoder()
-        var out = [UInt8]()
-        for item in items { out += try encoder.encode(item); out.append(0x0A) }
-        return try put(out)
+    public func putLines<T: Encodable & Sendable>(_ items: [T]) throws -> String {
+        try put(try Store.encodeLines(items))
+    }
+
+    /// JSON Lines bytes of `items` (keys sorted), encoded in a few chunks on all cores.
+    static func encodeLines<T: Encodable & Sendable>(_ items: [T]) throws -> [UInt8] {
+        let chunks = items.count < 256 ? 1 : ProcessInfo.processInfo.activeProcessorCount * 2
+        let size = (items.count + chunks - 1) / max(chunks, 1)
+        let parts = Mutex([[UInt8]?](repeating: nil, count: chunks))
+        let failure = Mutex<Error?>(nil)
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            let encoder = JSONLines.encoder()
+            var out = [UInt8]()
+            do {
+                for item in items[min(c * size, items.count)..<min((c + 1) * size, items.count)] {
+                    out += try encoder.encode(item)
+                    out.append(0x0A)
+                }
+                parts.withLock { $0[c] = out }
+            } catch {
+                failure.withLock { $0 = $0 ?? error }
+            }
+        }
+        if let error = failure.withLock({ $0 }) { throw error }
+        return parts.withLock { $0.flatMap { $0! } }
     }
 
     public func lines<T: Decodable>(_ type: T.Type, _ hash: String) throws -> [T] {
