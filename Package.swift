@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "FacetNN", dependencies: ["COpenBLAS", .product(name: "ZIPFoundation", package: "ZIPFoundation")], swiftSettings: [.unsafeFlags(["-O"])]),
         .target(name: "FacetLearn", dependencies: ["FacetNN", "FacetImage"]),
         .target(name: "FacetPipeline", dependencies: [
-            "FacetData", "FacetImage", .product(name: "Yams", package: "Yams"),
+            "FacetData", "FacetImage", "FacetLearn", "FacetNN", .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(
             name: "facet",

@@ -11,11 +11,11 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     }
     public var architecture: Architecture = .resnet18
     public var epochs = 10
-    public var lr: Float = 1e-4
+    public var lr = 1e-4
     public var batch = 32
     /// `adam`, `adamw` or `sgd` (momentum 0.9).
     public var optimizer = "adam"
-    public var weightDecay: Float = 0
+    public var weightDecay = 0.0
     public var seed: UInt64 = 2024
     public var finetune = Finetune.all
     /// ResNet18's channel width (64 is torchvision's; narrower trains faster on a CPU).
@@ -62,9 +62,9 @@ public final class Trainer {
             m.head.freeze(false)
         }
         switch config.optimizer {
-        case "sgd": optimizer = SGD(m, lr: config.lr, momentum: 0.9, weightDecay: config.weightDecay)
-        case "adamw": optimizer = Adam.adamW(m, lr: config.lr, weightDecay: config.weightDecay)
-        default: optimizer = Adam(m, lr: config.lr, weightDecay: config.weightDecay)
+        case "sgd": optimizer = SGD(m, lr: Float(config.lr), momentum: 0.9, weightDecay: Float(config.weightDecay))
+        case "adamw": optimizer = Adam.adamW(m, lr: Float(config.lr), weightDecay: Float(config.weightDecay))
+        default: optimizer = Adam(m, lr: Float(config.lr), weightDecay: Float(config.weightDecay))
         }
     }
 

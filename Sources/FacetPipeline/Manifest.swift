@@ -87,9 +87,9 @@ public struct PipelineManifest: Sendable {
             for (k, v) in m {
                 guard let key = k.string, let kind = StageKind(rawValue: key) else {
                     let word = k.string ?? "?"
-                    let later = ["train", "evaluate", "report"].contains(word)
+                    let later = ["report"].contains(word)
                     problems.add(k.mark, later ? "stage \(word) is not available yet in this version of facet"
-                                               : "unknown stage \(word)" + Suggest.hint(word, StageKind.allCases.map(\.rawValue) + ["train", "evaluate", "report"]))
+                                               : "unknown stage \(word)" + Suggest.hint(word, StageKind.allCases.map(\.rawValue) + ["report"]))
                     continue
                 }
                 let section = Section(v, path: key, problems: problems)

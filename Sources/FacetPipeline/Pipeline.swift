@@ -57,8 +57,34 @@ public struct Pipeline: Sendable {
         case .augment:
             guard let s = upstream[.split] else { return nil }
             out["split.records"] = s["records"]
+        case .train:
+            guard let a = upstream[.augment] else { return nil }
+            out["augment.manifest"] = a["manifest"]
+            if case .train(let t) = params.options {
+                for m in t.models { if let w = m.weights { out["weights:" + m.name] = weightsHash(w) } }
+            }
+        case .evaluate:
+            guard let t = upstream[.train], let a = upstream[.augment] else { return nil }
+            out["train.models"] = t["models"]
+            out["augment.manifest"] = a["manifest"]
         }
         return out
+    }
+
+    /// SHA-256 of a weights file, or "missing"; remembered by (path, size, mtime) in
+    /// WORKSPACE/cache/weights.tsv so a 500 MB file is hashed once.
+    func weightsHash(_ path: String) -> String {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return "missing" }
+        let stamp = "\(path)\t\(st.st_size)\t\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)"
+        let cache = manifest.workspace + "/cache/weights.tsv"
+        let lines = (try? String(contentsOfFile: cache, encoding: .utf8))?.split(separator: "\n").map(String.init) ?? []
+        if let hit = lines.first(where: { $0.hasPrefix(stamp + "\t") }) { return String(hit.dropFirst(stamp.count + 1)) }
+        guard let data = FileManager.default.contents(atPath: path) else { return "missing" }
+        let hash = Store.hash([UInt8](data))
+        let kept = lines.filter { !$0.hasPrefix(path + "\t") } + [stamp + "\t" + hash]
+        try? AtomicFile.write(Array((kept.joined(separator: "\n") + "\n").utf8), to: cache)
+        return hash
     }
 
     /// The dump's fingerprint (a line per file: path, tab, SHA-256): the `dump` input of ingest.
@@ -120,6 +146,8 @@ extension StageKind {
         case .label: ["records", "discarded"]
         case .split: ["records", "leaks"]
         case .augment: ["manifest", "csv", "options"]
+        case .train: ["models"]
+        case .evaluate: ["metrics"]
         }
     }
 }

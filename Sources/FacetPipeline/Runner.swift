@@ -119,6 +119,10 @@ extension Pipeline {
             let counts = Splitting.names.map { n in "\(s.counts[n]?.values.reduce(0, +) ?? 0) \(n)" }.joined(separator: ", ")
             return (["records": try memo.put(split), "leaks": try store.putLines(leaks)],
                     "\(counts); leakage check: \(leaks.count) near-duplicate pairs across splits", 0)
+        case .train(let t):
+            return try executeTrain(t, inputs: inputs, force: force, events: events)
+        case .evaluate(let slices):
+            return try executeEvaluate(slices: slices, inputs: inputs, events: events)
         case .augment(let o):
             let records = try memo.records(inputs["split.records"]!)
             let (made, rendered) = try AugmentCache(store: store, workspace: manifest.workspace)
@@ -161,6 +165,10 @@ extension Pipeline {
             try copyIfChanged(outputs["discarded"]!, to: Workspace.discarded(w))
         case .augment:
             try materializeDataset(outputs, memo: memo)
+        case .train:
+            try materializeModels(outputs)
+        case .evaluate:
+            try materializeEvaluation(outputs)
         case .tag, .split:
             break
         }

@@ -8,7 +8,7 @@ import Foundation
 ///         └─ label ─┘
 /// ```
 public enum StageKind: String, CaseIterable, Sendable, Comparable, Codable {
-    case ingest, tag, label, split, augment
+    case ingest, tag, label, split, augment, train, evaluate
 
     /// Stages this one needs present in the manifest.
     public var requires: [StageKind] {
@@ -17,6 +17,8 @@ public enum StageKind: String, CaseIterable, Sendable, Comparable, Codable {
         case .tag, .label: [.ingest]
         case .split: [.label]
         case .augment: [.split]
+        case .train: [.augment]
+        case .evaluate: [.train]
         }
     }
 
@@ -27,6 +29,8 @@ public enum StageKind: String, CaseIterable, Sendable, Comparable, Codable {
         case .tag, .label: [.ingest]
         case .split: [.label, .tag]
         case .augment: [.split]
+        case .train: [.augment]
+        case .evaluate: [.train, .augment]
         }
     }
 
@@ -35,7 +39,7 @@ public enum StageKind: String, CaseIterable, Sendable, Comparable, Codable {
     public var version: Int {
         switch self {
         case .ingest: 1
-        case .tag, .label, .split, .augment: 1
+        case .tag, .label, .split, .augment, .train, .evaluate: 1
         }
     }
 
@@ -60,6 +64,8 @@ public struct StageParameters: Sendable {
         case label(LabelOptions)
         case split(SplitOptions)
         case augment(AugmentOptions)
+        case train(TrainStage)
+        case evaluate(slices: [String])
     }
     public var options: Options
     public var canonical: Value
@@ -163,6 +169,11 @@ public struct StageParameters: Sendable {
             o.quality = s.int("quality", default: o.quality, in: 1...100)
             o.ops = AugmentOpsReader.read(s)
             options = .augment(o)
+        case .train:
+            options = .train(TrainStage.read(s, c))
+        case .evaluate:
+            options = .evaluate(slices: s.strings("slices", default: ["lighting", "background", "occlusion"],
+                                                  oneOf: ["lighting", "background", "occlusion"]))
         }
         return StageParameters(options: options, canonical: .object(s.canonical), files: files)
     }

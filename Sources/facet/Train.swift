@@ -20,10 +20,10 @@ extension Facet {
         @Option(help: "Pretrained weights (.pth or safetensors) for the architecture; the head is replaced.") var weights: String?
         @Option(help: "all, head, or last:N (the head and the last N parameter tensors).") var finetune = "all"
         @Option var epochs = 10
-        @Option var lr: Float = 1e-4
+        @Option var lr = 1e-4
         @Option var batch = 32
         @Option(help: "adam, adamw or sgd.") var optimizer = "adam"
-        @Option var weightDecay: Float = 0
+        @Option var weightDecay = 0.0
         @Option var seed: UInt64 = 2024
         @Option(help: "ResNet18 channel width (64: torchvision's).") var width = 64
 

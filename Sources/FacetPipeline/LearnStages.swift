@@ -1,0 +1,163 @@
+import FacetData
+import FacetImage
+import FacetLearn
+import FacetNN
+import Foundation
+
+/// What the train stage did with one model.
+struct TrainedModel: Codable, Sendable {
+    var name: String
+    var architecture: String
+    /// `trained` or `not_run`.
+    var status: String
+    var reason: String?
+    /// Store hashes of the best checkpoint and the epoch log (JSON Lines).
+    var checkpoint: String?
+    var log: String?
+    var bestEpoch: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case name, architecture, status, reason, checkpoint, log
+        case bestEpoch = "best_epoch"
+    }
+}
+
+/// One model's evaluation on the test split.
+struct ModelEvaluation: Codable, Sendable {
+    struct Slice: Codable, Sendable { var n: Int; var accuracy: Double }
+    struct Miss: Codable, Sendable { var file: String; var truth: String; var predicted: String }
+    var name: String
+    var status: String
+    var reason: String?
+    var report: ClassificationReport?
+    var text: String?
+    /// condition → value → accuracy on the test photos with that value.
+    var slices: [String: [String: Slice]]?
+    var misclassified: [Miss]?
+}
+
+extension Pipeline {
+    /// The train stage: each model trained on the materialized dataset, or taken from the
+    /// per-model cache when its parameters, the dataset and its weights are unchanged.
+    func executeTrain(_ t: TrainStage, inputs: [String: String], force: Bool, events: RunEvents) throws -> ([String: String], String, Int) {
+        let folder = DatasetExport.folder(manifest.workspace)
+        let data = try ImageDataset.load(folder, classes: manifest.classes, progress: events.progress("load"))
+        let cacheFolder = manifest.workspace + "/cache/train"
+        try FileManager.default.createDirectory(atPath: cacheFolder, withIntermediateDirectories: true)
+        var results: [TrainedModel] = []
+        var trainedNow = 0
+        for m in t.models {
+            let weightsHash = inputs["weights:" + m.name]
+            let key = Store.hash(Array(("train-1\n" + m.canonical.canonical + "\n" + inputs["augment.manifest"]! + "\n" + (weightsHash ?? "")).utf8))
+            let entryPath = cacheFolder + "/" + key + ".json"
+            if !force, let data = FileManager.default.contents(atPath: entryPath),
+               let cached = try? JSONDecoder().decode(TrainedModel.self, from: data),
+               [cached.checkpoint, cached.log].allSatisfy({ $0.map(store.has) ?? true }) {
+                events.line("train: \(m.name): from the cache")
+                results.append(cached)
+                continue
+            }
+            var model: Module?
+            if let w = m.weights {
+                guard weightsHash != "missing" else {
+                    let reason = "weights file \(w) not found; put \(TrainStage.published(m.config.architecture)) there"
+                    if t.missingWeights == "error" { throw DataError("train: \(m.name): \(reason)") }
+                    events.line("train: \(m.name): not run: \(reason)")
+                    results.append(TrainedModel(name: m.name, architecture: m.config.architecture.rawValue, status: "not_run", reason: reason))
+                    continue
+                }
+                let a = m.config.architecture
+                let pretrained = a.make(classes: a.publishedClasses, width: m.config.width, seed: m.config.seed)
+                try pretrained.load(w.hasSuffix(".safetensors") ? try Safetensors.read(w).tensors : try TorchFile.load(w), file: w)
+                pretrained.replaceHead(classes: manifest.classes.count, seed: m.config.seed)
+                model = pretrained
+            }
+            guard m.config.architecture.admits(size: data.size) else {
+                throw DataError("train: \(m.name): \(m.config.architecture.rawValue) does not take the dataset's \(data.size) px images")
+            }
+            let trainer = Trainer(m.config, classes: manifest.classes.count, model: model)
+            var checkpoint = Checkpoint(architecture: m.config.architecture, classes: manifest.classes, inputSize: data.size)
+            if m.config.width != 64 { checkpoint.extra["width"] = String(m.config.width) }
+            let scratch = manifest.workspace + "/tmp"
+            try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+            let bestPath = scratch + "/\(m.name)-best.safetensors"
+            var log = "", bestEpoch = 0
+            let e = JSONEncoder()
+            e.outputFormatting = [.sortedKeys]
+            _ = try trainer.fit(data) { epoch, improved in
+                func f(_ x: Double?) -> String { x.map { String(format: "%.4f", $0) } ?? "–" }
+                events.line("train: \(m.name): epoch \(epoch.epoch)/\(m.config.epochs): train loss \(f(epoch.trainLoss)) acc \(f(epoch.trainAccuracy)), "
+                            + "val loss \(f(epoch.valLoss)) acc \(f(epoch.valAccuracy)) (\(String(format: "%.1f", epoch.seconds)) s)")
+                log += String(decoding: try e.encode(epoch), as: UTF8.self) + "\n"
+                if improved { bestEpoch = epoch.epoch; try checkpoint.save(trainer.model, to: bestPath) }
+            }
+            let result = TrainedModel(name: m.name, architecture: m.config.architecture.rawValue, status: "trained", reason: nil,
+                                      checkpoint: try store.put([UInt8](try Data(contentsOf: URL(fileURLWithPath: bestPath)))),
+                                      log: try store.put(Array(log.utf8)), bestEpoch: bestEpoch)
+            try? FileManager.default.removeItem(atPath: bestPath)
+            try AtomicFile.write(Array(try e.encode(result)), to: entryPath)
+            results.append(result)
+            trainedNow += 1
+        }
+        let trained = results.filter { $0.status == "trained" }.count
+        return (["models": try store.putLines(results)],
+                "\(trained) of \(results.count) models trained (\(trainedNow) now, \(trained - trainedNow) from the cache)", trainedNow)
+    }
+
+    /// The evaluate stage: each trained model's best checkpoint on the test split — the report,
+    /// the confusion matrix, accuracy per condition value, the misclassified photos.
+    func executeEvaluate(slices: [String], inputs: [String: String], events: RunEvents) throws -> ([String: String], String, Int) {
+        let models = try store.lines(TrainedModel.self, inputs["train.models"]!)
+        let data = try ImageDataset.load(DatasetExport.folder(manifest.workspace), classes: manifest.classes)
+        let test = data.indices("test")
+        guard !test.isEmpty else { throw DataError("evaluate: the dataset has no test split") }
+        var out: [ModelEvaluation] = []
+        for m in models {
+            guard m.status == "trained", let ck = m.checkpoint else {
+                out.append(ModelEvaluation(name: m.name, status: m.status, reason: m.reason))
+                continue
+            }
+            let (c, model) = try Checkpoint.load(store.path(ck))
+            var config = TrainConfig()
+            config.architecture = c.architecture
+            let (_, _, predictions) = Trainer(config, classes: c.classes.count, model: model).evaluate(data, test)
+            let truth = test.map { data.items[$0].label }
+            let report = ClassificationReport(truth: truth, predicted: predictions, classes: c.classes)
+            var bySlice: [String: [String: ModelEvaluation.Slice]] = [:]
+            for condition in slices {
+                var groups: [String: (Int, Int)] = [:]
+                for (j, i) in test.enumerated() {
+                    guard let v = data.items[i].conditions[condition] else { continue }
+                    groups[v, default: (0, 0)].0 += 1
+                    if truth[j] == predictions[j] { groups[v, default: (0, 0)].1 += 1 }
+                }
+                bySlice[condition] = groups.mapValues { ModelEvaluation.Slice(n: $0.0, accuracy: Double($0.1) / Double($0.0)) }
+            }
+            let misses = test.indices.filter { truth[$0] != predictions[$0] }.map {
+                ModelEvaluation.Miss(file: data.items[test[$0]].file, truth: c.classes[truth[$0]], predicted: c.classes[predictions[$0]])
+            }
+            events.line("evaluate: \(m.name): test accuracy \(String(format: "%.4f", report.accuracy)) on \(test.count) photos")
+            out.append(ModelEvaluation(name: m.name, status: "evaluated", report: report, text: report.text(), slices: bySlice, misclassified: misses))
+        }
+        return (["metrics": try store.putLines(out)], "\(out.filter { $0.status == "evaluated" }.count) models evaluated on \(test.count) test photos", 0)
+    }
+
+    /// WORKSPACE/models/NAME/{best.safetensors, log.jsonl}.
+    func materializeModels(_ outputs: [String: String]) throws {
+        for m in try store.lines(TrainedModel.self, outputs["models"]!) where m.status == "trained" {
+            let dir = manifest.workspace + "/models/" + m.name
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            if let c = m.checkpoint { try copyIfChanged(c, to: dir + "/best.safetensors") }
+            if let l = m.log { try copyIfChanged(l, to: dir + "/log.jsonl") }
+        }
+    }
+
+    /// WORKSPACE/evaluation/{metrics.jsonl, NAME.txt}.
+    func materializeEvaluation(_ outputs: [String: String]) throws {
+        let dir = manifest.workspace + "/evaluation"
+        try copyIfChanged(outputs["metrics"]!, to: dir + "/metrics.jsonl")
+        for m in try store.lines(ModelEvaluation.self, outputs["metrics"]!) {
+            try writeIfChanged(Array((m.text ?? "not run: \(m.reason ?? m.status)\n").utf8), to: dir + "/\(m.name).txt")
+        }
+    }
+}
