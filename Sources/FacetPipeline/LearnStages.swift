@@ -57,23 +57,27 @@ extension Pipeline {
                 results.append(cached)
                 continue
             }
+            // A model that cannot run here: an error, or with `missing_weights: skip` a "not run" with the reason.
+            var unable: String?
+            if let w = m.weights, weightsHash == "missing" {
+                unable = "weights file \(w) not found; put \(TrainStage.published(m.config.architecture)) there"
+            } else if !m.config.architecture.admits(size: data.size) {
+                unable = "\(m.config.architecture.rawValue) does not take the dataset's \(data.size) px images"
+                    + (m.config.architecture == .vggface ? " (VGGFace needs augment size 224)" : "")
+            }
+            if let reason = unable {
+                if t.missingWeights == "error" { throw DataError("train: \(m.name): \(reason)") }
+                events.line("train: \(m.name): not run: \(reason)")
+                results.append(TrainedModel(name: m.name, architecture: m.config.architecture.rawValue, status: "not_run", reason: reason))
+                continue
+            }
             var model: Module?
             if let w = m.weights {
-                guard weightsHash != "missing" else {
-                    let reason = "weights file \(w) not found; put \(TrainStage.published(m.config.architecture)) there"
-                    if t.missingWeights == "error" { throw DataError("train: \(m.name): \(reason)") }
-                    events.line("train: \(m.name): not run: \(reason)")
-                    results.append(TrainedModel(name: m.name, architecture: m.config.architecture.rawValue, status: "not_run", reason: reason))
-                    continue
-                }
                 let a = m.config.architecture
                 let pretrained = a.make(classes: a.publishedClasses, width: m.config.width, seed: m.config.seed)
                 try pretrained.load(w.hasSuffix(".safetensors") ? try Safetensors.read(w).tensors : try TorchFile.load(w), file: w)
                 pretrained.replaceHead(classes: manifest.classes.count, seed: m.config.seed)
                 model = pretrained
-            }
-            guard m.config.architecture.admits(size: data.size) else {
-                throw DataError("train: \(m.name): \(m.config.architecture.rawValue) does not take the dataset's \(data.size) px images")
             }
             let trainer = Trainer(m.config, classes: manifest.classes.count, model: model)
             var checkpoint = Checkpoint(architecture: m.config.architecture, classes: manifest.classes, inputSize: data.size)

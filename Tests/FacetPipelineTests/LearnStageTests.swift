@@ -20,6 +20,7 @@ import Testing
           a: {arch: resnet18}
           b: {arch: resnet18, seed: 5}
           pretrained: {arch: resnet18, weights: weights/none.pth}
+          face: {arch: vggface}
       evaluate: {slices: [lighting]}
     """
 
@@ -32,6 +33,8 @@ import Testing
         let report = try String(contentsOfFile: root + "/ws/evaluation/a.txt", encoding: .utf8)
         #expect(report.contains("precision    recall  f1-score   support") && report.contains("weighted avg"))
         #expect(try String(contentsOfFile: root + "/ws/evaluation/pretrained.txt", encoding: .utf8).contains("not run: weights file"))
+        #expect(try String(contentsOfFile: root + "/ws/evaluation/face.txt", encoding: .utf8)
+            .contains("not run: vggface does not take the dataset's 32 px images (VGGFace needs augment size 224)"))
         let metrics = try String(contentsOfFile: root + "/ws/evaluation/metrics.jsonl", encoding: .utf8)
         #expect(metrics.contains("\"slices\"") && metrics.contains("\"lighting\""))
 
