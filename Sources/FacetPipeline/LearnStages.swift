@@ -60,7 +60,9 @@ extension Pipeline {
             // A model that cannot run here: an error, or with `missing_weights: skip` a "not run" with the reason.
             var unable: String?
             if let w = m.weights, weightsHash == "missing" {
-                unable = "weights file \(w) not found; put \(TrainStage.published(m.config.architecture)) there"
+                // The path as the manifest's project sees it: outputs (and so the lock) must not depend on where the checkout is.
+                let shown = w.hasPrefix(manifest.root + "/") ? String(w.dropFirst(manifest.root.count + 1)) : w
+                unable = "weights file \(shown) not found; put \(TrainStage.published(m.config.architecture)) there"
             } else if !m.config.architecture.admits(size: data.size) {
                 unable = "\(m.config.architecture.rawValue) does not take the dataset's \(data.size) px images"
                     + (m.config.architecture == .vggface ? " (VGGFace needs augment size 224)" : "")

@@ -39,7 +39,8 @@ public enum StageKind: String, CaseIterable, Sendable, Comparable, Codable {
     public var version: Int {
         switch self {
         case .ingest: 1
-        case .tag, .label, .split, .augment, .train, .evaluate: 1
+        case .tag, .label, .split, .augment, .evaluate: 1
+        case .train: 2   // 2: paths in "not run" reasons are relative to the project
         }
     }
 
