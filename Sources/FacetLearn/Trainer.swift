@@ -30,7 +30,8 @@ public struct EpochLog: Codable, Sendable, Equatable {
     public var trainAccuracy: Double
     public var valLoss: Double?
     public var valAccuracy: Double?
-    public var seconds: Double
+    /// Wall time of the epoch (nil where a log must be reproducible to the byte, as in a pipeline's store).
+    public var seconds: Double?
 
     enum CodingKeys: String, CodingKey {
         case epoch, seconds

@@ -48,7 +48,7 @@ extension Pipeline {
         var trainedNow = 0
         for m in t.models {
             let weightsHash = inputs["weights:" + m.name]
-            let key = Store.hash(Array(("train-1\n" + m.canonical.canonical + "\n" + inputs["augment.manifest"]! + "\n" + (weightsHash ?? "")).utf8))
+            let key = Store.hash(Array(("train-2\n" + m.canonical.canonical + "\n" + inputs["augment.manifest"]! + "\n" + (weightsHash ?? "")).utf8))
             let entryPath = cacheFolder + "/" + key + ".json"
             if !force, let data = FileManager.default.contents(atPath: entryPath),
                let cached = try? JSONDecoder().decode(TrainedModel.self, from: data),
@@ -93,8 +93,10 @@ extension Pipeline {
             _ = try trainer.fit(data) { epoch, improved in
                 func f(_ x: Double?) -> String { x.map { String(format: "%.4f", $0) } ?? "–" }
                 events.line("train: \(m.name): epoch \(epoch.epoch)/\(m.config.epochs): train loss \(f(epoch.trainLoss)) acc \(f(epoch.trainAccuracy)), "
-                            + "val loss \(f(epoch.valLoss)) acc \(f(epoch.valAccuracy)) (\(String(format: "%.1f", epoch.seconds)) s)")
-                log += String(decoding: try e.encode(epoch), as: UTF8.self) + "\n"
+                            + "val loss \(f(epoch.valLoss)) acc \(f(epoch.valAccuracy)) (\(String(format: "%.1f", epoch.seconds ?? 0)) s)")
+                var timeless = epoch
+                timeless.seconds = nil   // the stored log is an output: the same run must give the same bytes
+                log += String(decoding: try e.encode(timeless), as: UTF8.self) + "\n"
                 if improved { bestEpoch = epoch.epoch; try checkpoint.save(trainer.model, to: bestPath) }
             }
             let result = TrainedModel(name: m.name, architecture: m.config.architecture.rawValue, status: "trained", reason: nil,

@@ -40,7 +40,7 @@ public enum StageKind: String, CaseIterable, Sendable, Comparable, Codable {
         switch self {
         case .ingest: 1
         case .tag, .label, .split, .augment, .evaluate: 1
-        case .train: 2   // 2: paths in "not run" reasons are relative to the project
+        case .train: 3   // 2: paths in "not run" reasons relative to the project; 3: no times in the stored logs
         }
     }
 

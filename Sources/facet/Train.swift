@@ -60,9 +60,9 @@ extension Facet {
             print("train: \(data.indices("train").count) images, val \(data.indices("val").count), test \(data.indices("test").count), \(data.size) px, \(arch)")
             _ = try trainer.fit(data) { log, improved in
                 func f(_ x: Double?) -> String { x.map { String(format: "%.4f", $0) } ?? "" }
-                print("epoch \(log.epoch)/\(c.epochs): train loss \(f(log.trainLoss)) acc \(f(log.trainAccuracy)), val loss \(f(log.valLoss)) acc \(f(log.valAccuracy)) (\(String(format: "%.1f", log.seconds)) s)\(improved ? " *" : "")")
+                print("epoch \(log.epoch)/\(c.epochs): train loss \(f(log.trainLoss)) acc \(f(log.trainAccuracy)), val loss \(f(log.valLoss)) acc \(f(log.valAccuracy)) (\(String(format: "%.1f", log.seconds ?? 0)) s)\(improved ? " *" : "")")
                 jsonl += String(decoding: try e.encode(log), as: UTF8.self) + "\n"
-                csv += [String(log.epoch), f(log.trainLoss), f(log.trainAccuracy), f(log.valLoss), f(log.valAccuracy), String(format: "%.2f", log.seconds)].joined(separator: ",") + "\n"
+                csv += [String(log.epoch), f(log.trainLoss), f(log.trainAccuracy), f(log.valLoss), f(log.valAccuracy), String(format: "%.2f", log.seconds ?? 0)].joined(separator: ",") + "\n"
                 try AtomicFile.write(Array(jsonl.utf8), to: out + "/log.jsonl")
                 try AtomicFile.write(Array(csv.utf8), to: out + "/log.csv")
                 try checkpoint.save(trainer.model, to: out + "/last.safetensors")

@@ -39,6 +39,11 @@ import Testing
         #expect(metrics.contains("\"slices\"") && metrics.contains("\"lighting\""))
 
         #expect(try Support.pipeline(root).run().allSatisfy { $0.state == .fresh })
+        // From nothing again: the same lock to the byte (no times, no absolute paths in the outputs).
+        let lock = try String(contentsOfFile: root + "/Manifests/t.lock", encoding: .utf8)
+        try FileManager.default.removeItem(atPath: root + "/ws")
+        _ = try Support.pipeline(root).run()
+        #expect(try String(contentsOfFile: root + "/Manifests/t.lock", encoding: .utf8) == lock)
         // One model's parameter: that model trains again, the other comes from the cache.
         let changed = try Support.pipeline(root, ["train.models.b.lr=0.02"])
         #expect(try changed.status().first { $0.stage == "train" }!.reasons == ["parameter models.b.lr changed 0.01 → 0.02"])
