@@ -1,5 +1,6 @@
 import FacetImage
 import Foundation
+import Synchronization
 
 /// JSON Lines files: one object per line, keys sorted, written atomically.
 public enum JSONLines {
@@ -26,14 +27,18 @@ public enum JSONLines {
 
     /// Reads every line of `path`; a line that does not parse is an error naming the file and line.
     public static func read<T: Decodable>(_ type: T.Type, from path: String) throws -> [T] {
-        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        try decode(type, [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))), name: path)
+    }
+
+    /// Decodes JSON Lines bytes (`name` is the file named in errors).
+    public static func decode<T: Decodable>(_ type: T.Type, _ data: [UInt8], name path: String) throws -> [T] {
         // Fast path: the lines as one JSON array, parsed in one go; on any failure the slow path
         // below finds the line to blame.
         var bytes = [UInt8]()
         bytes.reserveCapacity(data.count + 2)
         bytes.append(UInt8(ascii: "["))
         var first = true
-        for line in [UInt8](data).split(separator: 0x0A) where !line.allSatisfy({ $0 == 0x20 || $0 == 0x0D }) {
+        for line in data.split(separator: 0x0A) where !line.allSatisfy({ $0 == 0x20 || $0 == 0x0D }) {
             if !first { bytes.append(UInt8(ascii: ",")) }
             bytes += line
             first = false
@@ -53,6 +58,29 @@ public enum JSONLines {
             }
         }
         return items
+    }
+
+    /// JSON Lines bytes of `items` (keys sorted, one object a line), encoded in chunks on all cores.
+    public static func encodeLines<T: Encodable & Sendable>(_ items: [T]) throws -> [UInt8] {
+        let chunks = items.count < 256 ? 1 : ProcessInfo.processInfo.activeProcessorCount * 2
+        let size = (items.count + chunks - 1) / max(chunks, 1)
+        let parts = Mutex([[UInt8]?](repeating: nil, count: chunks))
+        let failure = Mutex<String?>(nil)
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            let e = encoder()
+            var out = [UInt8]()
+            do {
+                for item in items[min(c * size, items.count)..<min((c + 1) * size, items.count)] {
+                    out += try e.encode(item)
+                    out.append(0x0A)
+                }
+                parts.withLock { $0[c] = out }
+            } catch {
+                failure.withLock { $0 = $0 ?? "\(error)" }
+            }
+        }
+        if let message = failure.withLock({ $0 }) { throw DataError("cannot encode \(T.self): \(message)") }
+        return parts.withLock { $0.flatMap { $0! } }
     }
 
     static func describe(_ error: Error) -> String {

@@ -21,17 +21,13 @@ public enum NetworkBenchmark {
         let x = Tensor(shape: [batch, 3, size, size], data: rng.uniform(batch * 3 * size * size, 1))
         let targets = (0..<batch).map { Int32($0 % classes) }
         let adam = train ? Adam(model, lr: 1e-4) : nil
-        var probs = [Float](repeating: 0, count: batch * classes)
         var rates: [Double] = []
         for step in 0...steps {
             let start = DispatchTime.now().uptimeNanoseconds
             let logits = model.forward(x)
             if train {
                 model.zeroGrad()
-                _ = crossEntropyForward(&probs, logits.data, targets, B: batch, K: classes)
-                var d = Tensor(zeros: logits.shape)
-                crossEntropyBackward(&d.data, probs, targets, B: batch, K: classes)
-                _ = model.backward(d)
+                _ = model.backward(Trainer.loss(logits, targets).2)
                 adam!.step()
             }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9

@@ -26,9 +26,10 @@ public struct ImageDataset: Sendable {
         let path = folder + "/manifest.jsonl"
         guard let data = FileManager.default.contents(atPath: path) else { throw WeightError("\(path): missing; run facet augment (or facet run) first") }
         var items: [Item] = []
+        let decoder = JSONDecoder()
         for (i, line) in data.split(separator: 0x0A).enumerated() {
             let l: Line
-            do { l = try JSONDecoder().decode(Line.self, from: Data(line)) } catch { throw WeightError("\(path):\(i + 1): not a dataset record") }
+            do { l = try decoder.decode(Line.self, from: Data(line)) } catch { throw WeightError("\(path):\(i + 1): not a dataset record") }
             guard let label = classes.firstIndex(of: l.label) else {
                 throw WeightError("\(path):\(i + 1): label \(l.label) is not one of \(classes.joined(separator: ", "))")
             }

@@ -22,7 +22,7 @@ public struct Classifier {
 
     /// Published weights (a `.pth` or safetensors state dict) for `architecture`; the head keeps the file's class count.
     public static func pretrained(_ architecture: Architecture, weights: String, size: Int) throws -> Classifier {
-        let tensors = weights.hasSuffix(".safetensors") ? try Safetensors.read(weights).tensors : try TorchFile.load(weights)
+        let tensors = try WeightFile.load(weights)
         let headName = architecture == .resnet18 ? "fc.weight" : architecture == .vggface ? "fc8.weight" : "classifier.6.weight"
         guard let head = tensors[headName], head.shape.count == 2 else {
             throw WeightError("\(weights): no \(headName), so not \(architecture.rawValue) weights")

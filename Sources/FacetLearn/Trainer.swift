@@ -8,6 +8,18 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         case head
         /// The head and the last N parameter tensors before it.
         case last(Int)
+
+        /// `all`, `head` or `last:N` (N ≥ 0), as manifests and flags write it.
+        public init?(parsing text: String) {
+            switch text {
+            case "all": self = .all
+            case "head": self = .head
+            case let s where s.hasPrefix("last:"):
+                guard let n = Int(s.dropFirst(5)), n >= 0 else { return nil }
+                self = .last(n)
+            default: return nil
+            }
+        }
     }
     public var architecture: Architecture = .resnet18
     public var epochs = 10

@@ -34,4 +34,20 @@ public enum Architecture: String, CaseIterable, Sendable, Codable {
         case .vggface: size == 224
         }
     }
+
+    /// The network with published weights loaded by name (strictly), then its head replaced
+    /// with a fresh `classes`-way one.
+    public func pretrained(weights path: String, classes: Int, width: Int = 64, seed: UInt64 = 0) throws -> Module {
+        let model = make(classes: publishedClasses, width: width, seed: seed)
+        try model.load(try WeightFile.load(path), file: path)
+        model.replaceHead(classes: classes, seed: seed)
+        return model
+    }
+}
+
+/// A state dict from a file: safetensors (by its extension) or a PyTorch `.pth`.
+public enum WeightFile {
+    public static func load(_ path: String) throws -> [String: Tensor] {
+        path.hasSuffix(".safetensors") ? try Safetensors.read(path).tensors : try TorchFile.load(path)
+    }
 }

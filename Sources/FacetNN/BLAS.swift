@@ -10,8 +10,7 @@ func sgemm(transA: Bool = false, transB: Bool = false, _ M: Int, _ N: Int, _ K: 
                 Int32(M), Int32(N), Int32(K), alpha, A, Int32(lda), B, Int32(ldb), beta, C, Int32(ldc))
 }
 
-/// OpenBLAS's thread count (all cores unless set).
+/// OpenBLAS's thread count (all cores unless OPENBLAS_NUM_THREADS says otherwise).
 public enum BLASThreads {
     public static var count: Int { Int(openblas_get_num_threads()) }
-    public static func set(_ n: Int) { openblas_set_num_threads(Int32(n)) }
 }

@@ -19,17 +19,19 @@ public final class BasicBlock: Module {
     }
 
     override public func forward(_ x: Tensor) -> Tensor {
-        var out = bn2.forward(conv2.forward(relu1.forward(bn1.forward(conv1.forward(x)))))
+        let main = bn2.forward(conv2.forward(relu1.forward(bn1.forward(conv1.forward(x)))))
         let identity = downsample?.forward(x) ?? x
-        for i in out.data.indices { out.data[i] += identity.data[i] }
-        return relu2.forward(out)
+        var sum = Tensor(zeros: main.shape)
+        addForward(&sum.data, main.data, identity.data, sum.count)
+        return relu2.forward(sum)
     }
 
     override public func backward(_ dy: Tensor) -> Tensor {
         let d = relu2.backward(dy)
-        var dx = conv1.backward(bn1.backward(relu1.backward(conv2.backward(bn2.backward(d)))))
-        let di = downsample?.backward(d) ?? d
-        for i in dx.data.indices { dx.data[i] += di.data[i] }
+        let dmain = conv1.backward(bn1.backward(relu1.backward(conv2.backward(bn2.backward(d)))))
+        let didentity = downsample?.backward(d) ?? d
+        var dx = Tensor(zeros: dmain.shape)
+        addForward(&dx.data, dmain.data, didentity.data, dx.count)   // the add's backward sends d to both branches
         return dx
     }
 }

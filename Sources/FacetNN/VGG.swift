@@ -54,9 +54,6 @@ public final class VGG: Module {
         classifierLayers[classifierLayers.count - 1].1 = Linear((head as! Linear).weight.value.shape[1], classes, rng: &rng)
     }
 
-    /// Everything before the classifier (for a frozen backbone whose features are cached).
-    public var backbone: [Module] { featureLayers.map(\.1) }
-
     override public func forward(_ x: Tensor) -> Tensor {
         var h = featureLayers.reduce(x) { $1.1.forward($0) }
         if let avgpool { h = avgpool.forward(h) }

@@ -39,9 +39,8 @@ struct ModelEvaluation: Codable, Sendable {
 extension Pipeline {
     /// The train stage: each model trained on the materialized dataset, or taken from the
     /// per-model cache when its parameters, the dataset and its weights are unchanged.
-    func executeTrain(_ t: TrainStage, inputs: [String: String], force: Bool, events: RunEvents) throws -> ([String: String], String, Int) {
-        let folder = DatasetExport.folder(manifest.workspace)
-        let data = try ImageDataset.load(folder, classes: manifest.classes, progress: events.progress("load"))
+    func executeTrain(_ t: TrainStage, inputs: [String: String], force: Bool, memo: Memo, events: RunEvents) throws -> ([String: String], String, Int) {
+        let data = try images(inputs["augment.manifest"]!, memo: memo, events: events)
         let cacheFolder = manifest.workspace + "/cache/train"
         try FileManager.default.createDirectory(atPath: cacheFolder, withIntermediateDirectories: true)
         var results: [TrainedModel] = []
@@ -75,11 +74,7 @@ extension Pipeline {
             }
             var model: Module?
             if let w = m.weights {
-                let a = m.config.architecture
-                let pretrained = a.make(classes: a.publishedClasses, width: m.config.width, seed: m.config.seed)
-                try pretrained.load(w.hasSuffix(".safetensors") ? try Safetensors.read(w).tensors : try TorchFile.load(w), file: w)
-                pretrained.replaceHead(classes: manifest.classes.count, seed: m.config.seed)
-                model = pretrained
+                model = try m.config.architecture.pretrained(weights: w, classes: manifest.classes.count, width: m.config.width, seed: m.config.seed)
             }
             let trainer = Trainer(m.config, classes: manifest.classes.count, model: model)
             var checkpoint = Checkpoint(architecture: m.config.architecture, classes: manifest.classes, inputSize: data.size)
@@ -114,9 +109,9 @@ extension Pipeline {
 
     /// The evaluate stage: each trained model's best checkpoint on the test split — the report,
     /// the confusion matrix, accuracy per condition value, the misclassified photos.
-    func executeEvaluate(slices: [String], inputs: [String: String], events: RunEvents) throws -> ([String: String], String, Int) {
+    func executeEvaluate(slices: [String], inputs: [String: String], memo: Memo, events: RunEvents) throws -> ([String: String], String, Int) {
         let models = try store.lines(TrainedModel.self, inputs["train.models"]!)
-        let data = try ImageDataset.load(DatasetExport.folder(manifest.workspace), classes: manifest.classes)
+        let data = try images(inputs["augment.manifest"]!, memo: memo, events: events)
         let test = data.indices("test")
         guard !test.isEmpty else { throw DataError("evaluate: the dataset has no test split") }
         var out: [ModelEvaluation] = []
@@ -148,6 +143,14 @@ extension Pipeline {
             out.append(ModelEvaluation(name: m.name, status: "evaluated", report: report, text: report.text(), slices: bySlice, misclassified: misses))
         }
         return (["metrics": try store.putLines(out)], "\(out.filter { $0.status == "evaluated" }.count) models evaluated on \(test.count) test photos", 0)
+    }
+
+    /// The materialized dataset's images, decoded once per run (train and evaluate share them).
+    func images(_ manifestHash: String, memo: Memo, events: RunEvents) throws -> ImageDataset {
+        if let (hash, data) = memo.images, hash == manifestHash { return data }
+        let data = try ImageDataset.load(DatasetExport.folder(manifest.workspace), classes: manifest.classes, progress: events.progress("load"))
+        memo.images = (manifestHash, data)
+        return data
     }
 
     /// WORKSPACE/models/NAME/{best.safetensors, log.jsonl}.

@@ -1,5 +1,6 @@
 import FacetData
 import FacetImage
+import FacetLearn
 import Foundation
 
 /// What happened to one stage in a run.
@@ -120,9 +121,9 @@ extension Pipeline {
             return (["records": try memo.put(split), "leaks": try store.putLines(leaks)],
                     "\(counts); leakage check: \(leaks.count) near-duplicate pairs across splits", 0)
         case .train(let t):
-            return try executeTrain(t, inputs: inputs, force: force, events: events)
+            return try executeTrain(t, inputs: inputs, force: force, memo: memo, events: events)
         case .evaluate(let slices):
-            return try executeEvaluate(slices: slices, inputs: inputs, events: events)
+            return try executeEvaluate(slices: slices, inputs: inputs, memo: memo, events: events)
         case .augment(let o):
             let records = try memo.records(inputs["split.records"]!)
             let (made, rendered) = try AugmentCache(store: store, workspace: manifest.workspace)
@@ -250,6 +251,8 @@ final class Memo {
     var thumbs: [String: Data]?
     /// The dataset records the augment stage made in this run, by the hash of their manifest.
     var dataset: [String: [DatasetRecord]] = [:]
+    /// The decoded dataset images, with the hash of the manifest they were read for.
+    var images: (String, ImageDataset)?
 
     init(store: Store) { self.store = store }
 

@@ -69,7 +69,6 @@ final class Section {
         return entries.first { $0.key == key }.flatMap { Section.isNull($0.value) ? nil : $0.value }
     }
 
-    func has(_ key: String) -> Bool { entries.contains { $0.key == key } }
     func markOf(_ key: String) -> Mark? { entries.first { $0.key == key }?.value.mark ?? mark }
     func record(_ key: String, _ value: Value) { canonical[key] = value }
 

@@ -1,7 +1,6 @@
 import FacetData
 import FacetImage
 import Foundation
-import Synchronization
 
 /// The workspace's content-addressed store: every stage output is a file named by the SHA-256 of
 /// its bytes, under `WORKSPACE/store/ab/abcdef…`. An object is written to a temporary file and
@@ -37,40 +36,11 @@ public struct Store: Sendable {
     }
 
     public func putLines<T: Encodable & Sendable>(_ items: [T]) throws -> String {
-        try put(try Store.encodeLines(items))
-    }
-
-    /// JSON Lines bytes of `items` (keys sorted), encoded in a few chunks on all cores.
-    static func encodeLines<T: Encodable & Sendable>(_ items: [T]) throws -> [UInt8] {
-        let chunks = items.count < 256 ? 1 : ProcessInfo.processInfo.activeProcessorCount * 2
-        let size = (items.count + chunks - 1) / max(chunks, 1)
-        let parts = Mutex([[UInt8]?](repeating: nil, count: chunks))
-        let failure = Mutex<Error?>(nil)
-        DispatchQueue.concurrentPerform(iterations: chunks) { c in
-            let encoder = JSONLines.encoder()
-            var out = [UInt8]()
-            do {
-                for item in items[min(c * size, items.count)..<min((c + 1) * size, items.count)] {
-                    out += try encoder.encode(item)
-                    out.append(0x0A)
-                }
-                parts.withLock { $0[c] = out }
-            } catch {
-                failure.withLock { $0 = $0 ?? error }
-            }
-        }
-        if let error = failure.withLock({ $0 }) { throw error }
-        return parts.withLock { $0.flatMap { $0! } }
+        try put(try JSONLines.encodeLines(items))
     }
 
     public func lines<T: Decodable>(_ type: T.Type, _ hash: String) throws -> [T] {
-        let bytes = try get(hash)
-        let decoder = JSONDecoder()
-        return try bytes.split(separator: 0x0A).enumerated().map { i, line in
-            do { return try decoder.decode(T.self, from: Data(line)) } catch {
-                throw DataError("\(path(hash)):\(i + 1): not a \(T.self) record")
-            }
-        }
+        try JSONLines.decode(type, try get(hash), name: path(hash))
     }
 
     /// Makes `target` hold the object's bytes: a hard link where the file system allows, else a copy.

@@ -52,11 +52,8 @@ public struct TrainStage: Sendable {
                     var config = fill(ms, base)
                     config.architecture = arch
                     let finetune = ms.string("finetune", default: "all") ?? "all"
-                    switch finetune {
-                    case "all": config.finetune = .all
-                    case "head": config.finetune = .head
-                    case let f where f.hasPrefix("last:") && Int(f.dropFirst(5)).map({ $0 >= 0 }) == true: config.finetune = .last(Int(f.dropFirst(5))!)
-                    default: ms.problems.add(ms.markOf("finetune"), "train.models.\(name).finetune must be all, head or last:N, not \(finetune)")
+                    if let f = TrainConfig.Finetune(parsing: finetune) { config.finetune = f } else {
+                        ms.problems.add(ms.markOf("finetune"), "train.models.\(name).finetune must be all, head or last:N, not \(finetune)")
                     }
                     let weights = ms.string("weights", default: nil).map { PipelineManifest.absolute($0, root: c.root) }
                     ms.finish()

@@ -31,12 +31,8 @@ extension Facet {
             guard let a = Architecture(rawValue: arch) else { throw ValidationError("--arch is resnet18, vgg16 or vggface") }
             var c = TrainConfig()
             (c.architecture, c.epochs, c.lr, c.batch, c.optimizer, c.weightDecay, c.seed, c.width) = (a, epochs, lr, batch, optimizer, weightDecay, seed, width)
-            switch finetune {
-            case "all": c.finetune = .all
-            case "head": c.finetune = .head
-            case let s where s.hasPrefix("last:") && Int(s.dropFirst(5)) != nil: c.finetune = .last(Int(s.dropFirst(5))!)
-            default: throw ValidationError("--finetune is all, head or last:N")
-            }
+            guard let f = TrainConfig.Finetune(parsing: finetune) else { throw ValidationError("--finetune is all, head or last:N") }
+            c.finetune = f
             guard ["adam", "adamw", "sgd"].contains(optimizer) else { throw ValidationError("--optimizer is adam, adamw or sgd") }
             let names = classes.split(separator: ",").map(String.init)
             let progress = Progress(label: "load", unit: "images")
@@ -45,10 +41,7 @@ extension Facet {
             guard a.admits(size: data.size) else { throw ValidationError("\(arch) does not take the dataset's \(data.size) px images") }
             var model: Module?
             if let weights {
-                let m = a.make(classes: a.publishedClasses, width: width, seed: seed)
-                try m.load(weights.hasSuffix(".safetensors") ? try Safetensors.read(weights).tensors : try TorchFile.load(weights), file: weights)
-                m.replaceHead(classes: names.count, seed: seed)
-                model = m
+                model = try a.pretrained(weights: weights, classes: names.count, width: width, seed: seed)
             }
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
             let trainer = Trainer(c, classes: names.count, model: model)
