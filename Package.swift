@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "FacetPipeline", targets: ["FacetPipeline"]),
         .library(name: "FacetNN", targets: ["FacetNN"]),
         .library(name: "FacetLearn", targets: ["FacetLearn"]),
+        .library(name: "FacetReport", targets: ["FacetReport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -34,13 +35,14 @@ let package = Package(
         // Numeric kernels are unusable unoptimised: FacetNN is built with -O even in debug builds (tests included).
         .target(name: "FacetNN", dependencies: ["COpenBLAS", .product(name: "ZIPFoundation", package: "ZIPFoundation")], swiftSettings: [.unsafeFlags(["-O"])]),
         .target(name: "FacetLearn", dependencies: ["FacetNN", "FacetImage"]),
+        .target(name: "FacetReport", dependencies: ["FacetData", "FacetLearn"]),
         .target(name: "FacetPipeline", dependencies: [
-            "FacetData", "FacetImage", "FacetLearn", "FacetNN", .product(name: "Yams", package: "Yams"),
+            "FacetData", "FacetImage", "FacetLearn", "FacetNN", "FacetReport", .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(
             name: "facet",
             dependencies: [
-                "FacetImage", "FacetSynth", "FacetData", "FacetPipeline", "FacetNN", "FacetLearn",
+                "FacetImage", "FacetSynth", "FacetData", "FacetPipeline", "FacetNN", "FacetLearn", "FacetReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -50,6 +52,7 @@ let package = Package(
         .testTarget(name: "FacetPipelineTests", dependencies: ["FacetPipeline", "FacetData", "FacetSynth", "FacetImage"]),
         .testTarget(name: "FacetNNTests", dependencies: ["FacetNN"]),
         .testTarget(name: "FacetLearnTests", dependencies: ["FacetLearn", "FacetNN", "FacetImage"]),
+        .testTarget(name: "FacetReportTests", dependencies: ["FacetReport", "FacetLearn", "FacetData"]),
         .testTarget(name: "facetTests", dependencies: ["FacetImage"]),
     ]
 )

@@ -2,8 +2,8 @@ import Foundation
 
 /// What `facet audit` reports: balance, conditions per class, quality issues per class, and
 /// the condition–label associations a model could learn instead of the expression.
-public struct AuditReport: Codable, Sendable {
-    public struct Association: Codable, Sendable {
+public struct AuditReport: Codable, Sendable, Equatable {
+    public struct Association: Codable, Sendable, Equatable {
         public var condition: String
         /// Cramér's V of the label × condition table, 0 (independent) … 1 (one decides the other).
         public var cramersV: Double
@@ -33,7 +33,10 @@ public enum Audit {
     public static let strongV = 0.3
 
     public static func run(workspace: String) throws -> AuditReport {
-        let records = try JSONLines.read(Record.self, from: Workspace.manifest(workspace))
+        report(try JSONLines.read(Record.self, from: Workspace.manifest(workspace)))
+    }
+
+    public static func report(_ records: [Record]) -> AuditReport {
         let labelled = records.filter { $0.label != nil }
         var classes: [String: Int] = [:]
         var conditions: [String: [String: [String: Int]]] = [:]

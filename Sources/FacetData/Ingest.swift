@@ -32,6 +32,8 @@ public struct IngestSummary: Sendable, Codable {
     public var reused = 0
     public var quarantineReasons: [String: Int] = [:]
 
+    public init() {}
+
     /// "accepted + quarantined + duplicates = found" holds.
     public var balanced: Bool { accepted + quarantined + duplicates == found }
 }

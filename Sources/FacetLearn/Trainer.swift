@@ -45,6 +45,10 @@ public struct EpochLog: Codable, Sendable, Equatable {
     /// Wall time of the epoch (nil where a log must be reproducible to the byte, as in a pipeline's store).
     public var seconds: Double?
 
+    public init(epoch: Int, trainLoss: Double, trainAccuracy: Double, valLoss: Double?, valAccuracy: Double?, seconds: Double?) {
+        (self.epoch, self.trainLoss, self.trainAccuracy, self.valLoss, self.valAccuracy, self.seconds) = (epoch, trainLoss, trainAccuracy, valLoss, valAccuracy, seconds)
+    }
+
     enum CodingKeys: String, CodingKey {
         case epoch, seconds
         case trainLoss = "train_loss", trainAccuracy = "train_accuracy", valLoss = "val_loss", valAccuracy = "val_accuracy"

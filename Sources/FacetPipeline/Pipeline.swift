@@ -67,6 +67,16 @@ public struct Pipeline: Sendable {
             guard let t = upstream[.train], let a = upstream[.augment] else { return nil }
             out["train.models"] = t["models"]
             out["augment.manifest"] = a["manifest"]
+        case .report:
+            guard let e = upstream[.evaluate], let t = upstream[.train], let s = upstream[.split], let a = upstream[.augment],
+                  let i = upstream[.ingest] else { return nil }
+            out["evaluate.metrics"] = e["metrics"]
+            out["train.models"] = t["models"]
+            out["split.records"] = s["records"]
+            out["split.leaks"] = s["leaks"]
+            out["augment.manifest"] = a["manifest"]
+            out["augment.options"] = a["options"]
+            out["ingest.summary"] = i["summary"]
         }
         return out
     }
@@ -148,6 +158,7 @@ extension StageKind {
         case .augment: ["manifest", "csv", "options"]
         case .train: ["models"]
         case .evaluate: ["metrics"]
+        case .report: ["html", "metrics", "figures"]
         }
     }
 }

@@ -124,6 +124,8 @@ extension Pipeline {
             return try executeTrain(t, inputs: inputs, force: force, memo: memo, events: events)
         case .evaluate(let slices):
             return try executeEvaluate(slices: slices, inputs: inputs, memo: memo, events: events)
+        case .report(let thumbnails):
+            return try executeReport(thumbnails: thumbnails, inputs: inputs, memo: memo)
         case .augment(let o):
             let records = try memo.records(inputs["split.records"]!)
             let (made, rendered) = try AugmentCache(store: store, workspace: manifest.workspace)
@@ -170,6 +172,8 @@ extension Pipeline {
             try materializeModels(outputs)
         case .evaluate:
             try materializeEvaluation(outputs)
+        case .report:
+            try materializeReport(outputs)
         case .tag, .split:
             break
         }

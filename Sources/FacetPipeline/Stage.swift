@@ -8,7 +8,7 @@ import Foundation
 ///         └─ label ─┘
 /// ```
 public enum StageKind: String, CaseIterable, Sendable, Comparable, Codable {
-    case ingest, tag, label, split, augment, train, evaluate
+    case ingest, tag, label, split, augment, train, evaluate, report
 
     /// Stages this one needs present in the manifest.
     public var requires: [StageKind] {
@@ -19,6 +19,7 @@ public enum StageKind: String, CaseIterable, Sendable, Comparable, Codable {
         case .augment: [.split]
         case .train: [.augment]
         case .evaluate: [.train]
+        case .report: [.evaluate]
         }
     }
 
@@ -31,6 +32,7 @@ public enum StageKind: String, CaseIterable, Sendable, Comparable, Codable {
         case .augment: [.split]
         case .train: [.augment]
         case .evaluate: [.train, .augment]
+        case .report: [.evaluate, .train, .split, .augment, .ingest]
         }
     }
 
@@ -39,7 +41,7 @@ public enum StageKind: String, CaseIterable, Sendable, Comparable, Codable {
     public var version: Int {
         switch self {
         case .ingest: 1
-        case .tag, .label, .split, .augment, .evaluate: 1
+        case .tag, .label, .split, .augment, .evaluate, .report: 1
         case .train: 3   // 2: paths in "not run" reasons relative to the project; 3: no times in the stored logs
         }
     }
@@ -67,6 +69,7 @@ public struct StageParameters: Sendable {
         case augment(AugmentOptions)
         case train(TrainStage)
         case evaluate(slices: [String])
+        case report(thumbnails: Int)
     }
     public var options: Options
     public var canonical: Value
@@ -175,6 +178,8 @@ public struct StageParameters: Sendable {
         case .evaluate:
             options = .evaluate(slices: s.strings("slices", default: ["lighting", "background", "occlusion"],
                                                   oneOf: ["lighting", "background", "occlusion"]))
+        case .report:
+            options = .report(thumbnails: s.int("thumbnails", default: 24, in: 0...10_000))
         }
         return StageParameters(options: options, canonical: .object(s.canonical), files: files)
     }

@@ -1,0 +1,73 @@
+import FacetLearn
+import Foundation
+
+/// A run's report: one self-contained HTML page (figures inline, thumbnails as data URIs),
+/// each figure as its own SVG file, and `metrics.json`.
+public struct ReportFiles: Sendable {
+    public var html: [UInt8]
+    public var metrics: [UInt8]
+    /// File name (`curves-accuracy.svg`, …) → SVG text, in page order.
+    public var figures: [(name: String, svg: String)]
+}
+
+public enum Report {
+    /// Builds the report. `thumbnails`: JPEG bytes of misclassified test images by their `file`;
+    /// a miss without one is listed without a picture.
+    public static func build(_ m: RunMetrics, thumbnails: [String: [UInt8]]) throws -> ReportFiles {
+        let figures = Figures(m)
+        let page = Page(metrics: m, figures: figures, thumbnails: thumbnails)
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        return ReportFiles(html: Array(page.html().utf8), metrics: Array(try e.encode(m)) + [0x0A], figures: figures.all)
+    }
+}
+
+/// The report's charts.
+struct Figures {
+    var overlay: [(name: String, svg: String)] = []
+    /// Each model's curves and confusion matrix, in manifest order.
+    var perModel: [(model: String, figures: [(name: String, svg: String)])] = []
+
+    init(_ m: RunMetrics) {
+        let trained = m.models.enumerated().filter { !$0.element.epochs.isEmpty }
+        func color(_ i: Int) -> String { palette[i % palette.count] }
+        func points(_ logs: [EpochLog], _ f: (EpochLog) -> Double?) -> [(x: Double, y: Double)] {
+            logs.compactMap { l in f(l).map { (Double(l.epoch), $0) } }
+        }
+        if !trained.isEmpty {
+            for (metric, title, range) in [("accuracy", "Accuracy per epoch, all models (solid: train, dashed: validation)", Optional(0.0...1.0)),
+                                           ("loss", "Loss per epoch, all models (solid: train, dashed: validation)", nil)] {
+                var series: [LineChart.Series] = []
+                for (i, model) in trained {
+                    series.append(.init(name: "\(model.name) train", color: color(i), dashed: false,
+                                        points: points(model.epochs) { metric == "loss" ? $0.trainLoss : $0.trainAccuracy }))
+                    series.append(.init(name: "\(model.name) val", color: color(i), dashed: true,
+                                        points: points(model.epochs) { metric == "loss" ? $0.valLoss : $0.valAccuracy }))
+                }
+                overlay.append(("curves-\(metric).svg", LineChart(title: title, xLabel: "epoch", yLabel: metric, series: series,
+                                                                  yRange: range, width: 560, height: 340).svg()))
+            }
+        }
+        for (i, model) in m.models.enumerated() {
+            var figs: [(name: String, svg: String)] = []
+            if !model.epochs.isEmpty {
+                for (metric, range) in [("accuracy", Optional(0.0...1.0)), ("loss", nil)] {
+                    let series: [LineChart.Series] = [
+                        .init(name: "train", color: color(i), dashed: false, points: points(model.epochs) { metric == "loss" ? $0.trainLoss : $0.trainAccuracy }),
+                        .init(name: "validation", color: color(i), dashed: true, points: points(model.epochs) { metric == "loss" ? $0.valLoss : $0.valAccuracy }),
+                    ]
+                    figs.append(("\(model.name)-\(metric).svg", LineChart(title: "\(model.name): \(metric)", xLabel: "epoch", yLabel: metric,
+                                                                         series: series, yRange: range).svg()))
+                }
+            }
+            if let r = model.report {
+                figs.append(("\(model.name)-confusion.svg", ConfusionChart(title: "\(model.name): confusion matrix (test)", classes: r.classes, counts: r.confusion).svg()))
+            }
+            perModel.append((model.name, figs))
+        }
+    }
+
+    var all: [(name: String, svg: String)] { overlay + perModel.flatMap(\.figures) }
+
+    func of(_ model: String) -> [(name: String, svg: String)] { perModel.first { $0.model == model }?.figures ?? [] }
+}

@@ -1,0 +1,117 @@
+import FacetData
+import FacetLearn
+
+/// Everything a report shows, as `metrics.json`: the dataset, and each model's curves and test
+/// metrics. Two of these are what `facet report --compare` reads.
+public struct RunMetrics: Codable, Sendable, Equatable {
+    public struct Dataset: Codable, Sendable, Equatable {
+        /// Files in the dump, and what ingest did with them.
+        public var found: Int
+        public var accepted: Int
+        public var quarantined: Int
+        public var duplicates: Int
+        public var quarantineReasons: [String: Int]
+        /// Side of the training images, in pixels.
+        public var imageSize: Int
+        /// split → class → photos.
+        public var photos: [String: [String: Int]]
+        /// split → images in the dataset (augmented copies included).
+        public var images: [String: Int]
+        /// split → class → condition → value → photos.
+        public var conditions: [String: [String: [String: [String: Int]]]]
+        /// class → quality issue → photos.
+        public var issues: [String: [String: Int]]
+        /// Condition × label associations, as `facet audit` computes them.
+        public var associations: [AuditReport.Association]
+        /// Near-duplicate pairs across splits.
+        public var leaks: Int
+
+        enum CodingKeys: String, CodingKey {
+            case found, accepted, quarantined, duplicates, photos, images, conditions, issues, associations, leaks
+            case quarantineReasons = "quarantine_reasons", imageSize = "image_size"
+        }
+
+        public init(found: Int, accepted: Int, quarantined: Int, duplicates: Int, quarantineReasons: [String: Int], imageSize: Int,
+                    photos: [String: [String: Int]], images: [String: Int], conditions: [String: [String: [String: [String: Int]]]],
+                    issues: [String: [String: Int]], associations: [AuditReport.Association], leaks: Int) {
+            (self.found, self.accepted, self.quarantined, self.duplicates) = (found, accepted, quarantined, duplicates)
+            (self.quarantineReasons, self.imageSize, self.photos, self.images) = (quarantineReasons, imageSize, photos, images)
+            (self.conditions, self.issues, self.associations, self.leaks) = (conditions, issues, associations, leaks)
+        }
+    }
+
+    public struct Slice: Codable, Sendable, Equatable {
+        public var n: Int
+        public var accuracy: Double
+        public init(n: Int, accuracy: Double) { (self.n, self.accuracy) = (n, accuracy) }
+    }
+
+    public struct Miss: Codable, Sendable, Equatable {
+        /// The test image, relative to the dataset folder.
+        public var file: String
+        /// The photo it came from, relative to the dump.
+        public var source: String
+        public var truth: String
+        public var predicted: String
+        public init(file: String, source: String, truth: String, predicted: String) {
+            (self.file, self.source, self.truth, self.predicted) = (file, source, truth, predicted)
+        }
+    }
+
+    public struct Model: Codable, Sendable, Equatable {
+        public var name: String
+        public var architecture: String
+        /// `evaluated`, or `not_run` with the reason.
+        public var status: String
+        public var reason: String?
+        public var finetune: String?
+        public var bestEpoch: Int?
+        public var epochs: [EpochLog]
+        public var report: ClassificationReport?
+        /// condition → value → accuracy on the test photos with that value.
+        public var slices: [String: [String: Slice]]?
+        public var misclassified: [Miss]?
+
+        enum CodingKeys: String, CodingKey {
+            case name, architecture, status, reason, finetune, epochs, report, slices, misclassified
+            case bestEpoch = "best_epoch"
+        }
+
+        public init(name: String, architecture: String, status: String, reason: String? = nil, finetune: String? = nil, bestEpoch: Int? = nil,
+                    epochs: [EpochLog] = [], report: ClassificationReport? = nil, slices: [String: [String: Slice]]? = nil, misclassified: [Miss]? = nil) {
+            (self.name, self.architecture, self.status, self.reason, self.finetune) = (name, architecture, status, reason, finetune)
+            (self.bestEpoch, self.epochs, self.report, self.slices, self.misclassified) = (bestEpoch, epochs, report, slices, misclassified)
+        }
+    }
+
+    public var pipeline: String
+    public var classes: [String]
+    public var dataset: Dataset
+    public var models: [Model]
+
+    public init(pipeline: String, classes: [String], dataset: Dataset, models: [Model]) {
+        (self.pipeline, self.classes, self.dataset, self.models) = (pipeline, classes, dataset, models)
+    }
+}
+
+extension RunMetrics.Dataset {
+    /// The dataset part of a report from the split stage's records and the dataset's.
+    public static func summarize(records: [Record], dataset: [DatasetRecord], ingest: IngestSummary, imageSize: Int, leaks: Int) -> Self {
+        var photos: [String: [String: Int]] = [:], conditions: [String: [String: [String: [String: Int]]]] = [:]
+        for r in records {
+            guard let label = r.label, let split = r.split else { continue }
+            photos[split, default: [:]][label, default: 0] += 1
+            if let k = r.conditions {
+                for (name, tag) in [("lighting", k.lighting), ("background", k.background), ("occlusion", k.occlusion)] {
+                    conditions[split, default: [:]][label, default: [:]][name, default: [:]][tag.value, default: 0] += 1
+                }
+            }
+        }
+        var images: [String: Int] = [:]
+        for d in dataset { images[d.split, default: 0] += 1 }
+        let audit = Audit.report(records)
+        return Self(found: ingest.found, accepted: ingest.accepted, quarantined: ingest.quarantined, duplicates: ingest.duplicates,
+                    quarantineReasons: ingest.quarantineReasons, imageSize: imageSize, photos: photos, images: images,
+                    conditions: conditions, issues: audit.issues, associations: audit.associations, leaks: leaks)
+    }
+}
