@@ -58,6 +58,10 @@ public struct EpochLog: Codable, Sendable, Equatable {
 /// Trains a model on an `ImageDataset`'s train split, evaluates the val split after every epoch,
 /// and keeps the best (highest val accuracy, earliest on ties) and the last weights. Batches are
 /// drawn in an order shuffled by (seed, epoch), so a run is reproducible for a seed and a thread count.
+///
+/// With `finetune: head` the frozen backbone runs once, in evaluation mode (running statistics, no
+/// dropout), over the train and val images; the head then trains on those cached features, so an
+/// epoch costs a pass of one linear layer instead of the whole network.
 public final class Trainer {
     public let config: TrainConfig
     public let model: Module
@@ -89,6 +93,7 @@ public final class Trainer {
     public func fit(_ data: ImageDataset, onEpoch: (EpochLog, Bool) throws -> Void = { _, _ in }) throws -> [EpochLog] {
         let train = data.indices("train"), val = data.indices("val")
         guard !train.isEmpty else { throw WeightError("the dataset has no train split") }
+        let cache = config.finetune == .head ? features(data, train + val) : nil
         var logs: [EpochLog] = []
         var best = -1.0
         for epoch in 1...config.epochs {
@@ -96,23 +101,23 @@ public final class Trainer {
             var order = train
             var rng = Random(seed: config.seed &+ UInt64(epoch) &* 0x9E37_79B9)
             for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
-            model.train(true)
+            model.train(cache == nil)
             model.requiresGrad(true)
             var lossSum = 0.0, correct = 0
             for b in stride(from: 0, to: order.count, by: config.batch) {
-                let (x, y) = data.batch(order[b..<min(b + config.batch, order.count)], architecture: config.architecture)
+                let chunk = order[b..<min(b + config.batch, order.count)]
                 model.zeroGrad()
-                let logits = model.forward(x)
+                let (logits, y) = forward(data, chunk, cache)
                 let (loss, hits, dlogits) = Self.loss(logits, y)
                 lossSum += Double(loss) * Double(y.count)
                 correct += hits
-                _ = model.backward(dlogits)
+                _ = cache == nil ? model.backward(dlogits) : model.head.backward(dlogits)
                 optimizer.step()
             }
             var log = EpochLog(epoch: epoch, trainLoss: lossSum / Double(train.count), trainAccuracy: Double(correct) / Double(train.count),
                                valLoss: nil, valAccuracy: nil, seconds: 0)
             if !val.isEmpty {
-                let (l, a, _) = evaluate(data, val)
+                let (l, a, _) = evaluate(data, val, cache)
                 (log.valLoss, log.valAccuracy) = (l, a)
             }
             log.seconds = Date().timeIntervalSince(start)
@@ -124,15 +129,52 @@ public final class Trainer {
         return logs
     }
 
+    /// The backbone's features of `indices`, once, in evaluation mode: item index → row.
+    public struct FeatureCache: Sendable {
+        var rows: [Int: Int]
+        var values: [Float]
+        var width: Int
+
+        func batch(_ items: ArraySlice<Int>) -> Tensor {
+            var out = [Float](repeating: 0, count: items.count * width)
+            for (i, item) in items.enumerated() {
+                let r = rows[item]!
+                out.replaceSubrange(i * width..<(i + 1) * width, with: values[r * width..<(r + 1) * width])
+            }
+            return Tensor(shape: [items.count, width], data: out)
+        }
+    }
+
+    func features(_ data: ImageDataset, _ indices: [Int]) -> FeatureCache {
+        model.train(false)
+        model.requiresGrad(false)
+        defer { model.requiresGrad(true) }
+        var cache = FeatureCache(rows: [:], values: [], width: 0)
+        for b in stride(from: 0, to: indices.count, by: config.batch) {
+            let chunk = indices[b..<min(b + config.batch, indices.count)]
+            let f = model.features(data.batch(chunk, architecture: config.architecture).0)
+            cache.width = f.shape[1]
+            for item in chunk { cache.rows[item] = cache.rows.count }
+            cache.values += f.data
+        }
+        return cache
+    }
+
+    /// Logits and labels of a batch: through the whole model, or through the head from cached features.
+    func forward(_ data: ImageDataset, _ chunk: ArraySlice<Int>, _ cache: FeatureCache?) -> (Tensor, [Int32]) {
+        let y = chunk.map { Int32(data.items[$0].label) }
+        if let cache { return (model.head.forward(cache.batch(chunk)), y) }
+        return (model.forward(data.batch(chunk, architecture: config.architecture).0), y)
+    }
+
     /// Mean loss, accuracy and predicted class of each item, in evaluation mode.
-    public func evaluate(_ data: ImageDataset, _ indices: [Int]) -> (loss: Double, accuracy: Double, predictions: [Int]) {
+    public func evaluate(_ data: ImageDataset, _ indices: [Int], _ cache: FeatureCache? = nil) -> (loss: Double, accuracy: Double, predictions: [Int]) {
         model.train(false)
         model.requiresGrad(false)
         defer { model.requiresGrad(true) }
         var lossSum = 0.0, correct = 0, predictions: [Int] = []
         for b in stride(from: 0, to: indices.count, by: config.batch) {
-            let (x, y) = data.batch(indices[b..<min(b + config.batch, indices.count)], architecture: config.architecture)
-            let logits = model.forward(x)
+            let (logits, y) = forward(data, indices[b..<min(b + config.batch, indices.count)], cache)
             let (loss, hits, _) = Self.loss(logits, y)
             lossSum += Double(loss) * Double(y.count)
             correct += hits

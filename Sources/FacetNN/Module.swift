@@ -52,6 +52,9 @@ open class Module {
     /// The classification head (ResNet's `fc`, VGG's last layer).
     open var head: Module { preconditionFailure("\(type(of: self)) has no classification head") }
 
+    /// The input of the head: `forward` without its last layer (what a frozen backbone gives).
+    open func features(_ x: Tensor) -> Tensor { preconditionFailure("\(type(of: self)) has no classification head") }
+
     /// Replaces the classification head (ResNet's `fc`, VGG's last layer) with a fresh `classes`-way one.
     open func replaceHead(classes: Int, seed: UInt64 = 1) {
         preconditionFailure("\(type(of: self)) has no classification head")

@@ -72,10 +72,11 @@ public final class ResNet18: Module {
         fc = Linear(fc.weight.value.shape[1], classes, rng: &rng)
     }
 
-    override public func forward(_ x: Tensor) -> Tensor {
+    override public func forward(_ x: Tensor) -> Tensor { fc.forward(features(x)) }
+
+    override public func features(_ x: Tensor) -> Tensor {
         let stem = maxpool.forward(relu.forward(bn1.forward(conv1.forward(x))))
-        let features = [layer1, layer2, layer3, layer4].reduce(stem) { $1.forward($0) }
-        return fc.forward(flatten.forward(avgpool.forward(features)))
+        return flatten.forward(avgpool.forward([layer1, layer2, layer3, layer4].reduce(stem) { $1.forward($0) }))
     }
 
     override public func backward(_ dy: Tensor) -> Tensor {

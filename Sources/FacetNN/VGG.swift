@@ -54,10 +54,12 @@ public final class VGG: Module {
         classifierLayers[classifierLayers.count - 1].1 = Linear((head as! Linear).weight.value.shape[1], classes, rng: &rng)
     }
 
-    override public func forward(_ x: Tensor) -> Tensor {
+    override public func forward(_ x: Tensor) -> Tensor { head.forward(features(x)) }
+
+    override public func features(_ x: Tensor) -> Tensor {
         var h = featureLayers.reduce(x) { $1.1.forward($0) }
         if let avgpool { h = avgpool.forward(h) }
-        return classifierLayers.reduce(flatten.forward(h)) { $1.1.forward($0) }
+        return classifierLayers.dropLast().reduce(flatten.forward(h)) { $1.1.forward($0) }
     }
 
     override public func backward(_ dy: Tensor) -> Tensor {

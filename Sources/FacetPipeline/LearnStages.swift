@@ -11,13 +11,14 @@ struct TrainedModel: Codable, Sendable {
     /// `trained` or `not_run`.
     var status: String
     var reason: String?
-    /// Store hashes of the best checkpoint and the epoch log (JSON Lines).
+    /// Store hashes of the best checkpoint (highest validation accuracy), the last one and the epoch log (JSON Lines).
     var checkpoint: String?
+    var last: String?
     var log: String?
     var bestEpoch: Int?
 
     enum CodingKeys: String, CodingKey {
-        case name, architecture, status, reason, checkpoint, log
+        case name, architecture, status, reason, checkpoint, last, log
         case bestEpoch = "best_epoch"
     }
 }
@@ -47,11 +48,11 @@ extension Pipeline {
         var trainedNow = 0
         for m in t.models {
             let weightsHash = inputs["weights:" + m.name]
-            let key = Store.hash(Array(("train-2\n" + m.canonical.canonical + "\n" + inputs["augment.manifest"]! + "\n" + (weightsHash ?? "")).utf8))
+            let key = Store.hash(Array(("train-4\n" + m.canonical.canonical + "\n" + inputs["augment.manifest"]! + "\n" + (weightsHash ?? "")).utf8))
             let entryPath = cacheFolder + "/" + key + ".json"
             if !force, let data = FileManager.default.contents(atPath: entryPath),
                let cached = try? JSONDecoder().decode(TrainedModel.self, from: data),
-               [cached.checkpoint, cached.log].allSatisfy({ $0.map(store.has) ?? true }) {
+               [cached.checkpoint, cached.last, cached.log].allSatisfy({ $0.map(store.has) ?? true }) {
                 events.line("train: \(m.name): from the cache")
                 results.append(cached)
                 continue
@@ -81,7 +82,7 @@ extension Pipeline {
             if m.config.width != 64 { checkpoint.extra["width"] = String(m.config.width) }
             let scratch = manifest.workspace + "/tmp"
             try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-            let bestPath = scratch + "/\(m.name)-best.safetensors"
+            let bestPath = scratch + "/\(m.name)-best.safetensors", lastPath = scratch + "/\(m.name)-last.safetensors"
             var log = "", bestEpoch = 0
             let e = JSONEncoder()
             e.outputFormatting = [.sortedKeys]
@@ -94,10 +95,14 @@ extension Pipeline {
                 log += String(decoding: try e.encode(timeless), as: UTF8.self) + "\n"
                 if improved { bestEpoch = epoch.epoch; try checkpoint.save(trainer.model, to: bestPath) }
             }
+            try checkpoint.save(trainer.model, to: lastPath)
+            func stored(_ path: String) throws -> String {
+                defer { try? FileManager.default.removeItem(atPath: path) }
+                return try store.put([UInt8](try Data(contentsOf: URL(fileURLWithPath: path))))
+            }
             let result = TrainedModel(name: m.name, architecture: m.config.architecture.rawValue, status: "trained", reason: nil,
-                                      checkpoint: try store.put([UInt8](try Data(contentsOf: URL(fileURLWithPath: bestPath)))),
+                                      checkpoint: try stored(bestPath), last: try stored(lastPath),
                                       log: try store.put(Array(log.utf8)), bestEpoch: bestEpoch)
-            try? FileManager.default.removeItem(atPath: bestPath)
             try AtomicFile.write(Array(try e.encode(result)), to: entryPath)
             results.append(result)
             trainedNow += 1
@@ -153,12 +158,13 @@ extension Pipeline {
         return data
     }
 
-    /// WORKSPACE/models/NAME/{best.safetensors, log.jsonl}.
+    /// WORKSPACE/models/NAME/{best.safetensors, last.safetensors, log.jsonl}.
     func materializeModels(_ outputs: [String: String]) throws {
         for m in try store.lines(TrainedModel.self, outputs["models"]!) where m.status == "trained" {
             let dir = manifest.workspace + "/models/" + m.name
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             if let c = m.checkpoint { try copyIfChanged(c, to: dir + "/best.safetensors") }
+            if let c = m.last { try copyIfChanged(c, to: dir + "/last.safetensors") }
             if let l = m.log { try copyIfChanged(l, to: dir + "/log.jsonl") }
         }
     }

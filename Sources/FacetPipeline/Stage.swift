@@ -42,7 +42,7 @@ public enum StageKind: String, CaseIterable, Sendable, Comparable, Codable {
         switch self {
         case .ingest: 1
         case .tag, .label, .split, .augment, .evaluate, .report: 1
-        case .train: 3   // 2: paths in "not run" reasons relative to the project; 3: no times in the stored logs
+        case .train: 4   // 2: paths in "not run" reasons relative to the project; 3: no times in the stored logs; 4: the last checkpoint too
         }
     }
 

@@ -9,7 +9,7 @@ extension Facet {
             abstract: "Make a synthetic photo dump where the demo pipeline expects it, then run the pipeline.",
             discussion: "The dump is drawn once and kept; a second demo finds every stage fresh unless something changed.")
         @Option(help: "The demo pipeline.") var pipeline = "Pipelines/demo.yaml"
-        @Option(help: "Distinct photos in the synthetic dump.") var count = 120
+        @Option(help: "Distinct photos in the synthetic dump.") var count = 1200
         @Option(help: "Shorter side of each photo, in pixels.") var size = 256
         @Option(help: "Random seed of the synthetic dump.") var seed: UInt64 = 2024
         @Flag(help: "Draw the dump again even when it is there.") var redraw = false

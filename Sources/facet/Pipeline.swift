@@ -77,6 +77,10 @@ extension Facet {
             let ran = outcomes.filter { $0.state == .ran }.map(\.stage.rawValue)
             say(ran.isEmpty ? "\(pipeline.manifest.name): every stage fresh; nothing to do"
                               : "\(pipeline.manifest.name): ran \(ran.joined(separator: ", ")); workspace \(pipeline.manifest.workspace)")
+            let report = Pipeline.latestReport(pipeline.manifest.workspace) + "/index.html"
+            if outcomes.contains(where: { $0.stage == .report }), FileManager.default.fileExists(atPath: report) {
+                say("report: \(report)")
+            }
         }
     }
 

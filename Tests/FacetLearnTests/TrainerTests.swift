@@ -53,17 +53,31 @@ import FacetImage
         #expect(try Trainer(other, classes: 3).fit(data).map(\.trainLoss) != a.map(\.trainLoss))
     }
 
-    @Test func headFinetuningTrainsOnlyTheHead() throws {
+    @Test func headFinetuningTrainsOnlyTheHeadOnCachedFeatures() throws {
         let data = try ImageDataset.load(try Self.dataset(perClass: 6), classes: ["happy", "normal", "sad"])
         var c = Self.config()
         c.finetune = .head
-        c.epochs = 2
+        c.epochs = 3
         let t = Trainer(c, classes: 3)
         let before = t.model.stateDict()
-        _ = try t.fit(data)
+        let logs = try t.fit(data)
         let after = t.model.stateDict()
-        for (name, value) in after where !name.contains("running") && !name.contains("num_batches") {
+        // The backbone ran in evaluation mode: its weights and its running statistics are untouched.
+        for (name, value) in after {
             #expect((value == before[name]!) == !name.hasPrefix("fc."), "\(name)")
+        }
+        #expect(logs.last!.trainLoss < logs.first!.trainLoss, "\(logs.map(\.trainLoss))")
+        // The validation figures from cached features are those of the whole network run on the images.
+        let (loss, accuracy, _) = t.evaluate(data, data.indices("val"))
+        #expect(abs(loss - logs.last!.valLoss!) < 1e-5 && accuracy == logs.last!.valAccuracy!)
+    }
+
+    @Test func featuresAreTheHeadsInput() {
+        let x = Tensor(shape: [2, 3, 32, 32], data: (0..<(2 * 3 * 32 * 32)).map { Float(($0 * 7919) % 255) / 255 })
+        let models: [Module] = [ResNet18(classes: 3, width: 4, seed: 1), VGG(naming: .vggface, classes: 3, config: [4, 0, 8, 0, 8, 0, 8, 0, 8, 0], hidden: 16, pooled: 1, seed: 1)]
+        for m in models {
+            m.train(false)
+            #expect(m.head.forward(m.features(x)) == m.forward(x))
         }
     }
 
