@@ -30,9 +30,19 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     public var weightDecay = 0.0
     public var seed: UInt64 = 2024
     public var finetune = Finetune.all
-    /// ResNet18's channel width (64 is torchvision's; narrower trains faster on a CPU).
+    /// `constant` (the study's) or `cosine`: PyTorch's `CosineAnnealingLR(T_max: epochs, eta_min: 0)`
+    /// stepped once per epoch, so epoch e (from 1) trains at lr · (1 + cos(π (e − 1) / epochs)) / 2.
+    public var schedule = "constant"
+    /// Channel width (64 is the published networks'; narrower trains faster on a CPU; see `Architecture.make`).
     public var width = 64
     public init() {}
+}
+
+extension TrainConfig {
+    /// The learning rate of an epoch (from 1) under the schedule.
+    public func learningRate(epoch: Int) -> Double {
+        schedule == "cosine" ? lr * (1 + cos(Double.pi * Double(epoch - 1) / Double(epochs))) / 2 : lr
+    }
 }
 
 /// The four curves of the study, one line per epoch.
@@ -98,6 +108,7 @@ public final class Trainer {
         var best = -1.0
         for epoch in 1...config.epochs {
             let start = Date()
+            optimizer.lr = Float(config.learningRate(epoch: epoch))
             var order = train
             var rng = Random(seed: config.seed &+ UInt64(epoch) &* 0x9E37_79B9)
             for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next() % UInt64(i + 1))) }

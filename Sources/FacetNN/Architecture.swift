@@ -17,12 +17,15 @@ public enum Architecture: String, CaseIterable, Sendable, Codable {
     /// The classes of the published weights' head.
     public var publishedClasses: Int { self == .vggface ? 2622 : 1000 }
 
-    /// A fresh network with a `classes`-way head; `width` narrows ResNet18 (64 is torchvision's).
+    /// A fresh network with a `classes`-way head. `width` scales the channels (64 is the published
+    /// networks'; ResNet18's first convolution has `width` channels, VGG's every layer `width`/64 of
+    /// its own, its hidden layers 4096·`width`/64): narrow copies train fast and make small test files.
     public func make(classes: Int, width: Int = 64, seed: UInt64 = 0) -> Module {
-        switch self {
+        let config = VGG.vgg16.map { $0 * width / 64 }, hidden = 4096 * width / 64
+        return switch self {
         case .resnet18: ResNet18(classes: classes, width: width, seed: seed)
-        case .vgg16: VGG(classes: classes, seed: seed)
-        case .vggface: VGG(naming: .vggface, classes: classes, seed: seed)
+        case .vgg16: VGG(classes: classes, config: config, hidden: hidden, seed: seed)
+        case .vggface: VGG(naming: .vggface, classes: classes, config: config, hidden: hidden, seed: seed)
         }
     }
 

@@ -37,6 +37,7 @@ public struct TrainStage: Sendable {
             t.weightDecay = sec.double("weight_decay", default: d.weightDecay, in: 0...1)
             t.seed = UInt64(sec.int("seed", default: Int(d.seed), in: 0...Int.max))
             t.width = sec.int("width", default: d.width, in: 1...512)
+            t.schedule = sec.string("schedule", default: d.schedule, oneOf: ["constant", "cosine"]) ?? d.schedule
             return t
         }
         base.seed = c.seed

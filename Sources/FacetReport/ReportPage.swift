@@ -57,7 +57,8 @@ struct Figures {
                         .init(name: "validation", color: color(i), dashed: true, points: points(model.epochs) { metric == "loss" ? $0.valLoss : $0.valAccuracy }),
                     ]
                     figs.append(("\(model.name)-\(metric).svg", LineChart(title: "\(model.name): \(metric)", xLabel: "epoch", yLabel: metric,
-                                                                         series: series, yRange: range).svg()))
+                                                                         series: series, yRange: range,
+                                                                         marker: model.bestEpoch.map { (Double($0), "best (checkpoint)") }).svg()))
                 }
             }
             if let r = model.report {

@@ -43,6 +43,8 @@ struct LineChart {
     var series: [Series]
     /// Fixed y range (accuracy: 0…1); nil fits the data.
     var yRange: ClosedRange<Double>?
+    /// An x to mark with a labelled vertical line (the best epoch).
+    var marker: (x: Double, label: String)? = nil
     var width = 460.0, height = 300.0
 
     func svg() -> String {
@@ -71,6 +73,10 @@ struct LineChart {
         s += #"<rect x="\#(coord(left))" y="\#(coord(top))" width="\#(coord(plotW))" height="\#(coord(plotH))" fill="none" stroke="rgb(153,153,153)"/>"#
         s += #"<text x="\#(coord(left + plotW / 2))" y="\#(coord(top + plotH + 32))" text-anchor="middle" fill="rgb(51,51,51)">\#(escape(xLabel))</text>"#
         s += #"<text transform="translate(14 \#(coord(top + plotH / 2))) rotate(-90)" text-anchor="middle" fill="rgb(51,51,51)">\#(escape(yLabel))</text>"#
+        if let marker, marker.x >= xMin, marker.x <= xMax {
+            s += #"<line x1="\#(coord(px(marker.x)))" x2="\#(coord(px(marker.x)))" y1="\#(coord(top))" y2="\#(coord(top + plotH))" stroke="rgb(120,120,120)" stroke-dasharray="2 3"/>"#
+            s += #"<text x="\#(coord(px(marker.x) + 4))" y="\#(coord(top + 12))" fill="rgb(85,85,85)">\#(escape(marker.label))</text>"#
+        }
         for line in series where !line.points.isEmpty {
             let d = line.points.enumerated().map { (i, p) in (i == 0 ? "M" : "L") + coord(px(p.x)) + " " + coord(py(p.y)) }.joined(separator: " ")
             let dash = line.dashed ? #" stroke-dasharray="6 4""# : ""

@@ -24,8 +24,9 @@ extension Facet {
         @Option var batch = 32
         @Option(help: "adam, adamw or sgd.") var optimizer = "adam"
         @Option var weightDecay = 0.0
+        @Option(help: "constant or cosine (PyTorch's CosineAnnealingLR over the epochs, stepped per epoch).") var schedule = "constant"
         @Option var seed: UInt64 = 2024
-        @Option(help: "ResNet18 channel width (64: torchvision's).") var width = 64
+        @Option(help: "Channel width: 64 is the published networks'; narrower trains faster (ResNet18 and VGG).") var width = 64
 
         func run() throws {
             guard let a = Architecture(rawValue: arch) else { throw ValidationError("--arch is resnet18, vgg16 or vggface") }
@@ -34,6 +35,8 @@ extension Facet {
             guard let f = TrainConfig.Finetune(parsing: finetune) else { throw ValidationError("--finetune is all, head or last:N") }
             c.finetune = f
             guard ["adam", "adamw", "sgd"].contains(optimizer) else { throw ValidationError("--optimizer is adam, adamw or sgd") }
+            guard ["constant", "cosine"].contains(schedule) else { throw ValidationError("--schedule is constant or cosine") }
+            c.schedule = schedule
             let names = classes.split(separator: ",").map(String.init)
             let progress = Progress(label: "load", unit: "images")
             let data = try ImageDataset.load(dataset, classes: names, progress: { progress.update($0, of: $1) })

@@ -72,6 +72,16 @@ import FacetImage
         #expect(abs(loss - logs.last!.valLoss!) < 1e-5 && accuracy == logs.last!.valAccuracy!)
     }
 
+    @Test func cosineScheduleIsPyTorchsCosineAnnealingLR() {
+        var c = TrainConfig()
+        (c.lr, c.epochs, c.schedule) = (0.1, 4, "cosine")
+        // torch.optim.lr_scheduler.CosineAnnealingLR(Adam(lr=0.1), T_max=4), stepped per epoch (torch 2.13).
+        let torch = [0.1, 0.08535533905932738, 0.05, 0.014644660940672627]
+        for (e, want) in torch.enumerated() { #expect(abs(c.learningRate(epoch: e + 1) - want) < 1e-15) }
+        c.schedule = "constant"
+        #expect((1...4).allSatisfy { c.learningRate(epoch: $0) == 0.1 })
+    }
+
     @Test func featuresAreTheHeadsInput() {
         let x = Tensor(shape: [2, 3, 32, 32], data: (0..<(2 * 3 * 32 * 32)).map { Float(($0 * 7919) % 255) / 255 })
         let models: [Module] = [ResNet18(classes: 3, width: 4, seed: 1), VGG(naming: .vggface, classes: 3, config: [4, 0, 8, 0, 8, 0, 8, 0, 8, 0], hidden: 16, pooled: 1, seed: 1)]
