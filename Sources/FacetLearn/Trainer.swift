@@ -100,10 +100,14 @@ public final class Trainer {
     }
 
     /// Runs every epoch; `onEpoch` sees each log line as it comes (for progress and files).
-    public func fit(_ data: ImageDataset, onEpoch: (EpochLog, Bool) throws -> Void = { _, _ in }) throws -> [EpochLog] {
+    /// `features`: the backbone's features of the train and val items when already known (a head
+    /// fine-tune computes them otherwise).
+    public func fit(_ data: ImageDataset, features known: FeatureCache? = nil,
+                    onEpoch: (EpochLog, Bool) throws -> Void = { _, _ in }) throws -> [EpochLog] {
         let train = data.indices("train"), val = data.indices("val")
         guard !train.isEmpty else { throw WeightError("the dataset has no train split") }
-        let cache = config.finetune == .head ? features(data, train + val) : nil
+        let cache = config.finetune == .head ? (known ?? features(data, train + val)) : nil
+        if let cache, !(train + val).allSatisfy({ cache.rows[$0] != nil }) { throw WeightError("the cached features do not cover the dataset") }
         var logs: [EpochLog] = []
         var best = -1.0
         for epoch in 1...config.epochs {
@@ -146,6 +150,22 @@ public final class Trainer {
         var values: [Float]
         var width: Int
 
+        /// As safetensors: the features as one [n, width] tensor, the item of each row in the metadata.
+        public func save(to path: String) throws {
+            let items = rows.sorted { $0.value < $1.value }.map { String($0.key) }.joined(separator: ",")
+            let temp = path + ".tmp-\(getpid())"
+            try Safetensors.write(["features": Tensor(shape: [rows.count, width], data: values)], metadata: ["items": items], to: temp)
+            guard rename(temp, path) == 0 else { throw WeightError("\(path): cannot be written (errno \(errno))") }
+        }
+
+        public static func load(_ path: String) throws -> FeatureCache {
+            let f = try Safetensors.read(path)
+            guard let t = f.tensors["features"], t.shape.count == 2, let items = f.metadata["items"] else { throw WeightError("\(path): not a feature cache") }
+            let ids = items.isEmpty ? [] : items.split(separator: ",").compactMap { Int($0) }
+            guard ids.count == t.shape[0] else { throw WeightError("\(path): \(ids.count) items for \(t.shape[0]) rows") }
+            return FeatureCache(rows: Dictionary(uniqueKeysWithValues: ids.enumerated().map { ($1, $0) }), values: t.data, width: t.shape[1])
+        }
+
         func batch(_ items: ArraySlice<Int>) -> Tensor {
             var out = [Float](repeating: 0, count: items.count * width)
             for (i, item) in items.enumerated() {
@@ -156,7 +176,7 @@ public final class Trainer {
         }
     }
 
-    func features(_ data: ImageDataset, _ indices: [Int]) -> FeatureCache {
+    public func features(_ data: ImageDataset, _ indices: [Int]) -> FeatureCache {
         model.train(false)
         model.requiresGrad(false)
         defer { model.requiresGrad(true) }

@@ -78,6 +78,7 @@ extension Pipeline {
                 model = try m.config.architecture.pretrained(weights: w, classes: manifest.classes.count, width: m.config.width, seed: m.config.seed)
             }
             let trainer = Trainer(m.config, classes: manifest.classes.count, model: model)
+            let features = try m.config.finetune == .head ? backboneFeatures(m, trainer, data, weightsHash: weightsHash, dataset: inputs["augment.manifest"]!, events: events) : nil
             var checkpoint = Checkpoint(architecture: m.config.architecture, classes: manifest.classes, inputSize: data.size)
             if m.config.width != 64 { checkpoint.extra["width"] = String(m.config.width) }
             let scratch = manifest.workspace + "/tmp"
@@ -86,7 +87,7 @@ extension Pipeline {
             var log = "", bestEpoch = 0
             let e = JSONEncoder()
             e.outputFormatting = [.sortedKeys]
-            _ = try trainer.fit(data) { epoch, improved in
+            _ = try trainer.fit(data, features: features) { epoch, improved in
                 func f(_ x: Double?) -> String { x.map { String(format: "%.4f", $0) } ?? "–" }
                 events.line("train: \(m.name): epoch \(epoch.epoch)/\(m.config.epochs): train loss \(f(epoch.trainLoss)) acc \(f(epoch.trainAccuracy)), "
                             + "val loss \(f(epoch.valLoss)) acc \(f(epoch.valAccuracy)) (\(String(format: "%.1f", epoch.seconds ?? 0)) s)")
@@ -148,6 +149,28 @@ extension Pipeline {
             out.append(ModelEvaluation(name: m.name, status: "evaluated", report: report, text: report.text(), slices: bySlice, misclassified: misses))
         }
         return (["metrics": try store.putLines(out)], "\(out.filter { $0.status == "evaluated" }.count) models evaluated on \(test.count) test photos", 0)
+    }
+
+    /// A frozen backbone's features of the train and val images, computed once for a backbone
+    /// (architecture, width, weights or seed) and dataset, and kept in WORKSPACE/cache/features:
+    /// another head (a new learning rate, more epochs) trains in seconds.
+    func backboneFeatures(_ m: TrainStage.Model, _ trainer: Trainer, _ data: ImageDataset, weightsHash: String?, dataset: String,
+                          events: RunEvents) throws -> Trainer.FeatureCache {
+        let c = m.config
+        let backbone = weightsHash.map { "weights \($0)" } ?? "seed \(c.seed)"
+        let key = Store.hash(Array("features-1\n\(c.architecture.rawValue)\n\(c.width)\n\(backbone)\n\(dataset)".utf8))
+        let folder = manifest.workspace + "/cache/features"
+        let path = folder + "/" + key + ".safetensors"
+        if let cached = try? Trainer.FeatureCache.load(path) {
+            events.line("train: \(m.name): backbone features from the cache")
+            return cached
+        }
+        let start = Date()
+        let f = trainer.features(data, data.indices("train") + data.indices("val"))
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try f.save(to: path)
+        events.line("train: \(m.name): backbone features of \(data.indices("train").count + data.indices("val").count) images computed once (\(String(format: "%.1f", Date().timeIntervalSince(start))) s)")
+        return f
     }
 
     /// The materialized dataset's images, decoded once per run (train and evaluate share them).

@@ -72,6 +72,26 @@ import FacetImage
         #expect(abs(loss - logs.last!.valLoss!) < 1e-5 && accuracy == logs.last!.valAccuracy!)
     }
 
+    @Test func cachedFeaturesRoundTripAndTrainTheSame() throws {
+        let data = try ImageDataset.load(try Self.dataset(perClass: 6), classes: ["happy", "normal", "sad"])
+        var c = Self.config()
+        c.finetune = .head
+        let items = data.indices("train") + data.indices("val")
+        let computed = Trainer(c, classes: 3).features(data, items)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("facet-features-\(UUID()).safetensors").path
+        try computed.save(to: path)
+        let loaded = try Trainer.FeatureCache.load(path)
+        #expect(loaded.rows == computed.rows && loaded.values == computed.values && loaded.width == computed.width)
+        func timeless(_ logs: [EpochLog]) -> [EpochLog] { logs.map { var l = $0; l.seconds = nil; return l } }
+        let a = try Trainer(c, classes: 3).fit(data)
+        let b = try Trainer(c, classes: 3).fit(data, features: loaded)
+        #expect(timeless(a) == timeless(b))
+        // Features of other items are refused, not silently misused.
+        var partial = loaded
+        partial.rows[items[0]] = nil
+        #expect(throws: WeightError.self) { try Trainer(c, classes: 3).fit(data, features: partial) }
+    }
+
     @Test func cosineScheduleIsPyTorchsCosineAnnealingLR() {
         var c = TrainConfig()
         (c.lr, c.epochs, c.schedule) = (0.1, 4, "cosine")

@@ -6,6 +6,14 @@ import FacetNN
 @testable import FacetPipeline
 import FacetReport
 
+/// Event lines collected from a run.
+final class Lines: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [String] = []
+    func add(_ s: String) { lock.lock(); lines.append(s); lock.unlock() }
+    var all: [String] { lock.lock(); defer { lock.unlock() }; return lines }
+}
+
 @Suite struct LearnStageTests {
     static let stages = """
       ingest: {}
@@ -122,6 +130,12 @@ import FacetReport
         // The ResNet18 was fine-tuned whole: its first convolution moved away from the file's.
         let (_, imagenet) = try Checkpoint.load(root + "/ws/models/imagenet/last.safetensors")
         #expect(imagenet.stateDict()["conv1.weight"] != (try WeightFile.load(Self.fixture("resnet18_imagenet_w4.pth")))["conv1.weight"])
+        // Another head on the same backbone and data: the backbone's features come from the cache.
+        let lines = Lines()
+        let again = try Support.pipeline(root, ["train.models.face.lr=0.02"]).run(events: RunEvents(line: { lines.add($0) }))
+        #expect(again.first { $0.stage == .train }!.work == 1)
+        #expect(lines.all.contains("train: face: backbone features from the cache"), "\(lines.all)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/ws/cache/features").count == 1)
     }
 
     @Test func aMissingWeightsFileIsAnErrorUnlessSkipped() throws {
