@@ -75,7 +75,9 @@ struct LineChart {
         s += #"<text transform="translate(14 \#(coord(top + plotH / 2))) rotate(-90)" text-anchor="middle" fill="rgb(51,51,51)">\#(escape(yLabel))</text>"#
         if let marker, marker.x >= xMin, marker.x <= xMax {
             s += #"<line x1="\#(coord(px(marker.x)))" x2="\#(coord(px(marker.x)))" y1="\#(coord(top))" y2="\#(coord(top + plotH))" stroke="rgb(120,120,120)" stroke-dasharray="2 3"/>"#
-            s += #"<text x="\#(coord(px(marker.x) + 4))" y="\#(coord(top + 12))" fill="rgb(85,85,85)">\#(escape(marker.label))</text>"#
+            // Accuracy curves run high and loss curves low: the label goes where they are not.
+            let labelY = yRange != nil ? top + plotH - 6 : top + 12
+            s += #"<text x="\#(coord(px(marker.x) + 4))" y="\#(coord(labelY))" fill="rgb(85,85,85)">\#(escape(marker.label))</text>"#
         }
         for line in series where !line.points.isEmpty {
             let d = line.points.enumerated().map { (i, p) in (i == 0 ? "M" : "L") + coord(px(p.x)) + " " + coord(py(p.y)) }.joined(separator: " ")
@@ -125,7 +127,7 @@ struct ConfusionChart {
         let cell = max(36.0, min(64.0, 300.0 / Double(max(k, 1))))
         let labelW = Double(max(classes.map(\.count).max() ?? 4, 5)) * 7 + 20
         let left = labelW + 18, top = 52.0
-        let width = left + cell * Double(k) + 16, height = top + cell * Double(k) + 16
+        let width = max(left + cell * Double(k) + 16, Double(title.count) * 7.5 + 12), height = top + cell * Double(k) + 16
         var s = #"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 \#(coord(width)) \#(coord(height))" width="\#(coord(width))" height="\#(coord(height))" font-family="system-ui, sans-serif" font-size="11" role="img" aria-label="\#(escape(title))">"#
         s += #"<rect width="100%" height="100%" fill="white"/>"#
         s += #"<text x="4" y="16" font-size="13" font-weight="600">\#(escape(title))</text>"#
