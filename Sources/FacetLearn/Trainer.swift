@@ -38,6 +38,17 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     public init() {}
 }
 
+extension EpochLog {
+    /// The study's four curves as CSV: `epoch,train_loss,train_accuracy,val_loss,val_accuracy,seconds`
+    /// (empty where a value is absent).
+    public static func csv(_ logs: [EpochLog]) -> String {
+        func f(_ x: Double?, _ format: String = "%.4f") -> String { x.map { String(format: format, $0) } ?? "" }
+        return "epoch,train_loss,train_accuracy,val_loss,val_accuracy,seconds\n" + logs.map {
+            [String($0.epoch), f($0.trainLoss), f($0.trainAccuracy), f($0.valLoss), f($0.valAccuracy), f($0.seconds, "%.2f")].joined(separator: ",") + "\n"
+        }.joined()
+    }
+}
+
 extension TrainConfig {
     /// The learning rate of an epoch (from 1) under the schedule.
     public func learningRate(epoch: Int) -> Double {

@@ -181,14 +181,17 @@ extension Pipeline {
         return data
     }
 
-    /// WORKSPACE/models/NAME/{best.safetensors, last.safetensors, log.jsonl}.
+    /// WORKSPACE/models/NAME/{best.safetensors, last.safetensors, log.jsonl, log.csv}.
     func materializeModels(_ outputs: [String: String]) throws {
         for m in try store.lines(TrainedModel.self, outputs["models"]!) where m.status == "trained" {
             let dir = manifest.workspace + "/models/" + m.name
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             if let c = m.checkpoint { try copyIfChanged(c, to: dir + "/best.safetensors") }
             if let c = m.last { try copyIfChanged(c, to: dir + "/last.safetensors") }
-            if let l = m.log { try copyIfChanged(l, to: dir + "/log.jsonl") }
+            if let l = m.log {
+                try copyIfChanged(l, to: dir + "/log.jsonl")
+                try writeIfChanged(Array(EpochLog.csv(try store.lines(EpochLog.self, l)).utf8), to: dir + "/log.csv")
+            }
         }
     }
 

@@ -50,7 +50,7 @@ extension Facet {
             let trainer = Trainer(c, classes: names.count, model: model)
             var checkpoint = Checkpoint(architecture: a, classes: names, inputSize: data.size)
             if width != 64 { checkpoint.extra["width"] = String(width) }
-            var jsonl = "", csv = "epoch,train_loss,train_accuracy,val_loss,val_accuracy,seconds\n"
+            var jsonl = "", logs: [EpochLog] = []
             let e = JSONEncoder()
             e.outputFormatting = [.sortedKeys]
             print("train: \(data.indices("train").count) images, val \(data.indices("val").count), test \(data.indices("test").count), \(data.size) px, \(arch)")
@@ -58,9 +58,9 @@ extension Facet {
                 func f(_ x: Double?) -> String { x.map { String(format: "%.4f", $0) } ?? "" }
                 print("epoch \(log.epoch)/\(c.epochs): train loss \(f(log.trainLoss)) acc \(f(log.trainAccuracy)), val loss \(f(log.valLoss)) acc \(f(log.valAccuracy)) (\(String(format: "%.1f", log.seconds ?? 0)) s)\(improved ? " *" : "")")
                 jsonl += String(decoding: try e.encode(log), as: UTF8.self) + "\n"
-                csv += [String(log.epoch), f(log.trainLoss), f(log.trainAccuracy), f(log.valLoss), f(log.valAccuracy), String(format: "%.2f", log.seconds ?? 0)].joined(separator: ",") + "\n"
+                logs.append(log)
                 try AtomicFile.write(Array(jsonl.utf8), to: out + "/log.jsonl")
-                try AtomicFile.write(Array(csv.utf8), to: out + "/log.csv")
+                try AtomicFile.write(Array(EpochLog.csv(logs).utf8), to: out + "/log.csv")
                 try checkpoint.save(trainer.model, to: out + "/last.safetensors")
                 if improved { try checkpoint.save(trainer.model, to: out + "/best.safetensors") }
             }

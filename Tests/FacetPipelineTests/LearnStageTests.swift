@@ -49,6 +49,8 @@ final class Lines: @unchecked Sendable {
             for file in ["best.safetensors", "last.safetensors", "log.jsonl"] {
                 #expect(FileManager.default.fileExists(atPath: root + "/ws/models/\(name)/\(file)"), "\(name)/\(file)")
             }
+            let csv = try String(contentsOfFile: root + "/ws/models/\(name)/log.csv", encoding: .utf8).split(separator: "\n")
+            #expect(csv.count == 3 && csv[0] == "epoch,train_loss,train_accuracy,val_loss,val_accuracy,seconds" && csv[2].hasPrefix("2,"))
         }
         let report = try String(contentsOfFile: root + "/ws/evaluation/a.txt", encoding: .utf8)
         #expect(report.contains("precision    recall  f1-score   support") && report.contains("weighted avg"))
