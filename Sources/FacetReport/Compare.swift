@@ -52,20 +52,22 @@ public struct RunComparison: Codable, Sendable {
         m.report != nil ? "evaluated" : "not run" + (m.reason.map { " (\($0))" } ?? "")
     }
 
-    /// A table for people: changed rows first, largest changes first; unchanged rows counted.
+    /// A table for people: the rows that changed, in the order of the models and of their
+    /// metrics (test accuracy first); unchanged rows counted.
     public func text(_ nameA: String, _ nameB: String) -> String {
         var out = ["A: \(nameA)", "B: \(nameB)"]
         out += notes
+        func counts(_ metric: String) -> Bool { metric.hasSuffix("photos") || metric == "misclassified" }
         func f(_ x: Double?, _ metric: String) -> String {
             guard let x else { return "–" }
-            return metric.hasSuffix("photos") || metric == "misclassified" ? String(Int(x)) : String(format: "%.4f", x)
+            return counts(metric) ? String(Int(x)) : String(format: "%.4f", x)
         }
-        let changed = rows.filter { $0.a != $0.b }.sorted { abs($0.delta ?? .infinity) > abs($1.delta ?? .infinity) }
+        let changed = rows.filter { $0.a != $0.b }
         let width = max(28, (changed.map { $0.model.count + $0.metric.count + 2 }.max() ?? 0))
         if changed.isEmpty { out.append("no metric changed (\(rows.count) compared)") } else {
             out.append("model: metric".padding(toLength: width, withPad: " ", startingAt: 0) + "         A          B      B − A")
             for r in changed {
-                let d = r.delta.map { String(format: "%+.4f", $0) } ?? "–"
+                let d = r.delta.map { counts(r.metric) ? String(format: "%+d", Int($0)) : String(format: "%+.4f", $0) } ?? "–"
                 out.append("\(r.model): \(r.metric)".padding(toLength: width, withPad: " ", startingAt: 0)
                            + [f(r.a, r.metric), f(r.b, r.metric), d].map { String(repeating: " ", count: max(0, 10 - $0.count)) + $0 }.joined(separator: " "))
             }
