@@ -21,20 +21,32 @@ extension Image {
     /// `adjust_saturation`: blend with the uint8 grayscale image.
     public func adjustingSaturation(_ factor: Double) -> Image {
         let gray = torchGray()
-        return blended(with: { i in let g = Float(gray[i]); return (g, g, g) }, factor)
+        let f = Float(factor), g = Float(1 - factor)
+        var out = pixels
+        gray.withUnsafeBufferPointer { gray in
+            out.withUnsafeMutableBufferPointer { o in
+                for i in 0..<gray.count {
+                    let y = g * Float(gray[i])
+                    for c in 3 * i..<3 * i + 3 { o[c] = UInt8(max(0, min(255, f * Float(o[c]) + y))) }
+                }
+            }
+        }
+        return Image(width: width, height: height, channels: 3, pixels: out)
     }
 
     /// `adjust_hue`: to [0, 1] floats, through HSV with the hue shifted (mod 1), back by ×255.999 truncated.
     public func adjustingHue(_ factor: Double) -> Image {
         var out = pixels
         let shift = Float(factor)
-        for i in 0..<pixelCount {
-            let (h, s, v) = HSV.fromRGB(Float(pixels[3 * i]) / 255, Float(pixels[3 * i + 1]) / 255, Float(pixels[3 * i + 2]) / 255)
-            // (h + f) mod 1 with h in [0, 1) and |f| ≤ 0.5: one subtraction or addition, exact.
-            var hue = h + shift
-            if hue >= 1 { hue -= 1 } else if hue < 0 { hue += 1 }
-            let (r, g, b) = HSV.toRGB(hue, s, v)
-            out[3 * i] = Image.unitToByte(r); out[3 * i + 1] = Image.unitToByte(g); out[3 * i + 2] = Image.unitToByte(b)
+        out.withUnsafeMutableBufferPointer { o in
+            for i in 0..<pixelCount {
+                let (h, s, v) = HSV.fromRGB(Float(o[3 * i]) / 255, Float(o[3 * i + 1]) / 255, Float(o[3 * i + 2]) / 255)
+                // (h + f) mod 1 with h in [0, 1) and |f| ≤ 0.5: one subtraction or addition, exact.
+                var hue = h + shift
+                if hue >= 1 { hue -= 1 } else if hue < 0 { hue += 1 }
+                let (r, g, b) = HSV.toRGB(hue, s, v)
+                o[3 * i] = Image.unitToByte(r); o[3 * i + 1] = Image.unitToByte(g); o[3 * i + 2] = Image.unitToByte(b)
+            }
         }
         return Image(width: width, height: height, channels: 3, pixels: out)
     }
@@ -62,10 +74,12 @@ extension Image {
                                 let sx = reflect(x - half, width) * 3
                                 line[3 * x] = Float(src[row + sx]); line[3 * x + 1] = Float(src[row + sx + 1]); line[3 * x + 2] = Float(src[row + sx + 2])
                             }
-                            for j in 0..<stride {
-                                var acc: Float = 0
-                                for k in 0..<kernel { acc += taps[k] * line[j + 3 * k] }
-                                dst[row + j] = acc
+                            // Each sum still runs over the taps in order; the loop over j vectorizes.
+                            let out = dst.baseAddress! + row
+                            for j in 0..<stride { out[j] = 0 }
+                            for k in 0..<kernel {
+                                let w = taps[k], src = line.baseAddress! + 3 * k
+                                for j in 0..<stride { out[j] += w * src[j] }
                             }
                         }
                     }
@@ -107,9 +121,14 @@ extension Image {
 
     /// `rgb_to_grayscale` on uint8: (0.2989 r + 0.587 g + 0.114 b) in float32, truncated.
     func torchGray() -> [UInt8] {
-        (0..<pixelCount).map { i in
-            let r = Float(pixels[3 * i]), g = Float(pixels[3 * i + 1]), b = Float(pixels[3 * i + 2])
-            return UInt8(max(0, min(255, Float(0.2989) * r + Float(0.587) * g + Float(0.114) * b)))
+        [UInt8](unsafeUninitializedCapacity: pixelCount) { out, n in
+            pixels.withUnsafeBufferPointer { p in
+                for i in 0..<pixelCount {
+                    let r = Float(p[3 * i]), g = Float(p[3 * i + 1]), b = Float(p[3 * i + 2])
+                    out[i] = UInt8(max(0, min(255, Float(0.2989) * r + Float(0.587) * g + Float(0.114) * b)))
+                }
+            }
+            n = pixelCount
         }
     }
 
@@ -142,5 +161,5 @@ extension Image {
     }
 
     /// `convert_image_dtype(float → uint8)`: x · 255.999, truncated.
-    static func unitToByte(_ x: Float) -> UInt8 { UInt8(max(0, min(255, x * (255 + 1 - 0.001)))) }
+    @inline(__always) static func unitToByte(_ x: Float) -> UInt8 { UInt8(max(0, min(255, x * (255 + 1 - 0.001)))) }
 }

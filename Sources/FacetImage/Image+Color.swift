@@ -47,6 +47,7 @@ extension Image {
 
 /// RGB ↔ HSV on values in [0, 1], exactly as torchvision's tensor functions compute them.
 public enum HSV {
+    @inline(__always)
     public static func fromRGB(_ r: Float, _ g: Float, _ b: Float) -> (h: Float, s: Float, v: Float) {
         let maxc = max(r, g, b), minc = min(r, g, b)
         let equal = maxc == minc
@@ -63,6 +64,7 @@ public enum HSV {
         return (h, s, maxc)
     }
 
+    @inline(__always)
     public static func toRGB(_ h: Float, _ s: Float, _ v: Float) -> (r: Float, g: Float, b: Float) {
         let i = (h * 6).rounded(.down)
         let f = h * 6 - i
