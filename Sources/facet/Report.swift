@@ -1,4 +1,5 @@
 import ArgumentParser
+import FacetData
 import FacetPipeline
 import FacetReport
 import Foundation
@@ -12,7 +13,7 @@ extension Facet {
             facet report PIPELINE lists the runs kept; facet report --compare A B prints what changed from run A to run B,
             each given as a metrics.json, a report folder, or a run name of PIPELINE's workspace.
             """)
-        @Argument(help: "Pipeline manifest, to list its runs or to find run names given to --compare.") var pipeline: String?
+        @Argument(help: "Pipeline manifest, to list its runs or to find run names given to --compare (put it before --compare).") var pipeline: String?
         @Option(parsing: .upToNextOption, help: "Two runs: metrics.json files, report folders or run names.") var compare: [String] = []
         @Flag(help: "The comparison as JSON.") var json = false
 
@@ -62,12 +63,12 @@ extension Facet {
             if let workspace { candidates += ["\(Pipeline.reports(workspace))/\(run)/metrics.json"] }
             var isDir: ObjCBool = false
             guard let path = candidates.first(where: { FileManager.default.fileExists(atPath: $0, isDirectory: &isDir) && !isDir.boolValue }) else {
-                throw ValidationError("\(run): no metrics.json there" + (workspace == nil ? " (give the pipeline to name runs by their name)" : " nor a run of that name"))
+                throw DataError("\(run): no metrics.json there" + (workspace == nil ? " (give the pipeline first to name runs by their name: facet report PIPELINE --compare A B)" : " nor a run of that name"))
             }
             do {
                 return (path, try JSONDecoder().decode(RunMetrics.self, from: Data(contentsOf: URL(fileURLWithPath: path))))
             } catch {
-                throw ValidationError("\(path): not a facet metrics.json (\(error))")
+                throw DataError("\(path): not a facet metrics.json (\(error))")
             }
         }
     }

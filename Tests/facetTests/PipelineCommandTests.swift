@@ -72,6 +72,35 @@ import Testing
         #expect(until.status == 0 && until.stdout.contains("k: ran tag;"), "\(until.stdout)")
     }
 
+    @Test func reportListsRunsAndComparesThem() throws {
+        let root = try Self.project(count: 12)
+        let yaml = try String(contentsOfFile: root + "/p.yaml", encoding: .utf8) + """
+
+          train: {epochs: 1, lr: 0.01, batch: 8, width: 4, models: {m: {arch: resnet18}}}
+          evaluate: {}
+          report: {}
+        """
+        try yaml.write(toFile: root + "/p.yaml", atomically: true, encoding: .utf8)
+        let run = try C.facet(["run", root + "/p.yaml"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("report: \(root)/ws/report/index.html"), "\(run.stdout)")
+        #expect(try C.facet(["run", root + "/p.yaml", "-p", "train.epochs=2"]).status == 0)
+        let list = try C.facet(["report", root + "/p.yaml"])
+        let runs = list.stdout.split(separator: "\n").filter { $0.count > 12 && $0.prefix(12).allSatisfy(\.isHexDigit) && $0.contains("  m ") }
+        #expect(list.status == 0 && runs.count == 2 && list.stdout.contains("(newest)"), "\(list.stdout)")
+        let names = try FileManager.default.contentsOfDirectory(atPath: root + "/ws/reports")
+        let newest = try FileManager.default.destinationOfSymbolicLink(atPath: root + "/ws/report").replacingOccurrences(of: "reports/", with: "")
+        let older = names.first { $0 != newest }!
+        let diff = try C.facet(["report", root + "/p.yaml", "--compare", older, newest])
+        #expect(diff.status == 0 && (diff.stdout.contains("metrics changed") || diff.stdout.contains("no metric changed")), "\(diff.stdout)")
+        #expect(diff.stdout.contains("A: \(root)/ws/reports/\(older)/metrics.json"), "\(diff.stdout)")
+        let json = try C.facet(["report", "--compare", root + "/ws/reports/\(older)", root + "/ws/report/metrics.json", "--json"])
+        let rows = (try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])?["rows"] as? [[String: Any]]
+        #expect(json.status == 0 && rows?.contains { $0["model"] as? String == "m" && $0["metric"] as? String == "test accuracy" } == true, "\(json.stdout)")
+        let missing = try C.facet(["report", "--compare", root + "/nothing", older])
+        #expect(missing.status == 1 && missing.stderr.contains("nothing: no metrics.json there"), "\(missing.stderr)")
+    }
+
     @Test func aSecondRunWhileOneRunsIsRefused() throws {
         let root = try Self.project(count: 40)
         let process = Process()
