@@ -35,18 +35,26 @@ public final class Adam: Optimizer {
         t += 1
         let bc1 = 1 - pow(beta1, Float(t)), bc2 = 1 - pow(beta2, Float(t))
         let stepSize = lr / bc1, bc2Root = bc2.squareRoot()
+        let (beta1, beta2, eps, lr, weightDecay, decoupled) = (beta1, beta2, eps, lr, weightDecay, decoupled)
+        let shrink = 1 - lr * weightDecay, oneMinusBeta1 = 1 - beta1, oneMinusBeta2 = 1 - beta2
         for (k, p) in params.enumerated() where !p.frozen && p.hasGrad {
             let n = p.value.count
             p.value.data.withUnsafeMutableBufferPointer { w in
                 p.grad.data.withUnsafeBufferPointer { g in
                     m[k].withUnsafeMutableBufferPointer { m in
                         v[k].withUnsafeMutableBufferPointer { v in
-                            for i in 0..<n {
-                                if decoupled { w[i] *= 1 - lr * weightDecay }
-                                let grad = decoupled ? g[i] : g[i] + weightDecay * w[i]
-                                m[i] = beta1 * m[i] + (1 - beta1) * grad
-                                v[i] = beta2 * v[i] + (1 - beta2) * grad * grad
-                                w[i] -= stepSize * m[i] / (v[i].squareRoot() / bc2Root + eps)
+                            let (w, g, m, v) = (Shared(w.baseAddress!), Shared(g.baseAddress!), Shared(m.baseAddress!), Shared(v.baseAddress!))
+                            // Element by element, so blocks of a large tensor update on all cores with the same results.
+                            let block = 1 << 15
+                            parallelFor((n + block - 1) / block) { c in
+                                let (w, g, m, v) = (w.p, g.p, m.p, v.p)
+                                for i in c * block..<min(n, (c + 1) * block) {
+                                    if decoupled { w[i] *= shrink }
+                                    let grad = decoupled ? g[i] : g[i] + weightDecay * w[i]
+                                    m[i] = beta1 * m[i] + oneMinusBeta1 * grad
+                                    v[i] = beta2 * v[i] + oneMinusBeta2 * grad * grad
+                                    w[i] -= stepSize * m[i] / (v[i].squareRoot() / bc2Root + eps)
+                                }
                             }
                         }
                     }

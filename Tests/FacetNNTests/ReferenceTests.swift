@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import FacetNN
 
@@ -31,6 +32,34 @@ import Testing
         for (a, b) in [(dx1, dx2), (dw1, dw2), (db1, db2)] {
             #expect(Tensor(shape: [a.count], data: a).maxRelativeDifference(Tensor(shape: [b.count], data: b)) < 1e-5)
         }
+    }
+
+    /// Adam on a tensor large enough to be updated in blocks on all cores, against PyTorch's
+    /// formulas as one scalar loop (Adam and AdamW, five steps).
+    @Test(arguments: [false, true]) func adamInBlocksMatchesTheScalarLoop(decoupled: Bool) {
+        let n = 100_003
+        var rng = Random(seed: 9)
+        let start = rng.uniform(n, 1)
+        let layer = Linear(1, 1, bias: false, rng: &rng)
+        layer.weight.value = Tensor(shape: [n], data: start)
+        layer.weight.ensureGrad()
+        let adam = Adam(layer, lr: 0.01, weightDecay: 0.1, decoupled: decoupled)
+        var w = start, m = [Float](repeating: 0, count: n), v = m
+        for t in 1...5 {
+            let g = (0..<n).map { Float(($0 * 7 + t * 13) % 101) / 50 - 1 }
+            layer.weight.grad = Tensor(shape: [n], data: g)
+            adam.step()
+            let bc1 = 1 - pow(Float(0.9), Float(t)), bc2 = 1 - pow(Float(0.999), Float(t))
+            for i in 0..<n {
+                if decoupled { w[i] *= 1 - 0.01 * 0.1 }
+                let grad = decoupled ? g[i] : g[i] + 0.1 * w[i]
+                m[i] = 0.9 * m[i] + (1 - 0.9) * grad
+                v[i] = 0.999 * v[i] + (1 - 0.999) * grad * grad
+                w[i] -= 0.01 / bc1 * m[i] / (v[i].squareRoot() / bc2.squareRoot() + 1e-8)
+            }
+        }
+        let worst = zip(layer.weight.value.data, w).map { abs($0 - $1) / max(abs($1), 1e-3) }.max()!
+        #expect(worst < 1e-6, "largest relative difference \(worst)")
     }
 
     @Test func linearMatchesTheLoopNest() {
