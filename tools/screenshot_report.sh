@@ -15,8 +15,9 @@ out=$(cd "$out" && pwd -P)
 browser=$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)
 [ -n "$browser" ] || { echo "screenshot_report: no chromium (apt-get install chromium)" >&2; exit 2; }
 shot() {  # URL PNG WIDTH HEIGHT
-    "$browser" --headless --no-sandbox --disable-gpu --hide-scrollbars --force-device-scale-factor=1 \
-        --window-size="$3,$4" --screenshot="$2" "$1" >/dev/null 2>&1
+    rm -f "$2"
+    timeout 120 "$browser" --headless --no-sandbox --disable-gpu --hide-scrollbars --force-device-scale-factor=1 \
+        --window-size="$3,$4" --screenshot="$2" "$1" >/dev/null 2>&1 || true
     [ -s "$2" ] || { echo "screenshot_report: chromium wrote no $2" >&2; exit 1; }
 }
 shot "file://$report/index.html" "$out/report.png" 1280 "$height"
