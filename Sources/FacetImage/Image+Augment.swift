@@ -147,19 +147,6 @@ extension Image {
         return Image(width: width, height: height, channels: channels, pixels: out)
     }
 
-    /// `_blend`: (f·x + (1 − f)·y) in float32, clamped, truncated.
-    func blended(with other: (Int) -> (Float, Float, Float), _ factor: Double) -> Image {
-        let f = Float(factor), g = Float(1 - factor)
-        var out = pixels
-        for i in 0..<pixelCount {
-            let (a, b, c) = other(i)
-            out[3 * i] = UInt8(max(0, min(255, f * Float(pixels[3 * i]) + g * a)))
-            out[3 * i + 1] = UInt8(max(0, min(255, f * Float(pixels[3 * i + 1]) + g * b)))
-            out[3 * i + 2] = UInt8(max(0, min(255, f * Float(pixels[3 * i + 2]) + g * c)))
-        }
-        return Image(width: width, height: height, channels: 3, pixels: out)
-    }
-
     /// `convert_image_dtype(float → uint8)`: x · 255.999, truncated.
     @inline(__always) static func unitToByte(_ x: Float) -> UInt8 { UInt8(max(0, min(255, x * (255 + 1 - 0.001)))) }
 }

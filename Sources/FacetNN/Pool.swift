@@ -43,17 +43,21 @@ public func maxPoolBackward(_ dinp: UnsafeMutablePointer<Float>, _ dout: UnsafeP
     }
 }
 
-/// Adaptive average pooling to OH×OW, PyTorch's bins: rows floor(i·H/OH) ..< ceil((i+1)·H/OH).
+/// Adaptive pooling's bin `i` of `count` over `n` inputs, PyTorch's: floor(i·n/count) ..< ceil((i+1)·n/count).
+@inline(__always)
+func adaptiveBin(_ i: Int, of count: Int, over n: Int) -> Range<Int> { i * n / count ..< ((i + 1) * n + count - 1) / count }
+
+/// Adaptive average pooling to OH×OW over PyTorch's bins.
 public func adaptiveAvgPoolForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, planes: Int, H: Int, W: Int, OH: Int, OW: Int) {
     for p in 0..<planes {
         let plane = inp + p * H * W
         for oh in 0..<OH {
-            let h0 = oh * H / OH, h1 = ((oh + 1) * H + OH - 1) / OH
+            let rows = adaptiveBin(oh, of: OH, over: H)
             for ow in 0..<OW {
-                let w0 = ow * W / OW, w1 = ((ow + 1) * W + OW - 1) / OW
+                let cols = adaptiveBin(ow, of: OW, over: W)
                 var sum: Float = 0
-                for h in h0..<h1 { for w in w0..<w1 { sum += plane[h * W + w] } }
-                out[(p * OH + oh) * OW + ow] = sum / Float((h1 - h0) * (w1 - w0))
+                for h in rows { for w in cols { sum += plane[h * W + w] } }
+                out[(p * OH + oh) * OW + ow] = sum / Float(rows.count * cols.count)
             }
         }
     }
@@ -65,11 +69,11 @@ public func adaptiveAvgPoolBackward(_ dinp: UnsafeMutablePointer<Float>, _ dout:
     for p in 0..<planes {
         let plane = dinp + p * H * W
         for oh in 0..<OH {
-            let h0 = oh * H / OH, h1 = ((oh + 1) * H + OH - 1) / OH
+            let rows = adaptiveBin(oh, of: OH, over: H)
             for ow in 0..<OW {
-                let w0 = ow * W / OW, w1 = ((ow + 1) * W + OW - 1) / OW
-                let g = dout[(p * OH + oh) * OW + ow] / Float((h1 - h0) * (w1 - w0))
-                for h in h0..<h1 { for w in w0..<w1 { plane[h * W + w] += g } }
+                let cols = adaptiveBin(ow, of: OW, over: W)
+                let g = dout[(p * OH + oh) * OW + ow] / Float(rows.count * cols.count)
+                for h in rows { for w in cols { plane[h * W + w] += g } }
             }
         }
     }

@@ -48,7 +48,7 @@ extension Pipeline {
         var trainedNow = 0
         for m in t.models {
             let weightsHash = inputs["weights:" + m.name]
-            let key = Store.hash(Array(("train-4\n" + m.canonical.canonical + "\n" + inputs["augment.manifest"]! + "\n" + (weightsHash ?? "")).utf8))
+            let key = Store.hash(Array(("train-\(StageKind.train.version)\n" + m.canonical.canonical + "\n" + inputs["augment.manifest"]! + "\n" + (weightsHash ?? "")).utf8))
             let entryPath = cacheFolder + "/" + key + ".json"
             if !force, let data = FileManager.default.contents(atPath: entryPath),
                let cached = try? JSONDecoder().decode(TrainedModel.self, from: data),
@@ -165,11 +165,11 @@ extension Pipeline {
             events.line("train: \(m.name): backbone features from the cache")
             return cached
         }
-        let start = Date()
-        let f = trainer.features(data, data.indices("train") + data.indices("val"))
+        let start = Date(), items = data.indices("train") + data.indices("val")
+        let f = trainer.features(data, items)
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         try f.save(to: path)
-        events.line("train: \(m.name): backbone features of \(data.indices("train").count + data.indices("val").count) images computed once (\(String(format: "%.1f", Date().timeIntervalSince(start))) s)")
+        events.line("train: \(m.name): backbone features of \(items.count) images computed once (\(String(format: "%.1f", Date().timeIntervalSince(start))) s)")
         return f
     }
 

@@ -38,11 +38,9 @@ public struct RunComparison: Codable, Sendable {
             }
             add("final val accuracy") { $0.epochs.last?.valAccuracy }
             add("misclassified") { $0.misclassified.map { Double($0.count) } }
-            let conditions = Set((x?.slices ?? [:]).flatMap { c, v in v.keys.map { "\(c): \($0)" } })
-                .union((y?.slices ?? [:]).flatMap { c, v in v.keys.map { "\(c): \($0)" } }).sorted()
-            for key in conditions {
-                let parts = key.components(separatedBy: ": ")
-                add("accuracy \(key)") { $0.slices?[parts[0]]?[parts[1]]?.accuracy }
+            let slices = [x, y].compactMap { $0?.slices }.flatMap { $0.flatMap { c, values in values.keys.map { [c, $0] } } }
+            for s in Set(slices).sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+                add("accuracy \(s[0]): \(s[1])") { $0.slices?[s[0]]?[s[1]]?.accuracy }
             }
         }
         (self.rows, self.notes) = (rows, notes)

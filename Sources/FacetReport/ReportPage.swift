@@ -28,37 +28,25 @@ struct Figures {
     /// Each model's curves and confusion matrix, in manifest order.
     var perModel: [(model: String, figures: [(name: String, svg: String)])] = []
 
+    static let metrics: [(name: String, range: ClosedRange<Double>?)] = [("accuracy", 0...1), ("loss", nil)]
+
     init(_ m: RunMetrics) {
         let trained = m.models.enumerated().filter { !$0.element.epochs.isEmpty }
         func color(_ i: Int) -> String { palette[i % palette.count] }
-        func points(_ logs: [EpochLog], _ f: (EpochLog) -> Double?) -> [(x: Double, y: Double)] {
-            logs.compactMap { l in f(l).map { (Double(l.epoch), $0) } }
-        }
         if !trained.isEmpty {
-            for (metric, title, range) in [("accuracy", "Accuracy per epoch, all models (solid: train, dashed: validation)", Optional(0.0...1.0)),
-                                           ("loss", "Loss per epoch, all models (solid: train, dashed: validation)", nil)] {
-                var series: [LineChart.Series] = []
-                for (i, model) in trained {
-                    series.append(.init(name: "\(model.name) train", color: color(i), dashed: false,
-                                        points: points(model.epochs) { metric == "loss" ? $0.trainLoss : $0.trainAccuracy }))
-                    series.append(.init(name: "\(model.name) val", color: color(i), dashed: true,
-                                        points: points(model.epochs) { metric == "loss" ? $0.valLoss : $0.valAccuracy }))
-                }
-                overlay.append(("curves-\(metric).svg", LineChart(title: title, xLabel: "epoch", yLabel: metric, series: series,
-                                                                  yRange: range, width: 560, height: 340).svg()))
+            for (metric, range) in Self.metrics {
+                let series = trained.flatMap { i, model in Self.curves(model, metric, color: color(i), names: ("\(model.name) train", "\(model.name) val")) }
+                overlay.append(("curves-\(metric).svg", LineChart(title: "\(metric.capitalized) per epoch, all models (solid: train, dashed: validation)",
+                                                                  xLabel: "epoch", yLabel: metric, series: series, yRange: range, width: 560, height: 340).svg()))
             }
         }
         for (i, model) in m.models.enumerated() {
             var figs: [(name: String, svg: String)] = []
             if !model.epochs.isEmpty {
-                for (metric, range) in [("accuracy", Optional(0.0...1.0)), ("loss", nil)] {
-                    let series: [LineChart.Series] = [
-                        .init(name: "train", color: color(i), dashed: false, points: points(model.epochs) { metric == "loss" ? $0.trainLoss : $0.trainAccuracy }),
-                        .init(name: "validation", color: color(i), dashed: true, points: points(model.epochs) { metric == "loss" ? $0.valLoss : $0.valAccuracy }),
-                    ]
+                for (metric, range) in Self.metrics {
                     figs.append(("\(model.name)-\(metric).svg", LineChart(title: "\(model.name): \(metric)", xLabel: "epoch", yLabel: metric,
-                                                                         series: series, yRange: range,
-                                                                         marker: model.bestEpoch.map { (Double($0), "best (checkpoint)") }).svg()))
+                                                                         series: Self.curves(model, metric, color: color(i), names: ("train", "validation")),
+                                                                         yRange: range, marker: model.bestEpoch.map { (Double($0), "best (checkpoint)") }).svg()))
                 }
             }
             if let r = model.report {
@@ -66,6 +54,14 @@ struct Figures {
             }
             perModel.append((model.name, figs))
         }
+    }
+
+    /// One model's train (solid) and validation (dashed) curves of `metric` (`accuracy` or `loss`).
+    static func curves(_ model: RunMetrics.Model, _ metric: String, color: String, names: (train: String, val: String)) -> [LineChart.Series] {
+        let loss = metric == "loss"
+        func points(_ f: (EpochLog) -> Double?) -> [(x: Double, y: Double)] { model.epochs.compactMap { l in f(l).map { (Double(l.epoch), $0) } } }
+        return [.init(name: names.train, color: color, dashed: false, points: points { loss ? $0.trainLoss : $0.trainAccuracy }),
+                .init(name: names.val, color: color, dashed: true, points: points { loss ? $0.valLoss : $0.valAccuracy })]
     }
 
     var all: [(name: String, svg: String)] { overlay + perModel.flatMap(\.figures) }
