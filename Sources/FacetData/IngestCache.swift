@@ -31,8 +31,9 @@ struct IngestCache {
         if let all = try? JSONLines.read(Entry.self, from: IngestCache.path(workspace)) {
             entries = all
         } else {
-            let decoder = JSONDecoder()
-            entries = [UInt8](data).split(separator: 0x0A).compactMap { try? decoder.decode(Entry.self, from: Data($0)) }
+            entries = [UInt8](data).split(separator: 0x0A).compactMap { line in
+                try? Array(line).withUnsafeBufferPointer { try JSONReader.read(Entry.self, $0) }
+            }
         }
         lines = entries.count
         for e in entries where e.version == Analyzer.version {
@@ -109,5 +110,103 @@ extension AnalysisOutcome {
         case .photo(let p): p.sha256
         case .failed(let hash, _, _): hash
         }
+    }
+}
+
+extension IngestCache.Entry: JSONReadable {
+    init(_ r: inout JSONReader) throws {
+        var path: String?
+        var size, version: Int?
+        var mtime: Int64?
+        var outcome: AnalysisOutcome?
+        try r.object { r, key in
+            switch key {
+            case "path": path = try r.string()
+            case "size": size = try r.int()
+            case "mtime": mtime = Int64(try r.int())
+            case "version": version = try r.int()
+            case "outcome": outcome = try AnalysisOutcome(&r)
+            default: try r.skip()
+            }
+        }
+        self.init(path: try required(path, "path", r), size: try required(size, "size", r), mtime: try required(mtime, "mtime", r),
+                  version: try required(version, "version", r), outcome: try required(outcome, "outcome", r))
+    }
+}
+
+extension AnalysisOutcome: JSONReadable {
+    /// Synthesized `Codable`'s form of an enum: `{"photo":{"_0":{…}}}` or `{"failed":{…}}`.
+    public init(_ r: inout JSONReader) throws {
+        var out: AnalysisOutcome?
+        try r.object { r, key in
+            switch key {
+            case "photo":
+                try r.object { r, key in
+                    if key == "_0" { out = .photo(try PhotoAnalysis(&r)) } else { try r.skip() }
+                }
+            case "failed":
+                var sha256, kind, reason: String?
+                try r.object { r, key in
+                    switch key {
+                    case "sha256": sha256 = try r.optionalString()
+                    case "kind": kind = try r.string()
+                    case "reason": reason = try r.string()
+                    default: try r.skip()
+                    }
+                }
+                out = .failed(sha256: sha256, kind: try required(kind, "kind", r), reason: try required(reason, "reason", r))
+            default: try r.skip()
+            }
+        }
+        self = try required(out, "photo or failed", r)
+    }
+}
+
+extension PhotoAnalysis: JSONReadable {
+    public init(_ r: inout JSONReader) throws {
+        var sha256, taken, camera: String?
+        var format: ImageFormat?
+        var width, height, orientation: Int?
+        var warnings: [String]?
+        var stats: PixelStats?
+        var features: Features?
+        var phash: UInt64?
+        var thumb: Data?
+        try r.object { r, key in
+            switch key {
+            case "sha256": sha256 = try r.string()
+            case "format":
+                let name = try r.string()
+                guard let f = ImageFormat(rawValue: name) else { throw r.fail("unknown format \(name)") }
+                format = f
+            case "width": width = try r.int()
+            case "height": height = try r.int()
+            case "orientation": orientation = try r.int()
+            case "taken": taken = try r.optionalString()
+            case "camera": camera = try r.optionalString()
+            case "warnings": warnings = try r.strings()
+            case "stats": stats = try PixelStats(&r)
+            case "features": features = try Features(&r)
+            case "phash": phash = try r.uint64()
+            case "thumb": thumb = try r.data()
+            default: try r.skip()
+            }
+        }
+        self.init(sha256: try required(sha256, "sha256", r), format: try required(format, "format", r), width: try required(width, "width", r),
+                  height: try required(height, "height", r), orientation: try required(orientation, "orientation", r), taken: taken,
+                  camera: camera, warnings: try required(warnings, "warnings", r), stats: try required(stats, "stats", r),
+                  features: try required(features, "features", r), phash: try required(phash, "phash", r), thumb: try required(thumb, "thumb", r))
+    }
+}
+
+extension PixelStats: JSONReadable {
+    public init(_ r: inout JSONReader) throws {
+        var v = [Double?](repeating: nil, count: 4)
+        let names = ["brightness", "edgeVariance", "entropy", "colourSpread"]
+        try r.object { r, key in
+            if let k = names.firstIndex(of: key) { v[k] = try r.double() } else { try r.skip() }
+        }
+        for (k, x) in v.enumerated() where x == nil { throw r.missing(names[k]) }
+        self.init(brightness: v[0]!, edgeVariance: v[1]!, entropy: v[2]!, colourSpread: v[3]!)
     }
 }

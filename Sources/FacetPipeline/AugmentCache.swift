@@ -39,7 +39,10 @@ struct AugmentCache {
 
     func lookup(_ key: String) -> [Entry]? {
         guard let data = FileManager.default.contents(atPath: path(key)),
-              let entries = try? JSONDecoder().decode([Entry].self, from: data),
+              let entries = try? [UInt8](data).withUnsafeBufferPointer({ b in
+                  var r = JSONReader(b)
+                  return try r.items(Entry.self)
+              }),
               entries.allSatisfy({ store.has($0.id) }) else { return nil }
         return entries
     }
@@ -80,5 +83,22 @@ struct AugmentCache {
         }
         let made = results.withLock { $0.flatMap { $0! } }.sorted { $0.file < $1.file }
         return (made, rendered.load(ordering: .relaxed))
+    }
+}
+
+extension AugmentCache.Entry: JSONReadable {
+    init(_ r: inout JSONReader) throws {
+        var copy: Int?
+        var id: String?
+        var augment: [AppliedOp]?
+        try r.object { r, key in
+            switch key {
+            case "copy": copy = try r.int()
+            case "id": id = try r.string()
+            case "augment": augment = try r.items(AppliedOp.self)
+            default: try r.skip()
+            }
+        }
+        self.init(copy: try required(copy, "copy", r), id: try required(id, "id", r), augment: try required(augment, "augment", r))
     }
 }

@@ -1,0 +1,380 @@
+import FacetImage
+import Foundation
+
+/// Reads the record types by hand, the mirror of `JSONWriter`: a record type pulls its members
+/// straight from the bytes instead of going through `JSONDecoder`'s generic machinery, several
+/// times faster. Unknown members are skipped (as `Decodable` does); a missing member, a wrong
+/// type or broken JSON throws, and `JSONLines` then decodes the file through `JSONDecoder` to
+/// name the line and the problem.
+public protocol JSONReadable: Decodable {
+    init(_ r: inout JSONReader) throws
+}
+
+public struct JSONReader {
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    private let b: UnsafeBufferPointer<UInt8>
+    private(set) var i = 0
+
+    public init(_ bytes: UnsafeBufferPointer<UInt8>) { b = bytes }
+
+    /// Reads one `T` from `bytes`, which must hold nothing else but white space.
+    public static func read<T: JSONReadable>(_ type: T.Type, _ bytes: UnsafeBufferPointer<UInt8>) throws -> T {
+        var r = JSONReader(bytes)
+        let v = try T(&r)
+        r.space()
+        guard r.i == bytes.count else { throw r.fail("text after the value") }
+        return v
+    }
+
+    func fail(_ what: String) -> Failure { Failure(description: "\(what) at byte \(i)") }
+
+    private mutating func space() {
+        while i < b.count, b[i] == 0x20 || b[i] == 0x0A || b[i] == 0x0D || b[i] == 0x09 { i += 1 }
+    }
+
+    private mutating func take(_ c: UInt8) -> Bool {
+        space()
+        if i < b.count, b[i] == c { i += 1; return true }
+        return false
+    }
+
+    private mutating func expect(_ c: UInt8) throws {
+        guard take(c) else { throw fail("expected \(Character(Unicode.Scalar(c)))") }
+    }
+
+    /// `{ … }`: `member` is called with each key and must read (or `skip`) its value.
+    public mutating func object(_ member: (inout JSONReader, String) throws -> Void) throws {
+        try expect(UInt8(ascii: "{"))
+        if take(UInt8(ascii: "}")) { return }
+        repeat {
+            let key = try string()
+            try expect(UInt8(ascii: ":"))
+            try member(&self, key)
+        } while take(UInt8(ascii: ","))
+        try expect(UInt8(ascii: "}"))
+    }
+
+    /// `[ … ]`: `element` is called once per element and must read it.
+    public mutating func array(_ element: (inout JSONReader) throws -> Void) throws {
+        try expect(UInt8(ascii: "["))
+        if take(UInt8(ascii: "]")) { return }
+        repeat { try element(&self) } while take(UInt8(ascii: ","))
+        try expect(UInt8(ascii: "]"))
+    }
+
+    /// Consumes `null` if it comes next.
+    public mutating func null() -> Bool {
+        space()
+        guard i + 4 <= b.count, b[i] == UInt8(ascii: "n"), b[i + 1] == UInt8(ascii: "u"),
+              b[i + 2] == UInt8(ascii: "l"), b[i + 3] == UInt8(ascii: "l") else { return false }
+        i += 4
+        return true
+    }
+
+    public mutating func bool() throws -> Bool {
+        space()
+        if i + 4 <= b.count, Array(b[i..<i + 4]) == Array("true".utf8) { i += 4; return true }
+        if i + 5 <= b.count, Array(b[i..<i + 5]) == Array("false".utf8) { i += 5; return false }
+        throw fail("expected true or false")
+    }
+
+    private mutating func numberText() throws -> String {
+        space()
+        let start = i
+        while i < b.count, (b[i] >= 0x30 && b[i] <= 0x39) || b[i] == UInt8(ascii: "-") || b[i] == UInt8(ascii: "+")
+                || b[i] == UInt8(ascii: ".") || b[i] == UInt8(ascii: "e") || b[i] == UInt8(ascii: "E") { i += 1 }
+        guard i > start else { throw fail("expected a number") }
+        return String(decoding: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self)
+    }
+
+    public mutating func double() throws -> Double {
+        let text = try numberText()
+        guard let x = Double(text), x.isFinite else { throw fail("\(text) is not a number") }
+        return x
+    }
+
+    public mutating func int() throws -> Int {
+        let text = try numberText()
+        guard let x = Int(text) else { throw fail("\(text) is not a whole number") }
+        return x
+    }
+
+    public mutating func uint64() throws -> UInt64 {
+        let text = try numberText()
+        guard let x = UInt64(text) else { throw fail("\(text) is not a whole number ≥ 0") }
+        return x
+    }
+
+    /// Base64 text, as `JSONEncoder` writes `Data`.
+    public mutating func data() throws -> Data {
+        let text = try string()
+        guard let d = Data(base64Encoded: text) else { throw fail("not base64") }
+        return d
+    }
+
+    public mutating func string() throws -> String {
+        try expect(UInt8(ascii: "\""))
+        let start = i
+        while i < b.count, b[i] != UInt8(ascii: "\""), b[i] != UInt8(ascii: "\\"), b[i] >= 0x20 { i += 1 }
+        guard i < b.count else { throw fail("unterminated string") }
+        if b[i] == UInt8(ascii: "\"") {
+            defer { i += 1 }
+            guard let s = String(validating: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self) else {
+                throw fail("a string that is not UTF-8")
+            }
+            return s
+        }
+        var out = Array(b[start..<i])
+        while true {
+            guard i < b.count else { throw fail("unterminated string") }
+            let c = b[i]
+            i += 1
+            if c == UInt8(ascii: "\"") { break }
+            guard c >= 0x20 else { throw fail("a control character in a string") }
+            guard c == UInt8(ascii: "\\") else { out.append(c); continue }
+            guard i < b.count else { throw fail("unterminated string") }
+            let e = b[i]
+            i += 1
+            switch e {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(e)
+            case UInt8(ascii: "b"): out.append(0x08)
+            case UInt8(ascii: "f"): out.append(0x0C)
+            case UInt8(ascii: "n"): out.append(0x0A)
+            case UInt8(ascii: "r"): out.append(0x0D)
+            case UInt8(ascii: "t"): out.append(0x09)
+            case UInt8(ascii: "u"):
+                var scalar = try hex4()
+                if (0xD800..<0xDC00).contains(scalar) {
+                    guard i + 2 <= b.count, b[i] == UInt8(ascii: "\\"), b[i + 1] == UInt8(ascii: "u") else { throw fail("a lone surrogate") }
+                    i += 2
+                    let low = try hex4()
+                    guard (0xDC00..<0xE000).contains(low) else { throw fail("a lone surrogate") }
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                }
+                guard let u = Unicode.Scalar(scalar) else { throw fail("an invalid \\u escape") }
+                out += Array(String(Character(u)).utf8)
+            default: throw fail("an invalid escape")
+            }
+        }
+        guard let s = String(validating: out, as: UTF8.self) else { throw fail("a string that is not UTF-8") }
+        return s
+    }
+
+    private mutating func hex4() throws -> UInt32 {
+        guard i + 4 <= b.count else { throw fail("a short \\u escape") }
+        var v: UInt32 = 0
+        for _ in 0..<4 {
+            let c = b[i]
+            i += 1
+            switch c {
+            case 0x30...0x39: v = v << 4 | UInt32(c - 0x30)
+            case 0x61...0x66: v = v << 4 | UInt32(c - 0x61 + 10)
+            case 0x41...0x46: v = v << 4 | UInt32(c - 0x41 + 10)
+            default: throw fail("a bad \\u escape")
+            }
+        }
+        return v
+    }
+
+    public mutating func strings() throws -> [String] {
+        var out: [String] = []
+        try array { out.append(try $0.string()) }
+        return out
+    }
+
+    public mutating func items<T: JSONReadable>(_ type: T.Type) throws -> [T] {
+        var out: [T] = []
+        try array { out.append(try T(&$0)) }
+        return out
+    }
+
+    // Optionals: null reads as nil (an absent member stays nil in the caller).
+    public mutating func optionalString() throws -> String? { null() ? nil : try string() }
+    public mutating func optionalDouble() throws -> Double? { null() ? nil : try double() }
+    public mutating func optionalInt() throws -> Int? { null() ? nil : try int() }
+    public mutating func optionalStrings() throws -> [String]? { null() ? nil : try strings() }
+
+    /// Skips any value.
+    public mutating func skip() throws {
+        space()
+        guard i < b.count else { throw fail("expected a value") }
+        switch b[i] {
+        case UInt8(ascii: "{"): try object { r, _ in try r.skip() }
+        case UInt8(ascii: "["): try array { try $0.skip() }
+        case UInt8(ascii: "\""): _ = try string()
+        case UInt8(ascii: "t"), UInt8(ascii: "f"): _ = try bool()
+        case UInt8(ascii: "n"): guard null() else { throw fail("expected a value") }
+        default: _ = try double()
+        }
+    }
+
+    /// The member `name` was absent: an error.
+    public func missing(_ name: String) -> Failure { Failure(description: "missing key \"\(name)\"") }
+}
+
+/// Unwraps a required member.
+public func required<T>(_ v: T?, _ name: String, _ r: JSONReader) throws -> T {
+    guard let v else { throw r.missing(name) }
+    return v
+}
+
+extension Record: JSONReadable {
+    public init(_ r: inout JSONReader) throws {
+        var id, source, phash, group: String?
+        var format: ImageFormat?
+        var width, height, orientation, bytes: Int?
+        var taken, camera, label, split: String?
+        var quality: Quality?
+        var features: Features?
+        var issues, warnings: [String]?
+        var conditions: Conditions?
+        try r.object { r, key in
+            switch key {
+            case "id": id = try r.string()
+            case "source": source = try r.string()
+            case "format":
+                let name = try r.string()
+                guard let f = ImageFormat(rawValue: name) else { throw r.fail("unknown format \(name)") }
+                format = f
+            case "width": width = try r.int()
+            case "height": height = try r.int()
+            case "orientation": orientation = try r.int()
+            case "bytes": bytes = try r.int()
+            case "taken": taken = try r.optionalString()
+            case "camera": camera = try r.optionalString()
+            case "quality": quality = try Quality(&r)
+            case "issues": issues = try r.strings()
+            case "features": features = try Features(&r)
+            case "phash": phash = try r.string()
+            case "conditions": conditions = r.null() ? nil : try Conditions(&r)
+            case "label": label = try r.optionalString()
+            case "group": group = try r.string()
+            case "split": split = try r.optionalString()
+            case "warnings": warnings = try r.optionalStrings()
+            default: try r.skip()
+            }
+        }
+        self.init(id: try required(id, "id", r), source: try required(source, "source", r), format: try required(format, "format", r),
+                  width: try required(width, "width", r), height: try required(height, "height", r),
+                  orientation: try required(orientation, "orientation", r), bytes: try required(bytes, "bytes", r),
+                  taken: taken, camera: camera, quality: try required(quality, "quality", r), issues: try required(issues, "issues", r),
+                  features: try required(features, "features", r), phash: try required(phash, "phash", r), conditions: conditions,
+                  label: label, group: try required(group, "group", r), split: split, warnings: warnings)
+    }
+}
+
+extension Quality: JSONReadable {
+    public init(_ r: inout JSONReader) throws {
+        var v = [Double?](repeating: nil, count: 7)
+        let names = ["dark", "light", "blurry", "low_information", "odd_aspect", "odd_size", "grayscale"]
+        try r.object { r, key in
+            if let k = names.firstIndex(of: key) { v[k] = try r.double() } else { try r.skip() }
+        }
+        for (k, x) in v.enumerated() where x == nil { throw r.missing(names[k]) }
+        self.init(dark: v[0]!, light: v[1]!, blurry: v[2]!, lowInformation: v[3]!, oddAspect: v[4]!, oddSize: v[5]!, grayscale: v[6]!)
+    }
+}
+
+extension Features: JSONReadable {
+    public init(_ r: inout JSONReader) throws {
+        var v = [Double?](repeating: nil, count: 6)
+        let names = ["brightness", "exif_brightness", "border_edges", "border_chroma", "asymmetry", "foreign"]
+        try r.object { r, key in
+            if let k = names.firstIndex(of: key) { v[k] = try r.optionalDouble() } else { try r.skip() }
+        }
+        for (k, x) in v.enumerated() where x == nil && k != 1 { throw r.missing(names[k]) }
+        self.init(brightness: v[0]!, exifBrightness: v[1], borderEdges: v[2]!, borderChroma: v[3]!, asymmetry: v[4]!, foreign: v[5]!)
+    }
+}
+
+extension Conditions: JSONReadable {
+    public init(_ r: inout JSONReader) throws {
+        var lighting, background, occlusion: Tag?
+        var source: String?
+        try r.object { r, key in
+            switch key {
+            case "lighting": lighting = try Tag(&r)
+            case "background": background = try Tag(&r)
+            case "occlusion": occlusion = try Tag(&r)
+            case "source": source = try r.string()
+            default: try r.skip()
+            }
+        }
+        self.init(lighting: try required(lighting, "lighting", r), background: try required(background, "background", r),
+                  occlusion: try required(occlusion, "occlusion", r), source: try required(source, "source", r))
+    }
+}
+
+extension Conditions.Tag: JSONReadable {
+    public init(_ r: inout JSONReader) throws {
+        var value, source: String?
+        var score: Double?
+        try r.object { r, key in
+            switch key {
+            case "value": value = try r.string()
+            case "score": score = try r.optionalDouble()
+            case "source": source = try r.string()
+            default: try r.skip()
+            }
+        }
+        self.init(value: try required(value, "value", r), score: score)
+        self.source = try required(source, "source", r)
+    }
+}
+
+extension DatasetRecord: JSONReadable {
+    public init(_ r: inout JSONReader) throws {
+        var file, id, derivedFrom, source, split, label: String?
+        var lighting, background, occlusion: String?
+        var copy: Int?
+        var augment: [AppliedOp]?
+        try r.object { r, key in
+            switch key {
+            case "file": file = try r.string()
+            case "id": id = try r.string()
+            case "derived_from": derivedFrom = try r.string()
+            case "source": source = try r.string()
+            case "split": split = try r.string()
+            case "label": label = try r.string()
+            case "lighting": lighting = try r.optionalString()
+            case "background": background = try r.optionalString()
+            case "occlusion": occlusion = try r.optionalString()
+            case "copy": copy = try r.int()
+            case "augment": augment = try r.items(AppliedOp.self)
+            default: try r.skip()
+            }
+        }
+        self.init(file: try required(file, "file", r), id: try required(id, "id", r), derivedFrom: try required(derivedFrom, "derived_from", r),
+                  source: try required(source, "source", r), split: try required(split, "split", r), label: try required(label, "label", r),
+                  lighting: lighting, background: background, occlusion: occlusion, copy: try required(copy, "copy", r),
+                  augment: try required(augment, "augment", r))
+    }
+}
+
+extension AppliedOp: JSONReadable {
+    public init(_ r: inout JSONReader) throws {
+        var op: String?
+        var applied: Bool?
+        var a = AppliedOp(op: "", applied: false)
+        try r.object { r, key in
+            switch key {
+            case "op": op = try r.string()
+            case "applied": applied = try r.bool()
+            case "kernel": a.kernel = try r.optionalInt()
+            case "sigma": a.sigma = try r.optionalDouble()
+            case "order": a.order = try r.optionalStrings()
+            case "brightness": a.brightness = try r.optionalDouble()
+            case "contrast": a.contrast = try r.optionalDouble()
+            case "saturation": a.saturation = try r.optionalDouble()
+            case "hue": a.hue = try r.optionalDouble()
+            default: try r.skip()
+            }
+        }
+        a.op = try required(op, "op", r)
+        a.applied = try required(applied, "applied", r)
+        self = a
+    }
+}
