@@ -95,9 +95,10 @@ public enum Ingest {
 
     /// Ingests the dump, keeping the per-file analysis cache of `workspace` up to date, and
     /// returns the records without writing them. `useCache: false` decodes every file again.
+    /// `listing`: the dump's listing when the caller has just made it (the pipeline's fingerprint).
     public static func scan(dump: String, workspace: String, options: IngestOptions = IngestOptions(), useCache: Bool = true,
-                            progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> Result {
-        let listing = try DumpWalker.list(dump, exclude: [workspace])
+                            listing: DumpListing? = nil, progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> Result {
+        let listing = try listing ?? DumpWalker.list(dump, exclude: [workspace])
         let cache = useCache ? IngestCache(workspace: workspace) : IngestCache()
         let files = listing.files
         let outcomes = Mutex([AnalysisOutcome?](repeating: nil, count: files.count))
@@ -152,7 +153,7 @@ public enum Ingest {
     /// its bytes, from the analysis cache when (path, size, mtime) match, else read and hashed;
     /// files that cannot be read and other problems appear by path and reason. Two dumps with
     /// equal fingerprints ingest to the same records.
-    public static func fingerprint(dump: String, workspace: String, maxBytes: Int) throws -> [String] {
+    public static func fingerprint(dump: String, workspace: String, maxBytes: Int) throws -> (lines: [String], listing: DumpListing) {
         let listing = try DumpWalker.list(dump, exclude: [workspace])
         let index = IngestCache.readIndex(workspace)
         var lines = [String](repeating: "", count: listing.files.count)
@@ -172,7 +173,7 @@ public enum Ingest {
                 }
             }
         }
-        return lines + listing.problems.map { $0.source + "\tproblem:" + $0.reason }
+        return (lines + listing.problems.map { $0.source + "\tproblem:" + $0.reason }, listing)
     }
 
     enum How { case cached, decoded, unread }

@@ -98,10 +98,12 @@ public struct Pipeline: Sendable {
     }
 
     /// The dump's fingerprint (a line per file: path, tab, SHA-256): the `dump` input of ingest.
-    func dumpFingerprint() throws -> [UInt8] {
+    /// `listing`: given the dump's listing, for the ingest that may follow.
+    func dumpFingerprint(listing: ((DumpListing) -> Void)? = nil) throws -> [UInt8] {
         guard case .ingest(let o) = manifest.stages[.ingest]!.options else { return [] }
-        let lines = try Ingest.fingerprint(dump: manifest.source, workspace: manifest.workspace, maxBytes: o.maxBytes)
-        return Array(lines.map { $0 + "\n" }.joined().utf8)
+        let f = try Ingest.fingerprint(dump: manifest.source, workspace: manifest.workspace, maxBytes: o.maxBytes)
+        listing?(f.listing)
+        return Array(f.lines.map { $0 + "\n" }.joined().utf8)
     }
 }
 

@@ -49,7 +49,7 @@ extension Pipeline {
             let started = Date()
             func took() -> String { String(format: "%.2f s", Date().timeIntervalSince(started)) }
             let params = manifest.stages[kind]!
-            let inputs = try inputs(kind, upstream: outputs, dumpHash: { try store.put(try dumpFingerprint()) })!
+            let inputs = try inputs(kind, upstream: outputs, dumpHash: { try store.put(try dumpFingerprint { memo.listing = $0 }) })!
             let key = Pipeline.key(kind: kind, version: kind.version, params: params.canonical, inputs: inputs)
             if !force.contains(kind), let entry = lock.stages[kind.rawValue], entry.key == key,
                entry.outputs.values.allSatisfy(store.has) {
@@ -84,7 +84,7 @@ extension Pipeline {
         switch params.options {
         case .ingest(let o):
             let r = try Ingest.scan(dump: manifest.source, workspace: manifest.workspace, options: o, useCache: !force,
-                                    progress: events.progress("ingest"))
+                                    listing: memo.listing, progress: events.progress("ingest"))
             let s = r.summary
             memo.thumbs = r.thumbs
             return ([
@@ -187,15 +187,18 @@ extension Pipeline {
     }
 
     /// `WORKSPACE/dataset`: images hard-linked from the store, and the manifests. Left alone when
-    /// its manifest matches and every image is there; otherwise rebuilt beside it and swapped in.
+    /// its manifest matches and every image is there; brought up to date in place when it has a
+    /// manifest (only the images that changed are touched); otherwise built beside it and swapped in.
     func materializeDataset(_ outputs: [String: String], memo: Memo) throws {
         let final = DatasetExport.folder(manifest.workspace)
         let fm = FileManager.default
-        if let current = fm.contents(atPath: final + "/manifest.jsonl"), Store.hash([UInt8](current)) == outputs["manifest"],
-           let files = Self.files(in: [UInt8](current)), files.allSatisfy({ fm.fileExists(atPath: final + "/" + $0) }) {
+        let current = fm.contents(atPath: final + "/manifest.jsonl").map { [UInt8]($0) }
+        let old = current.flatMap(Self.images(in:))
+        if let current, let old, Store.hash(current) == outputs["manifest"], old.allSatisfy({ fm.fileExists(atPath: final + "/" + $0.file) }) {
             return
         }
         let made = try memo.dataset[outputs["manifest"]!] ?? store.lines(DatasetRecord.self, outputs["manifest"]!)
+        if let old { return try updateDataset(final, from: old, to: made, outputs) }
         let staging = final + ".tmp"
         try? fm.removeItem(atPath: staging)
         for folder in Set(made.map { ($0.file as NSString).deletingLastPathComponent }) {
@@ -208,33 +211,72 @@ extension Pipeline {
         try DatasetExport.swapIn(staging, as: final)
     }
 
-    /// The `file` of every line of a dataset manifest, without a full JSON decode (nil: a line
-    /// this quick reading does not understand).
-    static func files(in manifest: [UInt8]) -> [String]? {
-        let key = Array(#""file":""#.utf8)
-        var out: [String] = []
-        return manifest.withUnsafeBufferPointer { b -> [String]? in
-            var i = 0, lineStart = 0
-            while i < b.count {
-                // Find `"file":"` in this line.
-                var found = -1
-                var j = lineStart
-                while j + key.count <= b.count, b[j] != 0x0A {
-                    if b[j] == key[0], b[j + 1] == key[1], (0..<key.count).allSatisfy({ b[j + $0] == key[$0] }) { found = j + key.count; break }
-                    j += 1
-                }
-                guard found >= 0 else { return nil }
-                var end = found
-                while end < b.count, b[end] != UInt8(ascii: "\""), b[end] != UInt8(ascii: "\\") { end += 1 }
-                guard end < b.count, b[end] == UInt8(ascii: "\"") else { return nil }
-                out.append(String(decoding: UnsafeBufferPointer(rebasing: b[found..<end]), as: UTF8.self))
-                i = end
-                while i < b.count, b[i] != 0x0A { i += 1 }
-                i += 1
-                lineStart = i
+    /// Updates a dataset folder in place. Its manifest goes first — a folder without one is
+    /// rebuilt whole by the next run, so a run killed here loses nothing — then images that
+    /// changed or went, then new ones; folders left empty are removed (ImageFolder refuses an
+    /// empty class); the manifests come last, each replaced by a rename.
+    func updateDataset(_ final: String, from old: [(file: String, id: String)], to made: [DatasetRecord], _ outputs: [String: String]) throws {
+        let fm = FileManager.default
+        try fm.removeItem(atPath: final + "/manifest.jsonl")
+        var had: [String: String] = [:]
+        for e in old { had[e.file] = e.id }
+        let wanted = Dictionary(made.map { ($0.file, $0.id) }) { a, _ in a }
+        for (file, id) in had where wanted[file] != id { unlink(final + "/" + file) }
+        var folders = Set<String>()
+        for r in made where had[r.file] != r.id || !fm.fileExists(atPath: final + "/" + r.file) {
+            let folder = (r.file as NSString).deletingLastPathComponent
+            if folders.insert(folder).inserted { try fm.createDirectory(atPath: final + "/" + folder, withIntermediateDirectories: true) }
+            try store.materialize(r.id, at: final + "/" + r.file)
+        }
+        let emptied = Set(had.keys.filter { wanted[$0] == nil }.map { ($0 as NSString).deletingLastPathComponent })
+        for folder in emptied.sorted(by: >) {
+            var f = folder
+            while !f.isEmpty, (try? fm.contentsOfDirectory(atPath: final + "/" + f))?.isEmpty == true {
+                try fm.removeItem(atPath: final + "/" + f)
+                f = (f as NSString).deletingLastPathComponent
+            }
+        }
+        for (key, name) in [("csv", "manifest.csv"), ("options", "augment.json"), ("manifest", "manifest.jsonl")] {
+            let temp = final + "/." + name + ".tmp"
+            unlink(temp)
+            try store.materialize(outputs[key]!, at: temp)
+            guard rename(temp, final + "/" + name) == 0 else { throw DataError("\(final)/\(name): cannot replace it (errno \(errno))") }
+        }
+    }
+
+    /// The `file` and `id` of every line of a dataset manifest, without a full JSON decode (nil:
+    /// a line this quick reading does not understand). The members are found by their key with
+    /// its quotes, which inside a string value would be escaped.
+    static func images(in manifest: [UInt8]) -> [(file: String, id: String)]? {
+        var out: [(file: String, id: String)] = []
+        return manifest.withUnsafeBufferPointer { b -> [(file: String, id: String)]? in
+            var lineStart = 0
+            while lineStart < b.count {
+                var lineEnd = lineStart
+                while lineEnd < b.count, b[lineEnd] != 0x0A { lineEnd += 1 }
+                let line = UnsafeBufferPointer(rebasing: b[lineStart..<lineEnd])
+                guard let file = Self.stringMember(#""file":""#, in: line), let id = Self.stringMember(#""id":""#, in: line) else { return nil }
+                out.append((file, id))
+                lineStart = lineEnd + 1
             }
             return out
         }
+    }
+
+    /// The value of the first string member `key` (given as `"name":"`) of one JSON line, when it has no escapes.
+    static func stringMember(_ key: String, in line: UnsafeBufferPointer<UInt8>) -> String? {
+        let k = Array(key.utf8)
+        var j = 0
+        while j + k.count <= line.count {
+            if line[j] == k[0], (1..<k.count).allSatisfy({ line[j + $0] == k[$0] }) {
+                var end = j + k.count
+                while end < line.count, line[end] != UInt8(ascii: "\""), line[end] != UInt8(ascii: "\\") { end += 1 }
+                guard end < line.count, line[end] == UInt8(ascii: "\"") else { return nil }
+                return String(decoding: UnsafeBufferPointer(rebasing: line[(j + k.count)..<end]), as: UTF8.self)
+            }
+            j += 1
+        }
+        return nil
     }
 
     func copyIfChanged(_ hash: String, to path: String) throws {
@@ -253,6 +295,8 @@ final class Memo {
     let store: Store
     private var byHash: [String: [Record]] = [:]
     var thumbs: [String: Data]?
+    /// The dump's listing made for its fingerprint, which ingest reads rather than walk the dump again.
+    var listing: DumpListing?
     /// The dataset records the augment stage made in this run, by the hash of their manifest.
     var dataset: [String: [DatasetRecord]] = [:]
     /// The decoded dataset images, with the hash of the manifest they were read for.

@@ -140,3 +140,45 @@ import Testing
         #expect(try String(contentsOfFile: root + "/Manifests/t.lock", encoding: .utf8) == lock)
     }
 }
+
+extension EngineTests {
+    /// Every file and folder under `folder`, folders marked with a trailing slash.
+    static func tree(_ folder: String) -> [String] {
+        var out: [String] = []
+        let walker = FileManager.default.enumerator(atPath: folder)!
+        while let rel = walker.nextObject() as? String {
+            var isDir: ObjCBool = false
+            _ = FileManager.default.fileExists(atPath: folder + "/" + rel, isDirectory: &isDir)
+            out.append(rel + (isDir.boolValue ? "/" : ""))
+        }
+        return out.sorted()
+    }
+
+    /// The dataset folder brought up to date in place (photos gone, copies changed) holds exactly
+    /// what one built from nothing holds; a folder left without its manifest (a run killed while
+    /// updating it) is rebuilt whole, stray files and all.
+    @Test func theDatasetFolderUpdatedInPlaceEqualsOneBuiltWhole() throws {
+        let root = try Support.project(count: 24)
+        _ = try Support.pipeline(root).run()
+        let dataset = root + "/ws/dataset"
+        let before = Self.tree(dataset)
+        // All the photos of one capture day go, and the copies change.
+        let raw = root + "/raw"
+        let gone = try FileManager.default.subpathsOfDirectory(atPath: raw).filter { $0.hasSuffix(".jpg") || $0.hasSuffix(".JPG") }.sorted().prefix(5)
+        for f in gone { try FileManager.default.removeItem(atPath: raw + "/" + f) }
+        _ = try Support.pipeline(root, ["augment.copies=1"]).run()
+        let updated = Self.tree(dataset), updatedHashes = try Support.hashes(dataset)
+        #expect(updated != before)
+        try FileManager.default.removeItem(atPath: dataset)
+        _ = try Support.pipeline(root, ["augment.copies=1"]).run()
+        #expect(Self.tree(dataset) == updated)
+        #expect(try Support.hashes(dataset) == updatedHashes)
+        #expect(!Self.tree(dataset).contains { $0.hasPrefix(".") || $0.contains("/.") })
+
+        try FileManager.default.removeItem(atPath: dataset + "/manifest.jsonl")
+        try Data("stray".utf8).write(to: URL(fileURLWithPath: dataset + "/train/stray.txt"))
+        _ = try Support.pipeline(root, ["augment.copies=1"]).run()
+        #expect(Self.tree(dataset) == updated)
+        #expect(try Support.hashes(dataset) == updatedHashes)
+    }
+}
