@@ -23,61 +23,62 @@ extension Image {
         let vertical = _ResampleTaps(input: height, output: fullHeight, first: wy, count: newHeight)
         // Only the input rows that the window's output rows read.
         let rowLo = vertical.start.first!, rowHi = zip(vertical.start, vertical.count).map { $0 + $1 }.max()!
-        // Horizontal pass: (H, W, C) -> (rows, W', C) in Float; each source row is widened to
-        // Float once, and the channels of a pixel share one walk over the taps.
-        var mid = [Float](repeating: 0, count: (rowHi - rowLo) * newWidth * c)
-        var line = [Float](repeating: 0, count: width * c)
+        // Horizontal pass: (H, W, C) -> (rows, W', C) in Float, over bands of rows turned on their
+        // side so that an output column is a sum of whole source columns (contiguous, vectorized):
+        // each value is still 0 + w₀x₀ + w₁x₁ + … in tap order. Pointers throughout: index
+        // arithmetic with overflow checks would keep the loops from vectorizing.
+        let rows = rowHi - rowLo, band = 32, rowFloats = newWidth * c
+        let mid = UnsafeMutablePointer<Float>.allocate(capacity: rows * rowFloats)
+        let columns = UnsafeMutablePointer<Float>.allocate(capacity: width * band * c)
+        let sums = UnsafeMutablePointer<Float>.allocate(capacity: newWidth * band * c)
+        let acc = UnsafeMutablePointer<Float>.allocate(capacity: rowFloats)
+        defer { mid.deallocate(); columns.deallocate(); sums.deallocate(); acc.deallocate() }
         pixels.withUnsafeBufferPointer { src in
-            mid.withUnsafeMutableBufferPointer { dst in
-                line.withUnsafeMutableBufferPointer { line in
-                    horizontal.weights.withUnsafeBufferPointer { wts in
-                        horizontal.start.withUnsafeBufferPointer { starts in
-                            horizontal.count.withUnsafeBufferPointer { counts in
-                                for y in rowLo..<rowHi {
-                                    let row = y * width * c, outRow = (y - rowLo) * newWidth * c
-                                    for j in 0..<(width * c) { line[j] = Float(src[row + j]) }
-                                    for x in 0..<newWidth {
-                                        let n = counts[x], w0 = x * horizontal.stride
-                                        var s = starts[x] * c
-                                        if c == 3 {
-                                            var r: Float = 0, g: Float = 0, b: Float = 0
-                                            for i in 0..<n {
-                                                let wgt = wts[w0 + i]
-                                                r += wgt * line[s]; g += wgt * line[s + 1]; b += wgt * line[s + 2]
-                                                s += 3
-                                            }
-                                            dst[outRow + 3 * x] = r; dst[outRow + 3 * x + 1] = g; dst[outRow + 3 * x + 2] = b
-                                        } else {
-                                            var v: Float = 0
-                                            for i in 0..<n { v += wts[w0 + i] * line[s + i] }
-                                            dst[outRow + x] = v
-                                        }
-                                    }
-                                }
-                            }
+            horizontal.weights.withUnsafeBufferPointer { wts in
+                for top in Swift.stride(from: 0, to: rows, by: band) {
+                    let n = min(band, rows - top), column = n * c
+                    // columns[x][y][k] = source[rowLo + top + y][x][k]
+                    for y in 0..<n {
+                        var s = src.baseAddress! + (rowLo + top + y) * width * c, d = columns + y * c
+                        for _ in 0..<width {
+                            if c == 3 { d[0] = Float(s[0]); d[1] = Float(s[1]); d[2] = Float(s[2]) } else { for k in 0..<c { d[k] = Float(s[k]) } }
+                            s += c; d += column
+                        }
+                    }
+                    for x in 0..<newWidth {
+                        let w = wts.baseAddress! + x * horizontal.stride, first = horizontal.start[x]
+                        let out = sums + x * column, in0 = columns + first * column, w0 = w[0]
+                        for j in 0..<column { out[j] = 0 + w0 * in0[j] }
+                        for i in 1..<horizontal.count[x] {
+                            let wi = w[i], col = columns + (first + i) * column
+                            for j in 0..<column { out[j] += wi * col[j] }
+                        }
+                    }
+                    // Back to rows: mid[top + y][x][k] = sums[x][y][k]
+                    for y in 0..<n {
+                        var s = sums + y * c, d = mid + (top + y) * rowFloats
+                        for _ in 0..<newWidth {
+                            if c == 3 { d[0] = s[0]; d[1] = s[1]; d[2] = s[2] } else { for k in 0..<c { d[k] = s[k] } }
+                            s += column; d += c
                         }
                     }
                 }
             }
         }
-        // Vertical pass: (H, W', C) -> (H', W', C), rounded to 8 bits.
-        var out = [UInt8](repeating: 0, count: newHeight * newWidth * c)
-        let stride = newWidth * c
-        var acc = [Float](repeating: 0, count: stride)
-        mid.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
-                vertical.weights.withUnsafeBufferPointer { wts in
-                    acc.withUnsafeMutableBufferPointer { acc in
-                        for y in 0..<newHeight {
-                            let start = vertical.start[y] - rowLo, n = vertical.count[y], w0 = y * vertical.stride
-                            for j in 0..<stride { acc[j] = 0 }
-                            for i in 0..<n {
-                                let wgt = wts[w0 + i], base = (start + i) * stride
-                                for j in 0..<stride { acc[j] += wgt * src[base + j] }
-                            }
-                            for j in 0..<stride { dst[y * stride + j] = UInt8(max(0, min(255, acc[j])) + 0.5) }
-                        }
+        // Vertical pass: (rows, W', C) -> (H', W', C), each sum 0 + w₀x₀ + … over whole rows, rounded to 8 bits.
+        var out = [UInt8](repeating: 0, count: newHeight * rowFloats)
+        out.withUnsafeMutableBufferPointer { dst in
+            vertical.weights.withUnsafeBufferPointer { wts in
+                for y in 0..<newHeight {
+                    let start = vertical.start[y] - rowLo, w = wts.baseAddress! + y * vertical.stride
+                    let first = mid + start * rowFloats, w0 = w[0]
+                    for j in 0..<rowFloats { acc[j] = 0 + w0 * first[j] }
+                    for i in 1..<vertical.count[y] {
+                        let wi = w[i], row = mid + (start + i) * rowFloats
+                        for j in 0..<rowFloats { acc[j] += wi * row[j] }
                     }
+                    let d = dst.baseAddress! + y * rowFloats
+                    for j in 0..<rowFloats { d[j] = Image.truncByte(max(0, min(255, acc[j])) + 0.5) }
                 }
             }
         }

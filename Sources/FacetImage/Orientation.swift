@@ -52,20 +52,24 @@ extension Image {
         case .left: (0, 0, 1, w - 1, -1, 0)
         }
         let c = channels
-        var out = [UInt8](repeating: 0, count: dw * dh * c)
         let step = (yx * w + xx) * c
-        pixels.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
+        let out = [UInt8](unsafeUninitializedCapacity: dw * dh * c) { dst, count in
+            count = 0
+            guard dw * dh * c > 0 else { return }
+            pixels.withUnsafeBufferPointer { src in
                 for dy in 0..<dh {
-                    var s = ((y0 + yy * dy) * w + (x0 + xy * dy)) * c
-                    var d = dy * dw * c
-                    for _ in 0..<dw {
-                        for k in 0..<c { dst[d + k] = src[s + k] }
-                        s += step
-                        d += c
+                    var s = src.baseAddress! + ((y0 + yy * dy) * w + (x0 + xy * dy)) * c
+                    let d = dst.baseAddress! + dy * dw * c
+                    if step == c {
+                        d.update(from: s, count: dw * c)  // a stored row in order: one copy (the vertical flip)
+                    } else if c == 3 {
+                        for x in 0..<dw { d[3 * x] = s[0]; d[3 * x + 1] = s[1]; d[3 * x + 2] = s[2]; s += step }
+                    } else {
+                        for x in 0..<dw { for k in 0..<c { d[x * c + k] = s[k] }; s += step }
                     }
                 }
             }
+            count = dw * dh * c
         }
         return Image(width: dw, height: dh, channels: c, pixels: out)
     }

@@ -45,3 +45,114 @@ import Testing
         if ProcessInfo.processInfo.environment["FACET_VERBOSE"] != nil { print("\(c): max \(worst), \(off)/\(image.pixels.count) differ") }
     }
 }
+
+/// The vectorized photometric kernels write exactly the bytes of their one-pixel-at-a-time references.
+@Suite struct FastKernelTests {
+    /// Every 3rd level of each channel (86³ colours, greys and pure hues included), then random pixels.
+    static let colours: Image = {
+        var px: [UInt8] = []
+        for r in stride(from: 0, through: 255, by: 3) { for g in stride(from: 0, through: 255, by: 3) { for b in stride(from: 0, through: 255, by: 3) {
+            px += [UInt8(r), UInt8(g), UInt8(b)]
+        } } }
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<(3 * 20_000) { px.append(UInt8.random(in: 0...255, using: &rng)) }
+        return Image(width: px.count / 3, height: 1, channels: 3, pixels: px)
+    }()
+
+    @Test(arguments: [-0.5, -0.1, -0.0371, 0, 1e-7, 0.05, 0.1, 0.25, 0.5])
+    func hueEqualsItsReference(_ factor: Double) {
+        #expect(Self.colours.adjustingHue(factor).pixels == Self.colours.adjustingHueReference(factor).pixels)
+    }
+
+    /// The float → byte helpers against Swift's own conversions: every 1/4096 step of [-2, 258],
+    /// the floats beside each integer and half-integer, and a million random values.
+    @Test func byteConversionsEqualSwiftsOwn() {
+        var xs: [Float] = (0...(260 * 4096)).map { Float(-2) + Float($0) / 4096 }
+        for k in -4...520 {
+            let x = Float(k) / 2
+            xs += [x.nextDown, x, x.nextUp, x.nextDown.nextDown, x.nextUp.nextUp]
+        }
+        var rng = SystemRandomNumberGenerator()
+        xs += (0..<1_000_000).map { _ in Float.random(in: -10...300, using: &rng) }
+        xs += [-Float.greatestFiniteMagnitude, .greatestFiniteMagnitude, -0.0, .leastNonzeroMagnitude]
+        var bad = 0
+        for x in xs {
+            if Image.roundByte(x) != UInt8(max(0, min(255, x.rounded(.toNearestOrEven)))) { bad += 1 }
+            if Image.truncByte(x) != UInt8(max(0, min(255, x))) { bad += 1 }
+        }
+        #expect(bad == 0)
+    }
+
+    /// Gaussian blur against a direct two-pass loop with the same sums in the same order.
+    @Test(arguments: [(3, 0.1), (5, 0.8), (5, 2.0), (7, 1.3), (1, 1.0)])
+    func blurEqualsADirectLoop(_ kernel: Int, _ sigma: Double) {
+        var rng = SystemRandomNumberGenerator()
+        let (w, h) = (37, 23)
+        let image = Image(width: w, height: h, channels: 3, pixels: (0..<(w * h * 3)).map { _ in UInt8.random(in: 0...255, using: &rng) })
+        let taps = Image.gaussianKernel(kernel, sigma), half = kernel / 2
+        func reflect(_ i: Int, _ n: Int) -> Int { i < 0 ? -i : (i >= n ? 2 * (n - 1) - i : i) }
+        var mid = [Float](repeating: 0, count: w * h * 3), expected = [UInt8](repeating: 0, count: w * h * 3)
+        for y in 0..<h { for x in 0..<w { for c in 0..<3 {
+            var s: Float = 0
+            for k in 0..<kernel { s += taps[k] * Float(image.pixels[(y * w + reflect(x + k - half, w)) * 3 + c]) }
+            mid[(y * w + x) * 3 + c] = s
+        } } }
+        for y in 0..<h { for x in 0..<w { for c in 0..<3 {
+            var s: Float = 0
+            for k in 0..<kernel { s += taps[k] * mid[(reflect(y + k - half, h) * w + x) * 3 + c] }
+            expected[(y * w + x) * 3 + c] = UInt8(max(0, min(255, s.rounded(.toNearestOrEven))))
+        } } }
+        #expect(image.gaussianBlurred(kernel: kernel, sigma: sigma).pixels == expected)
+    }
+}
+
+extension FastKernelTests {
+    /// Per-op times on a real photo (FACET_KERNEL_TIMING=JPEG; prints medians of 30, asserts nothing).
+    @Test func timing() throws {
+        guard let path = ProcessInfo.processInfo.environment["FACET_KERNEL_TIMING"] else { return }
+        let clock = ContinuousClock()
+        func time(_ name: String, _ body: () throws -> Void) rethrows {
+            var t: [Duration] = []
+            for _ in 0..<30 { t.append(try clock.measure(body)) }
+            print(name, t.sorted()[15])
+        }
+        let square = try ImageDecoder.decodeSquare(file: path, side: 224)
+        let decoded = try ImageDecoder.decode(file: path, options: DecodeOptions(minimumSide: 224)).image
+        print("decoded \(decoded.width)×\(decoded.height)")
+        try time("decode") { _ = try ImageDecoder.decode(file: path, options: DecodeOptions(minimumSide: 224)) }
+        time("resize") { _ = decoded.resized(width: 224, height: 224 * decoded.height / decoded.width, window: (0, 10, 224, 224)) }
+        time("hflip") { _ = square.applying(.upMirrored) }
+        time("vflip") { _ = square.applying(.downMirrored) }
+        time("blur") { _ = square.gaussianBlurred(kernel: 5, sigma: 1.2) }
+        time("brightness") { _ = square.adjustingBrightness(1.2) }
+        time("contrast") { _ = square.adjustingContrast(1.2) }
+        time("saturation") { _ = square.adjustingSaturation(1.2) }
+        time("hue") { _ = square.adjustingHue(0.07) }
+        time("hue reference") { _ = square.adjustingHueReference(0.07) }
+        try time("jpeg 95") { _ = try ImageEncoder.jpeg(square, quality: 95) }
+    }
+}
+
+extension FastKernelTests {
+    /// Resizing (shrinking, enlarging, a window, one channel) against a direct loop over the same
+    /// taps with the same sums in the same order.
+    @Test(arguments: [(83, 61, 3, 40, 29, 3, 5, 31, 20), (40, 30, 3, 97, 71, 0, 0, 97, 71), (300, 41, 1, 32, 45, 0, 7, 32, 30), (64, 64, 3, 63, 65, 1, 2, 60, 60)])
+    func resizeEqualsADirectLoop(_ w: Int, _ h: Int, _ c: Int, _ fw: Int, _ fh: Int, _ wx: Int, _ wy: Int, _ ww: Int, _ wh: Int) {
+        var rng = SystemRandomNumberGenerator()
+        let image = Image(width: w, height: h, channels: c, pixels: (0..<(w * h * c)).map { _ in UInt8.random(in: 0...255, using: &rng) })
+        let hx = _ResampleTaps(input: w, output: fw, first: wx, count: ww), vy = _ResampleTaps(input: h, output: fh, first: wy, count: wh)
+        var mid = [Float](repeating: 0, count: h * ww * c)
+        for y in 0..<h { for x in 0..<ww { for k in 0..<c {
+            var s: Float = 0
+            for i in 0..<hx.count[x] { s += hx.weights[x * hx.stride + i] * Float(image.pixels[(y * w + hx.start[x] + i) * c + k]) }
+            mid[(y * ww + x) * c + k] = s
+        } } }
+        var expected = [UInt8](repeating: 0, count: wh * ww * c)
+        for y in 0..<wh { for x in 0..<ww { for k in 0..<c {
+            var s: Float = 0
+            for i in 0..<vy.count[y] { s += vy.weights[y * vy.stride + i] * mid[((vy.start[y] + i) * ww + x) * c + k] }
+            expected[(y * ww + x) * c + k] = UInt8(max(0, min(255, s)) + 0.5)
+        } } }
+        #expect(image.resized(width: fw, height: fh, window: (wx, wy, ww, wh)).pixels == expected)
+    }
+}
