@@ -91,8 +91,10 @@ extension Image {
         }
         for i in 0..<n {
             let hi = h[i], si = s[i], vi = v[i]
-            let sector = (hi * 6).rounded(.down)
-            let f = hi * 6 - sector
+            // floor(6h) for 6h in [0, 6) by the 2²³ trick (exact; floorf would be a call per value).
+            let six = hi * 6, nearest = (six + 8_388_608) - 8_388_608
+            let sector = nearest > six ? nearest - 1 : nearest
+            let f = six - sector
             let p = min(max(vi * (1 - si), 0), 1)
             let q = min(max(vi * (1 - si * f), 0), 1)
             let t = min(max(vi * (1 - si * (1 - f)), 0), 1)
