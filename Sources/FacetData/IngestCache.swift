@@ -175,10 +175,7 @@ extension PhotoAnalysis: JSONReadable {
         try r.object { r, key in
             switch key {
             case "sha256": sha256 = try r.string()
-            case "format":
-                let name = try r.string()
-                guard let f = ImageFormat(rawValue: name) else { throw r.fail("unknown format \(name)") }
-                format = f
+            case "format": format = try r.raw(ImageFormat.self)
             case "width": width = try r.int()
             case "height": height = try r.int()
             case "orientation": orientation = try r.int()

@@ -108,6 +108,13 @@ public struct JSONReader {
         return x
     }
 
+    /// A string enum's case.
+    public mutating func raw<T: RawRepresentable>(_ type: T.Type) throws -> T where T.RawValue == String {
+        let name = try string()
+        guard let v = T(rawValue: name) else { throw fail("unknown \(T.self) \(name)") }
+        return v
+    }
+
     /// Base64 text, as `JSONEncoder` writes `Data`.
     public mutating func data() throws -> Data {
         let text = try string()
@@ -235,10 +242,7 @@ extension Record: JSONReadable {
             switch key {
             case "id": id = try r.string()
             case "source": source = try r.string()
-            case "format":
-                let name = try r.string()
-                guard let f = ImageFormat(rawValue: name) else { throw r.fail("unknown format \(name)") }
-                format = f
+            case "format": format = try r.raw(ImageFormat.self)
             case "width": width = try r.int()
             case "height": height = try r.int()
             case "orientation": orientation = try r.int()
