@@ -10,6 +10,7 @@ torchvision's `_functional_pil` (ImageEnhance for brightness, contrast and satur
 HSV shift for hue) and its `gaussian_blur` for PIL images (tensor conv2d through torch).
 
     python3 bench/augment_pillow.py FOLDER OUT --repeats 3
+    python3 bench/augment_pillow.py --ops PHOTO      (each step alone on one photo, median ms)
 """
 import argparse
 import multiprocessing
@@ -84,12 +85,66 @@ def work(args):
         AUG(im).save(out, quality=95)
 
 
+def ops(photo, repeats=31):
+    """Each step of `work` alone on one photo, single-threaded, as `facet bench ops` times facet's."""
+    import io
+    from torch.nn.functional import conv2d, pad as torch_pad
+    import torch
+
+    torch.set_num_threads(1)
+
+    def blur(img, sigma):
+        t = torch.from_numpy(np.array(img)).permute(2, 0, 1).unsqueeze(0).float()
+        x = torch.linspace(-2.0, 2.0, steps=5)
+        k1 = torch.exp(-0.5 * (x / sigma) ** 2)
+        k1 = k1 / k1.sum()
+        k = torch.mm(k1[:, None], k1[None, :]).expand(3, 1, 5, 5)
+        t = conv2d(torch_pad(t, [2, 2, 2, 2], mode="reflect"), k, groups=3)
+        return Image.fromarray(torch.round(t.squeeze(0)).to(torch.uint8).permute(1, 2, 0).numpy())
+
+    def hue(img, f):
+        h, s, v = img.convert("HSV").split()
+        np_h = np.array(h, dtype=np.uint8)
+        with np.errstate(over="ignore"):
+            np_h += np.int32(f * 255).astype(np.uint8)
+        return Image.merge("HSV", (Image.fromarray(np_h, "L"), s, v)).convert("RGB")
+
+    def decode():
+        with Image.open(photo) as im:
+            im.draft("RGB", (SIZE, SIZE))
+            return ImageOps.exif_transpose(im).convert("RGB")
+
+    im = decode()
+    w, h = im.size
+    s = SIZE / min(w, h)
+    nw, nh = max(SIZE, int(w * s)), max(SIZE, int(h * s))
+    left, top = round((nw - SIZE) / 2), round((nh - SIZE) / 2)
+    square = im.resize((nw, nh), Image.BILINEAR).crop((left, top, left + SIZE, top + SIZE))
+    steps = [("decode", decode), ("resize", lambda: im.resize((nw, nh), Image.BILINEAR).crop((left, top, left + SIZE, top + SIZE))),
+             ("hflip", lambda: square.transpose(Image.FLIP_LEFT_RIGHT)), ("vflip", lambda: square.transpose(Image.FLIP_TOP_BOTTOM)),
+             ("blur", lambda: blur(square, 1.2)), ("brightness", lambda: ImageEnhance.Brightness(square).enhance(1.2)),
+             ("contrast", lambda: ImageEnhance.Contrast(square).enhance(1.2)), ("saturation", lambda: ImageEnhance.Color(square).enhance(1.2)),
+             ("hue", lambda: hue(square, 0.07)), ("jpeg", lambda: square.save(io.BytesIO(), "JPEG", quality=95))]
+    for name, step in steps:
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            step()
+            times.append((time.perf_counter() - start) * 1e3)
+        print(f"pillow {name:<10} {statistics.median(times):8.3f} ms")
+
+
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("folder")
-    p.add_argument("out")
+    p.add_argument("folder", nargs="?")
+    p.add_argument("out", nargs="?")
     p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--ops", metavar="PHOTO")
     a = p.parse_args()
+    if a.ops:
+        return ops(a.ops)
+    if not a.folder or not a.out:
+        p.error("FOLDER and OUT are needed (or --ops PHOTO)")
     files = sorted(str(f) for f in pathlib.Path(a.folder).rglob("*") if f.suffix.lower() in (".jpg", ".jpeg", ".png"))
     good = []
     for f in files:

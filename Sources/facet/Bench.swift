@@ -8,7 +8,7 @@ extension Facet {
     struct Bench: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Measure facet's speed (bench/ runs these beside their PyTorch and Pillow peers).",
-            subcommands: [Decode.self, Train.self, Infer.self])
+            subcommands: [Decode.self, Ops.self, Train.self, Infer.self])
     }
 }
 

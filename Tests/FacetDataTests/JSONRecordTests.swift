@@ -137,19 +137,4 @@ import Testing
         q.blurry = 0.5
         #expect(try JSONLines.encode(q) == (try Self.foundation(q)))
     }
-
-    /// Throughput against Foundation on a real manifest (FACET_JSON_TIMING=PATH; prints only).
-    @Test func timing() throws {
-        guard let path = ProcessInfo.processInfo.environment["FACET_JSON_TIMING"] else { return }
-        let records = try JSONLines.read(Record.self, from: path)
-        let bytes = try JSONLines.encodeLines(records)
-        let clock = ContinuousClock()
-        for _ in 0..<3 {
-            let a = clock.measure { var w = JSONWriter(); for r in records { r.write(&w) } }
-            let b = clock.measure { let e = JSONLines.encoder(); for r in records { _ = try? e.encode(r) } }
-            let c = clock.measure { _ = try? JSONLines.readLines(Record.self, bytes) }
-            let d = clock.measure { let e = JSONDecoder(); for l in bytes.split(separator: 0x0A) { _ = try? e.decode(Record.self, from: Data(l)) } }
-            print("\(records.count) records: write \(a) vs JSONEncoder \(b); read \(c) vs JSONDecoder \(d)")
-        }
-    }
 }

@@ -107,33 +107,6 @@ import Testing
 }
 
 extension FastKernelTests {
-    /// Per-op times on a real photo (FACET_KERNEL_TIMING=JPEG; prints medians of 30, asserts nothing).
-    @Test func timing() throws {
-        guard let path = ProcessInfo.processInfo.environment["FACET_KERNEL_TIMING"] else { return }
-        let clock = ContinuousClock()
-        func time(_ name: String, _ body: () throws -> Void) rethrows {
-            var t: [Duration] = []
-            for _ in 0..<30 { t.append(try clock.measure(body)) }
-            print(name, t.sorted()[15])
-        }
-        let square = try ImageDecoder.decodeSquare(file: path, side: 224)
-        let decoded = try ImageDecoder.decode(file: path, options: DecodeOptions(minimumSide: 224)).image
-        print("decoded \(decoded.width)×\(decoded.height)")
-        try time("decode") { _ = try ImageDecoder.decode(file: path, options: DecodeOptions(minimumSide: 224)) }
-        time("resize") { _ = decoded.resized(width: 224, height: 224 * decoded.height / decoded.width, window: (0, 10, 224, 224)) }
-        time("hflip") { _ = square.applying(.upMirrored) }
-        time("vflip") { _ = square.applying(.downMirrored) }
-        time("blur") { _ = square.gaussianBlurred(kernel: 5, sigma: 1.2) }
-        time("brightness") { _ = square.adjustingBrightness(1.2) }
-        time("contrast") { _ = square.adjustingContrast(1.2) }
-        time("saturation") { _ = square.adjustingSaturation(1.2) }
-        time("hue") { _ = square.adjustingHue(0.07) }
-        time("hue reference") { _ = square.adjustingHueReference(0.07) }
-        try time("jpeg 95") { _ = try ImageEncoder.jpeg(square, quality: 95) }
-    }
-}
-
-extension FastKernelTests {
     /// Resizing (shrinking, enlarging, a window, one channel) against a direct loop over the same
     /// taps with the same sums in the same order.
     @Test(arguments: [(83, 61, 3, 40, 29, 3, 5, 31, 20), (40, 30, 3, 97, 71, 0, 0, 97, 71), (300, 41, 1, 32, 45, 0, 7, 32, 30), (64, 64, 3, 63, 65, 1, 2, 60, 60)])

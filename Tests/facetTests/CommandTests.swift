@@ -87,6 +87,17 @@ import Testing
         #expect(objects.filter { $0["ok"] as? Bool == false }.count == 1)
     }
 
+    /// `facet bench ops` times every augment step on a photo; a file that is not one is an error naming it.
+    @Test func benchOpsTimesEveryStep() throws {
+        let run = try Self.facet(["bench", "ops", Self.fixture("exif-orientation/Landscape_6.jpg"), "--repeats", "1", "--size", "64"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let lines = run.stdout.split(separator: "\n")
+        #expect(lines.map { $0.split(separator: " ")[1] } == ["decode", "resize", "hflip", "vflip", "blur", "brightness", "contrast", "saturation", "hue", "jpeg"])
+        #expect(lines.allSatisfy { $0.hasSuffix(" ms") && Double($0.split(separator: " ").dropLast().last!)! >= 0 })
+        let bad = try Self.facet(["bench", "ops", "/nonexistent/photo.jpg"])
+        #expect(bad.status != 0 && bad.stderr.contains("/nonexistent/photo.jpg"), "\(bad.stderr)")
+    }
+
     @Test func badArgumentsAreValidationErrors() throws {
         let run = try Self.facet(["synth", "/tmp/never-written", "--count", "0"])
         #expect(run.status == 64)
