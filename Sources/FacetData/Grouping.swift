@@ -67,13 +67,10 @@ struct Grouping {
         if ra != rb { parent[max(ra, rb)] = min(ra, rb) }
     }
 
-    /// O(n²) in hash comparisons (one XOR and popcount each): 3,665 photos take milliseconds.
     private mutating func groupNear(distance: Int, thumbDifference: Double) {
-        let hashes = kept.map(\.photo.phash)
-        for i in kept.indices {
-            for j in (i + 1)..<kept.count where PerceptualHash.distance(hashes[i], hashes[j]) <= distance {
-                if Grouping.thumbDifference(kept[i].photo.thumb, kept[j].photo.thumb) <= thumbDifference { union(i, j) }
-            }
+        for (i, j) in PerceptualHash.nearPairs(kept.map(\.photo.phash), maxDistance: distance)
+        where Grouping.thumbDifference(kept[i].photo.thumb, kept[j].photo.thumb) <= thumbDifference {
+            union(i, j)
         }
     }
 

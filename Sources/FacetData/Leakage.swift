@@ -32,18 +32,14 @@ public enum Leakage {
         let records = all.filter { $0.split != nil }
         let hashes = records.map { UInt64($0.phash, radix: 16) ?? 0 }
         var pairs: [LeakPair] = []
-        for i in records.indices {
-            for j in (i + 1)..<records.count where records[i].split != records[j].split {
-                let d = PerceptualHash.distance(hashes[i], hashes[j])
-                guard d <= maxDistance else { continue }
-                var diff: Double?
-                if let ta = thumbs[records[i].id], let tb = thumbs[records[j].id] {
-                    diff = Grouping.thumbDifference(ta, tb)
-                    if diff! > maxThumbDifference { continue }
-                }
-                pairs.append(LeakPair(a: records[i].source, b: records[j].source, splits: [records[i].split!, records[j].split!],
-                                      hashDistance: d, thumbDifference: diff))
+        for (i, j) in PerceptualHash.nearPairs(hashes, maxDistance: maxDistance) where records[i].split != records[j].split {
+            var diff: Double?
+            if let ta = thumbs[records[i].id], let tb = thumbs[records[j].id] {
+                diff = Grouping.thumbDifference(ta, tb)
+                if diff! > maxThumbDifference { continue }
             }
+            pairs.append(LeakPair(a: records[i].source, b: records[j].source, splits: [records[i].split!, records[j].split!],
+                                  hashDistance: PerceptualHash.distance(hashes[i], hashes[j]), thumbDifference: diff))
         }
         return pairs
     }

@@ -44,3 +44,42 @@ public enum PerceptualHash {
 
     public static func distance(_ a: UInt64, _ b: UInt64) -> Int { (a ^ b).nonzeroBitCount }
 }
+
+extension PerceptualHash {
+    /// Every pair (i < j) of `hashes` at most `maxDistance` bits apart, in (i, j) order — what
+    /// comparing all pairs finds, without comparing all pairs. Pigeonhole: cut the 64 bits into
+    /// maxDistance + 1 pieces; two hashes that close agree exactly on at least one piece, so
+    /// only hashes sharing a piece's value are compared, and a pair counts at the first piece
+    /// they share. Near-linear for spread-out hashes; all pairs at worst (every hash alike).
+    public static func nearPairs(_ hashes: [UInt64], maxDistance d: Int) -> [(Int, Int)] {
+        let n = hashes.count
+        guard d >= 0 else { return [] }
+        if d >= 16 || n < 64 {
+            var pairs: [(Int, Int)] = []
+            for i in 0..<n { for j in (i + 1)..<n where distance(hashes[i], hashes[j]) <= d { pairs.append((i, j)) } }
+            return pairs
+        }
+        var pieces: [(shift: UInt64, mask: UInt64)] = []
+        var low = 0
+        for k in 0...d {
+            let width = (64 - low) / (d + 1 - k)
+            pieces.append((UInt64(low), width >= 64 ? ~0 : (1 << UInt64(width)) - 1))
+            low += width
+        }
+        var pairs: [(Int, Int)] = []
+        for (k, piece) in pieces.enumerated() {
+            var buckets: [UInt64: [Int]] = [:]
+            for i in 0..<n { buckets[(hashes[i] >> piece.shift) & piece.mask, default: []].append(i) }
+            for members in buckets.values where members.count > 1 {
+                for a in 0..<(members.count - 1) {
+                    for b in (a + 1)..<members.count {
+                        let x = hashes[members[a]] ^ hashes[members[b]]
+                        guard x.nonzeroBitCount <= d, !pieces[..<k].contains(where: { (x >> $0.shift) & $0.mask == 0 }) else { continue }
+                        pairs.append((members[a], members[b]))
+                    }
+                }
+            }
+        }
+        return pairs.sorted { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
+    }
+}

@@ -142,6 +142,33 @@ extension Image {
 }
 
 extension IngestTests {
+    /// The pigeonhole search finds exactly the pairs that comparing all pairs finds, in the same
+    /// order: random hashes with near copies planted (1–12 bits flipped), runs of identical
+    /// hashes, every distance the stages use and more.
+    @Test func nearPairsEqualComparingAllPairs() {
+        var rng = SystemRandomNumberGenerator()
+        for n in [0, 1, 63, 64, 300, 900] {
+            var hashes: [UInt64] = []
+            while hashes.count < n {
+                let h = UInt64.random(in: 0...UInt64.max, using: &rng)
+                hashes.append(h)
+                for _ in 0..<Int.random(in: 0...3, using: &rng) where hashes.count < n {
+                    var near = h
+                    for _ in 0..<Int.random(in: 0...12, using: &rng) { near ^= 1 << UInt64.random(in: 0..<64, using: &rng) }
+                    hashes.append(near)
+                }
+            }
+            if n > 10 { hashes[n / 2] = hashes[3]; hashes[n / 3] = hashes[3] }
+            hashes.shuffle(using: &rng)
+            for d in [0, 1, 4, 6, 8, 12, 15, 20] {
+                var all: [(Int, Int)] = []
+                for i in 0..<n { for j in (i + 1)..<n where PerceptualHash.distance(hashes[i], hashes[j]) <= d { all.append((i, j)) } }
+                let found = PerceptualHash.nearPairs(hashes, maxDistance: d)
+                #expect(found.map { [$0.0, $0.1] } == all.map { [$0.0, $0.1] }, "n \(n), distance \(d)")
+            }
+        }
+    }
+
     @Test func burstsGroupPhotosOfOneCameraTakenCloseTogether() throws {
         let dump = try Support.synth("burst", count: 12, extras: 0)
         let ws = Support.temp("ws")
