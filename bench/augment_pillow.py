@@ -25,6 +25,29 @@ from PIL import Image, ImageEnhance, ImageOps
 
 SIZE = 224
 
+def adjust_hue(img, f):
+    """torchvision's `_functional_pil.adjust_hue`: an HSV shift of the hue channel."""
+    h, s, v = img.convert("HSV").split()
+    np_h = np.array(h, dtype=np.uint8)
+    with np.errstate(over="ignore"):
+        np_h += np.int32(f * 255).astype(np.uint8)
+    return Image.merge("HSV", (Image.fromarray(np_h, "L"), s, v)).convert("RGB")
+
+
+def gaussian_blur(img, sigma):
+    """torchvision's `gaussian_blur` for a PIL image: 5 taps, reflect padding, through torch's conv2d."""
+    import torch
+    from torch.nn.functional import conv2d, pad as torch_pad
+
+    t = torch.from_numpy(np.array(img)).permute(2, 0, 1).unsqueeze(0).float()
+    x = torch.linspace(-2.0, 2.0, steps=5)
+    k1 = torch.exp(-0.5 * (x / sigma) ** 2)
+    k1 = k1 / k1.sum()
+    k = torch.mm(k1[:, None], k1[None, :]).expand(3, 1, 5, 5)
+    t = conv2d(torch_pad(t, [2, 2, 2, 2], mode="reflect"), k, groups=3)
+    return Image.fromarray(torch.round(t.squeeze(0)).to(torch.uint8).permute(1, 2, 0).numpy())
+
+
 try:
     from torchvision import transforms as T  # noqa: F401
 
@@ -33,25 +56,8 @@ try:
     PEER = "torchvision"
 except Exception:
     import torch
-    from torch.nn.functional import conv2d, pad as torch_pad
 
     torch.set_num_threads(1)
-
-    def adjust_hue(img, f):
-        h, s, v = img.convert("HSV").split()
-        np_h = np.array(h, dtype=np.uint8)
-        with np.errstate(over="ignore"):
-            np_h += np.int32(f * 255).astype(np.uint8)
-        return Image.merge("HSV", (Image.fromarray(np_h, "L"), s, v)).convert("RGB")
-
-    def gaussian_blur(img, sigma):
-        t = torch.from_numpy(np.array(img)).permute(2, 0, 1).unsqueeze(0).float()
-        x = torch.linspace(-2.0, 2.0, steps=5)
-        k1 = torch.exp(-0.5 * (x / sigma) ** 2)
-        k1 = k1 / k1.sum()
-        k = torch.mm(k1[:, None], k1[None, :]).expand(3, 1, 5, 5)
-        t = conv2d(torch_pad(t, [2, 2, 2, 2], mode="reflect"), k, groups=3)
-        return Image.fromarray(torch.round(t.squeeze(0)).to(torch.uint8).permute(1, 2, 0).numpy())
 
     def AUG(img):
         if random.random() < 0.5:
@@ -71,60 +77,40 @@ except Exception:
     PEER = "pillow+torchvision-pil-path"
 
 
-def work(args):
-    path, out = args
+def load(path):
+    """Decoded at the DCT scale `draft` picks for SIZE, upright, RGB."""
     with Image.open(path) as im:
         im.draft("RGB", (SIZE, SIZE))
-        im = ImageOps.exif_transpose(im).convert("RGB")
-        w, h = im.size
-        s = SIZE / min(w, h)
-        nw, nh = max(SIZE, int(w * s)), max(SIZE, int(h * s))
-        im = im.resize((nw, nh), Image.BILINEAR)
-        left, top = round((nw - SIZE) / 2), round((nh - SIZE) / 2)
-        im = im.crop((left, top, left + SIZE, top + SIZE))
-        AUG(im).save(out, quality=95)
+        return ImageOps.exif_transpose(im).convert("RGB")
+
+
+def to_square(im):
+    """Resize(SIZE) + CenterCrop(SIZE)."""
+    w, h = im.size
+    s = SIZE / min(w, h)
+    nw, nh = max(SIZE, int(w * s)), max(SIZE, int(h * s))
+    left, top = round((nw - SIZE) / 2), round((nh - SIZE) / 2)
+    return im.resize((nw, nh), Image.BILINEAR).crop((left, top, left + SIZE, top + SIZE))
+
+
+def work(args):
+    path, out = args
+    AUG(to_square(load(path))).save(out, quality=95)
 
 
 def ops(photo, repeats=31):
     """Each step of `work` alone on one photo, single-threaded, as `facet bench ops` times facet's."""
     import io
-    from torch.nn.functional import conv2d, pad as torch_pad
     import torch
 
     torch.set_num_threads(1)
-
-    def blur(img, sigma):
-        t = torch.from_numpy(np.array(img)).permute(2, 0, 1).unsqueeze(0).float()
-        x = torch.linspace(-2.0, 2.0, steps=5)
-        k1 = torch.exp(-0.5 * (x / sigma) ** 2)
-        k1 = k1 / k1.sum()
-        k = torch.mm(k1[:, None], k1[None, :]).expand(3, 1, 5, 5)
-        t = conv2d(torch_pad(t, [2, 2, 2, 2], mode="reflect"), k, groups=3)
-        return Image.fromarray(torch.round(t.squeeze(0)).to(torch.uint8).permute(1, 2, 0).numpy())
-
-    def hue(img, f):
-        h, s, v = img.convert("HSV").split()
-        np_h = np.array(h, dtype=np.uint8)
-        with np.errstate(over="ignore"):
-            np_h += np.int32(f * 255).astype(np.uint8)
-        return Image.merge("HSV", (Image.fromarray(np_h, "L"), s, v)).convert("RGB")
-
-    def decode():
-        with Image.open(photo) as im:
-            im.draft("RGB", (SIZE, SIZE))
-            return ImageOps.exif_transpose(im).convert("RGB")
-
-    im = decode()
-    w, h = im.size
-    s = SIZE / min(w, h)
-    nw, nh = max(SIZE, int(w * s)), max(SIZE, int(h * s))
-    left, top = round((nw - SIZE) / 2), round((nh - SIZE) / 2)
-    square = im.resize((nw, nh), Image.BILINEAR).crop((left, top, left + SIZE, top + SIZE))
-    steps = [("decode", decode), ("resize", lambda: im.resize((nw, nh), Image.BILINEAR).crop((left, top, left + SIZE, top + SIZE))),
+    im = load(photo)
+    square = to_square(im)
+    steps = [("decode", lambda: load(photo)), ("resize", lambda: to_square(im)),
              ("hflip", lambda: square.transpose(Image.FLIP_LEFT_RIGHT)), ("vflip", lambda: square.transpose(Image.FLIP_TOP_BOTTOM)),
-             ("blur", lambda: blur(square, 1.2)), ("brightness", lambda: ImageEnhance.Brightness(square).enhance(1.2)),
+             ("blur", lambda: gaussian_blur(square, 1.2)), ("brightness", lambda: ImageEnhance.Brightness(square).enhance(1.2)),
              ("contrast", lambda: ImageEnhance.Contrast(square).enhance(1.2)), ("saturation", lambda: ImageEnhance.Color(square).enhance(1.2)),
-             ("hue", lambda: hue(square, 0.07)), ("jpeg", lambda: square.save(io.BytesIO(), "JPEG", quality=95))]
+             ("hue", lambda: adjust_hue(square, 0.07)), ("jpeg", lambda: square.save(io.BytesIO(), "JPEG", quality=95))]
     for name, step in steps:
         times = []
         for _ in range(repeats):

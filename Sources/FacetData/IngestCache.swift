@@ -27,13 +27,8 @@ struct IngestCache {
     /// damaged line (a write cut short) is skipped. Later lines win.
     init(workspace: String) {
         guard let data = FileManager.default.contents(atPath: IngestCache.path(workspace)) else { return }
-        let entries: [Entry]
-        if let all = try? JSONLines.read(Entry.self, from: IngestCache.path(workspace)) {
-            entries = all
-        } else {
-            entries = [UInt8](data).split(separator: 0x0A).compactMap { line in
-                try? Array(line).withUnsafeBufferPointer { try JSONReader.read(Entry.self, $0) }
-            }
+        let entries = [UInt8](data).withUnsafeBufferPointer { all in
+            all.split(separator: 0x0A).compactMap { try? JSONReader.read(Entry.self, UnsafeBufferPointer(rebasing: $0)) }
         }
         lines = entries.count
         for e in entries where e.version == Analyzer.version {
@@ -71,6 +66,13 @@ struct IngestCache {
     }
 
     func lookup(sha256: String) -> AnalysisOutcome? { byHash[sha256] }
+
+    /// The 16×16 thumbnails of the photos analysed, by photo id.
+    var thumbs: [String: Data] {
+        var out: [String: Data] = [:]
+        for case (let id, .photo(let p)) in byHash { out[id] = p.thumb }
+        return out
+    }
 
     static func write(_ entries: [Entry], workspace: String) throws {
         try JSONLines.write(entries, to: path(workspace))

@@ -81,7 +81,7 @@ public enum JSONLines {
     }
 
     /// Every non-blank line of `data` read by hand; throws at the first that does not read.
-    static func readLines<R: JSONReadable>(_ type: R.Type, _ data: [UInt8]) throws -> [R] {
+    public static func readLines<R: JSONReadable>(_ type: R.Type, _ data: [UInt8]) throws -> [R] {
         try data.withUnsafeBufferPointer { all in
             var items: [R] = []
             var start = 0

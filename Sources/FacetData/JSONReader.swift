@@ -18,12 +18,21 @@ public struct JSONReader {
     private let b: UnsafeBufferPointer<UInt8>
     private(set) var i = 0
 
-    public init(_ bytes: UnsafeBufferPointer<UInt8>) { b = bytes }
+    private init(_ bytes: UnsafeBufferPointer<UInt8>) { b = bytes }
 
     /// Reads one `T` from `bytes`, which must hold nothing else but white space.
     public static func read<T: JSONReadable>(_ type: T.Type, _ bytes: UnsafeBufferPointer<UInt8>) throws -> T {
+        try whole(bytes) { try T(&$0) }
+    }
+
+    /// Reads a JSON array of `T` from `bytes`, which must hold nothing else but white space.
+    public static func readItems<T: JSONReadable>(_ type: T.Type, _ bytes: UnsafeBufferPointer<UInt8>) throws -> [T] {
+        try whole(bytes) { try $0.items(T.self) }
+    }
+
+    private static func whole<V>(_ bytes: UnsafeBufferPointer<UInt8>, _ value: (inout JSONReader) throws -> V) throws -> V {
         var r = JSONReader(bytes)
-        let v = try T(&r)
+        let v = try value(&r)
         r.space()
         guard r.i == bytes.count else { throw r.fail("text after the value") }
         return v
@@ -65,19 +74,21 @@ public struct JSONReader {
         try expect(UInt8(ascii: "]"))
     }
 
-    /// Consumes `null` if it comes next.
-    public mutating func null() -> Bool {
+    /// Consumes `word` if it comes next.
+    private mutating func take(_ word: StaticString) -> Bool {
         space()
-        guard i + 4 <= b.count, b[i] == UInt8(ascii: "n"), b[i + 1] == UInt8(ascii: "u"),
-              b[i + 2] == UInt8(ascii: "l"), b[i + 3] == UInt8(ascii: "l") else { return false }
-        i += 4
+        let n = word.utf8CodeUnitCount
+        guard i + n <= b.count, (0..<n).allSatisfy({ b[i + $0] == word.utf8Start[$0] }) else { return false }
+        i += n
         return true
     }
 
+    /// Consumes `null` if it comes next.
+    public mutating func null() -> Bool { take("null") }
+
     public mutating func bool() throws -> Bool {
-        space()
-        if i + 4 <= b.count, Array(b[i..<i + 4]) == Array("true".utf8) { i += 4; return true }
-        if i + 5 <= b.count, Array(b[i..<i + 5]) == Array("false".utf8) { i += 5; return false }
+        if take("true") { return true }
+        if take("false") { return false }
         throw fail("expected true or false")
     }
 
@@ -125,11 +136,14 @@ public struct JSONReader {
     public mutating func string() throws -> String {
         try expect(UInt8(ascii: "\""))
         let start = i
-        while i < b.count, b[i] != UInt8(ascii: "\""), b[i] != UInt8(ascii: "\\"), b[i] >= 0x20 { i += 1 }
+        var ascii = true
+        while i < b.count, b[i] != UInt8(ascii: "\""), b[i] != UInt8(ascii: "\\"), b[i] >= 0x20 { ascii = ascii && b[i] < 0x80; i += 1 }
         guard i < b.count else { throw fail("unterminated string") }
         if b[i] == UInt8(ascii: "\"") {
             defer { i += 1 }
-            guard let s = String(validating: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self) else {
+            let text = UnsafeBufferPointer(rebasing: b[start..<i])
+            if ascii { return String(decoding: text, as: UTF8.self) }  // nothing to validate
+            guard let s = String(validating: text, as: UTF8.self) else {
                 throw fail("a string that is not UTF-8")
             }
             return s
@@ -211,10 +225,18 @@ public struct JSONReader {
         switch b[i] {
         case UInt8(ascii: "{"): try object { r, _ in try r.skip() }
         case UInt8(ascii: "["): try array { try $0.skip() }
-        case UInt8(ascii: "\""): _ = try string()
+        case UInt8(ascii: "\""):
+            // Over the string without making one: to the closing quote, escapes stepped over.
+            i += 1
+            while i < b.count, b[i] != UInt8(ascii: "\"") {
+                guard b[i] >= 0x20 else { throw fail("a control character in a string") }
+                i += b[i] == UInt8(ascii: "\\") ? 2 : 1
+            }
+            guard i < b.count else { throw fail("unterminated string") }
+            i += 1
         case UInt8(ascii: "t"), UInt8(ascii: "f"): _ = try bool()
         case UInt8(ascii: "n"): guard null() else { throw fail("expected a value") }
-        default: _ = try double()
+        default: _ = try numberText()
         }
     }
 

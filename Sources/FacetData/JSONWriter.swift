@@ -35,22 +35,16 @@ public struct JSONWriter {
     public mutating func member(_ k: StaticString, _ x: Int) { key(k); bytes.append(contentsOf: String(x).utf8) }
     public mutating func member(_ k: StaticString, _ b: Bool) { key(k); bytes.append(contentsOf: (b ? "true" : "false").utf8) }
     public mutating func member(_ k: StaticString, _ x: Double) { key(k); number(x) }
-    public mutating func member(_ k: StaticString, _ strings: [String]) {
-        key(k)
-        bytes.append(UInt8(ascii: "["))
-        for (i, s) in strings.enumerated() {
-            if i > 0 { bytes.append(UInt8(ascii: ",")) }
-            string(s)
-        }
-        bytes.append(UInt8(ascii: "]"))
-    }
+    public mutating func member(_ k: StaticString, _ strings: [String]) { key(k); array(strings) { $0.string($1) } }
     public mutating func member<T: JSONWritable>(_ k: StaticString, _ v: T) { key(k); v.write(&self) }
-    public mutating func member<T: JSONWritable>(_ k: StaticString, _ items: [T]) {
-        key(k)
+    public mutating func member<T: JSONWritable>(_ k: StaticString, _ items: [T]) { key(k); array(items) { $1.write(&$0) } }
+
+    /// `[ … ]`, each element written by `element`.
+    private mutating func array<T>(_ items: [T], _ element: (inout JSONWriter, T) -> Void) {
         bytes.append(UInt8(ascii: "["))
         for (i, v) in items.enumerated() {
             if i > 0 { bytes.append(UInt8(ascii: ",")) }
-            v.write(&self)
+            element(&self, v)
         }
         bytes.append(UInt8(ascii: "]"))
     }

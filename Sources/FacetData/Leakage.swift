@@ -19,13 +19,7 @@ public enum Leakage {
     }
 
     /// The thumbnails of the ingest cache of `workspace`, by photo id.
-    public static func thumbs(workspace: String) -> [String: Data] {
-        var thumbs: [String: Data] = [:]
-        if let entries = try? JSONLines.read(IngestCache.Entry.self, from: IngestCache.path(workspace)) {
-            for e in entries { if case .photo(let p) = e.outcome { thumbs[p.sha256] = p.thumb } }
-        }
-        return thumbs
-    }
+    public static func thumbs(workspace: String) -> [String: Data] { IngestCache(workspace: workspace).thumbs }
 
     /// The pairs among `records` (those with a split), thumbnails by photo id.
     public static func check(_ all: [Record], thumbs: [String: Data], maxDistance: Int = 8, maxThumbDifference: Double = 3.0) -> [LeakPair] {

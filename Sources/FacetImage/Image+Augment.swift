@@ -41,10 +41,10 @@ extension Image {
     /// `adjust_hue`: to [0, 1] floats, through HSV with the hue shifted (mod 1), back by ×255.999 truncated.
     ///
     /// The same float operations as `HSV.fromRGB`/`toRGB` in the same order (so the same bytes as
-    /// `adjustingHueReference`), but over blocks of planar floats with selects instead of
-    /// branches, which the compiler vectorizes.
+    /// a pixel-at-a-time loop through them, which the tests hold it to), but over blocks of planar
+    /// floats with selects instead of branches, which the compiler vectorizes.
     public func adjustingHue(_ factor: Double) -> Image {
-        guard channels == 3 else { return adjustingHueReference(factor) }
+        guard channels == 3 else { return self }
         var out = pixels
         let shift = Float(factor)
         let block = 512
@@ -104,24 +104,6 @@ extension Image {
             g[i] = k == 1 || k == 2 ? vi : (k == 0 ? t : (k == 3 ? q : p))
             b[i] = k == 3 || k == 4 ? vi : (k == 2 ? t : (k == 5 ? q : p))
         }
-    }
-
-    /// `adjust_hue` one pixel at a time through `HSV`: the reference `adjustingHue` is tested against.
-    func adjustingHueReference(_ factor: Double) -> Image {
-        var out = pixels
-        let shift = Float(factor)
-        let c = channels
-        out.withUnsafeMutableBufferPointer { o in
-            for i in 0..<pixelCount where c == 3 {
-                let (h, s, v) = HSV.fromRGB(Float(o[3 * i]) / 255, Float(o[3 * i + 1]) / 255, Float(o[3 * i + 2]) / 255)
-                // (h + f) mod 1 with h in [0, 1) and |f| ≤ 0.5: one subtraction or addition, exact.
-                var hue = h + shift
-                if hue >= 1 { hue -= 1 } else if hue < 0 { hue += 1 }
-                let (r, g, b) = HSV.toRGB(hue, s, v)
-                o[3 * i] = Image.unitToByte(r); o[3 * i + 1] = Image.unitToByte(g); o[3 * i + 2] = Image.unitToByte(b)
-            }
-        }
-        return Image(width: width, height: height, channels: channels, pixels: out)
     }
 
     /// `gaussian_blur` with an odd `kernel` and `sigma`: torch's float32 kernel, reflect padding, rounded.

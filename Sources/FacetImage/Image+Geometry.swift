@@ -85,6 +85,15 @@ extension Image {
         return Image(width: newWidth, height: newHeight, channels: c, pixels: out)
     }
 
+    /// The shorter side resized to `side` (antialiased), then the centred `side` × `side` square,
+    /// in one pass: torchvision's Resize(side) + CenterCrop(side).
+    public func resizedSquare(_ side: Int) -> Image {
+        let (w, h) = Image.scaledSize(width: width, height: height, shorterSide: side)
+        let cw = min(side, w), ch = min(side, h)
+        let x = Int((Double(w - cw) / 2).rounded()), y = Int((Double(h - ch) / 2).rounded())
+        return resized(width: w, height: h, window: (x, y, cw, ch))
+    }
+
     /// Resized so that the shorter side is `side`, keeping the aspect ratio.
     public func resized(shorterSide side: Int) -> Image {
         let (w, h) = Image.scaledSize(width: width, height: height, shorterSide: side)

@@ -146,11 +146,6 @@ extension ImageDecoder {
     /// it: decoded at the smallest DCT scale that keeps `side` pixels, turned upright, the
     /// shorter side resized to `side` (antialiased), then centre-cropped.
     public static func decodeSquare(file path: String, side: Int, maxPixels: Int = 100_000_000) throws(ImageError) -> Image {
-        let decoded = try decode(file: path, options: DecodeOptions(maxPixels: maxPixels, minimumSide: side))
-        let image = decoded.image
-        let (w, h) = Image.scaledSize(width: image.width, height: image.height, shorterSide: side)
-        let cw = min(side, w), ch = min(side, h)
-        let x = Int((Double(w - cw) / 2).rounded()), y = Int((Double(h - ch) / 2).rounded())
-        return image.resized(width: w, height: h, window: (x, y, cw, ch))
+        try decode(file: path, options: DecodeOptions(maxPixels: maxPixels, minimumSide: side)).image.resizedSquare(side)
     }
 }

@@ -61,7 +61,7 @@ extension Image {
                     var s = src.baseAddress! + ((y0 + yy * dy) * w + (x0 + xy * dy)) * c
                     let d = dst.baseAddress! + dy * dw * c
                     if step == c {
-                        d.update(from: s, count: dw * c)  // a stored row in order: one copy (the vertical flip)
+                        d.initialize(from: s, count: dw * c)  // a stored row in order: one copy (the vertical flip)
                     } else if c == 3 {
                         for x in 0..<dw { d[3 * x] = s[0]; d[3 * x + 1] = s[1]; d[3 * x + 2] = s[2]; s += step }
                     } else {

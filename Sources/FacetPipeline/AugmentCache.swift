@@ -39,10 +39,7 @@ struct AugmentCache {
 
     func lookup(_ key: String) -> [Entry]? {
         guard let data = FileManager.default.contents(atPath: path(key)),
-              let entries = try? [UInt8](data).withUnsafeBufferPointer({ b in
-                  var r = JSONReader(b)
-                  return try r.items(Entry.self)
-              }),
+              let entries = try? [UInt8](data).withUnsafeBufferPointer({ try JSONReader.readItems(Entry.self, $0) }),
               entries.allSatisfy({ store.has($0.id) }) else { return nil }
         return entries
     }

@@ -244,39 +244,10 @@ extension Pipeline {
         }
     }
 
-    /// The `file` and `id` of every line of a dataset manifest, without a full JSON decode (nil:
-    /// a line this quick reading does not understand). The members are found by their key with
-    /// its quotes, which inside a string value would be escaped.
+    /// The `file` and `id` of every line of a dataset manifest, the other members skipped (nil: a
+    /// manifest that does not read).
     static func images(in manifest: [UInt8]) -> [(file: String, id: String)]? {
-        var out: [(file: String, id: String)] = []
-        return manifest.withUnsafeBufferPointer { b -> [(file: String, id: String)]? in
-            var lineStart = 0
-            while lineStart < b.count {
-                var lineEnd = lineStart
-                while lineEnd < b.count, b[lineEnd] != 0x0A { lineEnd += 1 }
-                let line = UnsafeBufferPointer(rebasing: b[lineStart..<lineEnd])
-                guard let file = Self.stringMember(#""file":""#, in: line), let id = Self.stringMember(#""id":""#, in: line) else { return nil }
-                out.append((file, id))
-                lineStart = lineEnd + 1
-            }
-            return out
-        }
-    }
-
-    /// The value of the first string member `key` (given as `"name":"`) of one JSON line, when it has no escapes.
-    static func stringMember(_ key: String, in line: UnsafeBufferPointer<UInt8>) -> String? {
-        let k = Array(key.utf8)
-        var j = 0
-        while j + k.count <= line.count {
-            if line[j] == k[0], (1..<k.count).allSatisfy({ line[j + $0] == k[$0] }) {
-                var end = j + k.count
-                while end < line.count, line[end] != UInt8(ascii: "\""), line[end] != UInt8(ascii: "\\") { end += 1 }
-                guard end < line.count, line[end] == UInt8(ascii: "\"") else { return nil }
-                return String(decoding: UnsafeBufferPointer(rebasing: line[(j + k.count)..<end]), as: UTF8.self)
-            }
-            j += 1
-        }
-        return nil
+        (try? JSONLines.readLines(DatasetImage.self, manifest))?.map { ($0.file, $0.id) }
     }
 
     func copyIfChanged(_ hash: String, to path: String) throws {
@@ -315,5 +286,23 @@ final class Memo {
         let r = try store.lines(Record.self, hash)
         byHash[hash] = r
         return r
+    }
+}
+
+/// A dataset manifest line read for its image only.
+struct DatasetImage: JSONReadable {
+    var file: String
+    var id: String
+
+    init(_ r: inout JSONReader) throws {
+        var file, id: String?
+        try r.object { r, key in
+            switch key {
+            case "file": file = try r.string()
+            case "id": id = try r.string()
+            default: try r.skip()
+            }
+        }
+        (self.file, self.id) = (try required(file, "file", r), try required(id, "id", r))
     }
 }

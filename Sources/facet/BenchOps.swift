@@ -23,11 +23,9 @@ extension Facet.Bench {
                 print("facet " + name.padding(toLength: 10, withPad: " ", startingAt: 0) + String(format: " %8.3f ms", t.sorted()[t.count / 2]))
             }
             let decoded = try ImageDecoder.decode(file: photo, options: DecodeOptions(minimumSide: size)).image
-            let (w, h) = Image.scaledSize(width: decoded.width, height: decoded.height, shorterSide: size)
-            let x = Int((Double(w - min(size, w)) / 2).rounded()), y = Int((Double(h - min(size, h)) / 2).rounded())
-            let square = decoded.resized(width: w, height: h, window: (x, y, min(size, w), min(size, h)))
+            let square = decoded.resizedSquare(size)
             try time("decode") { _ = try ImageDecoder.decode(file: photo, options: DecodeOptions(minimumSide: size)) }
-            try time("resize") { _ = decoded.resized(width: w, height: h, window: (x, y, min(size, w), min(size, h))) }
+            try time("resize") { _ = decoded.resizedSquare(size) }
             try time("hflip") { _ = square.flippedHorizontally() }
             try time("vflip") { _ = square.flippedVertically() }
             try time("blur") { _ = square.gaussianBlurred(kernel: 5, sigma: 1.2) }

@@ -46,6 +46,25 @@ import Testing
     }
 }
 
+extension Image {
+    /// `adjust_hue` one pixel at a time through `HSV` and Swift's own float → byte conversion:
+    /// the reference `adjustingHue` is held to.
+    func adjustingHueReference(_ factor: Double) -> Image {
+        var out = pixels
+        let shift = Float(factor)
+        func byte(_ x: Float) -> UInt8 { UInt8(max(0, min(255, x * (255 + 1 - 0.001)))) }
+        for i in 0..<pixelCount {
+            let (h, s, v) = HSV.fromRGB(Float(out[3 * i]) / 255, Float(out[3 * i + 1]) / 255, Float(out[3 * i + 2]) / 255)
+            // (h + f) mod 1 with h in [0, 1) and |f| ≤ 0.5: one subtraction or addition, exact.
+            var hue = h + shift
+            if hue >= 1 { hue -= 1 } else if hue < 0 { hue += 1 }
+            let (r, g, b) = HSV.toRGB(hue, s, v)
+            out[3 * i] = byte(r); out[3 * i + 1] = byte(g); out[3 * i + 2] = byte(b)
+        }
+        return Image(width: width, height: height, channels: 3, pixels: out)
+    }
+}
+
 /// The vectorized photometric kernels write exactly the bytes of their one-pixel-at-a-time references.
 @Suite struct FastKernelTests {
     /// Every 3rd level of each channel (86³ colours, greys and pure hues included), then random pixels.
