@@ -8,17 +8,18 @@ import Foundation
 /// (columns, or rows when C is taller than wide) on its own thread pool, the one its other
 /// parallel loops use: OpenBLAS's idle workers would otherwise spin in `sched_yield` beside
 /// those loops and take their cores (a quarter of a training step's time on two cores).
+/// `split: false` keeps the product on the calling thread (inside a loop already on all cores).
 @inline(__always)
 func sgemm(transA: Bool = false, transB: Bool = false, _ M: Int, _ N: Int, _ K: Int, alpha: Float = 1,
            _ A: UnsafePointer<Float>, lda: Int, _ B: UnsafePointer<Float>, ldb: Int,
-           beta: Float = 0, _ C: UnsafeMutablePointer<Float>, ldc: Int) {
+           beta: Float = 0, _ C: UnsafeMutablePointer<Float>, ldc: Int, split: Bool = true) {
     BLASThreads.configure
     func gemm(_ m: Int, _ n: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
         cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(K), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
     let parts = min(BLASThreads.cores, M * N * K / BLASThreads.minimumWork)
-    guard parts > 1, max(M, N) >= 2 * 16 else { gemm(M, N, A, B, C); return }
+    guard split, parts > 1, max(M, N) >= 2 * 16 else { gemm(M, N, A, B, C); return }
     let (a, b, c) = (Shared(A), Shared(B), Shared(C))
     if N >= M {
         let chunk = (N + parts - 1) / parts + 15 & ~15

@@ -1,11 +1,28 @@
 /// Batch normalisation over (N, C, HW) with PyTorch's semantics: in training, normalise by the
 /// batch mean and biased variance, and move the running mean and the running *unbiased*
-/// variance by `momentum`; in evaluation, normalise by the running statistics.
+/// variance by `momentum`; in evaluation, normalise by the running statistics. With `relu`, the
+/// ReLU that follows is applied in the same pass (and its gradient taken in the backward's).
 public struct BatchNormShape: Sendable, Equatable {
     public var N, C, HW: Int
     public var eps: Float = 1e-5
     public var momentum: Float = 0.1
-    public init(N: Int, C: Int, HW: Int) { (self.N, self.C, self.HW) = (N, C, HW) }
+    public var relu = false
+    public init(N: Int, C: Int, HW: Int, relu: Bool = false) { (self.N, self.C, self.HW, self.relu) = (N, C, HW, relu) }
+}
+
+/// Σ f(i) for i in 0..<n in double, over eight lanes: one running sum would be a chain of
+/// dependent additions, one per element.
+@inline(__always)
+func laneSum(_ n: Int, _ f: (Int) -> Double) -> Double {
+    var lanes = SIMD8<Double>(repeating: 0)
+    var i = 0
+    while i + 8 <= n {
+        lanes += SIMD8(f(i), f(i + 1), f(i + 2), f(i + 3), f(i + 4), f(i + 5), f(i + 6), f(i + 7))
+        i += 8
+    }
+    var t = lanes.sum()
+    while i < n { t += f(i); i += 1 }
+    return t
 }
 
 /// Training forward. Saves `mean` (C) and `rstd` (C) for the backward pass; updates the running
@@ -19,10 +36,10 @@ public func batchNormForwardTraining(_ out: UnsafeMutablePointer<Float>, _ mean:
         let (out, mean, rstd, inp, gamma, beta, runningMean, runningVar) = (o.p, m0.p, r0.p, x.p, g.p, b.p, rm.p, rv.p)
         // Two passes in double: the mean, then the squared deviations.
         var sum = 0.0
-        for n in 0..<s.N { let p = inp + (n * s.C + c) * s.HW; for i in 0..<s.HW { sum += Double(p[i]) } }
+        for n in 0..<s.N { let p = inp + (n * s.C + c) * s.HW; sum += laneSum(s.HW) { Double(p[$0]) } }
         let m = sum / Double(count)
         var sq = 0.0
-        for n in 0..<s.N { let p = inp + (n * s.C + c) * s.HW; for i in 0..<s.HW { let d = Double(p[i]) - m; sq += d * d } }
+        for n in 0..<s.N { let p = inp + (n * s.C + c) * s.HW; sq += laneSum(s.HW) { let d = Double(p[$0]) - m; return d * d } }
         let variance = sq / Double(count)
         let r = Float(1 / (variance + Double(s.eps)).squareRoot())
         mean[c] = Float(m)
@@ -30,11 +47,17 @@ public func batchNormForwardTraining(_ out: UnsafeMutablePointer<Float>, _ mean:
         let unbiased = count > 1 ? variance * Double(count) / Double(count - 1) : variance
         runningMean[c] = (1 - s.momentum) * runningMean[c] + s.momentum * Float(m)
         runningVar[c] = (1 - s.momentum) * runningVar[c] + s.momentum * Float(unbiased)
-        let scale = gamma[c] * r, shift = beta[c] - Float(m) * scale
-        for n in 0..<s.N {
-            let p = inp + (n * s.C + c) * s.HW, o = out + (n * s.C + c) * s.HW
-            for i in 0..<s.HW { o[i] = p[i] * scale + shift }
-        }
+        normalize(out, inp, c, scale: gamma[c] * r, shift: beta[c] - Float(m) * gamma[c] * r, s)
+    }
+}
+
+/// out = inp · scale + shift on channel `c` (then the ReLU when fused).
+@inline(__always)
+func normalize(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ c: Int, scale: Float, shift: Float, _ s: BatchNormShape) {
+    for n in 0..<s.N {
+        let p = inp + (n * s.C + c) * s.HW, o = out + (n * s.C + c) * s.HW
+        if s.relu { for i in 0..<s.HW { o[i] = max(p[i] * scale + shift, 0) } }
+        else { for i in 0..<s.HW { o[i] = p[i] * scale + shift } }
     }
 }
 
@@ -44,36 +67,49 @@ public func batchNormForwardEval(_ out: UnsafeMutablePointer<Float>, _ inp: Unsa
                                  _ s: BatchNormShape) {
     let (o, x) = (Shared(out), Shared(inp))
     parallelFor(s.C) { c in
-        let (out, inp) = (o.p, x.p)
-        let scale = gamma[c] / (runningVar[c] + s.eps).squareRoot(), shift = beta[c] - runningMean[c] * scale
-        for n in 0..<s.N {
-            let p = inp + (n * s.C + c) * s.HW, o = out + (n * s.C + c) * s.HW
-            for i in 0..<s.HW { o[i] = p[i] * scale + shift }
-        }
+        let scale = gamma[c] / (runningVar[c] + s.eps).squareRoot()
+        normalize(o.p, x.p, c, scale: scale, shift: beta[c] - runningMean[c] * scale, s)
     }
 }
 
 /// Gradients of the training forward, accumulated into dgamma, dbeta; dinp is overwritten:
-/// dx = γ·rstd/M · (M·dy − Σdy − x̂·Σ(dy·x̂)).
+/// dx = γ·rstd/M · (M·dy − Σdy − x̂·Σ(dy·x̂)). With a fused ReLU, dy is first zeroed where the
+/// forward's output `out` (required then) is not positive.
 public func batchNormBackward(_ dinp: UnsafeMutablePointer<Float>, _ dgamma: UnsafeMutablePointer<Float>, _ dbeta: UnsafeMutablePointer<Float>,
                               _ dout: UnsafePointer<Float>, _ inp: UnsafePointer<Float>, _ gamma: UnsafePointer<Float>,
-                              _ mean: UnsafePointer<Float>, _ rstd: UnsafePointer<Float>, _ s: BatchNormShape) {
+                              _ mean: UnsafePointer<Float>, _ rstd: UnsafePointer<Float>, _ s: BatchNormShape,
+                              output: UnsafePointer<Float>? = nil) {
+    precondition(!s.relu || output != nil, "a fused ReLU's backward needs the forward's output")
     let count = Float(s.N * s.HW)
     let (dx, dg, db, d0, x, g, m0, r0) = (Shared(dinp), Shared(dgamma), Shared(dbeta), Shared(dout), Shared(inp), Shared(gamma), Shared(mean), Shared(rstd))
+    let y = output.map(Shared.init)
     parallelFor(s.C) { c in
         let (dinp, dgamma, dbeta, dout, inp, gamma) = (dx.p, dg.p, db.p, d0.p, x.p, g.p)
         let m = m0.p[c], r = r0.p[c]
         var sumDy = 0.0, sumDyXhat = 0.0
         for n in 0..<s.N {
-            let p = inp + (n * s.C + c) * s.HW, d = dout + (n * s.C + c) * s.HW
-            for i in 0..<s.HW { sumDy += Double(d[i]); sumDyXhat += Double(d[i] * (p[i] - m) * r) }
+            let at = (n * s.C + c) * s.HW, p = inp + at, d = dout + at
+            if let y {
+                let q = y.p + at
+                // Loads before the select, so that the loop vectorizes.
+                sumDy += laneSum(s.HW) { let v = d[$0]; return q[$0] > 0 ? Double(v) : 0 }
+                sumDyXhat += laneSum(s.HW) { let v = Double(d[$0] * (p[$0] - m) * r); return q[$0] > 0 ? v : 0 }
+            } else {
+                sumDy += laneSum(s.HW) { Double(d[$0]) }
+                sumDyXhat += laneSum(s.HW) { Double(d[$0] * (p[$0] - m) * r) }
+            }
         }
         dgamma[c] += Float(sumDyXhat)
         dbeta[c] += Float(sumDy)
         let k = gamma[c] * r / count, a = Float(sumDy), b = Float(sumDyXhat)
         for n in 0..<s.N {
-            let p = inp + (n * s.C + c) * s.HW, d = dout + (n * s.C + c) * s.HW, o = dinp + (n * s.C + c) * s.HW
-            for i in 0..<s.HW { o[i] = k * (count * d[i] - a - (p[i] - m) * r * b) }
+            let at = (n * s.C + c) * s.HW, p = inp + at, d = dout + at, o = dinp + at
+            if let y {
+                let q = y.p + at
+                for i in 0..<s.HW { let v = d[i]; o[i] = k * (count * (q[i] > 0 ? v : 0) - a - (p[i] - m) * r * b) }
+            } else {
+                for i in 0..<s.HW { o[i] = k * (count * d[i] - a - (p[i] - m) * r * b) }
+            }
         }
     }
 }

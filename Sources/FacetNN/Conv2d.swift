@@ -10,6 +10,19 @@ public struct ConvShape: Sendable, Equatable {
     /// is unfolded and multiplied a few images at a time.
     public static let columnBudget = 32 << 20
 
+    /// Output pixels per image from which images are convolved one by one (`ConvPath.perImage`).
+    public static let perImageMinimum = 64
+
+    /// The path `automatic` takes: one image at a time when each image's product is large enough
+    /// and there are images for every core.
+    func resolve(_ path: ConvPath) -> ConvPath {
+        guard path == .automatic else { return path }
+        return OH * OW >= Self.perImageMinimum && N >= BLASThreads.cores ? .perImage : .batched
+    }
+
+    /// The same convolution on one image.
+    var single: ConvShape { var one = self; one.N = 1; return one }
+
     /// (first image, the shape of a chunk of the batch) covering the batch within the budget.
     func chunks(_ budget: Int) -> [(Int, ConvShape)] {
         let per = max(1, patch * OH * OW)
@@ -36,6 +49,47 @@ public struct ConvShape: Sendable, Equatable {
     }
 }
 
+/// How a convolution is laid out on the cores.
+public enum ConvPath: Sendable, Equatable {
+    /// Chosen from the shape (`ConvShape.resolve`).
+    case automatic
+    /// The batch (or as many images as the column budget allows) unfolded into one column matrix
+    /// and multiplied by one GEMM split over the cores: for small images, where one image's
+    /// product is too small to run well alone.
+    case batched
+    /// Each image unfolded and multiplied alone, images spread over the cores: the columns stay in
+    /// cache and the product lands in the output's own layout, with no copy.
+    case perImage
+}
+
+/// A row of the columns of a stride-1 convolution whose output is as wide as its input (3×3 with
+/// padding 1): output pixel q = oh·W + ow reads input q + dh·W + dw, so the row is the plane
+/// shifted by one offset over `lo..<hi`, except at the columns `wrapped` lists, whose input lies
+/// outside its row (the shift carries a neighbouring row's pixel there).
+struct ShiftedRow {
+    let dh, dw, lo, hi, ohLo, ohHi: Int
+    /// The output columns, in each row ohLo..<ohHi, whose input column is outside the image.
+    let wrapped: Range<Int>
+
+    init?(_ s: ConvShape, kh: Int, kw: Int) {
+        guard s.stride == 1 && s.OW == s.W else { return nil }
+        let (OH, OW) = (s.OH, s.OW)
+        (dh, dw) = (kh - s.padding, kw - s.padding)
+        (ohLo, ohHi) = (max(0, -dh), min(OH, s.H - dh))
+        lo = ohLo * OW + max(0, -dw)
+        hi = ohHi > ohLo ? (ohHi - 1) * OW + min(OW, OW - dw) : lo
+        wrapped = dw < 0 ? 0..<min(-dw, OW) : max(0, OW - dw)..<OW
+    }
+
+    /// Offset of the input pixel that output pixel `lo` reads.
+    func source(_ W: Int) -> Int { lo + dh * W + dw }
+
+    func clearWrapped(_ row: UnsafeMutablePointer<Float>, _ OW: Int) {
+        guard !wrapped.isEmpty else { return }
+        for oh in ohLo..<max(ohLo, ohHi) { for ow in wrapped { row[oh * OW + ow] = 0 } }
+    }
+}
+
 /// Unfolds image `n` of the batch into its columns of `cols` (C·KH·KW, N·OH·OW): row r, column
 /// n·P + p; zero outside the image.
 func im2col(_ cols: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ s: ConvShape, image n: Int) {
@@ -45,6 +99,15 @@ func im2col(_ cols: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ 
         for kh in 0..<s.KH {
             for kw in 0..<s.KW {
                 let row = cols + ((c * s.KH + kh) * s.KW + kw) * NP + n * P
+                if let shift = ShiftedRow(s, kh: kh, kw: kw) {
+                    // One copy of the shifted plane, zeros around it, the wrapped columns cleared.
+                    guard shift.hi > shift.lo else { row.update(repeating: 0, count: P); continue }
+                    row.update(repeating: 0, count: shift.lo)
+                    (row + shift.lo).update(from: img + c * s.H * s.W + shift.source(s.W), count: shift.hi - shift.lo)
+                    (row + shift.hi).update(repeating: 0, count: P - shift.hi)
+                    shift.clearWrapped(row, OW)
+                    continue
+                }
                 for oh in 0..<OH {
                     let ih = oh * s.stride - s.padding + kh
                     let dst = row + oh * OW
@@ -66,37 +129,53 @@ func im2col(_ cols: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ 
     }
 }
 
-/// The adjoint of `im2col`: adds image `n`'s columns back into its gradient (C, H, W).
-func col2im(_ dinp: UnsafeMutablePointer<Float>, _ cols: UnsafePointer<Float>, _ s: ConvShape, image n: Int) {
+/// The adjoint of `im2col`: adds image `n`'s columns back into its gradient (C, H, W). The
+/// columns are scratch: entries that fall outside the image may be cleared on the way.
+func col2im(_ dinp: UnsafeMutablePointer<Float>, _ cols: UnsafeMutablePointer<Float>, _ s: ConvShape, image n: Int) {
     let (OH, OW) = (s.OH, s.OW), P = OH * OW, NP = s.N * P
     let img = dinp + n * s.C * s.H * s.W
     for c in 0..<s.C {
         for kh in 0..<s.KH {
             for kw in 0..<s.KW {
                 let row = cols + ((c * s.KH + kh) * s.KW + kw) * NP + n * P
+                if let shift = ShiftedRow(s, kh: kh, kw: kw) {
+                    // The wrapped columns cleared (they belong to no input pixel), then one flat add.
+                    guard shift.hi > shift.lo else { continue }
+                    shift.clearWrapped(row, OW)
+                    let dst = img + c * s.H * s.W + shift.source(s.W), src = row + shift.lo
+                    for j in 0..<shift.hi - shift.lo { dst[j] += src[j] }
+                    continue
+                }
                 for oh in 0..<OH {
                     let ih = oh * s.stride - s.padding + kh
                     guard ih >= 0 && ih < s.H else { continue }
                     let dst = img + (c * s.H + ih) * s.W, src = row + oh * OW
                     let (lo, hi) = s.inside(kw)
-                    var iw = lo * s.stride - s.padding + kw
-                    for ow in lo..<max(lo, hi) { dst[iw] += src[ow]; iw += s.stride }
+                    if s.stride == 1 {
+                        let d = dst + (lo - s.padding + kw)
+                        for j in 0..<max(0, hi - lo) { d[j] += src[lo + j] }
+                    } else {
+                        var iw = lo * s.stride - s.padding + kw
+                        for ow in lo..<max(lo, hi) { dst[iw] += src[ow]; iw += s.stride }
+                    }
                 }
             }
         }
     }
 }
 
-/// out (N, K, OH, OW) = conv(inp (N, C, H, W), weight (K, C, KH, KW)) + bias (K): the batch
-/// (or as many images as `columnBudget` allows) unfolded into one column matrix
-/// (C·KH·KW, N·OH·OW) on all cores, one GEMM (K, N·OH·OW), then laid out per image.
+/// out (N, K, OH, OW) = conv(inp (N, C, H, W), weight (K, C, KH, KW)) + bias (K), by `path`.
 public func conv2dForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
-                          _ bias: UnsafePointer<Float>?, _ s: ConvShape, columnBudget: Int = ConvShape.columnBudget) {
+                          _ bias: UnsafePointer<Float>?, _ s: ConvShape, path: ConvPath = .automatic,
+                          columnBudget: Int = ConvShape.columnBudget) {
+    if s.resolve(path) == .perImage { return conv2dForwardPerImage(out, inp, weight, bias, s) }
     for (start, chunk) in s.chunks(columnBudget) {
         conv2dForwardChunk(out + start * s.K * s.OH * s.OW, inp + start * s.C * s.H * s.W, weight, bias, chunk)
     }
 }
 
+/// Batched: the chunk unfolded on all cores into columns (C·KH·KW, N·OH·OW), one GEMM
+/// (K, N·OH·OW), then laid out per image.
 func conv2dForwardChunk(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                         _ bias: UnsafePointer<Float>?, _ s: ConvShape) {
     let P = s.OH * s.OW, NP = s.N * P
@@ -116,15 +195,85 @@ func conv2dForwardChunk(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer
     }
 }
 
+/// Per image: each image's columns (C·KH·KW, OH·OW) and its GEMM straight into its output.
+func conv2dForwardPerImage(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
+                           _ bias: UnsafePointer<Float>?, _ s: ConvShape) {
+    let P = s.OH * s.OW, one = s.single
+    let (i, o, w, b) = (Shared(inp), Shared(out), Shared(weight), bias.map(Shared.init))
+    parallelFor(s.N) { n in
+        let cols = Scratch.take(one.patch * P)
+        defer { Scratch.release(cols) }
+        im2col(cols.p, i.p + n * s.C * s.H * s.W, one, image: 0)
+        let dst = o.p + n * s.K * P
+        sgemm(s.K, P, one.patch, w.p, lda: one.patch, cols.p, ldb: P, dst, ldc: P, split: false)
+        if let b { for k in 0..<s.K { let bk = b.p[k], row = dst + k * P; for q in 0..<P { row[q] += bk } } }
+    }
+}
+
 /// Gradients of `conv2dForward` from dout (N, K, OH, OW), each only when asked for: accumulated
-/// (+=) into dinp (N, C, H, W), dweight (K, C, KH, KW) and dbias (K). One GEMM for each of
-/// dweight and the input's columns over the whole batch.
+/// (+=) into dinp (N, C, H, W), dweight (K, C, KH, KW) and dbias (K), by `path`.
 public func conv2dBackward(_ dinp: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutablePointer<Float>?, _ dbias: UnsafeMutablePointer<Float>?,
                            _ dout: UnsafePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>, _ s: ConvShape,
-                           columnBudget: Int = ConvShape.columnBudget) {
+                           path: ConvPath = .automatic, columnBudget: Int = ConvShape.columnBudget) {
+    if s.resolve(path) == .perImage { return conv2dBackwardPerImage(dinp, dweight, dbias, dout, inp, weight, s) }
     for (start, chunk) in s.chunks(columnBudget) {
         let x = start * s.C * s.H * s.W
         conv2dBackwardChunk(dinp.map { $0 + x }, dweight, dbias, dout + start * s.K * s.OH * s.OW, inp + x, weight, chunk)
+    }
+}
+
+/// Images per partial weight gradient on the per-image path: each group of this many images sums
+/// its own, and the groups' sums are added in order, so the result does not depend on the cores.
+let imagesPerPartialGradient = 4
+
+/// Per image: dweight from each image's columns into its group's partial sum, the input's
+/// columns from each image's GEMM folded back into its gradient; the partial sums added last.
+func conv2dBackwardPerImage(_ dinp: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutablePointer<Float>?, _ dbias: UnsafeMutablePointer<Float>?,
+                            _ dout: UnsafePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>, _ s: ConvShape) {
+    let P = s.OH * s.OW, one = s.single, patch = one.patch, wsize = s.K * patch
+    let d = Shared(dout)
+    if let dbias {
+        let db = Shared(dbias)
+        parallelFor(s.K) { k in
+            var t: Float = 0
+            for n in 0..<s.N { let src = d.p + (n * s.K + k) * P; for q in 0..<P { t += src[q] } }
+            db.p[k] += t
+        }
+    }
+    guard dweight != nil || dinp != nil else { return }
+    let groups = (s.N + imagesPerPartialGradient - 1) / imagesPerPartialGradient
+    let partials = Scratch.take(dweight == nil ? 1 : groups * wsize)
+    defer { Scratch.release(partials) }
+    let (i, w, pw, dx) = (Shared(inp), Shared(weight), Shared(partials.p), dinp.map(Shared.init))
+    let wantsWeight = dweight != nil
+    parallelFor(groups) { g in
+        let cols = Scratch.take(patch * P)
+        defer { Scratch.release(cols) }
+        let first = g * imagesPerPartialGradient
+        for n in first..<min(s.N, first + imagesPerPartialGradient) {
+            let dy = d.p + n * s.K * P
+            if wantsWeight {
+                // partial (K, patch) (+)= dout_n (K, P) · cols^T (P, patch)
+                im2col(cols.p, i.p + n * s.C * s.H * s.W, one, image: 0)
+                sgemm(transB: true, s.K, patch, P, dy, lda: P, cols.p, ldb: P, beta: n == first ? 0 : 1,
+                      pw.p + g * wsize, ldc: patch, split: false)
+            }
+            if let dx {
+                // dcols (patch, P) = weight^T (patch, K) · dout_n (K, P)
+                sgemm(transA: true, patch, P, s.K, w.p, lda: patch, dy, ldb: P, cols.p, ldc: P, split: false)
+                col2im(dx.p + n * s.C * s.H * s.W, cols.p, one, image: 0)
+            }
+        }
+    }
+    if let dweight {
+        let (dw, p) = (Shared(dweight), Shared(partials.p))
+        parallelBlocks(wsize) { lo, hi in
+            for j in lo..<hi {
+                var t: Float = 0
+                for g in 0..<groups { t += p.p[g * wsize + j] }
+                dw.p[j] += t
+            }
+        }
     }
 }
 

@@ -30,7 +30,7 @@ public final class Conv2d: Module {
     override public func forward(_ x: Tensor) -> Tensor {
         let s = shape(x)
         input = keepsActivations ? x : Tensor(zeros: [0])
-        var y = Tensor(zeros: [s.N, s.K, s.OH, s.OW])
+        var y = Tensor(uninitialized: [s.N, s.K, s.OH, s.OW])
         if let bias { conv2dForward(&y.data, x.data, weight.value.data, bias.value.data, s) }
         else { conv2dForward(&y.data, x.data, weight.value.data, nil, s) }
         return y
@@ -59,13 +59,18 @@ func withGrad<R>(_ p: Param?, _ body: (UnsafeMutablePointer<Float>?) -> R) -> R 
 }
 
 /// `nn.BatchNorm2d`: weight (γ), bias (β), running_mean, running_var, num_batches_tracked.
+/// `relu: true` is the batch norm and the `nn.ReLU` after it in one pass (that module has no
+/// parameters, so the state dict is the same).
 public final class BatchNorm2d: Module {
     public let weight, bias, runningMean, runningVar, batchesTracked: Param
     public var momentum: Float = 0.1, eps: Float = 1e-5
+    public let relu: Bool
     private var input = Tensor(zeros: [0])
+    private var output = Tensor(zeros: [0])      // with the ReLU: where it let the gradient through
     private var mean: [Float] = [], rstd: [Float] = []
 
-    public init(_ channels: Int) {
+    public init(_ channels: Int, relu: Bool = false) {
+        self.relu = relu
         weight = Param(Tensor(shape: [channels], data: [Float](repeating: 1, count: channels)))
         bias = Param(Tensor(zeros: [channels]))
         runningMean = Param(Tensor(zeros: [channels]), buffer: true)
@@ -78,7 +83,7 @@ public final class BatchNorm2d: Module {
     }
 
     func shape(_ x: Tensor) -> BatchNormShape {
-        var s = BatchNormShape(N: x.shape[0], C: x.shape[1], HW: x.count / max(1, x.shape[0] * x.shape[1]))
+        var s = BatchNormShape(N: x.shape[0], C: x.shape[1], HW: x.count / max(1, x.shape[0] * x.shape[1]), relu: relu)
         s.eps = eps
         s.momentum = momentum
         return s
@@ -86,7 +91,7 @@ public final class BatchNorm2d: Module {
 
     override public func forward(_ x: Tensor) -> Tensor {
         let s = shape(x)
-        var y = Tensor(zeros: x.shape)
+        var y = Tensor(uninitialized: x.shape)
         if training {
             input = keepsActivations ? x : Tensor(zeros: [0])
             mean = [Float](repeating: 0, count: s.C)
@@ -94,6 +99,7 @@ public final class BatchNorm2d: Module {
             batchNormForwardTraining(&y.data, &mean, &rstd, x.data, weight.value.data, bias.value.data,
                                      &runningMean.value.data, &runningVar.value.data, s)
             batchesTracked.value.data[0] += 1
+            output = keepsActivations && relu ? y : Tensor(zeros: [0])
         } else {
             batchNormForwardEval(&y.data, x.data, weight.value.data, bias.value.data, runningMean.value.data, runningVar.value.data, s)
         }
@@ -103,9 +109,12 @@ public final class BatchNorm2d: Module {
     override public func backward(_ dy: Tensor) -> Tensor {
         precondition(training, "batch norm backward needs a training-mode forward")
         let s = shape(input)
-        var dx = Tensor(zeros: input.shape)
+        var dx = Tensor(uninitialized: input.shape)
         var dg = Tensor(zeros: [s.C]), db = Tensor(zeros: [s.C])
-        batchNormBackward(&dx.data, &dg.data, &db.data, dy.data, input.data, weight.value.data, mean, rstd, s)
+        output.data.withUnsafeBufferPointer { y in
+            batchNormBackward(&dx.data, &dg.data, &db.data, dy.data, input.data, weight.value.data, mean, rstd, s,
+                              output: relu ? y.baseAddress : nil)
+        }
         if !weight.frozen { weight.ensureGrad(); for i in 0..<s.C { weight.grad.data[i] += dg.data[i] } }
         if !bias.frozen { bias.ensureGrad(); for i in 0..<s.C { bias.grad.data[i] += db.data[i] } }
         return dx
@@ -115,13 +124,13 @@ public final class BatchNorm2d: Module {
 public final class ReLU: Module {
     private var output = Tensor(zeros: [0])
     override public func forward(_ x: Tensor) -> Tensor {
-        var y = Tensor(zeros: x.shape)
+        var y = Tensor(uninitialized: x.shape)
         reluForward(&y.data, x.data, x.count)
         output = keepsActivations ? y : Tensor(zeros: [0])
         return y
     }
     override public func backward(_ dy: Tensor) -> Tensor {
-        var dx = Tensor(zeros: dy.shape)
+        var dx = Tensor(uninitialized: dy.shape)
         reluBackward(&dx.data, dy.data, output.data, dy.count)
         return dx
     }
@@ -139,14 +148,14 @@ public final class MaxPool2d: Module {
     override public func forward(_ x: Tensor) -> Tensor {
         let s = shape(x.shape)
         inputShape = x.shape
-        var y = Tensor(zeros: [x.shape[0], x.shape[1], s.OH, s.OW])
-        argmax = [Int32](repeating: 0, count: y.count)
+        var y = Tensor(uninitialized: [x.shape[0], x.shape[1], s.OH, s.OW])
+        argmax = [Int32](unsafeUninitializedCapacity: y.count) { _, n in n = y.count }
         maxPoolForward(&y.data, &argmax, x.data, s)
         return y
     }
 
     override public func backward(_ dy: Tensor) -> Tensor {
-        var dx = Tensor(zeros: inputShape)
+        var dx = Tensor(uninitialized: inputShape)
         maxPoolBackward(&dx.data, dy.data, argmax, shape(inputShape))
         return dx
     }

@@ -34,7 +34,7 @@ open class Module {
     /// activations are freed as the forward pass goes.
     public private(set) var keepsActivations = true
 
-    public init() {}
+    public init() { Heap.configure }
 
     /// Child modules by attribute name (`layer1`, `0`, `downsample`), in PyTorch's order.
     open var children: [(String, Module)] { [] }

@@ -12,8 +12,9 @@ public struct PoolShape: Sendable, Equatable {
 
 public func maxPoolForward(_ out: UnsafeMutablePointer<Float>, _ argmax: UnsafeMutablePointer<Int32>, _ inp: UnsafePointer<Float>, _ s: PoolShape) {
     let (OH, OW) = (s.OH, s.OW)
-    for p in 0..<s.planes {
-        let plane = inp + p * s.H * s.W
+    let (o, a, x) = (Shared(out), Shared(argmax), Shared(inp))
+    parallelFor(s.planes) { p in
+        let plane = x.p + p * s.H * s.W, out = o.p + p * OH * OW, argmax = a.p + p * OH * OW
         for oh in 0..<OH {
             for ow in 0..<OW {
                 var best = -Float.infinity, at: Int32 = -1
@@ -27,8 +28,8 @@ public func maxPoolForward(_ out: UnsafeMutablePointer<Float>, _ argmax: UnsafeM
                         if v > best || v.isNaN || at < 0 { best = v; at = Int32(ih * s.W + iw) }
                     }
                 }
-                out[(p * OH + oh) * OW + ow] = best
-                argmax[(p * OH + oh) * OW + ow] = at
+                out[oh * OW + ow] = best
+                argmax[oh * OW + ow] = at
             }
         }
     }
@@ -36,10 +37,12 @@ public func maxPoolForward(_ out: UnsafeMutablePointer<Float>, _ argmax: UnsafeM
 
 /// dinp (overwritten) receives each output's gradient at its maximum.
 public func maxPoolBackward(_ dinp: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>, _ argmax: UnsafePointer<Int32>, _ s: PoolShape) {
-    dinp.update(repeating: 0, count: s.planes * s.H * s.W)
     let per = s.OH * s.OW
-    for p in 0..<s.planes {
-        for i in 0..<per { dinp[p * s.H * s.W + Int(argmax[p * per + i])] += dout[p * per + i] }
+    let (dx, dy, a) = (Shared(dinp), Shared(dout), Shared(argmax))
+    parallelFor(s.planes) { p in
+        let plane = dx.p + p * s.H * s.W, dout = dy.p + p * per, argmax = a.p + p * per
+        plane.update(repeating: 0, count: s.H * s.W)
+        for i in 0..<per { plane[Int(argmax[i])] += dout[i] }
     }
 }
 

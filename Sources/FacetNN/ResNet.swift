@@ -3,11 +3,11 @@
 public final class BasicBlock: Module {
     public let conv1: Conv2d, bn1: BatchNorm2d, conv2: Conv2d, bn2: BatchNorm2d
     public let downsample: Sequential?
-    private let relu1 = ReLU(), relu2 = ReLU()
+    private var output = Tensor(zeros: [0])      // after the last ReLU, saved for its backward
 
     public init(_ inChannels: Int, _ channels: Int, stride: Int, rng: inout Random) {
         conv1 = Conv2d(inChannels, channels, kernel: 3, stride: stride, padding: 1, bias: false, rng: &rng)
-        bn1 = BatchNorm2d(channels)
+        bn1 = BatchNorm2d(channels, relu: true)
         conv2 = Conv2d(channels, channels, kernel: 3, stride: 1, padding: 1, bias: false, rng: &rng)
         bn2 = BatchNorm2d(channels)
         downsample = stride != 1 || inChannels != channels
@@ -19,18 +19,20 @@ public final class BasicBlock: Module {
     }
 
     override public func forward(_ x: Tensor) -> Tensor {
-        let main = bn2.forward(conv2.forward(relu1.forward(bn1.forward(conv1.forward(x)))))
+        let main = bn2.forward(conv2.forward(bn1.forward(conv1.forward(x))))
         let identity = downsample?.forward(x) ?? x
-        var sum = Tensor(zeros: main.shape)
-        addForward(&sum.data, main.data, identity.data, sum.count)
-        return relu2.forward(sum)
+        var y = Tensor(uninitialized: main.shape)
+        addReluForward(&y.data, main.data, identity.data, y.count)
+        output = keepsActivations ? y : Tensor(zeros: [0])
+        return y
     }
 
     override public func backward(_ dy: Tensor) -> Tensor {
-        let d = relu2.backward(dy)
-        let dmain = conv1.backward(bn1.backward(relu1.backward(conv2.backward(bn2.backward(d)))))
+        var d = Tensor(uninitialized: dy.shape)
+        reluBackward(&d.data, dy.data, output.data, dy.count)
+        let dmain = conv1.backward(bn1.backward(conv2.backward(bn2.backward(d))))
         let didentity = downsample?.backward(d) ?? d
-        var dx = Tensor(zeros: dmain.shape)
+        var dx = Tensor(uninitialized: dmain.shape)
         addForward(&dx.data, dmain.data, didentity.data, dx.count)   // the add's backward sends d to both branches
         return dx
     }
@@ -43,12 +45,12 @@ public final class ResNet18: Module {
     public let layer1: Sequential, layer2: Sequential, layer3: Sequential, layer4: Sequential
     public let avgpool = AdaptiveAvgPool2d(1, 1)
     public private(set) var fc: Linear
-    private let relu = ReLU(), flatten = Flatten()
+    private let flatten = Flatten()
 
     public init(classes: Int = 1000, width: Int = 64, seed: UInt64 = 0) {
         var rng = Random(seed: seed)
         conv1 = Conv2d(3, width, kernel: 7, stride: 2, padding: 3, bias: false, rng: &rng)
-        bn1 = BatchNorm2d(width)
+        bn1 = BatchNorm2d(width, relu: true)
         maxpool = MaxPool2d(kernel: 3, stride: 2, padding: 1)
         func stage(_ inC: Int, _ c: Int, _ stride: Int) -> Sequential {
             Sequential([BasicBlock(inC, c, stride: stride, rng: &rng), BasicBlock(c, c, stride: 1, rng: &rng)])
@@ -75,13 +77,13 @@ public final class ResNet18: Module {
     override public func forward(_ x: Tensor) -> Tensor { fc.forward(features(x)) }
 
     override public func features(_ x: Tensor) -> Tensor {
-        let stem = maxpool.forward(relu.forward(bn1.forward(conv1.forward(x))))
+        let stem = maxpool.forward(bn1.forward(conv1.forward(x)))
         return flatten.forward(avgpool.forward([layer1, layer2, layer3, layer4].reduce(stem) { $1.forward($0) }))
     }
 
     override public func backward(_ dy: Tensor) -> Tensor {
         let d = avgpool.backward(flatten.backward(fc.backward(dy)))
         let dstem = [layer1, layer2, layer3, layer4].reversed().reduce(d) { $1.backward($0) }
-        return conv1.backward(bn1.backward(relu.backward(maxpool.backward(dstem))))
+        return conv1.backward(bn1.backward(maxpool.backward(dstem)))
     }
 }

@@ -15,6 +15,13 @@ public struct Tensor: Sendable, Equatable {
         data = [Float](repeating: 0, count: shape.reduce(1, *))
     }
 
+    /// A tensor whose every element the caller writes before reading (no zero-filling pass).
+    public init(uninitialized shape: [Int]) {
+        self.shape = shape
+        let n = shape.reduce(1, *)
+        data = [Float](unsafeUninitializedCapacity: n) { _, initialized in initialized = n }
+    }
+
     public var count: Int { data.count }
 
     /// The largest |a − b| over the elements of two tensors of one shape.

@@ -14,20 +14,25 @@ import Testing
     }
 
     @Test(arguments: [(1, 1, 5, 5, 1, 3, 1, 1), (2, 3, 8, 7, 5, 3, 2, 1), (3, 4, 9, 9, 2, 5, 1, 2), (2, 6, 4, 6, 8, 1, 2, 0), (1, 2, 3, 3, 3, 3, 3, 2),
-                      (5, 3, 6, 6, 4, 3, 1, 1)], [ConvShape.columnBudget, 1, 300])
-    func convMatchesTheLoopNest(_ shape: (Int, Int, Int, Int, Int, Int, Int, Int), _ budget: Int) {
-        // A small budget unfolds one image (or a few) at a time.
+                      (5, 3, 6, 6, 4, 3, 1, 1), (9, 3, 10, 10, 6, 3, 1, 1), (6, 2, 11, 9, 3, 7, 2, 3),
+                      (2, 2, 3, 1, 2, 5, 1, 2), (3, 2, 2, 5, 3, 5, 1, 2), (2, 3, 7, 2, 2, 3, 1, 1)],
+          [(ConvPath.batched, ConvShape.columnBudget), (.batched, 1), (.batched, 300), (.perImage, 0), (.automatic, ConvShape.columnBudget)])
+    func convMatchesTheLoopNest(_ shape: (Int, Int, Int, Int, Int, Int, Int, Int), _ plan: (ConvPath, Int)) {
+        // A small budget unfolds one image (or a few) at a time; per image, 9 images make three
+        // groups of partial weight gradients, the last one short. Stride-1 kernels as wide as
+        // 2·padding + 1 unfold by shifted planes, down to planes narrower than the kernel.
+        let (path, budget) = plan
         let (n, c, h, w, k, ks, stride, pad) = shape
         var r = Rand(state: UInt64(n * 1000 + c * 100 + h * 10 + k))
         let s = ConvShape(N: n, C: c, H: h, W: w, K: k, KH: ks, KW: ks, stride: stride, padding: pad)
         let x = r.array(n * c * h * w), wt = r.array(k * c * ks * ks), b = r.array(k), dout = r.array(n * k * s.OH * s.OW)
         var fast = [Float](repeating: 0, count: dout.count), slow = fast
-        conv2dForward(&fast, x, wt, b, s, columnBudget: budget)
+        conv2dForward(&fast, x, wt, b, s, path: path, columnBudget: budget)
         conv2dForwardNaive(&slow, x, wt, b, s)
         #expect(Tensor(shape: [fast.count], data: fast).maxRelativeDifference(Tensor(shape: [slow.count], data: slow)) < 1e-5)
         var dx1 = [Float](repeating: 0, count: x.count), dx2 = dx1, dw1 = [Float](repeating: 0, count: wt.count), dw2 = dw1
         var db1 = [Float](repeating: 0, count: k), db2 = db1
-        conv2dBackward(&dx1, &dw1, &db1, dout, x, wt, s, columnBudget: budget)
+        conv2dBackward(&dx1, &dw1, &db1, dout, x, wt, s, path: path, columnBudget: budget)
         conv2dBackwardNaive(&dx2, &dw2, &db2, dout, x, wt, s)
         for (a, b) in [(dx1, dx2), (dw1, dw2), (db1, db2)] {
             #expect(Tensor(shape: [a.count], data: a).maxRelativeDifference(Tensor(shape: [b.count], data: b)) < 1e-5)
@@ -60,6 +65,29 @@ import Testing
         }
         let worst = zip(layer.weight.value.data, w).map { abs($0 - $1) / max(abs($1), 1e-3) }.max()!
         #expect(worst < 1e-6, "largest relative difference \(worst)")
+    }
+
+    /// Batch norm with its ReLU fused gives the same bits as `BatchNorm2d` followed by `ReLU`, in
+    /// training (output, input gradient, γ and β gradients, running statistics) and evaluation.
+    @Test func batchNormWithFusedReLUEqualsBatchNormThenReLU() {
+        var r = Rand(state: 5)
+        let x = Tensor(shape: [3, 4, 5, 7], data: r.array(3 * 4 * 5 * 7)), dy = Tensor(shape: x.shape, data: r.array(x.count))
+        let fused = BatchNorm2d(4, relu: true), plain = BatchNorm2d(4), relu = ReLU()
+        for bn in [fused, plain] {
+            bn.weight.value = Tensor(shape: [4], data: [1.5, -0.5, 0.75, 2])
+            bn.bias.value = Tensor(shape: [4], data: [0.1, 0.2, -0.3, 0.4])
+        }
+        let y1 = fused.forward(x), y2 = relu.forward(plain.forward(x))
+        #expect(y1 == y2)
+        #expect(y1.data.contains(0) && y1.data.contains { $0 > 0 })
+        #expect(fused.backward(dy) == plain.backward(relu.backward(dy)))
+        for (a, b) in zip(fused.namedParams(), plain.namedParams()) {
+            #expect(a.1.value == b.1.value, "\(a.0)")
+            #expect(a.1.grad == b.1.grad, "\(a.0) gradient")
+        }
+        fused.train(false)
+        plain.train(false)
+        #expect(fused.forward(x) == relu.forward(plain.forward(x)))
     }
 
     @Test func linearMatchesTheLoopNest() {
