@@ -90,11 +90,62 @@ struct ShiftedRow {
     }
 }
 
+/// A strided convolution's input with each row split by column phase: row (c, ih) becomes
+/// `stride` rows, phase φ holding columns φ, φ + stride, φ + 2·stride, …, so that the pixels one
+/// kernel column reads along an output row are one contiguous run. Used when the kernel is wider
+/// than the stride (7×7 and 3×3 at stride 2), where every input pixel is read by several kernel
+/// columns: one strided pass instead of one per kernel column.
+struct PhaseSplit {
+    let S, Wq: Int
+
+    init?(_ s: ConvShape) {
+        guard s.stride > 1 && s.KW > s.stride else { return nil }
+        S = s.stride
+        Wq = (s.W + S - 1) / S
+    }
+
+    func count(_ s: ConvShape) -> Int { s.C * s.H * S * Wq }
+
+    /// Offset in the split image of the pixel kernel column `kw` reads for output (ih, ow).
+    @inline(__always)
+    func offset(_ s: ConvShape, c: Int, ih: Int, kw: Int, ow: Int) -> Int {
+        let iw = ow * S - s.padding + kw, phase = iw % S
+        return ((c * s.H + ih) * S + phase) * Wq + iw / S
+    }
+
+    /// split ← the image (C, H, W).
+    func split(_ split: UnsafeMutablePointer<Float>, _ img: UnsafePointer<Float>, _ s: ConvShape) {
+        for r in 0..<s.C * s.H {
+            let src = img + r * s.W, dst = split + r * S * Wq
+            for phase in 0..<S {
+                let d = dst + phase * Wq
+                var iw = phase, j = 0
+                while iw < s.W { d[j] = src[iw]; iw += S; j += 1 }
+            }
+        }
+    }
+
+    /// The image (C, H, W) += split.
+    func merge(_ img: UnsafeMutablePointer<Float>, _ split: UnsafePointer<Float>, _ s: ConvShape) {
+        for r in 0..<s.C * s.H {
+            let dst = img + r * s.W, src = split + r * S * Wq
+            for phase in 0..<S {
+                let q = src + phase * Wq
+                var iw = phase, j = 0
+                while iw < s.W { dst[iw] += q[j]; iw += S; j += 1 }
+            }
+        }
+    }
+}
+
 /// Unfolds image `n` of the batch into its columns of `cols` (C·KH·KW, N·OH·OW): row r, column
 /// n·P + p; zero outside the image.
 func im2col(_ cols: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ s: ConvShape, image n: Int) {
     let (OH, OW) = (s.OH, s.OW), P = OH * OW, NP = s.N * P
     let img = inp + n * s.C * s.H * s.W
+    let phases = PhaseSplit(s), split = phases.map { Scratch.take($0.count(s)) }
+    defer { split.map(Scratch.release) }
+    if let phases, let split { phases.split(split.p, img, s) }
     for c in 0..<s.C {
         for kh in 0..<s.KH {
             for kw in 0..<s.KW {
@@ -118,6 +169,8 @@ func im2col(_ cols: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ 
                     if lo > 0 { dst.update(repeating: 0, count: lo) }
                     if s.stride == 1 {
                         if hi > lo { (dst + lo).update(from: src + (lo - s.padding + kw), count: hi - lo) }
+                    } else if let phases, let split, hi > lo {
+                        (dst + lo).update(from: split.p + phases.offset(s, c: c, ih: ih, kw: kw, ow: lo), count: hi - lo)
                     } else {
                         var iw = lo * s.stride - s.padding + kw
                         for ow in lo..<max(lo, hi) { dst[ow] = src[iw]; iw += s.stride }
@@ -134,6 +187,9 @@ func im2col(_ cols: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ 
 func col2im(_ dinp: UnsafeMutablePointer<Float>, _ cols: UnsafeMutablePointer<Float>, _ s: ConvShape, image n: Int) {
     let (OH, OW) = (s.OH, s.OW), P = OH * OW, NP = s.N * P
     let img = dinp + n * s.C * s.H * s.W
+    let phases = PhaseSplit(s), split = phases.map { Scratch.take($0.count(s)) }
+    defer { split.map(Scratch.release) }
+    if let phases, let split { split.p.update(repeating: 0, count: phases.count(s)) }
     for c in 0..<s.C {
         for kh in 0..<s.KH {
             for kw in 0..<s.KW {
@@ -154,6 +210,9 @@ func col2im(_ dinp: UnsafeMutablePointer<Float>, _ cols: UnsafeMutablePointer<Fl
                     if s.stride == 1 {
                         let d = dst + (lo - s.padding + kw)
                         for j in 0..<max(0, hi - lo) { d[j] += src[lo + j] }
+                    } else if let phases, let split, hi > lo {
+                        let d = split.p + phases.offset(s, c: c, ih: ih, kw: kw, ow: lo)
+                        for j in 0..<hi - lo { d[j] += src[lo + j] }
                     } else {
                         var iw = lo * s.stride - s.padding + kw
                         for ow in lo..<max(lo, hi) { dst[iw] += src[ow]; iw += s.stride }
@@ -162,6 +221,7 @@ func col2im(_ dinp: UnsafeMutablePointer<Float>, _ cols: UnsafeMutablePointer<Fl
             }
         }
     }
+    if let phases, let split { phases.merge(img, split.p, s) }
 }
 
 /// out (N, K, OH, OW) = conv(inp (N, C, H, W), weight (K, C, KH, KW)) + bias (K), by `path`.

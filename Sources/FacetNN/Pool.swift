@@ -16,22 +16,41 @@ public func maxPoolForward(_ out: UnsafeMutablePointer<Float>, _ argmax: UnsafeM
     parallelFor(s.planes) { p in
         let plane = x.p + p * s.H * s.W, out = o.p + p * OH * OW, argmax = a.p + p * OH * OW
         for oh in 0..<OH {
+            // The window's rows and columns inside the plane, found once per row and column.
+            let ih0 = oh * s.stride - s.padding, khLo = max(0, -ih0), khHi = min(s.kernel, s.H - ih0)
             for ow in 0..<OW {
-                var best = -Float.infinity, at: Int32 = -1
-                for kh in 0..<s.kernel {
-                    let ih = oh * s.stride - s.padding + kh
-                    guard ih >= 0 && ih < s.H else { continue }
-                    for kw in 0..<s.kernel {
-                        let iw = ow * s.stride - s.padding + kw
-                        guard iw >= 0 && iw < s.W else { continue }
-                        let v = plane[ih * s.W + iw]
-                        if v > best || v.isNaN || at < 0 { best = v; at = Int32(ih * s.W + iw) }
+                let iw0 = ow * s.stride - s.padding, kwLo = max(0, -iw0), kwHi = min(s.kernel, s.W - iw0)
+                var at = (ih0 + khLo) * s.W + iw0 + kwLo, best = plane[at]
+                for kh in khLo..<khHi {
+                    let r = (ih0 + kh) * s.W + iw0
+                    for kw in kwLo..<kwHi {
+                        let v = plane[r + kw]
+                        if v > best || v.isNaN { best = v; at = r + kw }
                     }
                 }
                 out[oh * OW + ow] = best
-                argmax[oh * OW + ow] = at
+                argmax[oh * OW + ow] = Int32(at)
             }
         }
+    }
+}
+
+/// The reference: every window position checked against the plane's bounds.
+public func maxPoolForwardNaive(_ out: UnsafeMutablePointer<Float>, _ argmax: UnsafeMutablePointer<Int32>, _ inp: UnsafePointer<Float>, _ s: PoolShape) {
+    let (OH, OW) = (s.OH, s.OW)
+    for p in 0..<s.planes {
+        let plane = inp + p * s.H * s.W
+        for oh in 0..<OH { for ow in 0..<OW {
+            var best = -Float.infinity, at: Int32 = -1
+            for kh in 0..<s.kernel { for kw in 0..<s.kernel {
+                let ih = oh * s.stride - s.padding + kh, iw = ow * s.stride - s.padding + kw
+                guard ih >= 0 && ih < s.H && iw >= 0 && iw < s.W else { continue }
+                let v = plane[ih * s.W + iw]
+                if v > best || v.isNaN || at < 0 { best = v; at = Int32(ih * s.W + iw) }
+            } }
+            out[(p * OH + oh) * OW + ow] = best
+            argmax[(p * OH + oh) * OW + ow] = at
+        } }
     }
 }
 

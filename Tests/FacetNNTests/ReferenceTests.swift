@@ -15,12 +15,14 @@ import Testing
 
     @Test(arguments: [(1, 1, 5, 5, 1, 3, 1, 1), (2, 3, 8, 7, 5, 3, 2, 1), (3, 4, 9, 9, 2, 5, 1, 2), (2, 6, 4, 6, 8, 1, 2, 0), (1, 2, 3, 3, 3, 3, 3, 2),
                       (5, 3, 6, 6, 4, 3, 1, 1), (9, 3, 10, 10, 6, 3, 1, 1), (6, 2, 11, 9, 3, 7, 2, 3),
-                      (2, 2, 3, 1, 2, 5, 1, 2), (3, 2, 2, 5, 3, 5, 1, 2), (2, 3, 7, 2, 2, 3, 1, 1)],
+                      (2, 2, 3, 1, 2, 5, 1, 2), (3, 2, 2, 5, 3, 5, 1, 2), (2, 3, 7, 2, 2, 3, 1, 1),
+                      (2, 2, 10, 11, 3, 5, 3, 2), (5, 3, 9, 2, 4, 3, 2, 1)],
           [(ConvPath.batched, ConvShape.columnBudget), (.batched, 1), (.batched, 300), (.perImage, 0), (.automatic, ConvShape.columnBudget)])
     func convMatchesTheLoopNest(_ shape: (Int, Int, Int, Int, Int, Int, Int, Int), _ plan: (ConvPath, Int)) {
         // A small budget unfolds one image (or a few) at a time; per image, 9 images make three
         // groups of partial weight gradients, the last one short. Stride-1 kernels as wide as
-        // 2·padding + 1 unfold by shifted planes, down to planes narrower than the kernel.
+        // 2·padding + 1 unfold by shifted planes, down to planes narrower than the kernel;
+        // kernels wider than their stride by phase-split rows.
         let (path, budget) = plan
         let (n, c, h, w, k, ks, stride, pad) = shape
         var r = Rand(state: UInt64(n * 1000 + c * 100 + h * 10 + k))
@@ -88,6 +90,24 @@ import Testing
         fused.train(false)
         plain.train(false)
         #expect(fused.forward(x) == relu.forward(plain.forward(x)))
+    }
+
+    /// Max pooling against the bounds-checked loop nest: ties (values on a coarse grid) go to the
+    /// first in window order, NaN wins, windows clipped at every edge.
+    @Test(arguments: [(3, 2, 1), (2, 2, 0), (3, 1, 1), (5, 3, 2)])
+    func maxPoolMatchesTheLoopNest(_ kernel: Int, _ stride: Int, _ padding: Int) {
+        var r = Rand(state: UInt64(kernel * 10 + stride))
+        let s = PoolShape(planes: 5, H: 9, W: 8, kernel: kernel, stride: stride, padding: padding)
+        var x = r.array(5 * 9 * 8).map { ($0 * 3).rounded() }
+        x[17] = .nan
+        x[100] = .nan
+        x[101] = .nan
+        let n = 5 * s.OH * s.OW
+        var y1 = [Float](repeating: 0, count: n), y2 = y1, a1 = [Int32](repeating: 0, count: n), a2 = a1
+        maxPoolForward(&y1, &a1, x, s)
+        maxPoolForwardNaive(&y2, &a2, x, s)
+        #expect(a1 == a2)
+        #expect(zip(y1, y2).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) })
     }
 
     @Test func linearMatchesTheLoopNest() {
