@@ -138,11 +138,42 @@ struct PhaseSplit {
     }
 }
 
+/// For small outputs (7×7 pixels and fewer), where a copy call per output row would cost more than
+/// the copy: the input pixel every output pixel reads at every kernel position, or −1 for padding.
+struct GatherTable {
+    static let maximumPixels = 49
+    /// At kernel position r = kh·KW + kw and output pixel q: index[r·P + q].
+    let index: [Int32]
+
+    init?(_ s: ConvShape) {
+        guard s.OH * s.OW <= Self.maximumPixels else { return nil }
+        var index: [Int32] = []
+        index.reserveCapacity(s.KH * s.KW * s.OH * s.OW)
+        for kh in 0..<s.KH { for kw in 0..<s.KW { for oh in 0..<s.OH { for ow in 0..<s.OW {
+            let ih = oh * s.stride - s.padding + kh, iw = ow * s.stride - s.padding + kw
+            index.append(ih >= 0 && ih < s.H && iw >= 0 && iw < s.W ? Int32(ih * s.W + iw) : -1)
+        } } } }
+        self.index = index
+    }
+}
+
 /// Unfolds image `n` of the batch into its columns of `cols` (C·KH·KW, N·OH·OW): row r, column
 /// n·P + p; zero outside the image.
 func im2col(_ cols: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ s: ConvShape, image n: Int) {
     let (OH, OW) = (s.OH, s.OW), P = OH * OW, NP = s.N * P
     let img = inp + n * s.C * s.H * s.W
+    if let table = GatherTable(s) {
+        table.index.withUnsafeBufferPointer { index in
+            for c in 0..<s.C {
+                let plane = img + c * s.H * s.W
+                for r in 0..<s.KH * s.KW {
+                    let row = cols + (c * s.KH * s.KW + r) * NP + n * P, at = index.baseAddress! + r * P
+                    for q in 0..<P { let j = Int(at[q]), v = plane[max(j, 0)]; row[q] = j >= 0 ? v : 0 }
+                }
+            }
+        }
+        return
+    }
     let phases = PhaseSplit(s), split = phases.map { Scratch.take($0.count(s)) }
     defer { split.map(Scratch.release) }
     if let phases, let split { phases.split(split.p, img, s) }
@@ -187,6 +218,19 @@ func im2col(_ cols: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ 
 func col2im(_ dinp: UnsafeMutablePointer<Float>, _ cols: UnsafeMutablePointer<Float>, _ s: ConvShape, image n: Int) {
     let (OH, OW) = (s.OH, s.OW), P = OH * OW, NP = s.N * P
     let img = dinp + n * s.C * s.H * s.W
+    if let table = GatherTable(s) {
+        // Each input pixel's terms added in the same order as below: kernel position, then output pixel.
+        table.index.withUnsafeBufferPointer { index in
+            for c in 0..<s.C {
+                let plane = img + c * s.H * s.W
+                for r in 0..<s.KH * s.KW {
+                    let row = cols + (c * s.KH * s.KW + r) * NP + n * P, at = index.baseAddress! + r * P
+                    for q in 0..<P { let j = Int(at[q]); if j >= 0 { plane[j] += row[q] } }
+                }
+            }
+        }
+        return
+    }
     let phases = PhaseSplit(s), split = phases.map { Scratch.take($0.count(s)) }
     defer { split.map(Scratch.release) }
     if let phases, let split { split.p.update(repeating: 0, count: phases.count(s)) }

@@ -44,11 +44,29 @@ public final class Adam: Optimizer {
                     m[k].withUnsafeMutableBufferPointer { m in
                         v[k].withUnsafeMutableBufferPointer { v in
                             let (w, g, m, v) = (Shared(w.baseAddress!), Shared(g.baseAddress!), Shared(m.baseAddress!), Shared(v.baseAddress!))
-                            // Element by element, so blocks of a large tensor update on all cores with the same results.
+                            // Element by element (eight at a time: the same IEEE operations in the same
+                            // order as one at a time), so blocks of a large tensor update on all cores
+                            // with the same results.
                             let block = 1 << 15
                             parallelFor((n + block - 1) / block) { c in
                                 let (w, g, m, v) = (w.p, g.p, m.p, v.p)
-                                for i in c * block..<min(n, (c + 1) * block) {
+                                let end = min(n, (c + 1) * block)
+                                var i = c * block
+                                func at(_ p: UnsafeMutablePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self) }
+                                func put(_ x: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p + i).storeBytes(of: x, as: SIMD8<Float>.self) }
+                                while i + 8 <= end {
+                                    var wi = at(w)
+                                    if decoupled { wi *= shrink }
+                                    let grad = decoupled ? at(g) : at(g) + weightDecay * wi
+                                    let mi = beta1 * at(m) + oneMinusBeta1 * grad
+                                    let vi = beta2 * at(v) + oneMinusBeta2 * grad * grad
+                                    wi -= stepSize * mi / (vi.squareRoot() / bc2Root + eps)
+                                    put(mi, m)
+                                    put(vi, v)
+                                    put(wi, w)
+                                    i += 8
+                                }
+                                for i in i..<end {
                                     if decoupled { w[i] *= shrink }
                                     let grad = decoupled ? g[i] : g[i] + weightDecay * w[i]
                                     m[i] = beta1 * m[i] + oneMinusBeta1 * grad

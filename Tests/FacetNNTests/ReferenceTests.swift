@@ -13,16 +13,36 @@ import Testing
         mutating func array(_ n: Int) -> [Float] { (0..<n).map { _ in next() } }
     }
 
-    @Test(arguments: [(1, 1, 5, 5, 1, 3, 1, 1), (2, 3, 8, 7, 5, 3, 2, 1), (3, 4, 9, 9, 2, 5, 1, 2), (2, 6, 4, 6, 8, 1, 2, 0), (1, 2, 3, 3, 3, 3, 3, 2),
-                      (5, 3, 6, 6, 4, 3, 1, 1), (9, 3, 10, 10, 6, 3, 1, 1), (6, 2, 11, 9, 3, 7, 2, 3),
-                      (2, 2, 3, 1, 2, 5, 1, 2), (3, 2, 2, 5, 3, 5, 1, 2), (2, 3, 7, 2, 2, 3, 1, 1),
-                      (2, 2, 10, 11, 3, 5, 3, 2), (5, 3, 9, 2, 4, 3, 2, 1)],
+    /// (N, C, H, W, K, kernel, stride, padding): each way of unfolding an image (a gather table for
+    /// outputs of 49 pixels or fewer; shifted planes for stride-1 kernels as wide as 2·padding + 1,
+    /// down to planes narrower than the kernel; phase-split rows for kernels wider than their
+    /// stride; row by row otherwise), on batches that make partial weight gradients of 4 images
+    /// with a short last group.
+    static let convShapes = [
+        // gather table
+        (1, 1, 5, 5, 1, 3, 1, 1), (2, 3, 8, 7, 5, 3, 2, 1), (2, 6, 4, 6, 8, 1, 2, 0),
+        (1, 2, 3, 3, 3, 3, 3, 2), (6, 2, 11, 9, 3, 7, 2, 3), (2, 2, 3, 1, 2, 5, 1, 2),
+        // shifted planes
+        (3, 4, 9, 9, 2, 5, 1, 2), (9, 3, 10, 10, 6, 3, 1, 1), (2, 3, 30, 2, 2, 3, 1, 1), (2, 2, 60, 1, 2, 5, 1, 2), (3, 2, 2, 30, 3, 5, 1, 2),
+        // phase-split rows
+        (2, 2, 20, 19, 3, 7, 2, 3), (2, 2, 25, 26, 3, 5, 3, 2), (5, 3, 17, 16, 4, 3, 2, 1),
+        // row by row
+        (2, 6, 16, 18, 8, 1, 2, 0), (2, 2, 25, 25, 3, 3, 3, 2), (2, 3, 12, 12, 2, 3, 1, 0),
+    ]
+
+    @Test func theConvShapesCoverEveryUnfolding() {
+        let kinds = Self.convShapes.map { t in
+            let s = ConvShape(N: t.0, C: t.1, H: t.2, W: t.3, K: t.4, KH: t.5, KW: t.5, stride: t.6, padding: t.7)
+            return GatherTable(s) != nil ? "table" : ShiftedRow(s, kh: 0, kw: 0) != nil ? "shifted" : PhaseSplit(s) != nil ? "phases" : "rows"
+        }
+        #expect(kinds == [String](repeating: "table", count: 6) + [String](repeating: "shifted", count: 5)
+                + [String](repeating: "phases", count: 3) + [String](repeating: "rows", count: 3))
+    }
+
+    @Test(arguments: convShapes,
           [(ConvPath.batched, ConvShape.columnBudget), (.batched, 1), (.batched, 300), (.perImage, 0), (.automatic, ConvShape.columnBudget)])
     func convMatchesTheLoopNest(_ shape: (Int, Int, Int, Int, Int, Int, Int, Int), _ plan: (ConvPath, Int)) {
-        // A small budget unfolds one image (or a few) at a time; per image, 9 images make three
-        // groups of partial weight gradients, the last one short. Stride-1 kernels as wide as
-        // 2·padding + 1 unfold by shifted planes, down to planes narrower than the kernel;
-        // kernels wider than their stride by phase-split rows.
+        // A small budget unfolds one image (or a few) at a time.
         let (path, budget) = plan
         let (n, c, h, w, k, ks, stride, pad) = shape
         var r = Rand(state: UInt64(n * 1000 + c * 100 + h * 10 + k))
@@ -67,6 +87,7 @@ import Testing
         }
         let worst = zip(layer.weight.value.data, w).map { abs($0 - $1) / max(abs($1), 1e-3) }.max()!
         #expect(worst < 1e-6, "largest relative difference \(worst)")
+        #expect(layer.weight.value.data == w, "not bit-equal to the scalar loop")
     }
 
     /// Batch norm with its ReLU fused gives the same bits as `BatchNorm2d` followed by `ReLU`, in
