@@ -24,8 +24,10 @@ public func maxPoolForward(_ out: UnsafeMutablePointer<Float>, _ argmax: UnsafeM
                 for kh in khLo..<khHi {
                     let r = (ih0 + kh) * s.W + iw0
                     for kw in kwLo..<kwHi {
-                        let v = plane[r + kw]
-                        if v > best || v.isNaN { best = v; at = r + kw }
+                        // Selects, not a branch: on real activations the branch is a coin toss.
+                        let v = plane[r + kw], better = v > best || v.isNaN
+                        best = better ? v : best
+                        at = better ? r + kw : at
                     }
                 }
                 out[oh * OW + ow] = best
