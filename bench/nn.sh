@@ -1,23 +1,38 @@
 #!/usr/bin/env bash
 # Network engine benchmark: facet against PyTorch on the CPU, side by side in one run — ResNet18
-# training at 64 and 112 px (batch 32) and VGG16 inference at 224 px (batch 16) — each side in a
-# process of its own per case, medians of STEPS steps after a warm-up, the ratio of the medians
-# and both peak memories. Goal (issue 6): facet at least 1.25× PyTorch's images/s, memory no higher.
+# training at 64 and 112 px (batch 32) and VGG16 inference at 224 px (batch 16). Each case runs
+# ROUNDS rounds, each round one facet process then one PyTorch process (so that both sides meet
+# the same spells of load on a shared machine), each process the median of STEPS steps after a
+# warm-up. Printed per case: every round's two medians and their ratio, then the median of the
+# rounds' ratios and both peak memories. Goal (issue 6): facet at least 1.25× PyTorch's
+# images/s, memory no higher.
 #
-#   bash bench/nn.sh [STEPS]     (default 5)
+#   bash bench/nn.sh [STEPS] [ROUNDS]     (defaults 5 and 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 steps=${1:-5}
+rounds=${2:-3}
 python3 -c "import torch" 2>/dev/null || pip install --quiet torch==2.13.0+cpu
 swift build -c release --product facet >/dev/null
 facet=.build/release/facet
-echo "machine: $(nproc) cores"
+echo "machine: $(nproc) cores; $rounds rounds of $steps steps per side"
+rate() { sed -E 's/.*median ([0-9.]+) images.*/\1/' <<<"$1"; }
+memory() { sed -E 's/.*peak memory ([0-9.]+) MiB.*/\1/' <<<"$1"; }
 for spec in "train resnet18 64 32" "train resnet18 112 32" "infer vgg16 224 16"; do
   read -r mode arch size batch <<<"$spec"
-  f=$($facet bench "$mode" --arch "$arch" --size "$size" --batch "$batch" --steps "$steps")
-  t=$(python3 bench/nn_torch.py "$mode" --arch "$arch" --size "$size" --batch "$batch" --steps "$steps")
-  echo "$f"; echo "$t"
-  fr=$(sed -E 's/.*median ([0-9.]+) images.*/\1/' <<<"$f"); tr=$(sed -E 's/.*median ([0-9.]+) images.*/\1/' <<<"$t")
-  fm=$(sed -E 's/.*peak memory ([0-9.]+) MiB.*/\1/' <<<"$f"); tm=$(sed -E 's/.*peak memory ([0-9.]+) MiB.*/\1/' <<<"$t")
-  python3 -c "print(f'  $mode $arch $size px: facet / torch = {$fr / $tr:.2f}x images/s; memory {$fm:.0f} vs {$tm:.0f} MiB')"
+  ratios=(); fm=0; tm=0
+  for round in $(seq "$rounds"); do
+    f=$($facet bench "$mode" --arch "$arch" --size "$size" --batch "$batch" --steps "$steps")
+    t=$(python3 bench/nn_torch.py "$mode" --arch "$arch" --size "$size" --batch "$batch" --steps "$steps")
+    r=$(python3 -c "print(f'{$(rate "$f") / $(rate "$t"):.3f}')")
+    ratios+=("$r"); fm=$(memory "$f"); tm=$(memory "$t")
+    echo "  $mode $arch $size px, round $round: facet $(rate "$f"), torch $(rate "$t") images/s: ${r}x"
+  done
+  python3 - "$mode $arch $size px" "$fm" "$tm" "${ratios[@]}" <<'PY'
+import statistics, sys
+name, fm, tm, *ratios = sys.argv[1:]
+ratios = sorted(float(r) for r in ratios)
+print(f"{name}: facet / torch = {statistics.median(ratios):.2f}x images/s (median of {len(ratios)} rounds; "
+      f"{ratios[0]:.2f}-{ratios[-1]:.2f}); peak memory {float(fm):.0f} vs {float(tm):.0f} MiB")
+PY
 done

@@ -38,7 +38,8 @@ public final class Conv2d: Module {
 
     override public func backward(_ dy: Tensor) -> Tensor {
         let s = shape(input)
-        var dx = Tensor(zeros: needsInputGradient ? input.shape : [0])
+        var dx = Tensor(uninitialized: needsInputGradient ? input.shape : [0])
+        fillZero(&dx.data, dx.count)
         let dbias = bias.flatMap { $0.frozen ? nil : $0 }
         dx.data.withUnsafeMutableBufferPointer { dxp in
             withGrad(weight) { dw in

@@ -69,7 +69,7 @@ open class Module {
     /// Zeros every gradient in place (a gradient never computed stays unallocated).
     public func zeroGrad() {
         for (_, p) in namedParams() where p.hasGrad {
-            p.grad.data.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+            p.grad.data.withUnsafeMutableBufferPointer { if let g = $0.baseAddress { fillZero(g, $0.count) } }
         }
     }
 

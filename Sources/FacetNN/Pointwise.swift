@@ -6,6 +6,12 @@ func parallelBlocks(_ count: Int, _ body: (Int, Int) -> Void) {
     parallelFor((count + block - 1) / block) { b in body(b * block, min(count, (b + 1) * block)) }
 }
 
+/// out = 0 over `count` elements, in blocks on all cores.
+public func fillZero(_ out: UnsafeMutablePointer<Float>, _ count: Int) {
+    let o = Shared(out)
+    parallelBlocks(count) { lo, hi in (o.p + lo).update(repeating: 0, count: hi - lo) }
+}
+
 /// out = max(inp, 0).
 public func reluForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ count: Int) {
     let (o, x) = (Shared(out), Shared(inp))
