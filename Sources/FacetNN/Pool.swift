@@ -13,12 +13,32 @@ public struct PoolShape: Sendable, Equatable {
 public func maxPoolForward(_ out: UnsafeMutablePointer<Float>, _ argmax: UnsafeMutablePointer<Int32>, _ inp: UnsafePointer<Float>, _ s: PoolShape) {
     let (OH, OW) = (s.OH, s.OW)
     let (o, a, x) = (Shared(out), Shared(argmax), Shared(inp))
+    let pairs = s.kernel == 2 && s.stride == 2 && s.padding == 0
     parallelFor(s.planes) { p in
         let plane = x.p + p * s.H * s.W, out = o.p + p * OH * OW, argmax = a.p + p * OH * OW
         for oh in 0..<OH {
+            // VGG's 2×2 windows, eight outputs at a time: the even and odd columns of two rows.
+            var ow0 = 0
+            if pairs {
+                let r0 = plane + 2 * oh * s.W, r1 = r0 + s.W
+                let lanes = SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14)
+                while ow0 + 8 <= OW {
+                    let top = UnsafeRawPointer(r0 + 2 * ow0).loadUnaligned(as: SIMD16<Float>.self)
+                    let bottom = UnsafeRawPointer(r1 + 2 * ow0).loadUnaligned(as: SIMD16<Float>.self)
+                    var best = top.evenHalf, at = lanes &+ Int32(2 * oh * s.W + 2 * ow0)
+                    for (v, step) in [(top.oddHalf, Int32(1)), (bottom.evenHalf, Int32(s.W)), (bottom.oddHalf, Int32(s.W + 1))] {
+                        let better = (v .> best) .| (v .!= v)
+                        best.replace(with: v, where: better)
+                        at.replace(with: lanes &+ Int32(2 * oh * s.W + 2 * ow0) &+ step, where: better)
+                    }
+                    UnsafeMutableRawPointer(out + oh * OW + ow0).storeBytes(of: best, as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(argmax + oh * OW + ow0).storeBytes(of: at, as: SIMD8<Int32>.self)
+                    ow0 += 8
+                }
+            }
             // The window's rows and columns inside the plane, found once per row and column.
             let ih0 = oh * s.stride - s.padding, khLo = max(0, -ih0), khHi = min(s.kernel, s.H - ih0)
-            for ow in 0..<OW {
+            for ow in ow0..<OW {
                 let iw0 = ow * s.stride - s.padding, kwLo = max(0, -iw0), kwHi = min(s.kernel, s.W - iw0)
                 var at = (ih0 + khLo) * s.W + iw0 + kwLo, best = plane[at]
                 for kh in khLo..<khHi {

@@ -19,7 +19,10 @@ public struct Tensor: Sendable, Equatable {
     public init(uninitialized shape: [Int]) {
         self.shape = shape
         let n = shape.reduce(1, *)
-        data = [Float](unsafeUninitializedCapacity: n) { _, initialized in initialized = n }
+        data = [Float](unsafeUninitializedCapacity: n) { buffer, initialized in
+            Heap.adviseHugePages(buffer.baseAddress, bytes: n * 4)
+            initialized = n
+        }
     }
 
     public var count: Int { data.count }

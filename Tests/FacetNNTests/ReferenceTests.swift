@@ -114,15 +114,14 @@ import Testing
     }
 
     /// Max pooling against the bounds-checked loop nest: ties (values on a coarse grid) go to the
-    /// first in window order, NaN wins, windows clipped at every edge.
+    /// first in window order, NaN wins, windows clipped at every edge; 2×2 windows eight at a time
+    /// and the rest of the row one by one (37 columns: 18 outputs per row).
     @Test(arguments: [(3, 2, 1), (2, 2, 0), (3, 1, 1), (5, 3, 2)])
     func maxPoolMatchesTheLoopNest(_ kernel: Int, _ stride: Int, _ padding: Int) {
         var r = Rand(state: UInt64(kernel * 10 + stride))
-        let s = PoolShape(planes: 5, H: 9, W: 8, kernel: kernel, stride: stride, padding: padding)
-        var x = r.array(5 * 9 * 8).map { ($0 * 3).rounded() }
-        x[17] = .nan
-        x[100] = .nan
-        x[101] = .nan
+        let s = PoolShape(planes: 5, H: 9, W: 37, kernel: kernel, stride: stride, padding: padding)
+        var x = r.array(5 * 9 * 37).map { ($0 * 3).rounded() }
+        for i in [17, 100, 101, 500, 537, 538, 1200] { x[i] = .nan }
         let n = 5 * s.OH * s.OW
         var y1 = [Float](repeating: 0, count: n), y2 = y1, a1 = [Int32](repeating: 0, count: n), a2 = a1
         maxPoolForward(&y1, &a1, x, s)
