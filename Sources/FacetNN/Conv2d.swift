@@ -268,20 +268,21 @@ func col2im(_ dinp: UnsafeMutablePointer<Float>, _ cols: UnsafeMutablePointer<Fl
     if let phases, let split { phases.merge(img, split.p, s) }
 }
 
-/// out (N, K, OH, OW) = conv(inp (N, C, H, W), weight (K, C, KH, KW)) + bias (K), by `path`.
+/// out (N, K, OH, OW) = conv(inp (N, C, H, W), weight (K, C, KH, KW)) + bias (K), by `path`;
+/// with `relu`, max(that, 0) in the same last pass.
 public func conv2dForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                           _ bias: UnsafePointer<Float>?, _ s: ConvShape, path: ConvPath = .automatic,
-                          columnBudget: Int = ConvShape.columnBudget) {
-    if s.resolve(path) == .perImage { return conv2dForwardPerImage(out, inp, weight, bias, s) }
+                          columnBudget: Int = ConvShape.columnBudget, relu: Bool = false) {
+    if s.resolve(path) == .perImage { return conv2dForwardPerImage(out, inp, weight, bias, s, relu: relu) }
     for (start, chunk) in s.chunks(columnBudget) {
-        conv2dForwardChunk(out + start * s.K * s.OH * s.OW, inp + start * s.C * s.H * s.W, weight, bias, chunk)
+        conv2dForwardChunk(out + start * s.K * s.OH * s.OW, inp + start * s.C * s.H * s.W, weight, bias, chunk, relu: relu)
     }
 }
 
 /// Batched: the chunk unfolded on all cores into columns (C·KH·KW, N·OH·OW), one GEMM
 /// (K, N·OH·OW), then laid out per image.
 func conv2dForwardChunk(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
-                        _ bias: UnsafePointer<Float>?, _ s: ConvShape) {
+                        _ bias: UnsafePointer<Float>?, _ s: ConvShape, relu: Bool) {
     let P = s.OH * s.OW, NP = s.N * P
     let colsBuffer = Scratch.take(s.patch * NP), wideBuffer = Scratch.take(s.K * NP)
     defer { Scratch.release(colsBuffer); Scratch.release(wideBuffer) }
@@ -294,14 +295,14 @@ func conv2dForwardChunk(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer
         let bk = b?.p[k] ?? 0
         for n in 0..<s.N {
             let src = w.p + k * NP + n * P, dst = o.p + (n * s.K + k) * P
-            for q in 0..<P { dst[q] = src[q] + bk }
+            if relu { for q in 0..<P { dst[q] = max(src[q] + bk, 0) } } else { for q in 0..<P { dst[q] = src[q] + bk } }
         }
     }
 }
 
 /// Per image: each image's columns (C·KH·KW, OH·OW) and its GEMM straight into its output.
 func conv2dForwardPerImage(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
-                           _ bias: UnsafePointer<Float>?, _ s: ConvShape) {
+                           _ bias: UnsafePointer<Float>?, _ s: ConvShape, relu: Bool) {
     let P = s.OH * s.OW, one = s.single
     let (i, o, w, b) = (Shared(inp), Shared(out), Shared(weight), bias.map(Shared.init))
     parallelFor(s.N) { n in
@@ -310,7 +311,11 @@ func conv2dForwardPerImage(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePoin
         im2col(cols.p, i.p + n * s.C * s.H * s.W, one, image: 0)
         let dst = o.p + n * s.K * P
         sgemm(s.K, P, one.patch, w.p, lda: one.patch, cols.p, ldb: P, dst, ldc: P, split: false)
-        if let b { for k in 0..<s.K { let bk = b.p[k], row = dst + k * P; for q in 0..<P { row[q] += bk } } }
+        guard b != nil || relu else { return }
+        for k in 0..<s.K {
+            let bk = b?.p[k] ?? 0, row = dst + k * P
+            if relu { for q in 0..<P { row[q] = max(row[q] + bk, 0) } } else { for q in 0..<P { row[q] += bk } }
+        }
     }
 }
 

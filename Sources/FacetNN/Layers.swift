@@ -27,12 +27,17 @@ public final class Conv2d: Module {
         return ConvShape(N: x.shape[0], C: x.shape[1], H: x.shape[2], W: x.shape[3], K: w[0], KH: w[2], KW: w[3], stride: stride, padding: padding)
     }
 
-    override public func forward(_ x: Tensor) -> Tensor {
+    override public func forward(_ x: Tensor) -> Tensor { forward(x, relu: false) }
+
+    /// With `relu`, the convolution and the ReLU after it in one pass: for inference only (a
+    /// backward pass would need the output before the ReLU).
+    func forward(_ x: Tensor, relu: Bool) -> Tensor {
+        precondition(!relu || !keepsActivations, "a convolution fused with its ReLU has no backward pass")
         let s = shape(x)
         input = keepsActivations ? x : Tensor(zeros: [0])
         var y = Tensor(uninitialized: [s.N, s.K, s.OH, s.OW])
-        if let bias { conv2dForward(&y.data, x.data, weight.value.data, bias.value.data, s) }
-        else { conv2dForward(&y.data, x.data, weight.value.data, nil, s) }
+        if let bias { conv2dForward(&y.data, x.data, weight.value.data, bias.value.data, s, relu: relu) }
+        else { conv2dForward(&y.data, x.data, weight.value.data, nil, s, relu: relu) }
         return y
     }
 

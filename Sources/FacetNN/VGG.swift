@@ -57,7 +57,7 @@ public final class VGG: Module {
     override public func forward(_ x: Tensor) -> Tensor { head.forward(features(x)) }
 
     override public func features(_ x: Tensor) -> Tensor {
-        var h = featureLayers.reduce(x) { $1.1.forward($0) }
+        var h = forwardInOrder(featureLayers.map(\.1), x)
         if let avgpool { h = avgpool.forward(h) }
         return classifierLayers.dropLast().reduce(flatten.forward(h)) { $1.1.forward($0) }
     }

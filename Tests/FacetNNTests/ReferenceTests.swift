@@ -130,6 +130,26 @@ import Testing
         #expect(zip(y1, y2).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) })
     }
 
+    /// In inference a convolution and its ReLU run fused: VGG's features and logits are the same
+    /// bits as with activations kept (convolution, then the ReLU module), over both convolution
+    /// paths (16×16 and 8×8 outputs one image at a time, 4×4 over the batch).
+    @Test func inferenceFusesEachConvolutionWithItsReLU() {
+        let vgg = VGG(classes: 3, config: [4, 4, 0, 8, 0, 8, 0], hidden: 16, pooled: 2, dropout: 0, seed: 3)
+        vgg.train(false)
+        var r = Rand(state: 11)
+        let x = Tensor(shape: [3, 3, 16, 16], data: r.array(3 * 3 * 16 * 16))
+        let kept = vgg.forward(x), keptFeatures = vgg.features(x)
+        vgg.requiresGrad(false)
+        #expect(vgg.forward(x) == kept)
+        #expect(vgg.features(x) == keptFeatures)
+        #expect(keptFeatures.data.contains(0) && keptFeatures.data.contains { $0 > 0 })
+        var weights = Random(seed: 4)
+        let seq = Sequential([Conv2d(3, 5, kernel: 3, padding: 1, rng: &weights), ReLU()])
+        let y = seq.forward(x)
+        seq.requiresGrad(false)
+        #expect(seq.forward(x) == y)
+    }
+
     @Test func linearMatchesTheLoopNest() {
         var r = Rand(state: 9)
         let (B, I, O) = (7, 13, 5)
