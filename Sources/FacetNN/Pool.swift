@@ -13,32 +13,44 @@ public struct PoolShape: Sendable, Equatable {
 public func maxPoolForward(_ out: UnsafeMutablePointer<Float>, _ argmax: UnsafeMutablePointer<Int32>, _ inp: UnsafePointer<Float>, _ s: PoolShape) {
     let (OH, OW) = (s.OH, s.OW)
     let (o, a, x) = (Shared(out), Shared(argmax), Shared(inp))
-    let pairs = s.kernel == 2 && s.stride == 2 && s.padding == 0
+    // Stride 2 (VGG's 2×2 windows, ResNet's 3×3 with padding 1): eight outputs at a time where
+    // the whole window lies inside the row, each kernel column one half (even or odd columns) of
+    // a 16-wide load. Outputs owLo..<owHi qualify; the rest go one by one below.
+    let strided = s.stride == 2
+    let mLo = (-s.padding) >> 1, mHi = (s.kernel - 1 - s.padding) >> 1
+    // The last vector starts where its widest load ends at the row's last column.
+    let owLo = max(-mLo, (s.padding + 1) / 2), owHi = min(OW, (s.W - 16 - 2 * mHi) / 2 + 8)
     parallelFor(s.planes) { p in
         let plane = x.p + p * s.H * s.W, out = o.p + p * OH * OW, argmax = a.p + p * OH * OW
         for oh in 0..<OH {
-            // VGG's 2×2 windows, eight outputs at a time: the even and odd columns of two rows.
-            var ow0 = 0
-            if pairs {
-                let r0 = plane + 2 * oh * s.W, r1 = r0 + s.W
-                let lanes = SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14)
-                while ow0 + 8 <= OW {
-                    let top = UnsafeRawPointer(r0 + 2 * ow0).loadUnaligned(as: SIMD16<Float>.self)
-                    let bottom = UnsafeRawPointer(r1 + 2 * ow0).loadUnaligned(as: SIMD16<Float>.self)
-                    var best = top.evenHalf, at = lanes &+ Int32(2 * oh * s.W + 2 * ow0)
-                    for (v, step) in [(top.oddHalf, Int32(1)), (bottom.evenHalf, Int32(s.W)), (bottom.oddHalf, Int32(s.W + 1))] {
-                        let better = (v .> best) .| (v .!= v)
-                        best.replace(with: v, where: better)
-                        at.replace(with: lanes &+ Int32(2 * oh * s.W + 2 * ow0) &+ step, where: better)
-                    }
-                    UnsafeMutableRawPointer(out + oh * OW + ow0).storeBytes(of: best, as: SIMD8<Float>.self)
-                    UnsafeMutableRawPointer(argmax + oh * OW + ow0).storeBytes(of: at, as: SIMD8<Int32>.self)
-                    ow0 += 8
-                }
-            }
-            // The window's rows and columns inside the plane, found once per row and column.
             let ih0 = oh * s.stride - s.padding, khLo = max(0, -ih0), khHi = min(s.kernel, s.H - ih0)
-            for ow in ow0..<OW {
+            var ow0 = 0, ow1 = 0
+            if strided && owHi - owLo >= 8 {
+                let lanes = SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14)
+                var ow = owLo
+                while ow + 8 <= owHi {
+                    var best = SIMD8<Float>(), at = SIMD8<Int32>(), first = true
+                    for kh in khLo..<khHi {
+                        let row = (ih0 + kh) * s.W
+                        for kw in 0..<s.kernel {
+                            let c = kw - s.padding, m = c >> 1
+                            let pair = UnsafeRawPointer(plane + row + 2 * ow + 2 * m).loadUnaligned(as: SIMD16<Float>.self)
+                            let v = c & 1 == 0 ? pair.evenHalf : pair.oddHalf
+                            let index = lanes &+ Int32(row + 2 * ow + c)
+                            if first { (best, at, first) = (v, index, false); continue }
+                            let better = (v .> best) .| (v .!= v)
+                            best.replace(with: v, where: better)
+                            at.replace(with: index, where: better)
+                        }
+                    }
+                    UnsafeMutableRawPointer(out + oh * OW + ow).storeBytes(of: best, as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(argmax + oh * OW + ow).storeBytes(of: at, as: SIMD8<Int32>.self)
+                    ow += 8
+                }
+                (ow0, ow1) = (owLo, ow)
+            }
+            // One by one: the window's rows and columns inside the plane, found once per row and column.
+            for ow in 0..<OW where ow < ow0 || ow >= ow1 {
                 let iw0 = ow * s.stride - s.padding, kwLo = max(0, -iw0), kwHi = min(s.kernel, s.W - iw0)
                 var at = (ih0 + khLo) * s.W + iw0 + kwLo, best = plane[at]
                 for kh in khLo..<khHi {
