@@ -157,31 +157,57 @@ struct GatherTable {
     }
 }
 
+/// How the images of one convolution unfold: the same for every image of the batch, so worked
+/// out once per call. A gather table for small outputs, else shifted planes (stride-1 kernels as
+/// wide as 2·padding + 1, one per kernel position kh·KW + kw), else row by row, from phase-split
+/// rows when the kernel is wider than the stride.
+struct Unfolding {
+    let table: GatherTable?
+    let shifts: [ShiftedRow]?
+    let phases: PhaseSplit?
+
+    init(_ s: ConvShape) {
+        table = GatherTable(s)
+        let positions = (0..<s.KH * s.KW).map { (kh: $0 / s.KW, kw: $0 % s.KW) }
+        shifts = table == nil && ShiftedRow(s, kh: 0, kw: 0) != nil ? positions.map { ShiftedRow(s, kh: $0.kh, kw: $0.kw)! } : nil
+        phases = table == nil ? PhaseSplit(s) : nil
+    }
+}
+
+extension GatherTable {
+    /// For every channel c and kernel position r of image `n`: c, the offset of its row in the
+    /// columns, and the input pixel of each of its output pixels.
+    @inline(__always)
+    func forEachRow(_ s: ConvShape, image n: Int, _ body: (_ c: Int, _ row: Int, _ at: UnsafePointer<Int32>) -> Void) {
+        let P = s.OH * s.OW, NP = s.N * P, positions = s.KH * s.KW
+        index.withUnsafeBufferPointer { index in
+            for c in 0..<s.C {
+                for r in 0..<positions { body(c, (c * positions + r) * NP + n * P, index.baseAddress! + r * P) }
+            }
+        }
+    }
+}
+
 /// Unfolds image `n` of the batch into its columns of `cols` (C·KH·KW, N·OH·OW): row r, column
 /// n·P + p; zero outside the image.
-func im2col(_ cols: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ s: ConvShape, image n: Int) {
+func im2col(_ cols: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ s: ConvShape, image n: Int, _ u: Unfolding) {
     let (OH, OW) = (s.OH, s.OW), P = OH * OW, NP = s.N * P
     let img = inp + n * s.C * s.H * s.W
-    if let table = GatherTable(s) {
-        table.index.withUnsafeBufferPointer { index in
-            for c in 0..<s.C {
-                let plane = img + c * s.H * s.W
-                for r in 0..<s.KH * s.KW {
-                    let row = cols + (c * s.KH * s.KW + r) * NP + n * P, at = index.baseAddress! + r * P
-                    for q in 0..<P { let j = Int(at[q]), v = plane[max(j, 0)]; row[q] = j >= 0 ? v : 0 }
-                }
-            }
+    if let table = u.table {
+        table.forEachRow(s, image: n) { c, row, at in
+            let plane = img + c * s.H * s.W, dst = cols + row
+            for q in 0..<P { let j = Int(at[q]), v = plane[max(j, 0)]; dst[q] = j >= 0 ? v : 0 }
         }
         return
     }
-    let phases = PhaseSplit(s), split = phases.map { Scratch.take($0.count(s)) }
+    let split = u.phases.map { Scratch.take($0.count(s)) }
     defer { split.map(Scratch.release) }
-    if let phases, let split { phases.split(split.p, img, s) }
+    if let phases = u.phases, let split { phases.split(split.p, img, s) }
     for c in 0..<s.C {
         for kh in 0..<s.KH {
             for kw in 0..<s.KW {
                 let row = cols + ((c * s.KH + kh) * s.KW + kw) * NP + n * P
-                if let shift = ShiftedRow(s, kh: kh, kw: kw) {
+                if let shift = u.shifts?[kh * s.KW + kw] {
                     // One copy of the shifted plane, zeros around it, the wrapped columns cleared.
                     guard shift.hi > shift.lo else { row.update(repeating: 0, count: P); continue }
                     row.update(repeating: 0, count: shift.lo)
@@ -200,7 +226,7 @@ func im2col(_ cols: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ 
                     if lo > 0 { dst.update(repeating: 0, count: lo) }
                     if s.stride == 1 {
                         if hi > lo { (dst + lo).update(from: src + (lo - s.padding + kw), count: hi - lo) }
-                    } else if let phases, let split, hi > lo {
+                    } else if let phases = u.phases, let split, hi > lo {
                         (dst + lo).update(from: split.p + phases.offset(s, c: c, ih: ih, kw: kw, ow: lo), count: hi - lo)
                     } else {
                         var iw = lo * s.stride - s.padding + kw
@@ -215,30 +241,25 @@ func im2col(_ cols: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ 
 
 /// The adjoint of `im2col`: adds image `n`'s columns back into its gradient (C, H, W). The
 /// columns are scratch: entries that fall outside the image may be cleared on the way.
-func col2im(_ dinp: UnsafeMutablePointer<Float>, _ cols: UnsafeMutablePointer<Float>, _ s: ConvShape, image n: Int) {
+func col2im(_ dinp: UnsafeMutablePointer<Float>, _ cols: UnsafeMutablePointer<Float>, _ s: ConvShape, image n: Int, _ u: Unfolding) {
     let (OH, OW) = (s.OH, s.OW), P = OH * OW, NP = s.N * P
     let img = dinp + n * s.C * s.H * s.W
-    if let table = GatherTable(s) {
+    if let table = u.table {
         // Each input pixel's terms added in the same order as below: kernel position, then output pixel.
-        table.index.withUnsafeBufferPointer { index in
-            for c in 0..<s.C {
-                let plane = img + c * s.H * s.W
-                for r in 0..<s.KH * s.KW {
-                    let row = cols + (c * s.KH * s.KW + r) * NP + n * P, at = index.baseAddress! + r * P
-                    for q in 0..<P { let j = Int(at[q]); if j >= 0 { plane[j] += row[q] } }
-                }
-            }
+        table.forEachRow(s, image: n) { c, row, at in
+            let plane = img + c * s.H * s.W, src = cols + row
+            for q in 0..<P { let j = Int(at[q]); if j >= 0 { plane[j] += src[q] } }
         }
         return
     }
-    let phases = PhaseSplit(s), split = phases.map { Scratch.take($0.count(s)) }
+    let split = u.phases.map { Scratch.take($0.count(s)) }
     defer { split.map(Scratch.release) }
-    if let phases, let split { split.p.update(repeating: 0, count: phases.count(s)) }
+    if let phases = u.phases, let split { split.p.update(repeating: 0, count: phases.count(s)) }
     for c in 0..<s.C {
         for kh in 0..<s.KH {
             for kw in 0..<s.KW {
                 let row = cols + ((c * s.KH + kh) * s.KW + kw) * NP + n * P
-                if let shift = ShiftedRow(s, kh: kh, kw: kw) {
+                if let shift = u.shifts?[kh * s.KW + kw] {
                     // The wrapped columns cleared (they belong to no input pixel), then one flat add.
                     guard shift.hi > shift.lo else { continue }
                     shift.clearWrapped(row, OW)
@@ -254,7 +275,7 @@ func col2im(_ dinp: UnsafeMutablePointer<Float>, _ cols: UnsafeMutablePointer<Fl
                     if s.stride == 1 {
                         let d = dst + (lo - s.padding + kw)
                         for j in 0..<max(0, hi - lo) { d[j] += src[lo + j] }
-                    } else if let phases, let split, hi > lo {
+                    } else if let phases = u.phases, let split, hi > lo {
                         let d = split.p + phases.offset(s, c: c, ih: ih, kw: kw, ow: lo)
                         for j in 0..<hi - lo { d[j] += src[lo + j] }
                     } else {
@@ -265,7 +286,7 @@ func col2im(_ dinp: UnsafeMutablePointer<Float>, _ cols: UnsafeMutablePointer<Fl
             }
         }
     }
-    if let phases, let split { phases.merge(img, split.p, s) }
+    if let phases = u.phases, let split { phases.merge(img, split.p, s) }
 }
 
 /// out (N, K, OH, OW) = conv(inp (N, C, H, W), weight (K, C, KH, KW)) + bias (K), by `path`;
@@ -288,7 +309,8 @@ func conv2dForwardChunk(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer
     defer { Scratch.release(colsBuffer); Scratch.release(wideBuffer) }
     let (cols, wide) = (colsBuffer.p, wideBuffer.p)
     let (c, i, o, w) = (Shared(cols), Shared(inp), Shared(out), Shared(wide))
-    parallelFor(s.N) { n in im2col(c.p, i.p, s, image: n) }
+    let u = Unfolding(s)
+    parallelFor(s.N) { n in im2col(c.p, i.p, s, image: n, u) }
     sgemm(s.K, NP, s.patch, weight, lda: s.patch, cols, ldb: NP, wide, ldc: NP)
     let b = bias.map(Shared.init)
     parallelFor(s.K) { k in
@@ -303,12 +325,12 @@ func conv2dForwardChunk(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer
 /// Per image: each image's columns (C·KH·KW, OH·OW) and its GEMM straight into its output.
 func conv2dForwardPerImage(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                            _ bias: UnsafePointer<Float>?, _ s: ConvShape, relu: Bool) {
-    let P = s.OH * s.OW, one = s.single
+    let P = s.OH * s.OW, one = s.single, u = Unfolding(one)
     let (i, o, w, b) = (Shared(inp), Shared(out), Shared(weight), bias.map(Shared.init))
     parallelFor(s.N) { n in
         let cols = Scratch.take(one.patch * P)
         defer { Scratch.release(cols) }
-        im2col(cols.p, i.p + n * s.C * s.H * s.W, one, image: 0)
+        im2col(cols.p, i.p + n * s.C * s.H * s.W, one, image: 0, u)
         let dst = o.p + n * s.K * P
         sgemm(s.K, P, one.patch, w.p, lda: one.patch, cols.p, ldb: P, dst, ldc: P, split: false)
         guard b != nil || relu else { return }
@@ -350,36 +372,35 @@ func conv2dBackwardPerImage(_ dinp: UnsafeMutablePointer<Float>?, _ dweight: Uns
         }
     }
     guard dweight != nil || dinp != nil else { return }
-    let groups = (s.N + imagesPerPartialGradient - 1) / imagesPerPartialGradient
-    let partials = Scratch.take(dweight == nil ? 1 : groups * wsize)
-    defer { Scratch.release(partials) }
-    let (i, w, pw, dx) = (Shared(inp), Shared(weight), Shared(partials.p), dinp.map(Shared.init))
-    let wantsWeight = dweight != nil
+    let groups = (s.N + imagesPerPartialGradient - 1) / imagesPerPartialGradient, u = Unfolding(one)
+    let partials = dweight.map { _ in Scratch.take(groups * wsize) }
+    defer { partials.map(Scratch.release) }
+    let (i, w, pw, dx) = (Shared(inp), Shared(weight), partials.map { Shared($0.p) }, dinp.map(Shared.init))
     parallelFor(groups) { g in
         let cols = Scratch.take(patch * P)
         defer { Scratch.release(cols) }
         let first = g * imagesPerPartialGradient
         for n in first..<min(s.N, first + imagesPerPartialGradient) {
             let dy = d.p + n * s.K * P
-            if wantsWeight {
+            if let pw {
                 // partial (K, patch) (+)= dout_n (K, P) · cols^T (P, patch)
-                im2col(cols.p, i.p + n * s.C * s.H * s.W, one, image: 0)
+                im2col(cols.p, i.p + n * s.C * s.H * s.W, one, image: 0, u)
                 sgemm(transB: true, s.K, patch, P, dy, lda: P, cols.p, ldb: P, beta: n == first ? 0 : 1,
                       pw.p + g * wsize, ldc: patch, split: false)
             }
             if let dx {
                 // dcols (patch, P) = weight^T (patch, K) · dout_n (K, P)
                 sgemm(transA: true, patch, P, s.K, w.p, lda: patch, dy, ldb: P, cols.p, ldc: P, split: false)
-                col2im(dx.p + n * s.C * s.H * s.W, cols.p, one, image: 0)
+                col2im(dx.p + n * s.C * s.H * s.W, cols.p, one, image: 0, u)
             }
         }
     }
-    if let dweight {
-        let (dw, p) = (Shared(dweight), Shared(partials.p))
+    if let dweight, let pw {
+        let dw = Shared(dweight)
         parallelBlocks(wsize) { lo, hi in
             for j in lo..<hi {
                 var t: Float = 0
-                for g in 0..<groups { t += p.p[g * wsize + j] }
+                for g in 0..<groups { t += pw.p[g * wsize + j] }
                 dw.p[j] += t
             }
         }
@@ -406,9 +427,9 @@ func conv2dBackwardChunk(_ dinp: UnsafeMutablePointer<Float>?, _ dweight: Unsafe
     let colsBuffer = Scratch.take(s.patch * NP)
     defer { Scratch.release(colsBuffer) }
     let cols = colsBuffer.p
-    let (c, i) = (Shared(cols), Shared(inp))
+    let (c, i, u) = (Shared(cols), Shared(inp), Unfolding(s))
     if let dweight {
-        parallelFor(s.N) { n in im2col(c.p, i.p, s, image: n) }
+        parallelFor(s.N) { n in im2col(c.p, i.p, s, image: n, u) }
         // dweight (K, patch) += dout (K, NP) · cols^T (NP, patch)
         sgemm(transB: true, s.K, s.patch, NP, wide, lda: NP, cols, ldb: NP, beta: 1, dweight, ldc: s.patch)
     }
@@ -416,7 +437,7 @@ func conv2dBackwardChunk(_ dinp: UnsafeMutablePointer<Float>?, _ dweight: Unsafe
         // dcols (patch, NP) = weight^T (patch, K) · dout (K, NP)
         sgemm(transA: true, s.patch, NP, s.K, weight, lda: s.patch, wide, ldb: NP, cols, ldc: NP)
         let g = Shared(dinp)
-        parallelFor(s.N) { n in col2im(g.p, c.p, s, image: n) }
+        parallelFor(s.N) { n in col2im(g.p, c.p, s, image: n, u) }
     }
 }
 

@@ -47,11 +47,9 @@ public final class Adam: Optimizer {
                             // Element by element (eight at a time: the same IEEE operations in the same
                             // order as one at a time), so blocks of a large tensor update on all cores
                             // with the same results.
-                            let block = 1 << 15
-                            parallelFor((n + block - 1) / block) { c in
+                            parallelBlocks(n) { start, end in
                                 let (w, g, m, v) = (w.p, g.p, m.p, v.p)
-                                let end = min(n, (c + 1) * block)
-                                var i = c * block
+                                var i = start
                                 func at(_ p: UnsafeMutablePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self) }
                                 func put(_ x: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p + i).storeBytes(of: x, as: SIMD8<Float>.self) }
                                 while i + 8 <= end {

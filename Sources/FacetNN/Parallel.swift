@@ -1,4 +1,6 @@
+import COpenBLAS
 import Dispatch
+import Synchronization
 
 /// Runs `body(i)` for i in 0..<n on all cores (the calling thread included), for loops whose
 /// iterations write disjoint memory. BLAS is idle while these run, so cores are not oversubscribed.
@@ -18,7 +20,6 @@ struct Shared<T>: @unchecked Sendable {
     init(_ p: UnsafePointer<T>) { self.p = UnsafeMutablePointer(mutating: p) }
 }
 
-import Synchronization
 
 /// Large scratch buffers (im2col columns, transposed gradients) kept between calls: a fresh
 /// 60 MB allocation would be mapped and zero-faulted page by page on every layer of every step.
@@ -53,14 +54,11 @@ enum Scratch {
     }
 }
 
-import COpenBLAS
-
 /// The C heap set to keep what a training step frees for the next step, and large buffers backed
-/// by 2 MiB pages. By default glibc maps
-/// every block over a few MiB afresh and unmaps it when freed, so each step's activations (tens
-/// of MiB per layer) were zero-faulted page by page again: 11,000 page faults a step at 112 px.
-/// Blocks up to 32 MiB (glibc's largest threshold) now come from the heap, and free memory at
-/// its top is returned to the system only past 1 GiB.
+/// by 2 MiB pages. By default glibc maps every block over a few MiB afresh and unmaps it when
+/// freed, so each step's activations (tens of MiB per layer) were zero-faulted page by page
+/// again: 11,000 page faults a step at 112 px. Blocks up to 32 MiB (glibc's largest threshold)
+/// now come from the heap, and free memory at its top is returned to the system only past 1 GiB.
 enum Heap {
     /// Asks the kernel for transparent huge pages on the 2 MiB-aligned part of a fresh buffer, before
     /// it is first written: a 200 MB activation of VGG16 is then mapped in 100 faults instead of
@@ -77,7 +75,7 @@ enum Heap {
     }
 
     static let configure: Void = {
-        #if canImport(Glibc)
+        #if os(Linux)
         _ = mallopt(M_MMAP_THRESHOLD, 32 << 20)
         _ = mallopt(M_TRIM_THRESHOLD, 1 << 30)
         #endif

@@ -26,23 +26,9 @@ public func maxPoolForward(_ out: UnsafeMutablePointer<Float>, _ argmax: UnsafeM
             let ih0 = oh * s.stride - s.padding, khLo = max(0, -ih0), khHi = min(s.kernel, s.H - ih0)
             var ow0 = 0, ow1 = 0
             if strided && owHi - owLo >= 8 {
-                let lanes = SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14)
                 var ow = owLo
                 while ow + 8 <= owHi {
-                    var best = SIMD8<Float>(), at = SIMD8<Int32>(), first = true
-                    for kh in khLo..<khHi {
-                        let row = (ih0 + kh) * s.W
-                        for kw in 0..<s.kernel {
-                            let c = kw - s.padding, m = c >> 1
-                            let pair = UnsafeRawPointer(plane + row + 2 * ow + 2 * m).loadUnaligned(as: SIMD16<Float>.self)
-                            let v = c & 1 == 0 ? pair.evenHalf : pair.oddHalf
-                            let index = lanes &+ Int32(row + 2 * ow + c)
-                            if first { (best, at, first) = (v, index, false); continue }
-                            let better = (v .> best) .| (v .!= v)
-                            best.replace(with: v, where: better)
-                            at.replace(with: index, where: better)
-                        }
-                    }
+                    let (best, at) = stride2Windows(plane, s, ih0: ih0, rows: khLo..<khHi, ow: ow)
                     UnsafeMutableRawPointer(out + oh * OW + ow).storeBytes(of: best, as: SIMD8<Float>.self)
                     UnsafeMutableRawPointer(argmax + oh * OW + ow).storeBytes(of: at, as: SIMD8<Int32>.self)
                     ow += 8
@@ -67,6 +53,30 @@ public func maxPoolForward(_ out: UnsafeMutablePointer<Float>, _ argmax: UnsafeM
             }
         }
     }
+}
+
+/// The maxima and their indices of the stride-2 windows of outputs ow..<ow+8 in one output row,
+/// whose columns all lie inside the plane's row; `rows` are the window rows inside the plane,
+/// row kh being input row ih0 + kh. Kernel column kw reads the even
+/// or odd half of 16 floats; candidates in window order, as one by one.
+@inline(__always)
+func stride2Windows(_ plane: UnsafePointer<Float>, _ s: PoolShape, ih0: Int, rows: Range<Int>, ow: Int) -> (SIMD8<Float>, SIMD8<Int32>) {
+    let lanes = SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14)
+    var best = SIMD8<Float>(), at = SIMD8<Int32>(), first = true
+    for kh in rows {
+        let row = (ih0 + kh) * s.W
+        for kw in 0..<s.kernel {
+            let c = kw - s.padding, m = c >> 1
+            let pair = UnsafeRawPointer(plane + row + 2 * ow + 2 * m).loadUnaligned(as: SIMD16<Float>.self)
+            let v = c & 1 == 0 ? pair.evenHalf : pair.oddHalf
+            let index = lanes &+ Int32(row + 2 * ow + c)
+            if first { (best, at, first) = (v, index, false); continue }
+            let better = (v .> best) .| (v .!= v)
+            best.replace(with: v, where: better)
+            at.replace(with: index, where: better)
+        }
+    }
+    return (best, at)
 }
 
 /// The reference: every window position checked against the plane's bounds.
