@@ -113,28 +113,25 @@ struct PhaseSplit {
         return ((c * s.H + ih) * S + phase) * Wq + iw / S
     }
 
-    /// split ← the image (C, H, W).
-    func split(_ split: UnsafeMutablePointer<Float>, _ img: UnsafePointer<Float>, _ s: ConvShape) {
+    /// body(offset in the image (C, H, W), offset in the split) for every pixel.
+    @inline(__always)
+    func forEachPixel(_ s: ConvShape, _ body: (Int, Int) -> Void) {
         for r in 0..<s.C * s.H {
-            let src = img + r * s.W, dst = split + r * S * Wq
             for phase in 0..<S {
-                let d = dst + phase * Wq
-                var iw = phase, j = 0
-                while iw < s.W { d[j] = src[iw]; iw += S; j += 1 }
+                var iw = phase, j = (r * S + phase) * Wq
+                while iw < s.W { body(r * s.W + iw, j); iw += S; j += 1 }
             }
         }
     }
 
+    /// split ← the image (C, H, W).
+    func split(_ split: UnsafeMutablePointer<Float>, _ img: UnsafePointer<Float>, _ s: ConvShape) {
+        forEachPixel(s) { i, j in split[j] = img[i] }
+    }
+
     /// The image (C, H, W) += split.
     func merge(_ img: UnsafeMutablePointer<Float>, _ split: UnsafePointer<Float>, _ s: ConvShape) {
-        for r in 0..<s.C * s.H {
-            let dst = img + r * s.W, src = split + r * S * Wq
-            for phase in 0..<S {
-                let q = src + phase * Wq
-                var iw = phase, j = 0
-                while iw < s.W { dst[iw] += q[j]; iw += S; j += 1 }
-            }
-        }
+        forEachPixel(s) { i, j in img[i] += split[j] }
     }
 }
 
