@@ -6,7 +6,7 @@ tags the first with default thresholds, calibrates on the second and tags the fi
 and prints: files accounted for, quarantine, exact and near duplicates found, wrong groups,
 label accuracy, and tag accuracy per condition without and with calibration.
 
-    python3 tools/evaluate_curation.py [--count 600] [--facet .build/release/facet]
+    python3 tools/evaluate_curation.py [--count 600] [--seeds 99 7] [--facet .build/release/facet]
 """
 import argparse
 import csv
@@ -23,13 +23,14 @@ def run(*args):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--count", type=int, default=600)
+    p.add_argument("--seeds", type=int, nargs=2, default=[99, 7], help="the dump's seed and the calibration dump's")
     p.add_argument("--facet", default=".build/release/facet")
     a = p.parse_args()
     tmp = tempfile.mkdtemp()
     dump, other = f"{tmp}/dump", f"{tmp}/calibration-dump"
     ws, ws2 = f"{tmp}/ws", f"{tmp}/ws2"
-    run(a.facet, "synth", dump, "--count", str(a.count), "--seed", "99")
-    run(a.facet, "synth", other, "--count", str(a.count), "--seed", "7")
+    run(a.facet, "synth", dump, "--count", str(a.count), "--seed", str(a.seeds[0]))
+    run(a.facet, "synth", other, "--count", str(a.count), "--seed", str(a.seeds[1]))
     print(run(a.facet, "ingest", dump, "-o", ws).strip())
     run(a.facet, "ingest", other, "-o", ws2)
     print(run(a.facet, "label", ws).strip())

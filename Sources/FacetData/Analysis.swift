@@ -18,6 +18,9 @@ public struct PhotoAnalysis: Codable, Sendable, Equatable {
     /// 16×16 RGB of the displayed photo (squashed to a square), to confirm near duplicates
     /// (base64 in the cache).
     public var thumb: Data
+    /// The face cut out upright at 32×32 RGB for the learned occlusion tagger (`FaceCrop`); nil
+    /// when no face-coloured region was found (base64 in the cache).
+    public var face: Data?
 }
 
 /// Raw pixel statistics behind the quality scores.
@@ -40,7 +43,7 @@ public enum AnalysisOutcome: Codable, Sendable, Equatable {
 
 public enum Analyzer {
     /// Bumped whenever what `analyze` computes changes: cached analyses of another version are redone.
-    public static let version = 5
+    public static let version = 6
     /// Shorter side of the image that statistics and features are measured on.
     public static let analysisSide = 256
 
@@ -71,7 +74,7 @@ public enum Analyzer {
             orientation: decoded.orientation.rawValue, taken: decoded.exif?.dateTimeOriginal, camera: decoded.exif?.camera,
             warnings: decoded.warnings, stats: stats,
             features: Features(medium: medium, small: small, brightness: stats.brightness, exifBrightness: decoded.exif?.brightnessValue),
-            phash: PerceptualHash.hash(small), thumb: Data(small.resized(width: 16, height: 16).pixels)))
+            phash: PerceptualHash.hash(small), thumb: Data(small.resized(width: 16, height: 16).pixels), face: FaceCrop.crop(medium)))
     }
 }
 

@@ -91,7 +91,12 @@ public enum Ingest {
         public var summary: IngestSummary
         /// 16×16 thumbnails of the accepted photos, by id (for the leakage check).
         public var thumbs: [String: Data]
+        /// Face crops of the accepted photos where a face was found, by id (for the occlusion tagger).
+        public var faces: [String: Data]
     }
+
+    /// The face crops in the ingest cache of `workspace`, by photo id.
+    public static func faces(workspace: String) -> [String: Data] { IngestCache(workspace: workspace).faces }
 
     /// Ingests the dump, keeping the per-file analysis cache of `workspace` up to date, and
     /// returns the records without writing them. `useCache: false` decodes every file again.
@@ -144,9 +149,12 @@ public enum Ingest {
         guard summary.balanced else {
             throw DataError("ingest: internal count mismatch: \(summary.accepted) + \(summary.quarantined) + \(summary.duplicates) ≠ \(summary.found)")
         }
-        var thumbs: [String: Data] = [:]
-        for (_, p) in photos { thumbs[p.sha256] = p.thumb }
-        return Result(records: records, quarantine: quarantine, duplicates: grouping.duplicates, summary: summary, thumbs: thumbs)
+        var thumbs: [String: Data] = [:], faces: [String: Data] = [:]
+        for (_, p) in photos {
+            thumbs[p.sha256] = p.thumb
+            faces[p.sha256] = p.face
+        }
+        return Result(records: records, quarantine: quarantine, duplicates: grouping.duplicates, summary: summary, thumbs: thumbs, faces: faces)
     }
 
     /// The dump's content as ingest would see it, cheaply: per file, its path and the SHA-256 of

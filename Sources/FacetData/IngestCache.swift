@@ -74,6 +74,13 @@ struct IngestCache {
         return out
     }
 
+    /// The face crops of the photos analysed, by photo id.
+    var faces: [String: Data] {
+        var out: [String: Data] = [:]
+        for case (let id, .photo(let p)) in byHash { out[id] = p.face }
+        return out
+    }
+
     static func write(_ entries: [Entry], workspace: String) throws {
         try JSONLines.write(entries, to: path(workspace))
         try writeIndex(entries, workspace: workspace)
@@ -173,7 +180,7 @@ extension PhotoAnalysis: JSONReadable {
         var stats: PixelStats?
         var features: Features?
         var phash: UInt64?
-        var thumb: Data?
+        var thumb, face: Data?
         try r.object { r, key in
             switch key {
             case "sha256": sha256 = try r.string()
@@ -188,13 +195,15 @@ extension PhotoAnalysis: JSONReadable {
             case "features": features = try Features(&r)
             case "phash": phash = try r.uint64()
             case "thumb": thumb = try r.data()
+            case "face": face = r.null() ? nil : try r.data()
             default: try r.skip()
             }
         }
         self.init(sha256: try required(sha256, "sha256", r), format: try required(format, "format", r), width: try required(width, "width", r),
                   height: try required(height, "height", r), orientation: try required(orientation, "orientation", r), taken: taken,
                   camera: camera, warnings: try required(warnings, "warnings", r), stats: try required(stats, "stats", r),
-                  features: try required(features, "features", r), phash: try required(phash, "phash", r), thumb: try required(thumb, "thumb", r))
+                  features: try required(features, "features", r), phash: try required(phash, "phash", r), thumb: try required(thumb, "thumb", r),
+                  face: face)
     }
 }
 

@@ -1,4 +1,5 @@
 import FacetImage
+import FacetLearn
 import Foundation
 
 /// The thresholds that turn feature scores into condition tags.
@@ -8,31 +9,50 @@ import Foundation
 /// | lighting | brightness (cleanvision's perceived brightness, 0…1) | `dim` below `dim_below`; within `exif_margin` of it, EXIF Bv below `exif_dim_below` decides |
 /// | background | border_edges + 2 × border_chroma | `cluttered` at `cluttered_above` or more |
 /// | occlusion | asymmetry + 2 × foreign (left–right differences of the upper face: skin in shade, object colours) | `partial` at `occluded_above` or more |
+/// | occlusion, with `occlusion_model` | P(partly covered) from the learned tagger (`OcclusionTagger`) on the face crop | `partial` at 0.5 or more; a photo without a face crop falls back to the row above |
 public struct TagThresholds: Codable, Sendable, Equatable {
     public var dimBelow = 0.35
     public var exifMargin = 0.05
     public var exifDimBelow = 3.0
     public var clutteredAbove = 0.2
     public var occludedAbove = 0.28
+    /// A learned occlusion tagger (safetensors written by `facet tag --calibrate`). In a thresholds
+    /// file, relative to the file's folder; in memory, as the file system finds it.
+    public var occlusionModel: String?
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
         case dimBelow = "dim_below", exifMargin = "exif_margin", exifDimBelow = "exif_dim_below"
-        case clutteredAbove = "cluttered_above", occludedAbove = "occluded_above"
+        case clutteredAbove = "cluttered_above", occludedAbove = "occluded_above", occlusionModel = "occlusion_model"
     }
 
     public static func load(_ path: String) throws -> TagThresholds {
         guard let data = FileManager.default.contents(atPath: path) else { throw DataError("\(path): cannot be read") }
-        do { return try JSONDecoder().decode(TagThresholds.self, from: data) } catch {
+        var t: TagThresholds
+        do { t = try JSONDecoder().decode(TagThresholds.self, from: data) } catch {
             throw DataError("\(path): not a thresholds file: \(JSONLines.describe(error))")
         }
+        if let m = t.occlusionModel, !m.hasPrefix("/") { t.occlusionModel = Self.folder(of: path) + "/" + m }
+        return t
     }
 
     public func save(_ path: String) throws {
+        var t = self
+        if let m = occlusionModel, Self.folder(of: m) == Self.folder(of: path) { t.occlusionModel = (m as NSString).lastPathComponent }
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys, .prettyPrinted]
-        try AtomicFile.write(Array(try e.encode(self)) + [0x0A], to: path)
+        try AtomicFile.write(Array(try e.encode(t)) + [0x0A], to: path)
+    }
+
+    static func folder(of path: String) -> String {
+        let f = (path as NSString).deletingLastPathComponent
+        return f.isEmpty ? "." : f
+    }
+
+    /// Where a calibration saving its thresholds to `path` saves its occlusion tagger.
+    public static func modelPath(besides path: String) -> String {
+        ((path as NSString).deletingPathExtension) + ".occlusion.safetensors"
     }
 }
 
@@ -111,60 +131,119 @@ public struct TagSummary: Sendable {
     /// Per condition: records with the high value (bright, cluttered, partial) and the total.
     public var counts: [String: [String: Int]] = [:]
     public var fromSheet = 0
-    /// Per condition, when calibrating: accuracy on the sheet with the old and the fitted threshold.
-    public var calibration: [String: (before: Double, after: Double, threshold: Double, rows: Int)] = [:]
+    /// Per condition, when calibrating.
+    public var calibration: [String: Calibration] = [:]
     public var thresholds = TagThresholds()
+    /// Photos whose occlusion came from the learned tagger, and those without a face crop that fell back to the score.
+    public var learned = 0, fallback = 0
+}
+
+/// What calibrating one condition found: accuracy on the hand-tagged rows with the thresholds
+/// given and with the fitted ones. For occlusion, when the sheet tags enough faces, a learned
+/// tagger is trained on about four fifths of them and both accuracies are measured on the rest,
+/// which it never saw (`heldOut` rows); the tagger saved is then trained on all of them.
+public struct Calibration: Sendable {
+    public var before: Double
+    public var after: Double
+    public var threshold: Double
+    public var rows: Int
+    public var heldOut: Int?
+    /// The learned tagger saved, and the hand-tagged faces it was trained on.
+    public var model: String?
+    public var faces: Int?
 }
 
 public enum Tagging {
     public static func thresholdsPath(_ workspace: String) -> String { workspace + "/tag-thresholds.json" }
+    /// Hand-tagged faces needed (of each value) before calibration trains an occlusion tagger.
+    public static let minimumPerValue = 20
 
     /// Tags every record of `workspace`: computed values, then sheet overrides. When `calibrate`
-    /// names a hand-tagged sheet, thresholds are first fitted to it and saved.
+    /// names a hand-tagged sheet, thresholds (and the occlusion tagger) are first fitted to it and saved.
     public static func run(workspace: String, thresholds: TagThresholds, overrides: String? = nil,
-                           calibrate: String? = nil, saveThresholds: String? = nil) throws -> TagSummary {
+                           calibrate: String? = nil, saveThresholds: String? = nil,
+                           progress: ((Int, Int) -> Void)? = nil) throws -> TagSummary {
         let records = try JSONLines.read(Record.self, from: Workspace.manifest(workspace))
         var t = thresholds
-        var calibration: [String: (before: Double, after: Double, threshold: Double, rows: Int)] = [:]
+        var calibration: [String: Calibration] = [:]
+        let faces = Ingest.faces(workspace: workspace)
         if let calibrate {
-            (t, calibration) = try fitThresholds(records, sheet: calibrate, start: thresholds)
-            try t.save(saveThresholds ?? thresholdsPath(workspace))
+            let path = saveThresholds ?? thresholdsPath(workspace)
+            (t, calibration) = try fitThresholds(records, sheet: calibrate, start: thresholds, faces: faces,
+                                                 modelPath: TagThresholds.modelPath(besides: path), progress: progress)
+            try t.save(path)
         }
-        var (tagged, summary) = try apply(records, thresholds: t, overrides: overrides)
+        var (tagged, summary) = try apply(records, thresholds: t, overrides: overrides, faces: faces)
         summary.calibration = calibration
         try JSONLines.write(tagged, to: Workspace.manifest(workspace))
         return summary
     }
 
     /// Thresholds fitted to a hand-tagged sheet, and per condition the accuracy before and after.
-    public static func fitThresholds(_ records: [Record], sheet path: String, start: TagThresholds) throws
-        -> (TagThresholds, [String: (before: Double, after: Double, threshold: Double, rows: Int)]) {
+    /// With `faces` (crops by photo id) and enough hand-tagged faces of each occlusion value, an
+    /// occlusion tagger is trained and saved to `modelPath`.
+    public static func fitThresholds(_ records: [Record], sheet path: String, start: TagThresholds, faces: [String: Data] = [:],
+                                     modelPath: String? = nil, progress: ((Int, Int) -> Void)? = nil) throws
+        -> (TagThresholds, [String: Calibration]) {
         var t = start
-        var calibration: [String: (before: Double, after: Double, threshold: Double, rows: Int)] = [:]
+        var calibration: [String: Calibration] = [:]
         let sheet = try ConditionSheet(path: path)
         for c in Condition.allCases {
             let pairs = records.compactMap { r in sheet.values(for: r)?[c].map { (c.score(r.features), $0 == c.values.high, r) } }
             guard !pairs.isEmpty else { continue }
-            func accuracy(_ t: TagThresholds) -> Double {
-                Double(pairs.filter { (c.value($0.2.features, t) == c.values.high) == $0.1 }.count) / Double(pairs.count)
+            func accuracy(_ t: TagThresholds, _ rows: [(Double, Bool, Record)]) -> Double {
+                Double(rows.filter { (c.value($0.2.features, t) == c.values.high) == $0.1 }.count) / Double(rows.count)
             }
-            let before = accuracy(t)
+            let before = accuracy(t, pairs)
             t[keyPath: c.threshold] = fit(pairs.map { ($0.0, $0.1) }, current: t[keyPath: c.threshold])
-            calibration[c.rawValue] = (before, accuracy(t), t[keyPath: c.threshold], pairs.count)
+            calibration[c.rawValue] = Calibration(before: before, after: accuracy(t, pairs), threshold: t[keyPath: c.threshold], rows: pairs.count)
+            guard c == .occlusion, let modelPath else { continue }
+            let tagged = pairs.compactMap { p in faces[p.2.id].map { (p, $0) } }
+            guard tagged.filter({ $0.0.1 }).count >= minimumPerValue, tagged.filter({ !$0.0.1 }).count >= minimumPerValue else { continue }
+            // Held out: the fifth whose id's first hex digit (uniform in a SHA-256) is below 3 (3/16 ≈ 19%).
+            let held = tagged.filter { $0.0.2.id.first.map { "012".contains($0) } ?? false }
+            let train = tagged.filter { !($0.0.2.id.first.map { "012".contains($0) } ?? false) }
+            let estimate = try OcclusionTagger.train(train.map(\.1), partial: train.map(\.0.1), progress: progress)
+            let scores = estimate.scores(held.map(\.1))
+            // The tagger kept is trained on every row; the held-out accuracy estimates it (from less data).
+            try OcclusionTagger.train(tagged.map(\.1), partial: tagged.map(\.0.1), progress: progress).save(modelPath)
+            t.occlusionModel = modelPath
+            let right = zip(held, scores).filter { ($1 >= 0.5) == $0.0.1 }.count
+            calibration[c.rawValue] = Calibration(before: held.isEmpty ? before : accuracy(start, held.map(\.0)),
+                                                  after: held.isEmpty ? .nan : Double(right) / Double(held.count),
+                                                  threshold: t.occludedAbove, rows: pairs.count, heldOut: held.count, model: modelPath,
+                                                  faces: tagged.count)
         }
         return (t, calibration)
     }
 
-    /// Tags `records` under thresholds `t`, then applies a sheet's overrides.
-    public static func apply(_ records: [Record], thresholds t: TagThresholds, overrides: String? = nil) throws -> ([Record], TagSummary) {
+    /// Tags `records` under thresholds `t`, then applies a sheet's overrides. `faces`: the face
+    /// crops by photo id, read when `t` names an occlusion tagger.
+    public static func apply(_ records: [Record], thresholds t: TagThresholds, overrides: String? = nil,
+                             faces: [String: Data] = [:]) throws -> ([Record], TagSummary) {
         var records = records
         var summary = TagSummary()
         summary.thresholds = t
         let sheet = try overrides.map { try ConditionSheet(path: $0) }
+        var learned: [String: Double] = [:]
+        if let m = t.occlusionModel {
+            let tagger: OcclusionTagger
+            do { tagger = try OcclusionTagger.load(m) } catch { throw DataError("\(error)") }
+            let ids = Array(Set(records.map(\.id).filter { faces[$0] != nil })).sorted()
+            learned = Dictionary(uniqueKeysWithValues: zip(ids, tagger.scores(ids.map { faces[$0]! })))
+        }
         for i in records.indices {
             let f = records[i].features
             var tags: [Condition: Conditions.Tag] = [:]
             for c in Condition.allCases { tags[c] = Conditions.Tag(value: c.value(f, t), score: (c.score(f) * 10000).rounded() / 10000) }
+            if t.occlusionModel != nil {
+                if let p = learned[records[i].id] {
+                    tags[.occlusion] = Conditions.Tag(value: p >= 0.5 ? "partial" : "none", score: (p * 10000).rounded() / 10000)
+                    summary.learned += 1
+                } else {
+                    summary.fallback += 1
+                }
+            }
             var source = "auto"
             if let given = sheet?.values(for: records[i]), !given.isEmpty {
                 for (c, v) in given { tags[c]!.value = v; tags[c]!.source = "sheet" }

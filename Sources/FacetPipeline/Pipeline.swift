@@ -43,6 +43,8 @@ public struct Pipeline: Sendable {
         case .tag:
             guard let i = upstream[.ingest] else { return nil }
             out["ingest.records"] = i["records"]
+            // A learned occlusion tagger reads ingest's face crops: a function of each photo's bytes and the analyser.
+            if case .tag(let t, _) = params.options, t.occlusionModel != nil { out["face crops"] = "analyzer \(Analyzer.version)" }
         case .label:
             guard let i = upstream[.ingest] else { return nil }
             out["ingest.records"] = i["records"]

@@ -118,6 +118,7 @@ public struct StageParameters: Sendable {
             t.exifDimBelow = lighting.double("exif_dim_below", default: t.exifDimBelow, in: -20...20)
             t.clutteredAbove = background.double("cluttered_above", default: t.clutteredAbove, in: 0...10)
             t.occludedAbove = occlusion.double("occluded_above", default: t.occludedAbove, in: 0...10)
+            t.occlusionModel = file(occlusion, "model")
             for (key, section) in [("lighting", lighting), ("background", background), ("occlusion", occlusion)] {
                 section.finish()
                 s.record(key, .object(section.canonical))
