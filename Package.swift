@@ -48,7 +48,7 @@ let package = Package(
 
         .testTarget(name: "FacetImageTests", dependencies: ["FacetImage"]),
         .testTarget(name: "FacetSynthTests", dependencies: ["FacetSynth", "FacetImage"]),
-        .testTarget(name: "FacetDataTests", dependencies: ["FacetData", "FacetSynth", "FacetImage"]),
+        .testTarget(name: "FacetDataTests", dependencies: ["FacetData", "FacetLearn", "FacetSynth", "FacetImage"]),
         .testTarget(name: "FacetPipelineTests", dependencies: ["FacetPipeline", "FacetData", "FacetSynth", "FacetImage"]),
         .testTarget(name: "FacetNNTests", dependencies: ["FacetNN"]),
         .testTarget(name: "FacetLearnTests", dependencies: ["FacetLearn", "FacetNN", "FacetImage"]),
