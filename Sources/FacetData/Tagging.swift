@@ -166,7 +166,8 @@ public enum Tagging {
         let records = try JSONLines.read(Record.self, from: Workspace.manifest(workspace))
         var t = thresholds
         var calibration: [String: Calibration] = [:]
-        let faces = Ingest.faces(workspace: workspace)
+        // The face crops (the whole ingest cache read) only when a tagger is trained or used.
+        let faces = calibrate != nil || thresholds.occlusionModel != nil ? Ingest.faces(workspace: workspace) : [:]
         if let calibrate {
             let path = saveThresholds ?? thresholdsPath(workspace)
             (t, calibration) = try fitThresholds(records, sheet: calibrate, start: thresholds, faces: faces,
