@@ -49,7 +49,7 @@ let package = Package(
         .testTarget(name: "FacetImageTests", dependencies: ["FacetImage"]),
         .testTarget(name: "FacetSynthTests", dependencies: ["FacetSynth", "FacetImage"]),
         .testTarget(name: "FacetDataTests", dependencies: ["FacetData", "FacetLearn", "FacetSynth", "FacetImage"]),
-        .testTarget(name: "FacetPipelineTests", dependencies: ["FacetPipeline", "FacetData", "FacetSynth", "FacetImage"]),
+        .testTarget(name: "FacetPipelineTests", dependencies: ["FacetPipeline", "FacetLearn", "FacetData", "FacetSynth", "FacetImage"]),
         .testTarget(name: "FacetNNTests", dependencies: ["FacetNN"]),
         .testTarget(name: "FacetLearnTests", dependencies: ["FacetLearn", "FacetNN", "FacetImage"]),
         .testTarget(name: "FacetReportTests", dependencies: ["FacetReport", "FacetLearn", "FacetData"]),

@@ -2,6 +2,7 @@ import FacetSynth
 import Foundation
 import Testing
 @testable import FacetData
+import FacetLearn
 @testable import FacetPipeline
 
 @Suite struct EngineTests {
@@ -51,6 +52,32 @@ import Testing
         // unless a photo moved into or out of the augmented split.
         let manifest = try JSONLines.read(Record.self, from: root + "/ws/manifest.jsonl")
         #expect(manifest.allSatisfy { $0.conditions != nil && $0.split != nil && $0.label != nil })
+    }
+
+    /// `tag.occlusion.model` names a learned tagger: the tag stage reruns (nothing else upstream),
+    /// every occlusion value comes from its probability, and the file's bytes are an input.
+    @Test func aLearnedOcclusionTaggerNamedByThePipelineIsUsedAndItsBytesAreAnInput() throws {
+        let root = try Support.project()
+        _ = try Support.pipeline(root).run()
+        let faces = Ingest.faces(workspace: root + "/ws").sorted { $0.key < $1.key }
+        var settings = OcclusionTagger.Settings()
+        settings.epochs = 2
+        let tagger = try OcclusionTagger.train(faces.map(\.value), partial: faces.indices.map { $0 % 2 == 0 }, settings: settings)
+        try tagger.save(root + "/occlusion.safetensors")
+        let p = try Support.pipeline(root, ["tag.occlusion.model=occlusion.safetensors"])
+        let outcomes = try p.run()
+        #expect(Self.states(outcomes)["ingest"] == "fresh" && Self.states(outcomes)["tag"] == "ran" && Self.states(outcomes)["label"] == "fresh")
+        let expected = Dictionary(uniqueKeysWithValues: zip(faces.map(\.key), tagger.scores(faces.map(\.value))))
+        let records = try JSONLines.read(Record.self, from: root + "/ws/manifest.jsonl")
+        #expect(!records.isEmpty && records.allSatisfy { r in
+            let o = r.conditions!.occlusion, p = expected[r.id]!
+            return o.score == (p * 10000).rounded() / 10000 && o.value == (p >= 0.5 ? "partial" : "none")
+        })
+
+        settings.seed = 1
+        try OcclusionTagger.train(faces.map(\.value), partial: faces.indices.map { $0 % 3 == 0 }, settings: settings).save(root + "/occlusion.safetensors")
+        let tag = try Support.pipeline(root, ["tag.occlusion.model=occlusion.safetensors"]).status().first { $0.stage == "tag" }!
+        #expect(tag.state == "stale" && tag.reasons == ["file \(root)/occlusion.safetensors changed"])
     }
 
     @Test func addedPhotosCostOnlyThemselves() throws {
