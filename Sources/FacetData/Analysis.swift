@@ -19,8 +19,13 @@ public struct PhotoAnalysis: Codable, Sendable, Equatable {
     /// (base64 in the cache).
     public var thumb: Data
     /// The face cut out upright at 32×32 RGB for the learned occlusion tagger (`FaceCrop`); nil
-    /// when no face-coloured region was found (base64 in the cache).
-    public var face: Data?
+    /// when no face-coloured region was found, and in analyses read from the cache (the crops
+    /// are kept apart, in `FaceStore`).
+    public var face: Data? = nil
+
+    enum CodingKeys: String, CodingKey {
+        case sha256, format, width, height, orientation, taken, camera, warnings, stats, features, phash, thumb
+    }
 }
 
 /// Raw pixel statistics behind the quality scores.
@@ -43,7 +48,7 @@ public enum AnalysisOutcome: Codable, Sendable, Equatable {
 
 public enum Analyzer {
     /// Bumped whenever what `analyze` computes changes: cached analyses of another version are redone.
-    public static let version = 6
+    public static let version = 7
     /// Shorter side of the image that statistics and features are measured on.
     public static let analysisSide = 256
 

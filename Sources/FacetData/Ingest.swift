@@ -91,12 +91,10 @@ public enum Ingest {
         public var summary: IngestSummary
         /// 16×16 thumbnails of the accepted photos, by id (for the leakage check).
         public var thumbs: [String: Data]
-        /// Face crops of the accepted photos where a face was found, by id (for the occlusion tagger).
-        public var faces: [String: Data]
     }
 
-    /// The face crops in the ingest cache of `workspace`, by photo id.
-    public static func faces(workspace: String) -> [String: Data] { IngestCache(workspace: workspace).faces }
+    /// The face crops ingest made for the photos of `workspace`, by photo id (see `FaceStore`).
+    public static func faces(workspace: String) -> [String: Data] { FaceStore.read(workspace) ?? [:] }
 
     /// Ingests the dump, keeping the per-file analysis cache of `workspace` up to date, and
     /// returns the records without writing them. `useCache: false` decodes every file again.
@@ -120,6 +118,12 @@ public enum Ingest {
         }
         let results = outcomes.withLock { $0.map { $0! } }
         try FileManager.default.createDirectory(atPath: workspace + "/cache", withIntermediateDirectories: true)
+        // Crops are made only by a decode: those of this run's decodes join the face store, before
+        // the JSON cache records the analyses (a run killed between the two decodes them again).
+        let made = results.compactMap { o -> (id: String, crop: Data)? in
+            if case .photo(let p) = o, let face = p.face { (id: p.sha256, crop: face) } else { nil }
+        }
+        try FaceStore.update(made, keep: Set(results.compactMap(\.sha256)), fresh: cache.lines == 0, workspace: workspace)
         try IngestCache.update(zip(files, results).map {
             IngestCache.Entry(path: $0.path, size: $0.size, mtime: $0.mtime, version: Analyzer.version, outcome: $1)
         }, previous: cache, workspace: workspace)
@@ -149,12 +153,9 @@ public enum Ingest {
         guard summary.balanced else {
             throw DataError("ingest: internal count mismatch: \(summary.accepted) + \(summary.quarantined) + \(summary.duplicates) ≠ \(summary.found)")
         }
-        var thumbs: [String: Data] = [:], faces: [String: Data] = [:]
-        for (_, p) in photos {
-            thumbs[p.sha256] = p.thumb
-            faces[p.sha256] = p.face
-        }
-        return Result(records: records, quarantine: quarantine, duplicates: grouping.duplicates, summary: summary, thumbs: thumbs, faces: faces)
+        var thumbs: [String: Data] = [:]
+        for (_, p) in photos { thumbs[p.sha256] = p.thumb }
+        return Result(records: records, quarantine: quarantine, duplicates: grouping.duplicates, summary: summary, thumbs: thumbs)
     }
 
     /// The dump's content as ingest would see it, cheaply: per file, its path and the SHA-256 of

@@ -23,10 +23,11 @@ struct IngestCache {
     /// Lines in the cache file, live or superseded (the file is appended to).
     private(set) var lines = 0
 
-    /// The cache of `workspace`; a missing, old-version or damaged cache is an empty one, and a
+    /// The cache of `workspace`; a missing, old-version or damaged cache (or face store) is an empty one, and a
     /// damaged line (a write cut short) is skipped. Later lines win.
     init(workspace: String) {
-        guard let data = FileManager.default.contents(atPath: IngestCache.path(workspace)) else { return }
+        // Without its face crops, an analysis would be taken as complete and the crops never made.
+        guard FaceStore.isValid(workspace), let data = FileManager.default.contents(atPath: IngestCache.path(workspace)) else { return }
         let entries = [UInt8](data).withUnsafeBufferPointer { all in
             all.split(separator: 0x0A).compactMap { try? JSONReader.read(Entry.self, UnsafeBufferPointer(rebasing: $0)) }
         }
@@ -71,13 +72,6 @@ struct IngestCache {
     var thumbs: [String: Data] {
         var out: [String: Data] = [:]
         for case (let id, .photo(let p)) in byHash { out[id] = p.thumb }
-        return out
-    }
-
-    /// The face crops of the photos analysed, by photo id.
-    var faces: [String: Data] {
-        var out: [String: Data] = [:]
-        for case (let id, .photo(let p)) in byHash { out[id] = p.face }
         return out
     }
 
@@ -180,7 +174,7 @@ extension PhotoAnalysis: JSONReadable {
         var stats: PixelStats?
         var features: Features?
         var phash: UInt64?
-        var thumb, face: Data?
+        var thumb: Data?
         try r.object { r, key in
             switch key {
             case "sha256": sha256 = try r.string()
@@ -195,15 +189,13 @@ extension PhotoAnalysis: JSONReadable {
             case "features": features = try Features(&r)
             case "phash": phash = try r.uint64()
             case "thumb": thumb = try r.data()
-            case "face": face = r.null() ? nil : try r.data()
             default: try r.skip()
             }
         }
         self.init(sha256: try required(sha256, "sha256", r), format: try required(format, "format", r), width: try required(width, "width", r),
                   height: try required(height, "height", r), orientation: try required(orientation, "orientation", r), taken: taken,
                   camera: camera, warnings: try required(warnings, "warnings", r), stats: try required(stats, "stats", r),
-                  features: try required(features, "features", r), phash: try required(phash, "phash", r), thumb: try required(thumb, "thumb", r),
-                  face: face)
+                  features: try required(features, "features", r), phash: try required(phash, "phash", r), thumb: try required(thumb, "thumb", r))
     }
 }
 

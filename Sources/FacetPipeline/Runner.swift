@@ -87,7 +87,6 @@ extension Pipeline {
                                     listing: memo.listing, progress: events.progress("ingest"))
             let s = r.summary
             memo.thumbs = r.thumbs
-            memo.faces = r.faces
             return ([
                 "records": try memo.put(r.records), "quarantine": try store.putLines(r.quarantine),
                 "duplicates": try store.putLines(r.duplicates), "summary": try store.putLines([try Self.dataOnly(s)]),
@@ -95,7 +94,7 @@ extension Pipeline {
                 + "\(s.decoded) decoded, \(s.reused) from the cache", s.decoded)
         case .tag(let thresholds, let overrides):
             let records = try memo.records(inputs["ingest.records"]!)
-            let faces = thresholds.occlusionModel == nil ? [:] : memo.faces ?? Ingest.faces(workspace: manifest.workspace)
+            let faces = thresholds.occlusionModel == nil ? [:] : Ingest.faces(workspace: manifest.workspace)
             let (tagged, s) = try Tagging.apply(records, thresholds: thresholds, overrides: overrides, faces: faces)
             let counts = Condition.allCases.map { c in "\(s.counts[c.rawValue]?[c.values.high] ?? 0) \(c.values.high)" }
             return (["records": try memo.put(tagged)],
@@ -263,13 +262,11 @@ extension Pipeline {
 }
 
 /// The records a run has in memory, by their hash in the store, so a stage reads its upstream's
-/// records without decoding them again; and the ingest thumbnails and face crops when ingest ran.
+/// records without decoding them again; and the ingest thumbnails when ingest ran.
 final class Memo {
     let store: Store
     private var byHash: [String: [Record]] = [:]
     var thumbs: [String: Data]?
-    /// Ingest's face crops by photo id, when ingest ran.
-    var faces: [String: Data]?
     /// The dump's listing made for its fingerprint, which ingest reads rather than walk the dump again.
     var listing: DumpListing?
     /// The dataset records the augment stage made in this run, by the hash of their manifest.
