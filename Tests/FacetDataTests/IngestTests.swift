@@ -75,6 +75,36 @@ import Testing
         for file in [Workspace.manifest, Workspace.quarantine, Workspace.duplicates] {
             #expect(try Data(contentsOf: URL(fileURLWithPath: file(ws))) == Data(contentsOf: URL(fileURLWithPath: file(fresh))))
         }
+        let faces = Ingest.faces(workspace: ws)
+        #expect(faces.count >= 38 && faces == Ingest.faces(workspace: fresh))
+    }
+
+    /// The face store: a record cut short at its end (a write killed midway) is left out and the
+    /// next append starts the file afresh; without the store, the cache is not trusted and every
+    /// photo is decoded again, so no photo is left without its crop.
+    @Test func theFaceStoreDropsACutShortRecordAndItsLossMeansADecode() throws {
+        let dump = try Support.synth("faces", count: 12, seed: 41, extras: 0)
+        let ws = Support.temp("ws")
+        defer { Support.remove(dump, ws) }
+        _ = try Ingest.run(dump: dump, workspace: ws)
+        let faces = Ingest.faces(workspace: ws)
+        #expect(faces.count >= 11 && faces.values.allSatisfy { $0.count == 3 * FaceCrop.side * FaceCrop.side })
+        let path = FaceStore.path(ws)
+        let whole = try Data(contentsOf: URL(fileURLWithPath: path))
+        try (whole + whole.dropFirst(FaceStore.header.count).prefix(100)).write(to: URL(fileURLWithPath: path))
+        #expect(Ingest.faces(workspace: ws) == faces)
+
+        let file = try Support.truth(dump).keys.sorted()[0]
+        try FileManager.default.copyItem(atPath: dump + "/" + file, toPath: dump + "/copy.jpg")
+        try Data(try Data(contentsOf: URL(fileURLWithPath: dump + "/copy.jpg")).reversed()).write(to: URL(fileURLWithPath: dump + "/broken.jpg"))
+        _ = try Ingest.run(dump: dump, workspace: ws)
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
+        #expect((size - FaceStore.header.count) % FaceStore.recordSize == 0 && Ingest.faces(workspace: ws) == faces)
+
+        try FileManager.default.removeItem(atPath: path)
+        let again = try Ingest.run(dump: dump, workspace: ws)
+        #expect(again.reused == 0 && again.decoded >= 12)
+        #expect(Ingest.faces(workspace: ws) == faces)
     }
 
     @Test func touchedOrRenamedFilesAreConfirmedByContentHash() throws {
