@@ -151,6 +151,8 @@ public struct Calibration: Sendable {
     /// The learned tagger saved, and the hand-tagged faces it was trained on.
     public var model: String?
     public var faces: Int?
+    /// Why no tagger was trained, when the sheet tags occlusion.
+    public var note: String?
 }
 
 public enum Tagging {
@@ -200,7 +202,14 @@ public enum Tagging {
             calibration[c.rawValue] = Calibration(before: before, after: accuracy(t, pairs), threshold: t[keyPath: c.threshold], rows: pairs.count)
             guard c == .occlusion, let modelPath else { continue }
             let tagged = pairs.compactMap { p in faces[p.2.id].map { (p, $0) } }
-            guard tagged.filter({ $0.0.1 }).count >= minimumPerValue, tagged.filter({ !$0.0.1 }).count >= minimumPerValue else { continue }
+            let counts = (partial: tagged.filter { $0.0.1 }.count, none: tagged.filter { !$0.0.1 }.count)
+            guard counts.partial >= minimumPerValue, counts.none >= minimumPerValue else {
+                calibration[c.rawValue]!.note = faces.isEmpty
+                    ? "no occlusion tagger trained: the workspace has no face crops (ingested by an older facet?): run facet ingest again"
+                    : "no occlusion tagger trained: the sheet tags \(counts.partial) partial and \(counts.none) clear faces with crops; "
+                        + "\(minimumPerValue) of each are needed"
+                continue
+            }
             // Held out: the fifth whose id's first hex digit (uniform in a SHA-256) is below 3 (3/16 ≈ 19%).
             let held = tagged.filter { $0.0.2.id.first.map { "012".contains($0) } ?? false }
             let train = tagged.filter { !($0.0.2.id.first.map { "012".contains($0) } ?? false) }

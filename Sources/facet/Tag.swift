@@ -45,6 +45,7 @@ extension Facet {
                     print(String(format: "calibrated %@ on %d rows: accuracy %.3f before, %.3f after (threshold %.4f)",
                                  name, c.rows, c.before, c.after, c.threshold))
                 }
+                if let note = c.note { print("\(name): \(note)") }
             }
             if calibrate != nil { print("thresholds saved to \(saveThresholds ?? saved)") }
             for c in Condition.allCases {
@@ -53,7 +54,8 @@ extension Facet {
             }
             if s.learned + s.fallback > 0 {
                 print("occlusion from the learned tagger \(t.occlusionModel ?? s.thresholds.occlusionModel ?? ""): \(s.learned) photos; "
-                      + "\(s.fallback) without a face crop scored as without it")
+                      + "\(s.fallback) without a face crop scored as without it"
+                      + (s.learned == 0 ? " (no face crops in the workspace: ingested by an older facet? run facet ingest again)" : ""))
             }
             if s.fromSheet > 0 { print("\(s.fromSheet) photos took values from \(overrides!)") }
         }

@@ -76,6 +76,16 @@ import FacetLearn
         let two = try OcclusionTagger.train(faces, partial: labels, settings: settings).model.stateDict()
         #expect(one.keys.sorted() == two.keys.sorted() && one.allSatisfy { $0.value.data == two[$0.key]!.data })
         #expect(throws: (any Error).self) { try OcclusionTagger.train(faces, partial: faces.map { _ in false }) }
+
+        // A sheet with too few tagged faces trains none, and says why.
+        let sheet = ws + "/few.csv"
+        let truth = try Support.truth(dump).values.sorted { $0.file < $1.file }.prefix(12)
+        try (["file,occlusion"] + truth.map { "\($0.file),\($0.occlusion)" }).joined(separator: "\n").write(toFile: sheet, atomically: true, encoding: .utf8)
+        let records = try JSONLines.read(Record.self, from: Workspace.manifest(ws))
+        let (t, calibration) = try Tagging.fitThresholds(records, sheet: sheet, start: TagThresholds(), faces: Ingest.faces(workspace: ws),
+                                                         modelPath: ws + "/never.safetensors")
+        #expect(t.occlusionModel == nil && !FileManager.default.fileExists(atPath: ws + "/never.safetensors"))
+        #expect(calibration["occlusion"]?.note?.hasSuffix("20 of each are needed") == true)
     }
 
     @Test func sheetOverridesAndTheAuditFlagsAStrongAssociation() throws {
