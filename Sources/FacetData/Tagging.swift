@@ -168,7 +168,7 @@ public enum Tagging {
         let records = try JSONLines.read(Record.self, from: Workspace.manifest(workspace))
         var t = thresholds
         var calibration: [String: Calibration] = [:]
-        // The face crops (the whole ingest cache read) only when a tagger is trained or used.
+        // The face crops (cache/faces.bin) are read only when a tagger is trained or used.
         let faces = calibrate != nil || thresholds.occlusionModel != nil ? Ingest.faces(workspace: workspace) : [:]
         if let calibrate {
             let path = saveThresholds ?? thresholdsPath(workspace)
@@ -194,37 +194,48 @@ public enum Tagging {
         for c in Condition.allCases {
             let pairs = records.compactMap { r in sheet.values(for: r)?[c].map { (c.score(r.features), $0 == c.values.high, r) } }
             guard !pairs.isEmpty else { continue }
-            func accuracy(_ t: TagThresholds, _ rows: [(Double, Bool, Record)]) -> Double {
-                Double(rows.filter { (c.value($0.2.features, t) == c.values.high) == $0.1 }.count) / Double(rows.count)
+            func accuracy(_ t: TagThresholds) -> Double {
+                Double(pairs.filter { (c.value($0.2.features, t) == c.values.high) == $0.1 }.count) / Double(pairs.count)
             }
-            let before = accuracy(t, pairs)
+            let before = accuracy(t)
             t[keyPath: c.threshold] = fit(pairs.map { ($0.0, $0.1) }, current: t[keyPath: c.threshold])
-            calibration[c.rawValue] = Calibration(before: before, after: accuracy(t, pairs), threshold: t[keyPath: c.threshold], rows: pairs.count)
+            calibration[c.rawValue] = Calibration(before: before, after: accuracy(t), threshold: t[keyPath: c.threshold], rows: pairs.count)
             guard c == .occlusion, let modelPath else { continue }
-            let tagged = pairs.compactMap { p in faces[p.2.id].map { (p, $0) } }
-            let counts = (partial: tagged.filter { $0.0.1 }.count, none: tagged.filter { !$0.0.1 }.count)
-            guard counts.partial >= minimumPerValue, counts.none >= minimumPerValue else {
-                calibration[c.rawValue]!.note = faces.isEmpty
-                    ? "no occlusion tagger trained: the workspace has no face crops (ingested by an older facet?): run facet ingest again"
-                    : "no occlusion tagger trained: the sheet tags \(counts.partial) partial and \(counts.none) clear faces with crops; "
-                        + "\(minimumPerValue) of each are needed"
-                continue
+            if try learnOcclusion(pairs.map { ($0.1, $0.2) }, faces: faces, start: start, modelPath: modelPath,
+                                  calibration: &calibration[c.rawValue]!, progress: progress) {
+                t.occlusionModel = modelPath
             }
-            // Held out: the fifth whose id's first hex digit (uniform in a SHA-256) is below 3 (3/16 ≈ 19%).
-            let held = tagged.filter { $0.0.2.id.first.map { "012".contains($0) } ?? false }
-            let train = tagged.filter { !($0.0.2.id.first.map { "012".contains($0) } ?? false) }
-            let estimate = try OcclusionTagger.train(train.map(\.1), partial: train.map(\.0.1), progress: progress)
-            let scores = estimate.scores(held.map(\.1))
-            // The tagger kept is trained on every row; the held-out accuracy estimates it (from less data).
-            try OcclusionTagger.train(tagged.map(\.1), partial: tagged.map(\.0.1), progress: progress).save(modelPath)
-            t.occlusionModel = modelPath
-            let right = zip(held, scores).filter { ($1 >= 0.5) == $0.0.1 }.count
-            calibration[c.rawValue] = Calibration(before: held.isEmpty ? before : accuracy(start, held.map(\.0)),
-                                                  after: held.isEmpty ? .nan : Double(right) / Double(held.count),
-                                                  threshold: t.occludedAbove, rows: pairs.count, heldOut: held.count, model: modelPath,
-                                                  faces: tagged.count)
         }
         return (t, calibration)
+    }
+
+    /// Trains the occlusion tagger on the hand-tagged faces of `rows` and saves it to `modelPath`;
+    /// `calibration` gets the score's and the tagger's accuracy on the rows held out, or why none
+    /// was trained (then false).
+    static func learnOcclusion(_ rows: [(partial: Bool, record: Record)], faces: [String: Data], start: TagThresholds, modelPath: String,
+                               calibration: inout Calibration, progress: ((Int, Int) -> Void)?) throws -> Bool {
+        let tagged = rows.compactMap { r in faces[r.record.id].map { (partial: r.partial, record: r.record, crop: $0) } }
+        let partial = tagged.filter(\.partial).count, clear = tagged.count - partial
+        guard partial >= minimumPerValue, clear >= minimumPerValue else {
+            calibration.note = faces.isEmpty
+                ? "no occlusion tagger trained: the workspace has no face crops (ingested by an older facet?): run facet ingest again"
+                : "no occlusion tagger trained: the sheet tags \(partial) partial and \(clear) clear faces with crops; \(minimumPerValue) of each are needed"
+            return false
+        }
+        // Held out: the rows whose id's first hex digit (uniform in a SHA-256) is 0, 1 or 2 (3/16 ≈ 19%).
+        let isHeld = { (r: Record) in r.id.first.map { "012".contains($0) } ?? false }
+        let held = tagged.filter { isHeld($0.record) }, train = tagged.filter { !isHeld($0.record) }
+        let estimate = try OcclusionTagger.train(train.map(\.crop), partial: train.map(\.partial), progress: progress)
+        let right = zip(held, estimate.scores(held.map(\.crop))).filter { ($1 >= 0.5) == $0.partial }.count
+        let scoreRight = held.filter { (Condition.occlusion.value($0.record.features, start) == "partial") == $0.partial }.count
+        // The tagger kept is trained on every row; the held-out accuracy estimates it (from less data).
+        try OcclusionTagger.train(tagged.map(\.crop), partial: tagged.map(\.partial), progress: progress).save(modelPath)
+        if !held.isEmpty {
+            calibration.before = Double(scoreRight) / Double(held.count)
+            calibration.after = Double(right) / Double(held.count)
+        }
+        (calibration.heldOut, calibration.model, calibration.faces) = (held.count, modelPath, tagged.count)
+        return true
     }
 
     /// Tags `records` under thresholds `t`, then applies a sheet's overrides. `faces`: the face
