@@ -53,8 +53,8 @@ extension Facet {
                 print("\(c.rawValue): \(counts[c.values.low] ?? 0) \(c.values.low), \(counts[c.values.high] ?? 0) \(c.values.high)")
             }
             if s.learned + s.fallback > 0 {
-                print("occlusion from the learned tagger \(t.occlusionModel ?? s.thresholds.occlusionModel ?? ""): \(s.learned) photos; "
-                      + "\(s.fallback) without a face crop scored as without it"
+                print("occlusion from the learned tagger \(s.thresholds.occlusionModel ?? ""): \(s.learned) photos; "
+                      + "\(s.fallback) without a face crop tagged by the score and threshold instead"
                       + (s.learned == 0 ? " (no face crops in the workspace: ingested by an older facet? run facet ingest again)" : ""))
             }
             if s.fromSheet > 0 { print("\(s.fromSheet) photos took values from \(overrides!)") }
