@@ -17,14 +17,7 @@ public enum FaceCrop {
         let smooth = image.gaussianBlurred(kernel: 5, sigma: 1.0)
         let w = smooth.width, h = smooth.height, n = w * h
         guard w >= 16, h >= 16, smooth.channels == 3 else { return nil }
-        var lum = [Double](repeating: 0, count: n), rn = lum, gn = lum
-        smooth.pixels.withUnsafeBufferPointer { p in
-            for i in 0..<n {
-                let r = Double(p[3 * i]), g = Double(p[3 * i + 1]), b = Double(p[3 * i + 2])
-                let s = max(r + g + b, 1)
-                (lum[i], rn[i], gn[i]) = (0.299 * r + 0.587 * g + 0.114 * b, r / s, g / s)
-            }
-        }
+        let (lum, rn, gn) = smooth.lumaAndChromaticity()
         // The reference colour: medians over the middle fifth of the width, 0.36–0.56 of the height.
         var window: [Int] = []
         for y in (h * 36 / 100)..<(h * 56 / 100) { for x in (w * 2 / 5)..<(w * 3 / 5) { window.append(y * w + x) } }
@@ -50,10 +43,10 @@ public enum FaceCrop {
         return Data(out)
     }
 
-    /// A region's centroid, its major axis (pointing down the face) and the major half-axis of
-    /// its moment ellipse.
+    /// A region's centroid, its major axis (pointing down the face: the face is taller than wide)
+    /// and the half-axes of its moment ellipse.
     struct Frame {
-        var cx = 0.0, cy = 0.0, ax = 0.0, ay = 1.0, major = 0.0
+        var cx = 0.0, cy = 0.0, ax = 0.0, ay = 1.0, major = 0.0, minor = 0.0
 
         init(_ region: [Int], width w: Int) {
             for i in region { cx += Double(i % w); cy += Double(i / w) }
@@ -70,6 +63,7 @@ public enum FaceCrop {
             if ay < 0 { (ax, ay) = (-ax, -ay) }
             let common = (sxx + syy) / 2, spread = (((sxx - syy) / 2) * ((sxx - syy) / 2) + sxy * sxy).squareRoot()
             major = 2 * (common + spread).squareRoot()
+            minor = 2 * max(common - spread, 1e-9).squareRoot()
         }
 
         /// Image coordinates of face coordinates `u` (across, to the right when upright) and `v` (down).

@@ -95,22 +95,8 @@ struct SkinMask {
         for i in 0..<n where lum[i] <= 0.25 * maxLum { skin[i] = false }
         let component = SkinMask.largestComponent(skin, w, h)
         guard component.count > 50 else { return }
-        var mx = 0.0, my = 0.0
-        for i in component { mx += Double(i % w); my += Double(i / w) }
-        mx /= Double(component.count); my /= Double(component.count)
-        var sxx = 0.0, syy = 0.0, sxy = 0.0
-        for i in component {
-            let dx = Double(i % w) - mx, dy = Double(i / w) - my
-            sxx += dx * dx; syy += dy * dy; sxy += dx * dy
-        }
-        let count = Double(component.count)
-        sxx /= count; syy /= count; sxy /= count
-        // Major axis (the face is taller than wide), pointing down the face.
-        let theta = 0.5 * atan2(2 * sxy, sxx - syy)
-        var (ax, ay) = (cos(theta), sin(theta))
-        if ay < 0 { (ax, ay) = (-ax, -ay) }
-        let common = (sxx + syy) / 2, spread = (((sxx - syy) / 2) * ((sxx - syy) / 2) + sxy * sxy).squareRoot()
-        let major = 2 * (common + spread).squareRoot(), minor = 2 * max(common - spread, 1e-9).squareRoot()
+        let frame = FaceCrop.Frame(component, width: w)
+        let (mx, my, ax, ay, major, minor) = (frame.cx, frame.cy, frame.ax, frame.ay, frame.major, frame.minor)
         var inside = [Bool](repeating: false, count: n)
         for i in component { inside[i] = true }
         // The upper face: inside the moment ellipse, above the chin.

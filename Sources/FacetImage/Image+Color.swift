@@ -13,6 +13,21 @@ extension Image {
         return Image(width: width, height: height, channels: 1, pixels: out)
     }
 
+    /// Per pixel of an RGB picture: luma 0.299 R + 0.587 G + 0.114 B (not rounded) and the
+    /// chromaticities R / (R + G + B) and G / (R + G + B), the sum taken as at least 1.
+    public func lumaAndChromaticity() -> (luma: [Double], r: [Double], g: [Double]) {
+        precondition(channels == 3, "lumaAndChromaticity needs an RGB image")
+        var luma = [Double](repeating: 0, count: pixelCount), rn = luma, gn = luma
+        pixels.withUnsafeBufferPointer { p in
+            for i in 0..<pixelCount {
+                let r = Double(p[3 * i]), g = Double(p[3 * i + 1]), b = Double(p[3 * i + 2])
+                let s = max(r + g + b, 1)
+                (luma[i], rn[i], gn[i]) = (0.299 * r + 0.587 * g + 0.114 * b, r / s, g / s)
+            }
+        }
+        return (luma, rn, gn)
+    }
+
     /// The same picture with three channels (gray copied to R, G and B).
     public func rgb() -> Image {
         if channels == 3 { return self }

@@ -1,3 +1,4 @@
+import FacetImage
 import FacetNN
 import Foundation
 
@@ -110,13 +111,8 @@ public final class OcclusionTagger {
     static func channels(_ crop: Data) -> [Float] {
         let n = side * side
         precondition(crop.count == 3 * n, "occlusion tagger: a face crop of \(crop.count) bytes, not \(3 * n)")
-        let p = [UInt8](crop)
-        var lum = [Double](repeating: 0, count: n), rn = lum, gn = lum
-        for i in 0..<n {
-            let r = Double(p[3 * i]), g = Double(p[3 * i + 1]), b = Double(p[3 * i + 2])
-            let s = max(r + g + b, 1)
-            (lum[i], rn[i], gn[i]) = (log(max(0.299 * r + 0.587 * g + 0.114 * b, 1)), r / s, g / s)
-        }
+        let (luma, rn, gn) = Image(width: side, height: side, channels: 3, pixels: [UInt8](crop)).lumaAndChromaticity()
+        let lum = luma.map { log(max($0, 1)) }
         // Medians over the central quarter of the crop's width and height.
         let lo = side * 3 / 8, hi = side * 5 / 8
         func median(_ v: [Double]) -> Double {

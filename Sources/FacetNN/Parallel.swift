@@ -20,7 +20,6 @@ struct Shared<T>: @unchecked Sendable {
     init(_ p: UnsafePointer<T>) { self.p = UnsafeMutablePointer(mutating: p) }
 }
 
-
 /// Large scratch buffers (im2col columns, transposed gradients) kept between calls: a fresh
 /// 60 MB allocation would be mapped and zero-faulted page by page on every layer of every step.
 enum Scratch {
