@@ -25,7 +25,11 @@ public enum DumpWalker {
         }
         var listing = DumpListing()
         var visited: Set<[UInt64]> = [[UInt64(st.st_dev), UInt64(st.st_ino)]]
-        let excluded = Set(exclude.map { URL(fileURLWithPath: $0).standardizedFileURL.path })
+        // Excluded folders by device and inode: one stat each, not a path comparison per entry.
+        let excluded = Set(exclude.compactMap { path -> [UInt64]? in
+            var e = stat()
+            return stat(path, &e) == 0 ? [UInt64(e.st_dev), UInt64(e.st_ino)] : nil
+        })
         var stack: [String] = [""]
         while let rel = stack.popLast() {
             let dir = rel.isEmpty ? root : root + "/" + rel
@@ -40,7 +44,6 @@ public enum DumpWalker {
             for name in names.sorted() {
                 let child = rel.isEmpty ? name : rel + "/" + name
                 let full = root + "/" + child
-                if excluded.contains(URL(fileURLWithPath: full).standardizedFileURL.path) { continue }
                 var entry = stat()
                 guard lstat(full, &entry) == 0 else {
                     listing.problems.append(QuarantineRecord(source: child, reason: "cannot be examined: \(String(cString: strerror(errno)))",
@@ -56,7 +59,8 @@ public enum DumpWalker {
                 switch entry.st_mode & S_IFMT {
                 case S_IFDIR:
                     // Entered once per real folder: a link back up the tree ends here.
-                    if visited.insert([UInt64(entry.st_dev), UInt64(entry.st_ino)]).inserted { stack.append(child) }
+                    let node = [UInt64(entry.st_dev), UInt64(entry.st_ino)]
+                    if !excluded.contains(node) && visited.insert(node).inserted { stack.append(child) }
                 case S_IFREG:
                     let mtime = Int64(entry.st_mtim.tv_sec) * 1_000_000_000 + Int64(entry.st_mtim.tv_nsec)
                     listing.files.append(DumpListing.File(path: child, size: Int(entry.st_size), mtime: mtime))

@@ -96,7 +96,7 @@ public enum DatasetExport {
     /// `manifest.jsonl`, `manifest.csv` and `augment.json` of a dataset folder.
     public static func writeManifests(_ all: [DatasetRecord], options: AugmentOptions, into folder: String) throws {
         try JSONLines.write(all, to: folder + "/manifest.jsonl")
-        try AtomicFile.write(Array(csv(all).utf8), to: folder + "/manifest.csv")
+        try AtomicFile.write(csv(all), to: folder + "/manifest.csv")
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys, .prettyPrinted]
         try AtomicFile.write(Array(try e.encode(options)) + [0x0A], to: folder + "/augment.json")
@@ -125,18 +125,33 @@ public enum DatasetExport {
         return FileManager.default.contents(atPath: root + "/" + file).map { [UInt8]($0) } == bytes
     }
 
-    public static func csv(_ records: [DatasetRecord]) -> String {
-        var lines = ["file,split,label,source,derived_from,copy,lighting,background,occlusion,hflip,vflip,blur_sigma,jitter_order,brightness,contrast,saturation,hue"]
-        for r in records {
-            func op(_ name: String) -> AppliedOp? { r.augment.first { $0.op == name && $0.applied } }
-            func num(_ x: Double?) -> String { x.map(fixed6) ?? "" }
-            let j = op("color_jitter")
-            let fields = [r.file, r.split, r.label, r.source, r.derivedFrom, String(r.copy), r.lighting ?? "", r.background ?? "",
-                          r.occlusion ?? "", op("hflip") != nil ? "1" : "0", op("vflip") != nil ? "1" : "0", num(op("gaussian_blur")?.sigma),
-                          (j?.order ?? []).joined(separator: " "), num(j?.brightness), num(j?.contrast), num(j?.saturation), num(j?.hue)]
-            lines.append(fields.map(CSVField.escape).joined(separator: ","))
+    /// The manifest as CSV bytes: one row per image, the sampled parameters in columns; rows made
+    /// in blocks on all cores (every row is rewritten whenever a photo is added).
+    public static func csv(_ records: [DatasetRecord]) -> [UInt8] {
+        let block = 512, blocks = (records.count + block - 1) / block
+        let parts = Mutex([[UInt8]](repeating: [], count: blocks))
+        DispatchQueue.concurrentPerform(iterations: blocks) { b in
+            var out: [UInt8] = []
+            out.reserveCapacity(block * 192)
+            for r in records[b * block..<min(records.count, (b + 1) * block)] { row(r, &out) }
+            parts.withLock { $0[b] = out }
         }
-        return lines.joined(separator: "\n") + "\n"
+        return Array("file,split,label,source,derived_from,copy,lighting,background,occlusion,hflip,vflip,blur_sigma,jitter_order,brightness,contrast,saturation,hue\n".utf8)
+            + parts.withLock { $0.joined() }
+    }
+
+    private static func row(_ r: DatasetRecord, _ out: inout [UInt8]) {
+        func op(_ name: String) -> AppliedOp? { r.augment.first { $0.op == name && $0.applied } }
+        func num(_ x: Double?) -> String { x.map(fixed6) ?? "" }
+        let j = op("color_jitter")
+        let fields = [r.file, r.split, r.label, r.source, r.derivedFrom, String(r.copy), r.lighting ?? "", r.background ?? "",
+                      r.occlusion ?? "", op("hflip") != nil ? "1" : "0", op("vflip") != nil ? "1" : "0", num(op("gaussian_blur")?.sigma),
+                      (j?.order ?? []).joined(separator: " "), num(j?.brightness), num(j?.contrast), num(j?.saturation), num(j?.hue)]
+        for (i, f) in fields.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            CSVField.append(f, to: &out)
+        }
+        out.append(0x0A)
     }
 
     /// `x` as C's `%.6f` writes it (Foundation's `String(format:)` is slow enough to show in a run).
@@ -149,7 +164,18 @@ public enum DatasetExport {
 }
 
 enum CSVField {
-    static func escape(_ s: String) -> String {
-        s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+    /// `s`, quoted (inner quotes doubled) when it holds a comma, a quote or a line break.
+    static func append(_ s: String, to out: inout [UInt8]) {
+        let utf8 = s.utf8
+        guard utf8.contains(where: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 0x0A || $0 == 0x0D }) else {
+            out.append(contentsOf: utf8)
+            return
+        }
+        out.append(UInt8(ascii: "\""))
+        for b in utf8 {
+            if b == UInt8(ascii: "\"") { out.append(b) }
+            out.append(b)
+        }
+        out.append(UInt8(ascii: "\""))
     }
 }

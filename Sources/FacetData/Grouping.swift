@@ -32,10 +32,10 @@ struct Grouping {
     /// Files with different bytes whose cheap signatures agree are decoded in full and
     /// compared pixel by pixel (a hash of the upright pixels).
     private mutating func removePixelDuplicates(dump: String, maxPixels: Int) throws {
-        var buckets: [String: [Int]] = [:]
+        struct Signature: Hashable { var width, height: Int, phash: UInt64, thumb: Data }
+        var buckets: [Signature: [Int]] = [:]
         for (i, k) in kept.enumerated() {
-            let key = "\(k.photo.width)x\(k.photo.height):\(k.photo.phash):\(k.photo.thumb.base64EncodedString())"
-            buckets[key, default: []].append(i)
+            buckets[Signature(width: k.photo.width, height: k.photo.height, phash: k.photo.phash, thumb: k.photo.thumb), default: []].append(i)
         }
         var drop = Set<Int>()
         for members in buckets.values where members.count > 1 {
@@ -114,7 +114,7 @@ struct Grouping {
             let quality = Quality(p.stats, width: p.width, height: p.height, medianArea: medianArea)
             return Record(id: p.sha256, source: source, format: p.format, width: p.width, height: p.height,
                           orientation: p.orientation, bytes: 0, taken: p.taken, camera: p.camera, quality: quality,
-                          issues: quality.issues, features: p.features, phash: String(format: "%016llx", p.phash),
+                          issues: quality.issues, features: p.features, phash: PerceptualHash.hex(p.phash),
                           conditions: nil, label: nil, group: groupID[find(i)]!, split: nil,
                           warnings: p.warnings.isEmpty ? nil : p.warnings)
         }.sorted { $0.source < $1.source }

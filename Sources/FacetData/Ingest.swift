@@ -170,7 +170,7 @@ public enum Ingest {
             nonisolated(unsafe) let out = out
             DispatchQueue.concurrentPerform(iterations: listing.files.count) { i in
                 let f = listing.files[i]
-                if let known = index[Substring(f.path)], known.size == f.size, known.mtime == f.mtime {
+                if let known = index[f.path], known.size == f.size, known.mtime == f.mtime {
                     out[i] = f.path + "\t" + known.sha256
                     return
                 }

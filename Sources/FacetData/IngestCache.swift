@@ -27,11 +27,12 @@ struct IngestCache {
     /// damaged line (a write cut short) is skipped. Later lines win.
     init(workspace: String) {
         // Without its face crops, an analysis would be taken as complete and the crops never made.
-        guard FaceStore.isValid(workspace), let data = FileManager.default.contents(atPath: IngestCache.path(workspace)) else { return }
-        let entries = [UInt8](data).withUnsafeBufferPointer { all in
-            all.split(separator: 0x0A).compactMap { try? JSONReader.read(Entry.self, UnsafeBufferPointer(rebasing: $0)) }
-        }
+        guard FaceStore.isValid(workspace), let data = FileSystem.read(IngestCache.path(workspace)) else { return }
+        // A line per file of the dump, read on all cores.
+        let entries = data.withUnsafeBufferPointer { JSONLines.readEach(Entry.self, $0).compactMap { try? $0.get() } }
         lines = entries.count
+        byPath.reserveCapacity(entries.count)
+        byHash.reserveCapacity(entries.count)
         for e in entries where e.version == Analyzer.version {
             byPath[e.path] = e
             if let hash = e.outcome.sha256 { byHash[hash] = e.outcome }
@@ -90,20 +91,36 @@ struct IngestCache {
     static func indexPath(_ workspace: String) -> String { workspace + "/cache/files.tsv" }
 
     /// Path → (size, mtime, SHA-256) from the stat index; empty when absent or of another version.
-    static func readIndex(_ workspace: String) -> [Substring: (size: Int, mtime: Int64, sha256: Substring)] {
+    /// Read as bytes: a no-op run reads one line per file of the dump.
+    static func readIndex(_ workspace: String) -> [String: (size: Int, mtime: Int64, sha256: String)] {
         guard let data = FileManager.default.contents(atPath: indexPath(workspace)) else { return [:] }
-        let text = String(decoding: data, as: UTF8.self)
-        var lines = text.split(separator: "\n")
-        guard let head = lines.first, head == "facet-files\t\(Analyzer.version)" else { return [:] }
-        lines.removeFirst()
-        var out: [Substring: (size: Int, mtime: Int64, sha256: Substring)] = [:]
-        out.reserveCapacity(lines.count)
-        for line in lines {
-            let f = line.split(separator: "\t", omittingEmptySubsequences: false)
-            guard f.count == 4, let size = Int(f[1]), let mtime = Int64(f[2]), !f[3].isEmpty else { continue }
-            out[f[0]] = (size, mtime, f[3])
+        return [UInt8](data).withUnsafeBufferPointer { bytes in
+            var lines = bytes.split(separator: 0x0A)
+            guard let head = lines.first, String(decoding: head, as: UTF8.self) == "facet-files\t\(Analyzer.version)" else { return [:] }
+            lines.removeFirst()
+            var out: [String: (size: Int, mtime: Int64, sha256: String)] = [:]
+            out.reserveCapacity(lines.count)
+            for line in lines {
+                let f = line.split(separator: 0x09, omittingEmptySubsequences: false)
+                guard f.count == 4, !f[3].isEmpty, let size = decimal(f[1]), let mtime = decimal(f[2]) else { continue }
+                out[String(decoding: f[0], as: UTF8.self)] = (Int(size), mtime, String(decoding: f[3], as: UTF8.self))
+            }
+            return out
         }
-        return out
+    }
+
+    /// A run of ASCII digits with an optional leading minus, or nil.
+    private static func decimal(_ digits: Slice<UnsafeBufferPointer<UInt8>>) -> Int64? {
+        var value: Int64 = 0, negative = false, any = false
+        for (i, b) in digits.enumerated() {
+            if i == 0 && b == UInt8(ascii: "-") { negative = true; continue }
+            guard b >= 0x30 && b <= 0x39 else { return nil }
+            let (m, o1) = value.multipliedReportingOverflow(by: 10), (a, o2) = m.addingReportingOverflow(Int64(b - 0x30))
+            guard !o1 && !o2 else { return nil }
+            value = a
+            any = true
+        }
+        return any ? (negative ? -value : value) : nil
     }
 }
 

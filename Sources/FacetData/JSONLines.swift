@@ -49,7 +49,7 @@ public enum JSONLines {
     /// Decodes JSON Lines bytes (`name` is the file named in errors).
     public static func decode<T: Decodable>(_ type: T.Type, _ data: [UInt8], name path: String) throws -> [T] {
         // Fastest path: the record types read by hand, line by line.
-        if let readable = T.self as? any JSONReadable.Type, let items = try? readLines(readable, data) {
+        if let readable = T.self as? any (JSONReadable & Sendable).Type, let items = try? readLines(readable, data) {
             return items as! [T]
         }
         // Fast path: the lines as one JSON array, parsed in one go; on any failure the slow path
@@ -81,19 +81,30 @@ public enum JSONLines {
     }
 
     /// Every non-blank line of `data` read by hand; throws at the first that does not read.
-    public static func readLines<R: JSONReadable>(_ type: R.Type, _ data: [UInt8]) throws -> [R] {
-        try data.withUnsafeBufferPointer { all in
-            var items: [R] = []
-            var start = 0
-            while start < all.count {
-                var end = start
-                while end < all.count, all[end] != 0x0A { end += 1 }
-                let line = UnsafeBufferPointer(rebasing: all[start..<end])
-                if !line.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) { items.append(try JSONReader.read(R.self, line)) }
-                start = end + 1
-            }
-            return items
+    public static func readLines<R: JSONReadable & Sendable>(_ type: R.Type, _ data: [UInt8]) throws -> [R] {
+        try data.withUnsafeBufferPointer { try readEach(R.self, $0).map { try $0.get() } }
+    }
+
+    /// Each non-blank line of `all` read by hand, in blocks of lines on all cores: the item or
+    /// why it does not read, in line order.
+    public static func readEach<R: JSONReadable & Sendable>(_ type: R.Type, _ all: UnsafeBufferPointer<UInt8>) -> [Result<R, any Error>] {
+        var lines: [Range<Int>] = []
+        var start = 0
+        while start < all.count, let base = all.baseAddress {
+            var end = all.count
+            if let found = memchr(base + start, 0x0A, all.count - start) { end = UnsafePointer<UInt8>(found.assumingMemoryBound(to: UInt8.self)) - base }
+            if !all[start..<end].allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) { lines.append(start..<end) }
+            start = end + 1
         }
+        var out = [Result<R, any Error>?](repeating: nil, count: lines.count)
+        out.withUnsafeMutableBufferPointer { out in
+            nonisolated(unsafe) let (out, all) = (out, all)
+            let (lines, block) = (lines, 128)
+            DispatchQueue.concurrentPerform(iterations: (lines.count + block - 1) / block) { b in
+                for i in b * block..<min(lines.count, (b + 1) * block) { out[i] = Result { try JSONReader.read(R.self, UnsafeBufferPointer(rebasing: all[lines[i]])) } }
+            }
+        }
+        return out.map { $0! }
     }
 
     /// JSON Lines bytes of `items` (keys sorted, one object a line), encoded in chunks on all cores.
@@ -135,3 +146,4 @@ public struct DataError: Error, CustomStringConvertible, Sendable {
     public let description: String
     public init(_ description: String) { self.description = description }
 }
+

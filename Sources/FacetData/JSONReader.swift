@@ -128,6 +128,15 @@ public struct JSONReader {
 
     /// Base64 text, as `JSONEncoder` writes `Data`.
     public mutating func data() throws -> Data {
+        // Decoded straight from the bytes when the string has no escapes (as JSONLines writes it).
+        try expect(UInt8(ascii: "\""))
+        let start = i
+        while i < b.count, b[i] != UInt8(ascii: "\""), b[i] != UInt8(ascii: "\\") { i += 1 }
+        if i < b.count, b[i] == UInt8(ascii: "\""), let d = Base64.decode(UnsafeBufferPointer(rebasing: b[start..<i])) {
+            i += 1
+            return d
+        }
+        i = start - 1
         let text = try string()
         guard let d = Data(base64Encoded: text) else { throw fail("not base64") }
         return d
@@ -402,5 +411,39 @@ extension AppliedOp: JSONReadable {
         a.op = try required(op, "op", r)
         a.applied = try required(applied, "applied", r)
         self = a
+    }
+}
+
+/// Standard base64 (with `=` padding), decoded from bytes.
+enum Base64 {
+    private static let values: [UInt8] = {
+        var t = [UInt8](repeating: 0xFF, count: 256)
+        for (v, c) in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8.enumerated() { t[Int(c)] = UInt8(v) }
+        return t
+    }()
+
+    /// The bytes `text` encodes, or nil when it is not padded base64.
+    static func decode(_ text: UnsafeBufferPointer<UInt8>) -> Data? {
+        guard text.count % 4 == 0 else { return nil }
+        let padding = text.count == 0 ? 0 : text[text.count - 1] != UInt8(ascii: "=") ? 0 : text[text.count - 2] == UInt8(ascii: "=") ? 2 : 1
+        var out = Data(count: text.count / 4 * 3 - padding)
+        let ok = values.withUnsafeBufferPointer { values in
+            out.withUnsafeMutableBytes { (o: UnsafeMutableRawBufferPointer) -> Bool in
+                var j = 0
+                for q in stride(from: 0, to: text.count, by: 4) {
+                    let last = q + 4 == text.count
+                    let a = values[Int(text[q])], b = values[Int(text[q + 1])]
+                    let c = last && padding == 2 ? 0 : values[Int(text[q + 2])], d = last && padding >= 1 ? 0 : values[Int(text[q + 3])]
+                    guard (a | b | c | d) & 0xC0 == 0 else { return false }
+                    let n = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
+                    o[j] = UInt8(n >> 16)
+                    if j + 1 < o.count { o[j + 1] = UInt8(n >> 8 & 0xFF) }
+                    if j + 2 < o.count { o[j + 2] = UInt8(n & 0xFF) }
+                    j += 3
+                }
+                return true
+            }
+        }
+        return ok ? out : nil
     }
 }

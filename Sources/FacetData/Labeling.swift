@@ -106,7 +106,10 @@ public enum Labeling {
             for (alias, c) in o.aliases where o.classes.contains(c) { map[alias.lowercased()] = c }
             for d in o.discard { map[d.lowercased()] = Names.discard }
         }
-        func resolve(_ word: String) -> String? { map[word.trimmingCharacters(in: .whitespaces).lowercased()] }
+        func resolve(_ word: String) -> String? {
+            // Most words (class folders) are already in the map's form: looked up before they are trimmed and lowered.
+            map[word] ?? map[word.trimmingCharacters(in: .whitespaces).lowercased()]
+        }
     }
 
     /// The raw label words a source path gets from the label source.

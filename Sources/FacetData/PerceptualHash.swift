@@ -17,6 +17,12 @@ public enum PerceptualHash {
         return table
     }()
 
+    /// The hash as 16 lowercase hex digits, as records carry it.
+    public static func hex(_ hash: UInt64) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        return String(decoding: (0..<16).map { digits[Int(hash >> (60 - 4 * $0) & 15)] }, as: UTF8.self)
+    }
+
     public static func hash(_ image: Image) -> UInt64 {
         let small = image.grayscale().resized(width: 32, height: 32).pixels.map(Double.init)
         // Separable DCT-II, keeping the first 8 coefficients on each axis.

@@ -85,19 +85,11 @@ public enum ImageDecoder {
         if Int(st.st_size) > maxBytes {
             throw ImageError(.tooLarge, path: path, reason: "\(st.st_size) bytes, over the limit of \(maxBytes)")
         }
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw ImageError(.unreadable, path: path, reason: "cannot open for reading (permission denied?)")
+        guard let bytes = FileSystem.read(path, limit: maxBytes) else {
+            throw ImageError(.unreadable, path: path, reason: "cannot be read: \(String(cString: strerror(errno)))")
         }
-        defer { try? handle.close() }
-        do {
-            let data = try handle.readToEnd() ?? Data()
-            if data.isEmpty { throw ImageError(.empty, path: path, reason: "the file has no bytes") }
-            return [UInt8](data)
-        } catch let error as ImageError {
-            throw error
-        } catch {
-            throw ImageError(.unreadable, path: path, reason: "read failed: \(error.localizedDescription)")
-        }
+        if bytes.isEmpty { throw ImageError(.empty, path: path, reason: "the file has no bytes") }
+        return bytes
     }
 
     static func error(_ status: fc_status, path: String, context: String) -> ImageError {

@@ -6,8 +6,10 @@ import Synchronization
 /// Per-photo cache of the augment stage: the rendered images of one photo are keyed by what
 /// they depend on — the photo's bytes (its id), whether its split is augmented, and the options
 /// that shape pixels — so a new photo costs one photo of work, and a photo that changes split
-/// or label costs none. Images live in the store; an entry (a small JSON file) is written after
-/// them, so an entry that exists is complete.
+/// or label costs none. Images live in the store. The entries are lines of one index file,
+/// `cache/augment.jsonl`, each appended once its photo's images are stored, so a line that
+/// reads is complete (one cut short by a kill is skipped, and its photo rendered again); the
+/// file is read once per run rather than a file per photo.
 struct AugmentCache {
     struct Entry: Codable {
         var copy: Int
@@ -15,13 +17,22 @@ struct AugmentCache {
         var augment: [AppliedOp]
     }
 
+    /// An index line: a key and its photo's entries.
+    struct Line: Codable {
+        var entries: [Entry]
+        var key: String
+    }
+
     static let version = 1
     let store: Store
-    let folder: String
+    let index: String
+    /// Per-photo files of the earlier layout (removed once the index is written).
+    let legacy: String
 
     init(store: Store, workspace: String) {
         self.store = store
-        folder = workspace + "/cache/augment"
+        index = workspace + "/cache/augment.jsonl"
+        legacy = workspace + "/cache/augment"
     }
 
     /// The options that shape pixels (all but the list of augmented splits), encoded once per build.
@@ -35,13 +46,14 @@ struct AugmentCache {
         Store.hash(Array("augment-\(AugmentCache.version)\n\(r.id)\n\(augmented)\n\(shaping)".utf8))
     }
 
-    func path(_ key: String) -> String { "\(folder)/\(key.prefix(2))/\(key).json" }
-
-    func lookup(_ key: String) -> [Entry]? {
-        guard let data = FileManager.default.contents(atPath: path(key)),
-              let entries = try? [UInt8](data).withUnsafeBufferPointer({ try JSONReader.readItems(Entry.self, $0) }),
-              entries.allSatisfy({ store.has($0.id) }) else { return nil }
-        return entries
+    /// The index's entries by key (later lines win) and its number of lines that read.
+    func read() -> (entries: [String: [Entry]], lines: Int) {
+        guard let data = FileSystem.read(index) else { return ([:], 0) }
+        let lines = data.withUnsafeBufferPointer { JSONLines.readEach(Line.self, $0).compactMap { try? $0.get() } }
+        var out: [String: [Entry]] = [:]
+        out.reserveCapacity(lines.count)
+        for l in lines { out[l.key] = l.entries }
+        return (out, lines.count)
     }
 
     /// The dataset records of every split, labelled record, rendering only what the cache lacks.
@@ -52,21 +64,22 @@ struct AugmentCache {
         guard !records.isEmpty else { throw DataError("augment: no split, labelled photos") }
         let results = Mutex([[DatasetRecord]?](repeating: nil, count: records.count))
         let failure = Mutex<String?>(nil)
-        let done = Atomic<Int>(0), rendered = Atomic<Int>(0)
+        let done = Atomic<Int>(0), rendered = Atomic<Int>(0), newKeys = Atomic<Int>(0)
         let shaping = try AugmentCache.shaping(options)
+        let (known, lines) = useCache ? read() : ([:], 0)
+        let appender = try Appender(index)
         DispatchQueue.concurrentPerform(iterations: records.count) { i in
             let r = records[i]
             let augmented = options.splits.contains(r.split!)
             let k = key(r, augmented: augmented, shaping: shaping)
             do {
-                var entries = useCache ? lookup(k) : nil
+                var entries = known[k].flatMap { e in e.allSatisfy { store.has($0.id) } ? e : nil }
                 if entries == nil {
                     let images = try DatasetExport.render(r, augmented: augmented, dump: dump, options: options)
                     entries = try images.map { Entry(copy: $0.copy, id: try store.put($0.bytes), augment: $0.augment) }
-                    let e = JSONEncoder()
-                    e.outputFormatting = [.sortedKeys]
-                    try AtomicFile.write(Array(try e.encode(entries!)), to: path(k))
+                    try appender.append(try JSONLines.encode(Line(entries: entries!, key: k)))
                     rendered.add(1, ordering: .relaxed)
+                    if known[k] == nil { newKeys.add(1, ordering: .relaxed) }
                 }
                 let made = entries!.map { DatasetExport.record(r, copy: $0.copy, augment: $0.augment, id: $0.id) }
                 results.withLock { $0[i] = made }
@@ -75,11 +88,55 @@ struct AugmentCache {
             }
             progress?(done.add(1, ordering: .relaxed).newValue, records.count)
         }
+        try appender.close()
         if let message = failure.withLock({ $0 }) {
             throw DataError("augment: \(message) (has the dump changed since ingest?)")
         }
+        // Without the cache read, how many keys the index holds is not known: it is read again.
+        try compact(lines: lines + rendered.load(ordering: .relaxed), keys: useCache ? known.count + newKeys.load(ordering: .relaxed) : nil)
         let made = results.withLock { $0.flatMap { $0! } }.sorted { $0.file < $1.file }
         return (made, rendered.load(ordering: .relaxed))
+    }
+
+    /// Rewrites the index with one line per key when lines for keys seen before (photos rendered
+    /// again) make up over a third of it; removes the per-photo files of the earlier layout.
+    func compact(lines: Int, keys: Int?) throws {
+        if FileSystem.exists(legacy) { try FileManager.default.removeItem(atPath: legacy) }
+        if let keys, lines <= keys + keys / 2 { return }
+        let (entries, lines) = read()
+        guard lines > entries.count + entries.count / 2 else { return }
+        try JSONLines.write(entries.sorted { $0.key < $1.key }.map { Line(entries: $0.value, key: $0.key) }, to: index)
+    }
+
+    /// Appends whole lines to the index from any thread, each in one write.
+    final class Appender: @unchecked Sendable {
+        private let handle: Mutex<FileHandle?>
+        private let path: String
+
+        init(_ path: String) throws {
+            self.path = path
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            handle = Mutex(nil)
+        }
+
+        func append(_ line: String) throws {
+            try handle.withLock { h in
+                if h == nil {
+                    if !FileSystem.exists(path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
+                    guard let opened = FileHandle(forUpdatingAtPath: path) else { throw DataError("\(path): cannot be written") }
+                    // A line cut short by a kill would swallow the next one: start on a fresh line.
+                    let end = try opened.seekToEnd()
+                    if end > 0 {
+                        try opened.seek(toOffset: end - 1)
+                        if try opened.read(upToCount: 1) != Data([0x0A]) { try opened.write(contentsOf: Data([0x0A])) }
+                    }
+                    h = opened
+                }
+                try h!.write(contentsOf: Data((line + "\n").utf8))
+            }
+        }
+
+        func close() throws { try handle.withLock { try $0?.close(); $0 = nil } }
     }
 }
 
@@ -97,5 +154,20 @@ extension AugmentCache.Entry: JSONReadable {
             }
         }
         self.init(copy: try required(copy, "copy", r), id: try required(id, "id", r), augment: try required(augment, "augment", r))
+    }
+}
+
+extension AugmentCache.Line: JSONReadable {
+    init(_ r: inout JSONReader) throws {
+        var entries: [AugmentCache.Entry]?
+        var key: String?
+        try r.object { r, k in
+            switch k {
+            case "entries": entries = try r.items(AugmentCache.Entry.self)
+            case "key": key = try r.string()
+            default: try r.skip()
+            }
+        }
+        self.init(entries: try required(entries, "entries", r), key: try required(key, "key", r))
     }
 }

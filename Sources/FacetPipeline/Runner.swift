@@ -140,7 +140,7 @@ extension Pipeline {
             let manifestHash = try store.putLines(made)
             memo.dataset[manifestHash] = made
             return ([
-                "manifest": manifestHash, "csv": try store.put(Array(csv.utf8)),
+                "manifest": manifestHash, "csv": try store.put(csv),
                 "options": try store.put(Array(try e.encode(o)) + [0x0A]),
             ], Splitting.names.map { "\(written[$0] ?? 0) \($0)" }.joined(separator: ", ") + " images; "
                 + "\(rendered) photos rendered, \(photos - rendered) from the cache", rendered)
@@ -193,9 +193,9 @@ extension Pipeline {
     func materializeDataset(_ outputs: [String: String], memo: Memo) throws {
         let final = DatasetExport.folder(manifest.workspace)
         let fm = FileManager.default
-        let current = fm.contents(atPath: final + "/manifest.jsonl").map { [UInt8]($0) }
+        let current = FileSystem.read(final + "/manifest.jsonl")
         let old = current.flatMap(Self.images(in:))
-        if let current, let old, Store.hash(current) == outputs["manifest"], old.allSatisfy({ fm.fileExists(atPath: final + "/" + $0.file) }) {
+        if let current, let old, Store.hash(current) == outputs["manifest"], old.allSatisfy({ FileSystem.exists(final + "/" + $0.file) }) {
             return
         }
         let made = try memo.dataset[outputs["manifest"]!] ?? store.lines(DatasetRecord.self, outputs["manifest"]!)
@@ -224,7 +224,7 @@ extension Pipeline {
         let wanted = Dictionary(made.map { ($0.file, $0.id) }) { a, _ in a }
         for (file, id) in had where wanted[file] != id { unlink(final + "/" + file) }
         var folders = Set<String>()
-        for r in made where had[r.file] != r.id || !fm.fileExists(atPath: final + "/" + r.file) {
+        for r in made where had[r.file] != r.id || !FileSystem.exists(final + "/" + r.file) {
             let folder = (r.file as NSString).deletingLastPathComponent
             if folders.insert(folder).inserted { try fm.createDirectory(atPath: final + "/" + folder, withIntermediateDirectories: true) }
             try store.materialize(r.id, at: final + "/" + r.file)
@@ -242,6 +242,8 @@ extension Pipeline {
             unlink(temp)
             try store.materialize(outputs[key]!, at: temp)
             guard rename(temp, final + "/" + name) == 0 else { throw DataError("\(final)/\(name): cannot replace it (errno \(errno))") }
+            // A rename onto a hard link of the same file does nothing and leaves the temporary name.
+            unlink(temp)
         }
     }
 
@@ -256,7 +258,7 @@ extension Pipeline {
     }
 
     func writeIfChanged(_ bytes: [UInt8], to path: String) throws {
-        if let old = FileManager.default.contents(atPath: path), old.count == bytes.count, [UInt8](old) == bytes { return }
+        if let old = FileSystem.read(path), old == bytes { return }
         try AtomicFile.write(bytes, to: path)
     }
 }

@@ -16,7 +16,7 @@ public struct Store: Sendable {
 
     public func path(_ hash: String) -> String { "\(folder)/\(hash.prefix(2))/\(hash)" }
 
-    public func has(_ hash: String) -> Bool { FileManager.default.fileExists(atPath: path(hash)) }
+    public func has(_ hash: String) -> Bool { FileSystem.exists(path(hash)) }
 
     /// Stores `bytes` (once: an object already there is not written again) and returns its hash.
     @discardableResult
@@ -27,10 +27,9 @@ public struct Store: Sendable {
     }
 
     public func get(_ hash: String) throws -> [UInt8] {
-        guard let data = FileManager.default.contents(atPath: path(hash)) else {
+        guard let bytes = FileSystem.read(path(hash)) else {
             throw DataError("\(path(hash)): missing from the store; run facet run again to rebuild it")
         }
-        let bytes = [UInt8](data)
         guard Store.hash(bytes) == hash else { throw DataError("\(path(hash)): damaged (its bytes no longer match its name); delete it and run again") }
         return bytes
     }

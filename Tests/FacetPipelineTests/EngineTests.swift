@@ -80,13 +80,11 @@ import FacetLearn
         #expect(tag.state == "stale" && tag.reasons == ["file \(root)/occlusion.safetensors changed"])
     }
 
-    @Test func addedPhotosCostOnlyThemselves() throws {
-        let root = try Support.project(count: 18)
-        let first = try Support.pipeline(root).run()
-        #expect(first.first { $0.stage == .ingest }!.work > 18)
-        // Three new photos from another synth dump, in the class folders.
+    /// `count` new photos from another synth dump, in the class folders of the project's dump.
+    static func addPhotos(_ root: String, count: Int) throws {
         let more = Support.temp("more")
-        try Support.synth(more, count: 3, seed: 99, extras: 0)
+        defer { try? FileManager.default.removeItem(atPath: more) }
+        try Support.synth(more, count: count, seed: 99, extras: 0)
         let truth = try String(contentsOfFile: more + "/truth.csv", encoding: .utf8).split(separator: "\n").dropFirst()
         for (i, row) in truth.enumerated() {
             let file = String(row.split(separator: ",")[0]), label = String(row.split(separator: ",")[1])
@@ -94,6 +92,41 @@ import FacetLearn
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             try FileManager.default.copyItem(atPath: more + "/" + file, toPath: folder + "/new\(i)." + (file as NSString).pathExtension)
         }
+    }
+
+    /// The augment cache is one index file, a line appended per photo once its images are stored:
+    /// a line cut short (a kill mid-write) costs that one photo's rendering again, the next line
+    /// still starts on its own, and the dataset equals one built from nothing. The per-photo files
+    /// of the earlier layout are removed.
+    @Test func aCutShortAugmentIndexLineCostsOnePhoto() throws {
+        let root = try Support.project(count: 12)
+        _ = try Support.pipeline(root).run()
+        let index = root + "/ws/cache/augment.jsonl", legacy = root + "/ws/cache/augment/ab"
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: index))
+        let photos = bytes.filter { $0 == 0x0A }.count
+        bytes.removeLast(30)
+        try bytes.write(to: URL(fileURLWithPath: index))
+        try FileManager.default.createDirectory(atPath: legacy, withIntermediateDirectories: true)
+        try Data("{}".utf8).write(to: URL(fileURLWithPath: legacy + "/ab01.json"))
+        try Self.addPhotos(root, count: 1)
+        let run = try Support.pipeline(root).run()
+        #expect(run.first { $0.stage == .augment }!.work == 2)
+        let lines = try Data(contentsOf: URL(fileURLWithPath: index)).withUnsafeBytes {
+            JSONLines.readEach(AugmentCache.Line.self, $0.bindMemory(to: UInt8.self))
+        }
+        #expect(lines.count == photos + 2)
+        #expect(lines.filter { (try? $0.get()) == nil }.count == 1)
+        #expect(!FileManager.default.fileExists(atPath: root + "/ws/cache/augment"))
+        _ = try Support.pipeline(root, ["workspace=fresh", "lock=fresh.lock"]).run()
+        // (Left behind before: `.augment.json.tmp`, a rename onto a link of the same file doing nothing.)
+        #expect(try Support.hashes(root + "/ws/dataset") == (try Support.hashes(root + "/fresh/dataset")))
+    }
+
+    @Test func addedPhotosCostOnlyThemselves() throws {
+        let root = try Support.project(count: 18)
+        let first = try Support.pipeline(root).run()
+        #expect(first.first { $0.stage == .ingest }!.work > 18)
+        try Self.addPhotos(root, count: 3)
         let status = try Support.pipeline(root).status()
         #expect(status[0].reasons == ["the dump changed: 3 files added, 0 removed, 0 changed"], "\(status[0])")
         let before = try JSONLines.read(Record.self, from: root + "/ws/manifest.jsonl")

@@ -43,6 +43,10 @@ import Testing
         (FileManager.default.enumerator(atPath: folder)?.allObjects.count) ?? 0
     }
 
+    static func lines(_ file: String) -> Int {
+        FileManager.default.contents(atPath: file).map { $0.filter { $0 == 0x0A }.count } ?? 0
+    }
+
     @Test func exitCodesAndMessages() throws {
         let root = try Self.project(count: 12)
         let bad = try C.facet(["run", root + "/p.yaml", "-p", "augment.copise=2"])
@@ -139,7 +143,7 @@ import Testing
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
-            while process.isRunning && Self.count(root + "/\(ws)/store") + Self.count(root + "/\(ws)/cache/augment") < after { usleep(500) }
+            while process.isRunning && Self.count(root + "/\(ws)/store") + Self.lines(root + "/\(ws)/cache/augment.jsonl") < after { usleep(500) }
             if process.isRunning {
                 kill(process.processIdentifier, SIGKILL)
                 killedMidway += 1
