@@ -146,9 +146,10 @@ public enum Labeling {
         func words(for path: String) -> [String] {
             switch source {
             case .folders(let level):
-                let folders = path.split(separator: "/").dropLast().map(String.init)
+                // Split on the bytes: a `/` is never part of another UTF-8 character.
+                let folders = path.utf8.split(separator: UInt8(ascii: "/")).dropLast()
                 let index = level >= 0 ? level : folders.count + level
-                return folders.indices.contains(index) ? [folders[index]] : []
+                return folders.indices.contains(index) ? [String(Substring(folders[index]))] : []
             case .sheet:
                 return byPath[path] ?? byName[(path as NSString).lastPathComponent] ?? []
             case .pattern:

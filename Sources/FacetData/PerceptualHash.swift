@@ -73,12 +73,26 @@ extension PerceptualHash {
             low += width
         }
         var pairs: [(Int, Int)] = []
+        // Each piece's buckets by a counting sort of its values when it is 16 bits wide or less
+        // (d ≥ 3), else by a dictionary.
+        var order = [Int](repeating: 0, count: n)
         for (k, piece) in pieces.enumerated() {
-            var buckets: [UInt64: [Int]] = [:]
-            for i in 0..<n { buckets[(hashes[i] >> piece.shift) & piece.mask, default: []].append(i) }
-            for members in buckets.values where members.count > 1 {
-                for a in 0..<(members.count - 1) {
-                    for b in (a + 1)..<members.count {
+            var buckets: [ArraySlice<Int>] = []
+            if piece.mask < 1 << 16 {
+                var start = [Int](repeating: 0, count: Int(piece.mask) + 2)
+                for h in hashes { start[Int((h >> piece.shift) & piece.mask) + 1] += 1 }
+                for v in 1..<start.count { start[v] += start[v - 1] }
+                var next = start
+                for i in 0..<n { let v = Int((hashes[i] >> piece.shift) & piece.mask); order[next[v]] = i; next[v] += 1 }
+                for v in 0..<start.count - 1 where start[v + 1] - start[v] > 1 { buckets.append(order[start[v]..<start[v + 1]]) }
+            } else {
+                var byValue: [UInt64: [Int]] = [:]
+                for i in 0..<n { byValue[(hashes[i] >> piece.shift) & piece.mask, default: []].append(i) }
+                buckets = byValue.values.filter { $0.count > 1 }.map { $0[...] }
+            }
+            for members in buckets {
+                for a in members.startIndex..<(members.endIndex - 1) {
+                    for b in (a + 1)..<members.endIndex {
                         let x = hashes[members[a]] ^ hashes[members[b]]
                         guard x.nonzeroBitCount <= d, !pieces[..<k].contains(where: { (x >> $0.shift) & $0.mask == 0 }) else { continue }
                         pairs.append((members[a], members[b]))
