@@ -30,6 +30,18 @@ import Testing
         #expect(s.perClass == ["happy": 1, "normal": 1, "sad": 1])
     }
 
+    /// The folder a label comes from, by level from the top (0, 1) or from the file (−1), non-ASCII names and doubled slashes included.
+    @Test func folderLevels() throws {
+        let cases: [(Int, String, [String])] = [
+            (0, "happy/a.jpg", ["happy"]), (0, "a.jpg", []), (1, "2024/happy/a.jpg", ["happy"]), (1, "happy/a.jpg", []),
+            (-1, "2024/trip/sad/a.jpg", ["sad"]), (-2, "2024/trip/sad/a.jpg", ["trip"]), (-4, "x/a.jpg", []),
+            (0, "fröhlich/ü.jpg", ["fröhlich"]), (0, "中/a.jpg", ["中"]), (1, "a//b/c.jpg", ["b"]),
+        ]
+        for (level, path, words) in cases {
+            #expect(try Labeling.Lookup(.folders(level: level)).words(for: path) == words, "level \(level): \(path)")
+        }
+    }
+
     @Test func unknownLabelsAreAnErrorListingEachValueAndNothingIsWritten() throws {
         let root = try Self.dump(["happy/a.png": 1, "angry/b.png": 2, "angry/c.png": 3, "surprised/d.png": 5])
         let ws = Support.temp("ws")
