@@ -93,8 +93,8 @@ struct IngestCache {
     /// Path → (size, mtime, SHA-256) from the stat index; empty when absent or of another version.
     /// Read as bytes: a no-op run reads one line per file of the dump.
     static func readIndex(_ workspace: String) -> [String: (size: Int, mtime: Int64, sha256: String)] {
-        guard let data = FileManager.default.contents(atPath: indexPath(workspace)) else { return [:] }
-        return [UInt8](data).withUnsafeBufferPointer { bytes in
+        guard let data = FileSystem.read(indexPath(workspace)) else { return [:] }
+        return data.withUnsafeBufferPointer { bytes in
             var lines = bytes.split(separator: 0x0A)
             guard let head = lines.first, String(decoding: head, as: UTF8.self) == "facet-files\t\(Analyzer.version)" else { return [:] }
             lines.removeFirst()

@@ -92,7 +92,9 @@ public enum JSONLines {
         var start = 0
         while start < all.count, let base = all.baseAddress {
             var end = all.count
-            if let found = memchr(base + start, 0x0A, all.count - start) { end = UnsafePointer<UInt8>(found.assumingMemoryBound(to: UInt8.self)) - base }
+            if let found = memchr(base + start, 0x0A, all.count - start) {
+                end = UnsafePointer<UInt8>(found.assumingMemoryBound(to: UInt8.self)) - base
+            }
             if !all[start..<end].allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) { lines.append(start..<end) }
             start = end + 1
         }
@@ -101,7 +103,9 @@ public enum JSONLines {
             nonisolated(unsafe) let (out, all) = (out, all)
             let (lines, block) = (lines, 128)
             DispatchQueue.concurrentPerform(iterations: (lines.count + block - 1) / block) { b in
-                for i in b * block..<min(lines.count, (b + 1) * block) { out[i] = Result { try JSONReader.read(R.self, UnsafeBufferPointer(rebasing: all[lines[i]])) } }
+                for i in b * block..<min(lines.count, (b + 1) * block) {
+                    out[i] = Result { try JSONReader.read(R.self, UnsafeBufferPointer(rebasing: all[lines[i]])) }
+                }
             }
         }
         return out.map { $0! }
@@ -146,4 +150,3 @@ public struct DataError: Error, CustomStringConvertible, Sendable {
     public let description: String
     public init(_ description: String) { self.description = description }
 }
-
