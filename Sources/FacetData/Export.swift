@@ -122,7 +122,7 @@ public enum DatasetExport {
         let options = try JSONDecoder().decode(AugmentOptions.self, from: data)
         let base = try Augmenting.load(try Workspace.dump(workspace) + "/" + r.source, size: options.size, policy: options.policy)
         let bytes = try ImageEncoder.jpeg(Augmenting.apply(r.augment, to: base), quality: options.quality)
-        return FileManager.default.contents(atPath: root + "/" + file).map { [UInt8]($0) } == bytes
+        return FileSystem.read(root + "/" + file) == bytes
     }
 
     /// The manifest as CSV bytes: one row per image, the sampled parameters in columns; rows made

@@ -21,8 +21,8 @@ enum FaceStore {
     /// Crops by photo id (later records win; a record cut short at the end is left out); nil when
     /// the file is missing or of another version.
     static func read(_ workspace: String) -> [String: Data]? {
-        guard let data = FileManager.default.contents(atPath: path(workspace)) else { return nil }
-        let bytes = [UInt8](data), head = header
+        guard let bytes = FileSystem.read(path(workspace)) else { return nil }
+        let head = header
         guard bytes.count >= head.count, Array(bytes[..<head.count]) == head else { return nil }
         var out: [String: Data] = [:]
         var at = head.count

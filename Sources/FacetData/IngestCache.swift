@@ -48,17 +48,12 @@ struct IngestCache {
         }
         let total = previous.lines + fresh.count
         if fresh.isEmpty && previous.lines == entries.count { return }
-        if previous.lines == 0 || total > entries.count + entries.count / 2 || !FileManager.default.fileExists(atPath: path(workspace)) {
+        if previous.lines == 0 || total > entries.count + entries.count / 2 || !FileSystem.exists(path(workspace)) {
             return try write(entries, workspace: workspace)
         }
-        let encoder = JSONLines.encoder()
-        var out = Data()
-        for e in fresh { out.append(try encoder.encode(e)); out.append(0x0A) }
-        guard let handle = FileHandle(forWritingAtPath: path(workspace)) else { return try write(entries, workspace: workspace) }
-        defer { try? handle.close() }
-        try handle.seekToEnd()
-        // A cut-short earlier write would leave a line without its newline: start on a fresh line.
-        try handle.write(contentsOf: Data([0x0A]) + out)
+        let appender = JSONLines.Appender(path(workspace))
+        try appender.append(try JSONLines.encodeLines(fresh))
+        try appender.close()
         try writeIndex(entries, workspace: workspace)
     }
 

@@ -111,6 +111,35 @@ public enum JSONLines {
         return out.map { $0! }
     }
 
+    /// Appends whole lines to a JSON Lines file, from any thread, each call in one write. The
+    /// first write of an appender starts on a line of its own (a line cut short by a kill ends
+    /// there, and readers skip it and the blank line that may follow).
+    public final class Appender: Sendable {
+        private let handle = Mutex<FileHandle?>(nil)
+        public let path: String
+
+        public init(_ path: String) { self.path = path }
+
+        /// Appends `lines`, each ending in a newline.
+        public func append(_ lines: [UInt8]) throws {
+            try handle.withLock { h in
+                if h == nil {
+                    try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                    if !FileSystem.exists(path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
+                    guard let opened = FileHandle(forWritingAtPath: path) else { throw DataError("\(path): cannot be written") }
+                    if try opened.seekToEnd() > 0 { try opened.write(contentsOf: Data([0x0A])) }
+                    h = opened
+                }
+                try h!.write(contentsOf: Data(lines))
+            }
+        }
+
+        /// Appends `item` as one line.
+        public func append<T: Encodable>(_ item: T) throws { try append(Array((try JSONLines.encode(item) + "\n").utf8)) }
+
+        public func close() throws { try handle.withLock { try $0?.close(); $0 = nil } }
+    }
+
     /// JSON Lines bytes of `items` (keys sorted, one object a line), encoded in chunks on all cores.
     public static func encodeLines<T: Encodable & Sendable>(_ items: [T]) throws -> [UInt8] {
         let chunks = items.count < 256 ? 1 : ProcessInfo.processInfo.activeProcessorCount * 2

@@ -19,8 +19,8 @@ public enum PerceptualHash {
 
     /// The hash as 16 lowercase hex digits, as records carry it.
     public static func hex(_ hash: UInt64) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        return String(decoding: (0..<16).map { digits[Int(hash >> (60 - 4 * $0) & 15)] }, as: UTF8.self)
+        let digits = String(hash, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
     }
 
     public static func hash(_ image: Image) -> UInt64 {
@@ -73,25 +73,15 @@ extension PerceptualHash {
             low += width
         }
         var pairs: [(Int, Int)] = []
-        // Each piece's buckets by a counting sort of its values when it is 16 bits wide or less
-        // (d ≥ 3), else by a dictionary.
-        var order = [Int](repeating: 0, count: n)
         for (k, piece) in pieces.enumerated() {
-            var buckets: [ArraySlice<Int>] = []
-            if piece.mask < 1 << 16 {
-                var start = [Int](repeating: 0, count: Int(piece.mask) + 2)
-                for h in hashes { start[Int((h >> piece.shift) & piece.mask) + 1] += 1 }
-                for v in 1..<start.count { start[v] += start[v - 1] }
-                var next = start
-                for i in 0..<n { let v = Int((hashes[i] >> piece.shift) & piece.mask); order[next[v]] = i; next[v] += 1 }
-                for v in 0..<start.count - 1 where start[v + 1] - start[v] > 1 { buckets.append(order[start[v]..<start[v + 1]]) }
-            } else {
-                var byValue: [UInt64: [Int]] = [:]
-                for i in 0..<n { byValue[(hashes[i] >> piece.shift) & piece.mask, default: []].append(i) }
-                buckets = byValue.values.filter { $0.count > 1 }.map { $0[...] }
-            }
-            for members in buckets {
-                for a in members.startIndex..<(members.endIndex - 1) {
+            // The indices in order of this piece's value (then index): a bucket is a run of one value.
+            let value = hashes.map { ($0 >> piece.shift) & piece.mask }
+            let order = (0..<n).sorted { (value[$0], $0) < (value[$1], $1) }
+            var start = 0
+            for end in 1...n where end == n || value[order[end]] != value[order[start]] {
+                let members = order[start..<end]
+                start = end
+                for a in members.indices.dropLast() {
                     for b in (a + 1)..<members.endIndex {
                         let x = hashes[members[a]] ^ hashes[members[b]]
                         guard x.nonzeroBitCount <= d, !pieces[..<k].contains(where: { (x >> $0.shift) & $0.mask == 0 }) else { continue }

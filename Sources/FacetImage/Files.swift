@@ -17,42 +17,37 @@ public enum FileSystem {
     /// image of a dataset, where `FileManager.fileExists` costs several times more.
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
-    /// The bytes of the file at `path`, read straight into one buffer of the size `fstat` gives,
-    /// then to the end (a file that grew meanwhile); nil when it cannot be opened or read, or
-    /// holds more than `limit` bytes (errno is then EFBIG).
+    /// The bytes of the file at `path`, read straight into one buffer a byte larger than `fstat`
+    /// gives (a file that grew meanwhile is read on to its end); nil when it cannot be opened or
+    /// read, or holds more than `limit` bytes (errno is then EFBIG).
     public static func read(_ path: String, limit: Int = .max) -> [UInt8]? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0 else { return nil }
-        guard Int(st.st_size) <= limit else { errno = EFBIG; return nil }
+        let size = Int(st.st_size)
+        guard size <= limit else { errno = EFBIG; return nil }
         var failed = false
-        func next(_ p: UnsafeMutableRawPointer, _ count: Int) -> Int {
-            while true {
-                let n = Foundation.read(fd, p, count)
+        /// Fills `buffer` from the file up to its end; how many bytes it holds.
+        func fill(_ buffer: UnsafeMutableBufferPointer<UInt8>) -> Int {
+            var count = 0
+            while count < buffer.count {
+                let n = Foundation.read(fd, buffer.baseAddress! + count, buffer.count - count)
                 if n < 0 && errno == EINTR { continue }
                 if n < 0 { failed = true }
-                return max(n, 0)
-            }
-        }
-        var out = [UInt8](unsafeUninitializedCapacity: Int(st.st_size)) { buffer, count in
-            count = 0
-            while count < buffer.count {
-                let n = next(buffer.baseAddress! + count, buffer.count - count)
-                if n == 0 { break }
+                if n <= 0 { break }
                 count += n
             }
+            return count
         }
-        if !failed && out.count == Int(st.st_size) {
-            var chunk = [UInt8](repeating: 0, count: 4096)
-            while true {
-                let n = chunk.withUnsafeMutableBytes { next($0.baseAddress!, $0.count) }
-                if n == 0 { break }
-                out += chunk[..<n]
-                if out.count > limit { errno = EFBIG; return nil }
-            }
+        var out = [UInt8](unsafeUninitializedCapacity: size + 1) { buffer, count in count = fill(buffer) }
+        while !failed && out.count > size && out.count <= limit {
+            let chunk = [UInt8](unsafeUninitializedCapacity: 1 << 16) { buffer, count in count = fill(buffer) }
+            if chunk.isEmpty { break }
+            out += chunk
         }
+        if out.count > limit { errno = EFBIG; return nil }
         return failed ? nil : out
     }
 }

@@ -66,18 +66,18 @@ struct AugmentCache {
         let failure = Mutex<String?>(nil)
         let done = Atomic<Int>(0), rendered = Atomic<Int>(0), newKeys = Atomic<Int>(0)
         let shaping = try AugmentCache.shaping(options)
-        let (known, lines) = useCache ? read() : ([:], 0)
-        let appender = try Appender(index)
+        let (known, lines) = read()
+        let appender = JSONLines.Appender(index)
         DispatchQueue.concurrentPerform(iterations: records.count) { i in
             let r = records[i]
             let augmented = options.splits.contains(r.split!)
             let k = key(r, augmented: augmented, shaping: shaping)
             do {
-                var entries = known[k].flatMap { e in e.allSatisfy { store.has($0.id) } ? e : nil }
+                var entries = useCache ? known[k].flatMap { e in e.allSatisfy { store.has($0.id) } ? e : nil } : nil
                 if entries == nil {
                     let images = try DatasetExport.render(r, augmented: augmented, dump: dump, options: options)
                     entries = try images.map { Entry(copy: $0.copy, id: try store.put($0.bytes), augment: $0.augment) }
-                    try appender.append(try JSONLines.encode(Line(entries: entries!, key: k)))
+                    try appender.append(Line(entries: entries!, key: k))
                     rendered.add(1, ordering: .relaxed)
                     if known[k] == nil { newKeys.add(1, ordering: .relaxed) }
                 }
@@ -92,51 +92,17 @@ struct AugmentCache {
         if let message = failure.withLock({ $0 }) {
             throw DataError("augment: \(message) (has the dump changed since ingest?)")
         }
-        // Without the cache read, how many keys the index holds is not known: it is read again.
-        try compact(lines: lines + rendered.load(ordering: .relaxed), keys: useCache ? known.count + newKeys.load(ordering: .relaxed) : nil)
+        try compact(lines: lines + rendered.load(ordering: .relaxed), keys: known.count + newKeys.load(ordering: .relaxed))
         let made = results.withLock { $0.flatMap { $0! } }.sorted { $0.file < $1.file }
         return (made, rendered.load(ordering: .relaxed))
     }
 
     /// Rewrites the index with one line per key when lines for keys seen before (photos rendered
     /// again) make up over a third of it; removes the per-photo files of the earlier layout.
-    func compact(lines: Int, keys: Int?) throws {
+    func compact(lines: Int, keys: Int) throws {
         if FileSystem.exists(legacy) { try FileManager.default.removeItem(atPath: legacy) }
-        if let keys, lines <= keys + keys / 2 { return }
-        let (entries, lines) = read()
-        guard lines > entries.count + entries.count / 2 else { return }
-        try JSONLines.write(entries.sorted { $0.key < $1.key }.map { Line(entries: $0.value, key: $0.key) }, to: index)
-    }
-
-    /// Appends whole lines to the index from any thread, each in one write.
-    final class Appender: @unchecked Sendable {
-        private let handle: Mutex<FileHandle?>
-        private let path: String
-
-        init(_ path: String) throws {
-            self.path = path
-            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            handle = Mutex(nil)
-        }
-
-        func append(_ line: String) throws {
-            try handle.withLock { h in
-                if h == nil {
-                    if !FileSystem.exists(path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
-                    guard let opened = FileHandle(forUpdatingAtPath: path) else { throw DataError("\(path): cannot be written") }
-                    // A line cut short by a kill would swallow the next one: start on a fresh line.
-                    let end = try opened.seekToEnd()
-                    if end > 0 {
-                        try opened.seek(toOffset: end - 1)
-                        if try opened.read(upToCount: 1) != Data([0x0A]) { try opened.write(contentsOf: Data([0x0A])) }
-                    }
-                    h = opened
-                }
-                try h!.write(contentsOf: Data((line + "\n").utf8))
-            }
-        }
-
-        func close() throws { try handle.withLock { try $0?.close(); $0 = nil } }
+        guard lines > keys + keys / 2 else { return }
+        try JSONLines.write(read().entries.sorted { $0.key < $1.key }.map { Line(entries: $0.value, key: $0.key) }, to: index)
     }
 }
 

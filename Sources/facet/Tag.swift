@@ -38,12 +38,11 @@ extension Facet {
             let s = try Tagging.run(workspace: workspace, thresholds: t, overrides: overrides, calibrate: calibrate,
                                     saveThresholds: saveThresholds, progress: { progress.update($0, of: $1) })
             for (name, c) in s.calibration.sorted(by: { $0.key < $1.key }) {
-                if let model = c.model, let held = c.heldOut, let faces = c.faces, held == 0 {
-                    print("calibrated \(name) on \(c.rows) rows: no row held out to measure the learned tagger on; "
-                          + "trained on all \(faces) faces, saved to \(model)")
-                } else if let model = c.model, let held = c.heldOut, let faces = c.faces {
-                    print(String(format: "calibrated %@ on %d rows: on %d held out, accuracy %.3f with the score and threshold, %.3f with a learned tagger trained on the other %d; the tagger trained on all %d faces saved to %@",
-                                 name, c.rows, held, c.before, c.after, faces - held, faces, model))
+                if let model = c.model, let held = c.heldOut, let faces = c.faces {
+                    print(held == 0
+                          ? "calibrated \(name) on \(c.rows) rows: no row held out to measure the learned tagger on; trained on all \(faces) faces, saved to \(model)"
+                          : String(format: "calibrated %@ on %d rows: on %d held out, accuracy %.3f with the score and threshold, %.3f with a learned tagger trained on the other %d; the tagger trained on all %d faces saved to %@",
+                                   name, c.rows, held, c.before, c.after, faces - held, faces, model))
                 } else {
                     print(String(format: "calibrated %@ on %d rows: accuracy %.3f before, %.3f after (threshold %.4f)",
                                  name, c.rows, c.before, c.after, c.threshold))
