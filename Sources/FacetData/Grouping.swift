@@ -12,8 +12,10 @@ struct Grouping {
     /// "IMG_0067.jpg" rather than "IMG_0067 (1).jpg".
     init(photos: [(String, PhotoAnalysis)], dump: String, options: IngestOptions) throws {
         var keptByHash: [String: Int] = [:]
-        let ordered = photos.sorted { ($0.0.count, $0.0) < ($1.0.count, $1.0) }
-        for (source, photo) in ordered {
+        // Indices sorted, each path's length counted once (a String's count walks its characters).
+        let lengths = photos.map(\.0.count)
+        let ordered = photos.indices.sorted { (lengths[$0], photos[$0].0) < (lengths[$1], photos[$1].0) }
+        for (source, photo) in ordered.lazy.map({ photos[$0] }) {
             if let k = keptByHash[photo.sha256] {
                 duplicates.append(DuplicateRecord(source: source, id: photo.sha256, duplicateOf: photo.sha256,
                                                   keptSource: kept[k].source, match: "bytes"))

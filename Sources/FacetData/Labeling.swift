@@ -48,7 +48,6 @@ public enum Labeling {
     /// records, the discarded ones, and the summary.
     public static func apply(_ records: [Record], duplicates: [DuplicateRecord], options: LabelOptions) throws
         -> (records: [Record], discarded: [Record], summary: LabelSummary) {
-        var records = records
         let lookup = try Lookup(options.source)
         let names = Names(options)
 
@@ -71,27 +70,29 @@ public enum Labeling {
         // A near-duplicate or burst group gets one label: conflicts are looked for across the group.
         var groupLabels: [String: Set<String>] = [:]
         for r in records { for w in words[r.id] ?? [] { groupLabels[r.group, default: []].insert(names.resolve(w.word)!) } }
-        let members = Dictionary(grouping: records, by: \.group).mapValues { $0.map(\.source) }
+        var members: [String: [String]] = [:]
+        for r in records { members[r.group, default: []].append(r.source) }
         let copies = Dictionary(grouping: duplicates, by: \.keptSource).mapValues { $0.map(\.source) }
         var reported = Set<String>()
-        for i in records.indices {
-            let labels = groupLabels[records[i].group] ?? []
+        kept.reserveCapacity(records.count)
+        for var r in records {
+            let labels = groupLabels[r.group] ?? []
             if labels.count > 1 {
-                records[i].label = nil
-                if reported.insert(records[i].group).inserted {
-                    let sources = members[records[i].group]!.flatMap { [$0] + (copies[$0] ?? []) }
+                r.label = nil
+                if reported.insert(r.group).inserted {
+                    let sources = members[r.group]!.flatMap { [$0] + (copies[$0] ?? []) }
                     summary.conflicts.append((sources, labels.map { $0 == Names.discard ? "discard" : $0 }.sorted()))
                 }
-                kept.append(records[i])
+                kept.append(r)
             } else if let label = labels.first {
-                if label == Names.discard { discarded.append(records[i]); summary.discarded.append(records[i].source); continue }
-                records[i].label = label
+                if label == Names.discard { discarded.append(r); summary.discarded.append(r.source); continue }
+                r.label = label
                 summary.perClass[label, default: 0] += 1
-                kept.append(records[i])
+                kept.append(r)
             } else {
-                records[i].label = nil
-                summary.unlabelled.append(records[i].source)
-                kept.append(records[i])
+                r.label = nil
+                summary.unlabelled.append(r.source)
+                kept.append(r)
             }
         }
         return (kept, discarded, summary)

@@ -17,6 +17,7 @@ public enum NetworkBenchmark {
         let model = arch.make(classes: classes)
         model.train(train)
         model.requiresGrad(train)
+        model.firstConvolution?.needsInputGradient = false
         var rng = Random(seed: 7)
         let x = Tensor(shape: [batch, 3, size, size], data: rng.uniform(batch * 3 * size * size, 1))
         let targets = (0..<batch).map { Int32($0 % classes) }

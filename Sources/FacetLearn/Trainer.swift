@@ -129,6 +129,7 @@ public final class Trainer {
             for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
             model.train(cache == nil)
             model.requiresGrad(true)
+            model.firstConvolution?.needsInputGradient = false
             var lossSum = 0.0, correct = 0
             for b in stride(from: 0, to: order.count, by: config.batch) {
                 let chunk = order[b..<min(b + config.batch, order.count)]

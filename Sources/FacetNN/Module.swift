@@ -52,6 +52,11 @@ open class Module {
     /// The classification head (ResNet's `fc`, VGG's last layer).
     open var head: Module { preconditionFailure("\(type(of: self)) has no classification head") }
 
+    /// The convolution that reads the input image. A training step sets its `needsInputGradient`
+    /// to false: nothing reads the image's gradient (PyTorch computes none for an input without
+    /// `requires_grad`), and it is the costliest product and fold of a ResNet18 backward pass.
+    open var firstConvolution: Conv2d? { nil }
+
     /// The input of the head: `forward` without its last layer (what a frozen backbone gives).
     open func features(_ x: Tensor) -> Tensor { preconditionFailure("\(type(of: self)) has no classification head") }
 

@@ -67,6 +67,7 @@ public final class ResNet18: Module {
     }
 
     override public var head: Module { fc }
+    override public var firstConvolution: Conv2d? { conv1 }
 
     /// Replaces the head with a fresh `classes`-way layer.
     override public func replaceHead(classes: Int, seed: UInt64 = 1) {

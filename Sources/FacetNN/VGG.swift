@@ -49,6 +49,8 @@ public final class VGG: Module {
     /// The last layer, the one a fine-tune replaces.
     override public var head: Module { classifierLayers.last!.1 }
 
+    override public var firstConvolution: Conv2d? { featureLayers.first?.1 as? Conv2d }
+
     override public func replaceHead(classes: Int, seed: UInt64 = 1) {
         var rng = Random(seed: seed)
         classifierLayers[classifierLayers.count - 1].1 = Linear((head as! Linear).weight.value.shape[1], classes, rng: &rng)

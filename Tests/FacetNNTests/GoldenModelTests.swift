@@ -100,6 +100,35 @@ import Testing
         #expect(model.fc.weight.value != initial["fc.weight"]!)
     }
 
+    /// A training step skips the image's gradient (`firstConvolution.needsInputGradient = false`):
+    /// every parameter gradient stays bit for bit what the full backward pass gives.
+    @Test func skippingTheInputGradientChangesNoParameterGradient() throws {
+        let f = try Self.fixture("resnet18_w4")
+        let initial = Dictionary(uniqueKeysWithValues: f.tensors.filter { $0.key.hasPrefix("init.") }.map { (String($0.key.dropFirst(5)), $0.value) })
+        let targets = f.tensors["target"]!.data.map { Int32($0) }
+        func step(_ model: Module, inputGradient: Bool) throws -> (dx: Tensor, grads: [String: Tensor]) {
+            model.firstConvolution!.needsInputGradient = inputGradient
+            model.zeroGrad()
+            let logits = model.forward(f.tensors["x"]!)
+            var probs = [Float](repeating: 0, count: logits.count), d = Tensor(zeros: logits.shape)
+            _ = crossEntropyForward(&probs, logits.data, targets, B: logits.shape[0], K: logits.shape[1])
+            crossEntropyBackward(&d.data, probs, targets, B: logits.shape[0], K: logits.shape[1])
+            let dx = model.backward(d)
+            return (dx, Dictionary(uniqueKeysWithValues: model.namedParams().filter { !$0.1.isBuffer }.map { ($0.0, $0.1.grad) }))
+        }
+        let resnet = ResNet18(classes: 3, width: 4)
+        #expect(resnet.firstConvolution === resnet.conv1)
+        let vgg = VGG(classes: 3, config: VGG.vgg16.map { $0 / 16 }, hidden: 16, dropout: 0)
+        #expect(vgg.firstConvolution != nil && vgg.firstConvolution === vgg.children[0].1.children[0].1)
+        for model in [resnet, vgg] as [Module] {
+            if model === resnet { try model.load(initial) }
+            let full = try step(model, inputGradient: true)
+            let skipped = try step(model, inputGradient: false)
+            #expect(full.dx.count == f.tensors["x"]!.count && skipped.dx.count == 0)
+            #expect(full.grads.count > 10 && full.grads == skipped.grads)
+        }
+    }
+
     @Test func loadingReportsEveryMismatchByName() throws {
         let model = ResNet18(classes: 3, width: 4)
         var state = model.stateDict()
