@@ -53,6 +53,6 @@ let package = Package(
         .testTarget(name: "FacetNNTests", dependencies: ["FacetNN"]),
         .testTarget(name: "FacetLearnTests", dependencies: ["FacetLearn", "FacetNN", "FacetImage"]),
         .testTarget(name: "FacetReportTests", dependencies: ["FacetReport", "FacetLearn", "FacetData"]),
-        .testTarget(name: "facetTests", dependencies: ["FacetImage"]),
+        .testTarget(name: "facetTests", dependencies: ["FacetImage", "FacetNN"]),
     ]
 )

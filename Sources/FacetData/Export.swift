@@ -85,10 +85,8 @@ public enum DatasetExport {
     static func export(_ r: Record, dump: String, into root: String, options: AugmentOptions) throws -> [DatasetRecord] {
         try render(r, augmented: options.splits.contains(r.split!), dump: dump, options: options).map { image in
             let made = record(r, copy: image.copy, augment: image.augment, id: Analyzer.sha256(image.bytes))
-            // The staging folder is swapped in whole, so its files need no rename of their own.
-            guard FileManager.default.createFile(atPath: root + "/" + made.file, contents: Data(image.bytes)) else {
-                throw DataError("cannot write \(root)/\(made.file)")
-            }
+            // The staging folder is swapped in whole, so its files need no rename or fsync of their own.
+            try FileSystem.create(root + "/" + made.file, image.bytes)
             return made
         }
     }

@@ -23,9 +23,9 @@ extension Facet.Bench {
         func run(train: Bool) throws {
             guard let a = Architecture(rawValue: arch), a.admits(size: size) else { throw ValidationError("--arch \(arch) at --size \(size) is not a network facet has") }
             let r = NetworkBenchmark.run(a, size: size, batch: batch, steps: max(1, steps), train: train)
-            print(String(format: "facet %@ %@ %d px batch %d: median %.2f images/s over %d steps (%@); peak memory %.0f MiB; %d BLAS threads",
+            print(String(format: "facet %@ %@ %d px batch %d: median %.2f images/s over %d steps (%@); peak memory %.0f MiB; %d BLAS threads, OpenBLAS %@ kernels",
                          train ? "train" : "infer", arch, size, batch, r.median, r.rates.count,
-                         r.rates.map { String(format: "%.2f", $0) }.joined(separator: " "), Double(r.peakBytes) / 1_048_576, BLASThreads.count))
+                         r.rates.map { String(format: "%.2f", $0) }.joined(separator: " "), Double(r.peakBytes) / 1_048_576, BLASThreads.count, BLASCore.current))
         }
     }
 

@@ -1,6 +1,15 @@
 import ArgumentParser
+import FacetNN
 
 @main
+enum Main {
+    static func main() {
+        // Before anything else: OpenBLAS's kernels are chosen when it loads (FacetNN's BLASCore).
+        BLASCore.restartIfNeeded()
+        Facet.main()
+    }
+}
+
 struct Facet: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "facet",

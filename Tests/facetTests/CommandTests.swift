@@ -1,3 +1,4 @@
+import FacetNN
 import Foundation
 import Testing
 
@@ -20,10 +21,11 @@ import Testing
 
     struct Run { var status: Int32; var stdout: String; var stderr: String }
 
-    static func facet(_ args: [String]) throws -> Run {
+    static func facet(_ args: [String], environment: [String: String] = [:]) throws -> Run {
         let process = Process()
         process.executableURL = binary
         process.arguments = args
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -96,6 +98,20 @@ import Testing
         #expect(lines.allSatisfy { $0.hasSuffix(" ms") && Double($0.split(separator: " ").dropLast().last!)! >= 0 })
         let bad = try Self.facet(["bench", "ops", "/nonexistent/photo.jpg"])
         #expect(bad.status != 0 && bad.stderr.contains("/nonexistent/photo.jpg"), "\(bad.stderr)")
+    }
+
+    /// `facet bench` names the OpenBLAS kernels it ran: the better set the processor allows when
+    /// OpenBLAS fell back to a basic one (the binary starts itself again with OPENBLAS_CORETYPE),
+    /// OpenBLAS's own choice otherwise, and always the user's OPENBLAS_CORETYPE when it is set.
+    @Test func theBinaryRunsTheBestKernelsAndKeepsTheUsersChoice() throws {
+        let own = BLASCore.current
+        let expected = getenv("OPENBLAS_CORETYPE") != nil ? own : BLASCore.preferred(over: own, flags: BLASCore.processorFlags()) ?? own
+        let args = ["bench", "infer", "--arch", "resnet18", "--size", "32", "--batch", "2", "--steps", "1"]
+        let run = try Self.facet(args)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("OpenBLAS \(expected) kernels"), "\(run.stdout) (this process: \(own))")
+        let chosen = try Self.facet(args, environment: ["OPENBLAS_CORETYPE": "Prescott"])
+        #expect(chosen.status == 0 && chosen.stdout.contains("OpenBLAS Prescott kernels"), "\(chosen.stdout)")
     }
 
     @Test func badArgumentsAreValidationErrors() throws {

@@ -1,0 +1,51 @@
+import COpenBLAS
+import Foundation
+
+/// Which of OpenBLAS's kernel sets runs the matrix products.
+///
+/// OpenBLAS picks its kernels when it loads, by the processor's model number. A build older than
+/// the processor does not know the number and falls back to its most basic set: Debian 12's
+/// OpenBLAS 0.3.21 on an Emerald Rapids Xeon (family 6, model 207) runs the Prescott (SSE3)
+/// kernels, whose SGEMM does 12 GFLOPS on one core where the AVX-512 (SkylakeX) kernels do 42.
+/// The variable `OPENBLAS_CORETYPE` chooses the set, but only before the library loads, so the
+/// executable starts itself again once with it set (`restartIfNeeded`). A value the user set is
+/// never overridden, and a processor OpenBLAS recognises keeps OpenBLAS's own choice.
+public enum BLASCore {
+    /// The kernel set OpenBLAS runs in this process ("SkylakeX", "Haswell", "Prescott", …).
+    public static var current: String { String(cString: openblas_get_corename()) }
+
+    /// The sets OpenBLAS falls back to for a processor it does not know.
+    static let fallbacks: Set<String> = ["prescott", "core2", "penryn", "dunnington", "nehalem", "sandybridge",
+                                         "katmai", "coppermine", "northwood", "banias", "atom", "unknown"]
+
+    /// The kernel set to run instead of `current`, given the processor's feature flags (as
+    /// /proc/cpuinfo names them): nil when OpenBLAS's choice stands, that is when it recognised the
+    /// processor, or when the processor has nothing better than the fallback.
+    public static func preferred(over current: String, flags: Set<String>) -> String? {
+        guard fallbacks.contains(current.lowercased()) else { return nil }
+        if ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"].allSatisfy(flags.contains) { return "SkylakeX" }
+        if ["avx2", "fma"].allSatisfy(flags.contains) { return "Haswell" }
+        return nil
+    }
+
+    /// The feature flags of the first processor in /proc/cpuinfo (empty where there is none).
+    public static func processorFlags(_ cpuinfo: String? = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) -> Set<String> {
+        guard let line = cpuinfo?.split(separator: "\n").first(where: { $0.hasPrefix("flags") }),
+              let colon = line.firstIndex(of: ":") else { return [] }
+        return Set(line[line.index(after: colon)...].split(separator: " ").map(String.init))
+    }
+
+    /// Starts the running executable again with `OPENBLAS_CORETYPE` set to the preferred kernel
+    /// set, when there is one and the variable is unset; returns (and carries on with OpenBLAS's
+    /// own choice) otherwise, or when the restart fails. Call it first thing in `main`, before any
+    /// output or thread.
+    public static func restartIfNeeded(arguments: [String] = CommandLine.arguments) {
+        guard getenv("OPENBLAS_CORETYPE") == nil, let core = preferred(over: current, flags: processorFlags()) else { return }
+        setenv("OPENBLAS_CORETYPE", core, 1)
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        execv("/proc/self/exe", &argv)
+        // Only a failed exec returns here.
+        unsetenv("OPENBLAS_CORETYPE")
+        for p in argv { free(p) }
+    }
+}
