@@ -30,6 +30,6 @@ echo "$p"
 pr=$(sed -E 's/.*median ([0-9.]+) photos.*/\1/' <<<"$p")
 python3 -c "print(f'ratio facet / peer: {$f / $pr:.2f}x')"
 # Where the time goes: each step alone on the first JPEG of the dump, one thread each side.
-one=$(find "$tmp/dump" -name '*.jpg' | sort | head -1)
+one=$(find "$tmp/dump" -name '*.jpg' | sort | sed -n 1p)   # sed reads on: head's early exit is a failure under pipefail
 echo "each step on one photo ($(basename "$one")), median ms, one thread:"
 paste <($facet bench ops "$one") <(python3 bench/augment_pillow.py --ops "$one")
