@@ -44,6 +44,20 @@ public enum BLASThreads {
     static let minimumWork = 1 << 20
     /// OpenBLAS set to one thread, once.
     static let configure: Void = { openblas_set_num_threads(1) }()
+
+    /// OpenBLAS set to one thread, and the worker threads its pthreads build starts when it loads
+    /// stopped: idle, each spins in `sched_yield` for about a tenth of a second before it sleeps,
+    /// a core taken from a short run's own loops (113 ms of a 0.5 s pipeline run on two cores).
+    /// facet never runs OpenBLAS on more than one thread. `blas_thread_shutdown_` is looked up
+    /// at run time (OpenBLAS's own fork handler calls it); a build without it is left alone.
+    public static func stopIdleWorkers() {
+        configure
+        typealias Shutdown = @convention(c) () -> Int32
+        // nil is RTLD_DEFAULT: every library loaded.
+        guard let symbol = dlsym(nil, "blas_thread_shutdown_") else { return }
+        _ = unsafeBitCast(symbol, to: Shutdown.self)()
+    }
+
     /// Threads one product uses.
     public static var count: Int { cores }
 }

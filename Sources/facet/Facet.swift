@@ -6,6 +6,7 @@ enum Main {
     static func main() {
         // Before anything else: OpenBLAS's kernels are chosen when it loads (FacetNN's BLASCore).
         BLASCore.restartIfNeeded()
+        BLASThreads.stopIdleWorkers()
         Facet.main()
     }
 }

@@ -26,4 +26,22 @@ import Testing
         #expect(BLASCore.processorFlags("no flags here") == [])
         #expect(BLASCore.processorFlags(nil) == [])
     }
+
+    /// With OpenBLAS's idle workers stopped, products still come out right, split over the cores
+    /// or not: against a plain triple loop.
+    @Test func productsAreRightAfterTheIdleWorkersStop() {
+        BLASThreads.stopIdleWorkers()
+        BLASThreads.stopIdleWorkers()   // twice: the second finds nothing to stop
+        let (M, N, K) = (67, 129, 300)
+        let a = (0..<(M * K)).map { Float(($0 * 7919) % 13) - 6 }, b = (0..<(K * N)).map { Float(($0 * 104_729) % 11) - 5 }
+        var expected = [Float](repeating: 0, count: M * N)
+        for i in 0..<M { for j in 0..<N { for k in 0..<K { expected[i * N + j] += a[i * K + k] * b[k * N + j] } } }
+        for split in [false, true] {
+            var c = [Float](repeating: .nan, count: M * N)
+            c.withUnsafeMutableBufferPointer { c in
+                sgemm(M, N, K, a, lda: K, b, ldb: N, c.baseAddress!, ldc: N, split: split)
+            }
+            #expect(c == expected, "split \(split)")   // small integers: every sum is exact
+        }
+    }
 }
