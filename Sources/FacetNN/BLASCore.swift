@@ -6,7 +6,8 @@ import Foundation
 /// OpenBLAS picks its kernels when it loads, by the processor's model number. A build older than
 /// the processor does not know the number and falls back to its most basic set: Debian 12's
 /// OpenBLAS 0.3.21 on an Emerald Rapids Xeon (family 6, model 207) runs the Prescott (SSE3)
-/// kernels, whose SGEMM does 12 GFLOPS on one core where the AVX-512 (SkylakeX) kernels do 42.
+/// kernels, whose SGEMM does 20–30 GFLOPS on one core where the AVX-512 (SkylakeX) kernels do
+/// 100–135 and the AVX2 (Haswell) ones 50–65 (README, "OpenBLAS's kernels").
 /// The variable `OPENBLAS_CORETYPE` chooses the set, but only before the library loads, so the
 /// executable starts itself again once with it set (`restartIfNeeded`). A value the user set is
 /// never overridden, and a processor OpenBLAS recognises keeps OpenBLAS's own choice.
