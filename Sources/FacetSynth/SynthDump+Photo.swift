@@ -63,7 +63,7 @@ extension SynthDump {
 
     static func writePhoto(_ plan: PhotoPlan, root: String) throws -> TruthRow {
         let (_, bytes) = try encode(plan)
-        try AtomicFile.write(bytes, to: root + "/" + plan.file)
+        try AtomicFile.write(bytes, to: root + "/" + plan.file, durable: false)   // a drawn dump is drawn again, not recovered
         return row(plan, file: plan.file, kind: .original)
     }
 
@@ -84,7 +84,7 @@ extension SynthDump {
             let source = plans[r.int(0...(plans.count - 1))]
             let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: root + "/" + source.file)))
             let file = stem(source.file) + " (\(j + 1))." + ext(source.file)
-            try AtomicFile.write(bytes, to: root + "/" + file)
+            try AtomicFile.write(bytes, to: root + "/" + file, durable: false)
             rows.append(row(source, file: file, kind: .exactDuplicate, duplicateOf: source.file))
         }
         for j in 0..<n {
@@ -94,7 +94,7 @@ extension SynthDump {
             let image = resize ? stored.resized(width: stored.width * 3 / 4, height: stored.height * 3 / 4) : stored
             let bytes = try ImageEncoder.jpeg(image, quality: resize ? 90 : r.int(60...75), exif: source.exif)
             let file = stem(source.file) + (resize ? "-small" : "-edited") + "-\(j + 1).jpg"
-            try AtomicFile.write(bytes, to: root + "/" + file)
+            try AtomicFile.write(bytes, to: root + "/" + file, durable: false)
             rows.append(row(source, file: file, kind: .nearDuplicate, duplicateOf: source.file, format: "jpeg"))
         }
         for j in 0..<n {
@@ -111,7 +111,7 @@ extension SynthDump {
             case 2: bytes = Array("This is not a photo: the upload failed.\n".utf8)
             default: bytes = [0xFF, 0xD8, 0xFF, 0xE0] + (0..<2000).map { _ in UInt8(truncatingIfNeeded: r.next()) }
             }
-            try AtomicFile.write(bytes, to: root + "/" + file)
+            try AtomicFile.write(bytes, to: root + "/" + file, durable: false)
             rows.append(row(source, file: file, kind: .broken, format: "broken"))
         }
         return rows
