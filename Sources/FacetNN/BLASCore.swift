@@ -43,10 +43,44 @@ public enum BLASCore {
     public static func restartIfNeeded(arguments: [String] = CommandLine.arguments) {
         guard getenv("OPENBLAS_CORETYPE") == nil, let core = preferred(over: current, flags: processorFlags()) else { return }
         setenv("OPENBLAS_CORETYPE", core, 1)
+        setenv(fallbackVariable, current, 1)
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         execv("/proc/self/exe", &argv)
         // Only a failed exec returns here.
         unsetenv("OPENBLAS_CORETYPE")
+        unsetenv(fallbackVariable)
         for p in argv { free(p) }
+    }
+
+    /// Names, for the restarted process, the set OpenBLAS had fallen back to.
+    static let fallbackVariable = "FACET_OPENBLAS_FALLBACK"
+
+    /// Where the kernel set in use came from, in words: "SkylakeX kernels, chosen by facet
+    /// (OpenBLAS fell back to Prescott on this processor)", "… set by OPENBLAS_CORETYPE", or
+    /// "… OpenBLAS's own choice".
+    public static var origin: String {
+        if let fallback = getenv(fallbackVariable), getenv("OPENBLAS_CORETYPE") != nil {
+            return "\(current) kernels, chosen by facet (OpenBLAS fell back to \(String(cString: fallback)) on this processor)"
+        }
+        return "\(current) kernels, " + (getenv("OPENBLAS_CORETYPE") != nil ? "set by OPENBLAS_CORETYPE" : "OpenBLAS's own choice")
+    }
+
+    /// Single-precision GFLOPS of an (M, K) × (K, N) product on random data: the median of
+    /// `repeats` products after one warm-up, on the calling thread or split over the cores as the
+    /// network engine splits its products.
+    public static func sgemmRate(_ M: Int, _ N: Int, _ K: Int, split: Bool, repeats: Int = 9) -> Double {
+        var g = SystemRandomNumberGenerator()
+        let a = (0..<(M * K)).map { _ in Float.random(in: -1...1, using: &g) }
+        let b = (0..<(K * N)).map { _ in Float.random(in: -1...1, using: &g) }
+        var c = [Float](repeating: 0, count: M * N)
+        var seconds: [Double] = []
+        c.withUnsafeMutableBufferPointer { c in
+            for i in 0...max(1, repeats) {
+                let start = DispatchTime.now().uptimeNanoseconds
+                sgemm(M, N, K, a, lda: K, b, ldb: N, c.baseAddress!, ldc: N, split: split)
+                if i > 0 { seconds.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9) }
+            }
+        }
+        return 2 * Double(M * N * K) / seconds.sorted()[seconds.count / 2] / 1e9
     }
 }

@@ -8,7 +8,7 @@ extension Facet {
     struct Bench: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Measure facet's speed (bench/ runs these beside their PyTorch and Pillow peers).",
-            subcommands: [Decode.self, Ops.self, Train.self, Infer.self])
+            subcommands: [Decode.self, Ops.self, Train.self, Infer.self, Blas.self])
     }
 }
 
@@ -39,6 +39,22 @@ extension Facet.Bench {
         static let configuration = CommandConfiguration(abstract: "Forward passes in evaluation mode on random images; images/s.")
         @OptionGroup var options: Network
         func run() throws { try options.run(train: false) }
+    }
+
+    struct Blas: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Which OpenBLAS kernels run, and why; SGEMM GFLOPS on one core and on all, for convolution-like shapes.")
+        @Option(help: "Products timed per shape (after one warm-up); the median is reported. 0: only the kernels line.") var repeats = 9
+
+        func run() throws {
+            print("OpenBLAS " + BLASCore.origin)
+            guard repeats > 0 else { return }
+            for (m, n, k) in [(512, 512, 512), (64, 3136, 576), (128, 784, 1152), (256, 196, 2304), (512, 49, 4608)] {
+                print(String(format: "sgemm %d x %d x %d: %.1f GFLOPS on one core, %.1f on %d", m, n, k,
+                             BLASCore.sgemmRate(m, n, k, split: false, repeats: repeats),
+                             BLASCore.sgemmRate(m, n, k, split: true, repeats: repeats), BLASThreads.cores))
+            }
+        }
     }
 
     struct Decode: ParsableCommand {
