@@ -9,6 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 count=${1:-3665} photo=${2:-256} repeats=${3:-5}
+# Built for this processor unless FACET_TARGET_CPU says otherwise (empty: a portable build; Package.swift).
+export FACET_TARGET_CPU=${FACET_TARGET_CPU-native}
 swift build -c release --product facet >/dev/null
 facet=$PWD/.build/release/facet
 tmp=$(mktemp -d)
