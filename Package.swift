@@ -2,8 +2,8 @@
 import Foundation
 import PackageDescription
 
-/// `FACET_TARGET_CPU=native` (which scripts/demo and the benchmarks set unless it is already set)
-/// builds facet's Swift code for this machine's processor, so that its image and network loops
+/// `FACET_TARGET_CPU=native` (which scripts/build, used by the demo and the benchmarks, sets unless
+/// it is already set) builds facet's Swift code for this machine's processor, so that its image and network loops
 /// vectorize with AVX2 or AVX-512 where it has them: the same bytes out, faster (README,
 /// "Augment"). Unset or empty, the build runs on any processor of its architecture.
 let processor: [SwiftSetting] = ProcessInfo.processInfo.environment["FACET_TARGET_CPU"]

@@ -7,9 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 count=${1:-200} photo=${2:-1200} repeats=${3:-7}
 python3 -c "import PIL" 2>/dev/null || pip install --quiet pillow
-# Built for this processor unless FACET_TARGET_CPU says otherwise (empty: a portable build; Package.swift).
-export FACET_TARGET_CPU=${FACET_TARGET_CPU-native}
-swift build -c release --product facet >/dev/null
+scripts/build >/dev/null
 facet=.build/release/facet
 dump=$(mktemp -d)/dump
 trap 'rm -rf "$(dirname "$dump")"' EXIT

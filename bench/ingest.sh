@@ -7,9 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 count=${1:-2000} photo=${2:-256} repeats=${3:-3}
 python3 -c "import PIL, numpy, scipy" 2>/dev/null || pip install --quiet pillow numpy scipy
-# Built for this processor unless FACET_TARGET_CPU says otherwise (empty: a portable build; Package.swift).
-export FACET_TARGET_CPU=${FACET_TARGET_CPU-native}
-swift build -c release --product facet >/dev/null
+scripts/build >/dev/null
 facet=.build/release/facet
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -13,9 +13,7 @@ cd "$(dirname "$0")/.."
 steps=${1:-5}
 rounds=${2:-3}
 python3 -c "import torch" 2>/dev/null || pip install --quiet torch==2.13.0+cpu
-# Built for this processor unless FACET_TARGET_CPU says otherwise (empty: a portable build; Package.swift).
-export FACET_TARGET_CPU=${FACET_TARGET_CPU-native}
-swift build -c release --product facet >/dev/null
+scripts/build >/dev/null
 facet=.build/release/facet
 echo "machine: $(nproc) cores; $rounds rounds of $steps steps per side"
 rate() { sed -E 's/.*median ([0-9.]+) images.*/\1/' <<<"$1"; }

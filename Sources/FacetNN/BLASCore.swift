@@ -22,8 +22,11 @@ public enum BLASCore {
     /// The kernel set to run instead of `current`, given the processor's feature flags (as
     /// /proc/cpuinfo names them): nil when OpenBLAS's choice stands, that is when it recognised the
     /// processor, or when the processor has nothing better than the fallback.
-    public static func preferred(over current: String, flags: Set<String>) -> String? {
+    /// The flags are read only when `current` is a fallback, so a recognised processor costs no
+    /// read of /proc/cpuinfo at start.
+    public static func preferred(over current: String, flags readFlags: @autoclosure () -> Set<String>) -> String? {
         guard fallbacks.contains(current.lowercased()) else { return nil }
+        let flags = readFlags()
         if ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"].allSatisfy(flags.contains) { return "SkylakeX" }
         if ["avx2", "fma"].allSatisfy(flags.contains) { return "Haswell" }
         return nil
@@ -41,9 +44,10 @@ public enum BLASCore {
     /// own choice) otherwise, or when the restart fails. Call it first thing in `main`, before any
     /// output or thread.
     public static func restartIfNeeded(arguments: [String] = CommandLine.arguments) {
-        guard getenv("OPENBLAS_CORETYPE") == nil, let core = preferred(over: current, flags: processorFlags()) else { return }
+        let own = current
+        guard getenv("OPENBLAS_CORETYPE") == nil, let core = preferred(over: own, flags: processorFlags()) else { return }
         setenv("OPENBLAS_CORETYPE", core, 1)
-        setenv(fallbackVariable, current, 1)
+        setenv(fallbackVariable, own, 1)
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         execv("/proc/self/exe", &argv)
         // Only a failed exec returns here.
@@ -59,10 +63,9 @@ public enum BLASCore {
     /// (OpenBLAS fell back to Prescott on this processor)", "… set by OPENBLAS_CORETYPE", or
     /// "… OpenBLAS's own choice".
     public static var origin: String {
-        if let fallback = getenv(fallbackVariable), getenv("OPENBLAS_CORETYPE") != nil {
-            return "\(current) kernels, chosen by facet (OpenBLAS fell back to \(String(cString: fallback)) on this processor)"
-        }
-        return "\(current) kernels, " + (getenv("OPENBLAS_CORETYPE") != nil ? "set by OPENBLAS_CORETYPE" : "OpenBLAS's own choice")
+        guard getenv("OPENBLAS_CORETYPE") != nil else { return "\(current) kernels, OpenBLAS's own choice" }
+        guard let fallback = getenv(fallbackVariable) else { return "\(current) kernels, set by OPENBLAS_CORETYPE" }
+        return "\(current) kernels, chosen by facet (OpenBLAS fell back to \(String(cString: fallback)) on this processor)"
     }
 
     /// Single-precision GFLOPS of an (M, K) × (K, N) product on random data: the median of
