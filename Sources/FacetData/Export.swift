@@ -125,7 +125,13 @@ public enum DatasetExport {
 
     /// The manifest as CSV bytes: one row per image, the sampled parameters in columns; rows made
     /// in blocks on all cores (every row is rewritten whenever a photo is added).
-    public static func csv(_ records: [DatasetRecord]) -> [UInt8] {
+    public static let csvHeader = Array("file,split,label,source,derived_from,copy,lighting,background,occlusion,hflip,vflip,blur_sigma,jitter_order,brightness,contrast,saturation,hue\n".utf8)
+
+    /// The CSV manifest: `csvHeader`, then `csvRows`.
+    public static func csv(_ records: [DatasetRecord]) -> [UInt8] { csvHeader + csvRows(records) }
+
+    /// A CSV row per record, made on all cores.
+    public static func csvRows(_ records: [DatasetRecord]) -> [UInt8] {
         let block = 512, blocks = (records.count + block - 1) / block
         let parts = Mutex([[UInt8]](repeating: [], count: blocks))
         DispatchQueue.concurrentPerform(iterations: blocks) { b in
@@ -134,8 +140,7 @@ public enum DatasetExport {
             for r in records[b * block..<min(records.count, (b + 1) * block)] { row(r, &out) }
             parts.withLock { $0[b] = out }
         }
-        return Array("file,split,label,source,derived_from,copy,lighting,background,occlusion,hflip,vflip,blur_sigma,jitter_order,brightness,contrast,saturation,hue\n".utf8)
-            + parts.withLock { $0.joined() }
+        return parts.withLock { Array($0.joined()) }
     }
 
     private static func row(_ r: DatasetRecord, _ out: inout [UInt8]) {

@@ -48,54 +48,72 @@ public enum Labeling {
     /// records, the discarded ones, and the summary.
     public static func apply(_ records: [Record], duplicates: [DuplicateRecord], options: LabelOptions) throws
         -> (records: [Record], discarded: [Record], summary: LabelSummary) {
-        let lookup = try Lookup(options.source)
-        let names = Names(options)
+        try Labeler(options).apply(records, duplicates: duplicates)
+    }
 
-        // Raw words for each record and for each set-aside copy (copies vote on their original's label).
-        var words: [String: [(source: String, word: String)]] = [:]   // by record id
-        var unknown: [String: Int] = [:]
-        for (source, id) in records.map({ ($0.source, $0.id) }) + duplicates.map({ ($0.source, $0.duplicateOf) }) {
-            for word in lookup.words(for: source) {
-                if names.resolve(word) == nil { unknown[word, default: 0] += 1 } else { words[id, default: []].append((source, word)) }
-            }
-        }
-        if !unknown.isEmpty {
-            let list = unknown.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { "\"\($0.key)\" (\($0.value))" }.joined(separator: ", ")
-            throw DataError("label: values outside the classes \(options.classes.joined(separator: ", ")): \(list); "
-                            + "add an alias, a class, or a discard name")
+    /// Label options with their sheet or pattern read once, for labelling records a part at a
+    /// time (the pipeline labels by shard, each holding whole groups).
+    public struct Labeler {
+        let options: LabelOptions
+        let lookup: Lookup
+        let names: Names
+
+        public init(_ options: LabelOptions) throws {
+            self.options = options
+            lookup = try Lookup(options.source)
+            names = Names(options)
         }
 
-        var summary = LabelSummary()
-        var kept: [Record] = [], discarded: [Record] = []
-        // A near-duplicate or burst group gets one label: conflicts are looked for across the group.
-        var groupLabels: [String: Set<String>] = [:]
-        for r in records { for w in words[r.id] ?? [] { groupLabels[r.group, default: []].insert(names.resolve(w.word)!) } }
-        var members: [String: [String]] = [:]
-        for r in records { members[r.group, default: []].append(r.source) }
-        let copies = Dictionary(grouping: duplicates, by: \.keptSource).mapValues { $0.map(\.source) }
-        var reported = Set<String>()
-        kept.reserveCapacity(records.count)
-        for var r in records {
-            let labels = groupLabels[r.group] ?? []
-            if labels.count > 1 {
-                r.label = nil
-                if reported.insert(r.group).inserted {
-                    let sources = members[r.group]!.flatMap { [$0] + (copies[$0] ?? []) }
-                    summary.conflicts.append((sources, labels.map { $0 == Names.discard ? "discard" : $0 }.sorted()))
+        /// Labels `records`, whose groups are whole (copies in `duplicates` vote on their original's
+        /// label): the labelled records, the discarded ones, and the summary.
+        public func apply(_ records: [Record], duplicates: [DuplicateRecord]) throws
+            -> (records: [Record], discarded: [Record], summary: LabelSummary) {
+            // Raw words for each record and for each set-aside copy (copies vote on their original's label).
+            var words: [String: [(source: String, word: String)]] = [:]   // by record id
+            var unknown: [String: Int] = [:]
+            for (source, id) in records.map({ ($0.source, $0.id) }) + duplicates.map({ ($0.source, $0.duplicateOf) }) {
+                for word in lookup.words(for: source) {
+                    if names.resolve(word) == nil { unknown[word, default: 0] += 1 } else { words[id, default: []].append((source, word)) }
                 }
-                kept.append(r)
-            } else if let label = labels.first {
-                if label == Names.discard { discarded.append(r); summary.discarded.append(r.source); continue }
-                r.label = label
-                summary.perClass[label, default: 0] += 1
-                kept.append(r)
-            } else {
-                r.label = nil
-                summary.unlabelled.append(r.source)
-                kept.append(r)
             }
+            if !unknown.isEmpty {
+                let list = unknown.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { "\"\($0.key)\" (\($0.value))" }.joined(separator: ", ")
+                throw DataError("label: values outside the classes \(options.classes.joined(separator: ", ")): \(list); "
+                                + "add an alias, a class, or a discard name")
+            }
+
+            var summary = LabelSummary()
+            var kept: [Record] = [], discarded: [Record] = []
+            // A near-duplicate or burst group gets one label: conflicts are looked for across the group.
+            var groupLabels: [String: Set<String>] = [:]
+            for r in records { for w in words[r.id] ?? [] { groupLabels[r.group, default: []].insert(names.resolve(w.word)!) } }
+            var members: [String: [String]] = [:]
+            for r in records { members[r.group, default: []].append(r.source) }
+            let copies = Dictionary(grouping: duplicates, by: \.keptSource).mapValues { $0.map(\.source) }
+            var reported = Set<String>()
+            kept.reserveCapacity(records.count)
+            for var r in records {
+                let labels = groupLabels[r.group] ?? []
+                if labels.count > 1 {
+                    r.label = nil
+                    if reported.insert(r.group).inserted {
+                        let sources = members[r.group]!.flatMap { [$0] + (copies[$0] ?? []) }
+                        summary.conflicts.append((sources, labels.map { $0 == Names.discard ? "discard" : $0 }.sorted()))
+                    }
+                    kept.append(r)
+                } else if let label = labels.first {
+                    if label == Names.discard { discarded.append(r); summary.discarded.append(r.source); continue }
+                    r.label = label
+                    summary.perClass[label, default: 0] += 1
+                    kept.append(r)
+                } else {
+                    r.label = nil
+                    summary.unlabelled.append(r.source)
+                    kept.append(r)
+                }
+            }
+            return (kept, discarded, summary)
         }
-        return (kept, discarded, summary)
     }
 
     /// Class names, aliases and discard names, case-insensitive.

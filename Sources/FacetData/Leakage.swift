@@ -23,8 +23,31 @@ public enum Leakage {
 
     /// The pairs among `records` (those with a split), thumbnails by photo id.
     public static func check(_ all: [Record], thumbs: [String: Data], maxDistance: Int = 8, maxThumbDifference: Double = 3.0) -> [LeakPair] {
-        let records = all.filter { $0.split != nil }
-        let hashes = records.map { UInt64($0.phash, radix: 16) ?? 0 }
+        check(all.compactMap(Candidate.init), thumbs: thumbs, maxDistance: maxDistance, maxThumbDifference: maxThumbDifference)
+    }
+
+    /// What the check needs of a split record.
+    public struct Candidate: Sendable, Equatable {
+        public var id: String
+        public var source: String
+        public var split: String
+        public var phash: UInt64
+
+        public init(id: String, source: String, split: String, phash: UInt64) {
+            (self.id, self.source, self.split, self.phash) = (id, source, split, phash)
+        }
+
+        public init?(_ r: Record) {
+            guard let split = r.split else { return nil }
+            self.init(id: r.id, source: r.source, split: split, phash: UInt64(r.phash, radix: 16) ?? 0)
+        }
+    }
+
+    /// The pairs among `candidates`, taken in order of source (so the answer does not depend on
+    /// the order they come in).
+    public static func check(_ candidates: [Candidate], thumbs: [String: Data], maxDistance: Int = 8, maxThumbDifference: Double = 3.0) -> [LeakPair] {
+        let records = candidates.sorted { $0.source < $1.source }
+        let hashes = records.map(\.phash)
         var pairs: [LeakPair] = []
         for (i, j) in PerceptualHash.nearPairs(hashes, maxDistance: maxDistance) where records[i].split != records[j].split {
             var diff: Double?
@@ -32,7 +55,7 @@ public enum Leakage {
                 diff = Grouping.thumbDifference(ta, tb)
                 if diff! > maxThumbDifference { continue }
             }
-            pairs.append(LeakPair(a: records[i].source, b: records[j].source, splits: [records[i].split!, records[j].split!],
+            pairs.append(LeakPair(a: records[i].source, b: records[j].source, splits: [records[i].split, records[j].split],
                                   hashDistance: PerceptualHash.distance(hashes[i], hashes[j]), thumbDifference: diff))
         }
         return pairs

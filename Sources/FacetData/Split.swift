@@ -46,13 +46,7 @@ public enum Splitting {
     /// Assigns a split to every labelled record.
     public static func apply(_ records: [Record], options: SplitOptions) throws -> ([Record], SplitSummary) {
         var records = records
-        let conditions = options.stratify.filter { $0 != "label" }
-        for c in conditions where Condition(rawValue: c) == nil {
-            throw DataError("split: cannot stratify by \"\(c)\"; use label, lighting, background or occlusion")
-        }
-        if !conditions.isEmpty, records.contains(where: { $0.label != nil && $0.conditions == nil }) {
-            throw DataError("split: stratifying by \(conditions.joined(separator: ", ")) needs condition tags; run facet tag first")
-        }
+        let conditions = try strata(records, options)
         let labelled = records.indices.filter { records[$0].label != nil }
         guard !labelled.isEmpty else { throw DataError("split: no labelled photos; run facet label first") }
         let assignment = options.stable ? try stable(records, labelled, options) : try exact(records, labelled, conditions, options)
@@ -61,8 +55,30 @@ public enum Splitting {
         summary.unlabelled = records.count - labelled.count
         for i in labelled { summary.counts[records[i].split!, default: [:]][records[i].label!, default: 0] += 1 }
         summary.targets = targets(records, labelled, options)
-        summary.table = table(records.filter { $0.split != nil })
+        summary.table = SplitTally(records).table
         return (records, summary)
+    }
+
+    /// Stable mode on a part of the records that holds whole groups (the pipeline splits by
+    /// shard): every labelled record gets its group's split. A part may hold no labelled photo.
+    public static func applyStable(_ records: [Record], options: SplitOptions) throws -> [Record] {
+        var records = records
+        _ = try strata(records, options)
+        let assignment = try stable(records, records.indices.filter { records[$0].label != nil }, options)
+        for i in records.indices { records[i].split = assignment[i] }
+        return records
+    }
+
+    /// The conditions to stratify by besides the label, checked against the records.
+    static func strata(_ records: [Record], _ options: SplitOptions) throws -> [String] {
+        let conditions = options.stratify.filter { $0 != "label" }
+        for c in conditions where Condition(rawValue: c) == nil {
+            throw DataError("split: cannot stratify by \"\(c)\"; use label, lighting, background or occlusion")
+        }
+        if !conditions.isEmpty, records.contains(where: { $0.label != nil && $0.conditions == nil }) {
+            throw DataError("split: stratifying by \(conditions.joined(separator: ", ")) needs condition tags; run facet tag first")
+        }
+        return conditions
     }
 
     /// Sizes of test and val for `n` photos.
@@ -205,20 +221,50 @@ public enum Splitting {
         }
         return out
     }
+}
 
-    /// The split × class × condition table.
-    static func table(_ records: [Record]) -> String {
-        let values = ["dim", "bright", "plain", "cluttered", "none", "partial"]
-        var lines = ["split  class       photos" + values.map { $0.leftPadded(10) }.joined()]
-        for split in names {
-            let inSplit = records.filter { $0.split == split }
-            for c in Set(inSplit.compactMap(\.label)).sorted() {
-                let rs = inSplit.filter { $0.label == c }
-                let counts = values.map { v in
-                    rs.filter { r in [r.conditions?.lighting.value, r.conditions?.background.value, r.conditions?.occlusion.value].contains(v) }.count
-                }
-                lines.append(split.padding(toLength: 7, withPad: " ", startingAt: 0) + c.padding(toLength: 10, withPad: " ", startingAt: 0)
-                             + String(rs.count).leftPadded(8) + counts.map { String($0).leftPadded(10) }.joined())
+/// The split × class × condition counts of split records, which add up part by part.
+public struct SplitTally: Codable, Sendable, Equatable {
+    public static let values = ["dim", "bright", "plain", "cluttered", "none", "partial"]
+    /// "split/class" → photos, then the photos with each of `values`.
+    public var cells: [String: [Int]] = [:]
+
+    public init() {}
+
+    public init(_ records: [Record]) {
+        for r in records {
+            guard let split = r.split, let label = r.label else { continue }
+            var row = cells[split + "/" + label] ?? [Int](repeating: 0, count: 1 + Self.values.count)
+            row[0] += 1
+            let tags = [r.conditions?.lighting.value, r.conditions?.background.value, r.conditions?.occlusion.value]
+            for (k, v) in Self.values.enumerated() where tags.contains(v) { row[1 + k] += 1 }
+            cells[split + "/" + label] = row
+        }
+    }
+
+    public mutating func add(_ other: SplitTally) {
+        for (key, row) in other.cells { cells[key] = zip(cells[key] ?? row.map { _ in 0 }, row).map(+) }
+    }
+
+    /// split → class → photos.
+    public var counts: [String: [String: Int]] {
+        var out: [String: [String: Int]] = [:]
+        for (key, row) in cells {
+            let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
+            out[parts[0], default: [:]][parts[1]] = row[0]
+        }
+        return out
+    }
+
+    /// The table `facet split` prints.
+    public var table: String {
+        var lines = ["split  class       photos" + Self.values.map { $0.leftPadded(10) }.joined()]
+        for split in Splitting.names {
+            for key in cells.keys.filter({ $0.hasPrefix(split + "/") }).sorted() {
+                let row = cells[key]!
+                lines.append(split.padding(toLength: 7, withPad: " ", startingAt: 0)
+                             + String(key.dropFirst(split.count + 1)).padding(toLength: 10, withPad: " ", startingAt: 0)
+                             + String(row[0]).leftPadded(8) + row.dropFirst().map { String($0).leftPadded(10) }.joined())
             }
         }
         return lines.joined(separator: "\n")

@@ -242,40 +242,62 @@ public enum Tagging {
     /// crops by photo id, read when `t` names an occlusion tagger.
     public static func apply(_ records: [Record], thresholds t: TagThresholds, overrides: String? = nil,
                              faces: [String: Data] = [:]) throws -> ([Record], TagSummary) {
-        var records = records
-        var summary = TagSummary()
-        summary.thresholds = t
-        let sheet = try overrides.map { try ConditionSheet(path: $0) }
-        var learned: [String: Double] = [:]
-        if let m = t.occlusionModel {
-            let tagger: OcclusionTagger
-            do { tagger = try OcclusionTagger.load(m) } catch { throw DataError("\(error)") }
-            let ids = Array(Set(records.map(\.id).filter { faces[$0] != nil })).sorted()
-            learned = Dictionary(uniqueKeysWithValues: zip(ids, tagger.scores(ids.map { faces[$0]! })))
+        try Tagger(thresholds: t, overrides: overrides).apply(records, faces: { faces })
+    }
+
+    /// Thresholds with their sheet and learned tagger loaded once, for tagging records a part at
+    /// a time (the pipeline tags by shard). A record's tags depend on the record alone.
+    public struct Tagger {
+        public let thresholds: TagThresholds
+        let sheet: ConditionSheet?
+        let model: OcclusionTagger?
+
+        public init(thresholds t: TagThresholds, overrides: String?) throws {
+            thresholds = t
+            sheet = try overrides.map { try ConditionSheet(path: $0) }
+            if let m = t.occlusionModel {
+                do { model = try OcclusionTagger.load(m) } catch { throw DataError("\(error)") }
+            } else {
+                model = nil
+            }
         }
-        for i in records.indices {
-            let f = records[i].features
-            var tags: [Condition: Conditions.Tag] = [:]
-            for c in Condition.allCases { tags[c] = Conditions.Tag(value: c.value(f, t), score: (c.score(f) * 10000).rounded() / 10000) }
-            if t.occlusionModel != nil {
-                if let p = learned[records[i].id] {
-                    tags[.occlusion] = Conditions.Tag(value: p >= 0.5 ? "partial" : "none", score: (p * 10000).rounded() / 10000)
-                    summary.learned += 1
-                } else {
-                    summary.fallback += 1
+
+        /// `faces`: the face crops by photo id, asked for only when a learned tagger is set.
+        public func apply(_ records: [Record], faces: () -> [String: Data]) -> ([Record], TagSummary) {
+            var records = records
+            var summary = TagSummary()
+            let t = thresholds
+            summary.thresholds = t
+            var learned: [String: Double] = [:]
+            if let model {
+                let crops = faces()
+                // One crop at a time: a photo's score never depends on which others share its batch.
+                for id in Set(records.map(\.id)) { if let c = crops[id] { learned[id] = model.scores([c])[0] } }
+            }
+            for i in records.indices {
+                let f = records[i].features
+                var tags: [Condition: Conditions.Tag] = [:]
+                for c in Condition.allCases { tags[c] = Conditions.Tag(value: c.value(f, t), score: (c.score(f) * 10000).rounded() / 10000) }
+                if model != nil {
+                    if let p = learned[records[i].id] {
+                        tags[.occlusion] = Conditions.Tag(value: p >= 0.5 ? "partial" : "none", score: (p * 10000).rounded() / 10000)
+                        summary.learned += 1
+                    } else {
+                        summary.fallback += 1
+                    }
                 }
+                var source = "auto"
+                if let given = sheet?.values(for: records[i]), !given.isEmpty {
+                    for (c, v) in given { tags[c]!.value = v; tags[c]!.source = "sheet" }
+                    source = "sheet"
+                    summary.fromSheet += 1
+                }
+                records[i].conditions = Conditions(lighting: tags[.lighting]!, background: tags[.background]!,
+                                                   occlusion: tags[.occlusion]!, source: source)
+                for c in Condition.allCases { summary.counts[c.rawValue, default: [:]][tags[c]!.value, default: 0] += 1 }
             }
-            var source = "auto"
-            if let given = sheet?.values(for: records[i]), !given.isEmpty {
-                for (c, v) in given { tags[c]!.value = v; tags[c]!.source = "sheet" }
-                source = "sheet"
-                summary.fromSheet += 1
-            }
-            records[i].conditions = Conditions(lighting: tags[.lighting]!, background: tags[.background]!,
-                                               occlusion: tags[.occlusion]!, source: source)
-            for c in Condition.allCases { summary.counts[c.rawValue, default: [:]][tags[c]!.value, default: 0] += 1 }
+            return (records, summary)
         }
-        return (records, summary)
     }
 
     /// The threshold that tags the most scores right (high at or above it), placed midway

@@ -46,32 +46,58 @@ struct AugmentCache {
         Store.hash(Array("augment-\(AugmentCache.version)\n\(r.id)\n\(augmented)\n\(shaping)".utf8))
     }
 
-    /// The index's entries by key (later lines win) and its number of lines that read.
-    func read() -> (entries: [String: [Entry]], lines: Int) {
-        guard let data = FileSystem.read(index) else { return ([:], 0) }
-        let lines = data.withUnsafeBufferPointer { JSONLines.readEach(Line.self, $0).compactMap { try? $0.get() } }
+    /// The index's entries for `wanted` keys (later lines win), its number of lines and of
+    /// distinct keys. Only the wanted lines are parsed: the others are looked at for their key,
+    /// the last member of a line (keys sorted), so a run that adds ten photos reads ten entries.
+    func read(_ wanted: Set<String>) -> (entries: [String: [Entry]], lines: Int, keys: Int) {
+        guard let data = FileSystem.read(index) else { return ([:], 0, 0) }
+        let marker = Array("\"key\":\"".utf8)
         var out: [String: [Entry]] = [:]
-        out.reserveCapacity(lines.count)
-        for l in lines { out[l.key] = l.entries }
-        return (out, lines.count)
+        var keys = Set<String>(), lines = 0
+        data.withUnsafeBufferPointer { all in
+            for line in all.split(separator: 0x0A) {
+                // …,"key":"<hash>"}
+                guard line.count > marker.count + 2, line.last == UInt8(ascii: "}") else { continue }
+                var i = line.endIndex - 2
+                while i > line.startIndex, line[i] != UInt8(ascii: "\"") { i -= 1 }   // the key's closing quote
+                let end = i
+                while i > line.startIndex, line[i - 1] != UInt8(ascii: "\"") { i -= 1 }
+                guard i - marker.count >= line.startIndex, Array(line[(i - marker.count)..<i]) == marker else { continue }
+                let key = String(decoding: UnsafeBufferPointer(rebasing: line[i..<end]), as: UTF8.self)
+                lines += 1
+                keys.insert(key)
+                if wanted.contains(key), let l = try? JSONReader.read(Line.self, UnsafeBufferPointer(rebasing: line)) { out[l.key] = l.entries }
+            }
+        }
+        return (out, lines, keys.count)
     }
 
-    /// The dataset records of every split, labelled record, rendering only what the cache lacks.
-    /// Returns them sorted by file, and how many photos were rendered now.
+    /// Every entry of the index, by key (later lines win).
+    func readAll() -> [String: [Entry]] {
+        guard let data = FileSystem.read(index) else { return [:] }
+        let lines = data.withUnsafeBufferPointer { JSONLines.readEach(Line.self, $0).compactMap { try? $0.get() } }
+        var out: [String: [Entry]] = [:]
+        for l in lines { out[l.key] = l.entries }
+        return out
+    }
+
+    /// The dataset records of each of `records` (empty for one without a split or a label),
+    /// rendering only what the cache lacks; and how many photos were rendered now.
     func build(_ all: [Record], dump: String, options: AugmentOptions, useCache: Bool,
-               progress: (@Sendable (Int, Int) -> Void)?) throws -> ([DatasetRecord], Int) {
+               progress: (@Sendable (Int, Int) -> Void)?) throws -> ([[DatasetRecord]], Int) {
         let records = all.filter { $0.split != nil && $0.label != nil }
-        guard !records.isEmpty else { throw DataError("augment: no split, labelled photos") }
+        guard !records.isEmpty else { return (all.map { _ in [] }, 0) }
         let results = Mutex([[DatasetRecord]?](repeating: nil, count: records.count))
         let failure = Mutex<String?>(nil)
         let done = Atomic<Int>(0), rendered = Atomic<Int>(0), newKeys = Atomic<Int>(0)
         let shaping = try AugmentCache.shaping(options)
-        let (known, lines) = read()
+        let keys = records.map { key($0, augmented: options.splits.contains($0.split!), shaping: shaping) }
+        let (known, lines, distinct) = read(Set(keys))
         let appender = JSONLines.Appender(index)
         DispatchQueue.concurrentPerform(iterations: records.count) { i in
             let r = records[i]
             let augmented = options.splits.contains(r.split!)
-            let k = key(r, augmented: augmented, shaping: shaping)
+            let k = keys[i]
             do {
                 var entries = useCache ? known[k].flatMap { e in e.allSatisfy { store.has($0.id) } ? e : nil } : nil
                 if entries == nil {
@@ -92,9 +118,9 @@ struct AugmentCache {
         if let message = failure.withLock({ $0 }) {
             throw DataError("augment: \(message) (has the dump changed since ingest?)")
         }
-        try compact(lines: lines + rendered.load(ordering: .relaxed), keys: known.count + newKeys.load(ordering: .relaxed))
-        let made = results.withLock { $0.flatMap { $0! } }.sorted { $0.file < $1.file }
-        return (made, rendered.load(ordering: .relaxed))
+        try compact(lines: lines + rendered.load(ordering: .relaxed), keys: distinct + newKeys.load(ordering: .relaxed))
+        var made = results.withLock { $0.map { $0! } }.makeIterator()
+        return (all.map { $0.split != nil && $0.label != nil ? made.next()! : [] }, rendered.load(ordering: .relaxed))
     }
 
     /// Rewrites the index with one line per key when lines for keys seen before (photos rendered
@@ -102,7 +128,7 @@ struct AugmentCache {
     func compact(lines: Int, keys: Int) throws {
         if FileSystem.exists(legacy) { try FileManager.default.removeItem(atPath: legacy) }
         guard lines > keys + keys / 2 else { return }
-        try JSONLines.write(read().entries.sorted { $0.key < $1.key }.map { Line(entries: $0.value, key: $0.key) }, to: index)
+        try JSONLines.write(readAll().sorted { $0.key < $1.key }.map { Line(entries: $0.value, key: $0.key) }, to: index)
     }
 }
 

@@ -159,7 +159,7 @@ extension StageKind {
         case .tag: ["records"]
         case .label: ["records", "discarded"]
         case .split: ["records", "leaks"]
-        case .augment: ["manifest", "csv", "options"]
+        case .augment: ["manifest", "index", "csv", "options"]
         case .train: ["models"]
         case .evaluate: ["metrics"]
         case .report: ["html", "metrics", "figures"]

@@ -54,7 +54,7 @@ extension Pipeline {
             if !force.contains(kind), let entry = lock.stages[kind.rawValue], entry.key == key,
                entry.outputs.values.allSatisfy(store.has) {
                 outputs[kind] = entry.outputs
-                try materialize(kind, entry.outputs, memo: memo)
+                try materialize(kind, entry.outputs, previous: nil, memo: memo)
                 outcomes.append(StageOutcome(stage: kind, state: .fresh, note: "fresh"))
                 events.line("\(kind.rawValue): fresh (checked in \(took()))")
                 continue
@@ -62,8 +62,9 @@ extension Pipeline {
             events.line("\(kind.rawValue): running")
             let (made, note, work) = try execute(kind, params, inputs: inputs, force: force.contains(kind), memo: memo, events: events)
             outputs[kind] = made
+            let previous = lock.stages[kind.rawValue]?.outputs
             lock.stages[kind.rawValue] = LockFile.Entry(key: key, version: kind.version, params: params.canonical, inputs: inputs, outputs: made)
-            try materialize(kind, made, memo: memo)
+            try materialize(kind, made, previous: previous, memo: memo)
             try lock.write(manifest.lock)
             outcomes.append(StageOutcome(stage: kind, state: .ran, note: note, work: work))
             events.line("\(kind.rawValue): \(note) (\(took()))")
@@ -74,7 +75,7 @@ extension Pipeline {
             for k in stale { lock.stages[k] = nil }
             try lock.write(manifest.lock)
         }
-        try materializeRecords(outputs)
+        try materializeRecords(outputs, memo: memo)
         return outcomes
     }
 
@@ -83,44 +84,13 @@ extension Pipeline {
                  force: Bool, memo: Memo, events: RunEvents) throws -> ([String: String], String, Int) {
         switch params.options {
         case .ingest(let o):
-            let r = try Ingest.scan(dump: manifest.source, workspace: manifest.workspace, options: o, useCache: !force,
-                                    listing: memo.listing, progress: events.progress("ingest"))
-            let s = r.summary
-            memo.thumbs = r.thumbs
-            return ([
-                "records": try memo.put(r.records), "quarantine": try store.putLines(r.quarantine),
-                "duplicates": try store.putLines(r.duplicates), "summary": try store.putLines([try Self.dataOnly(s)]),
-            ], "\(s.found) files: \(s.accepted) accepted, \(s.quarantined) quarantined, \(s.duplicates) duplicates; "
-                + "\(s.decoded) decoded, \(s.reused) from the cache", s.decoded)
+            return try executeIngest(o, params, inputs: inputs, force: force, memo: memo, events: events)
         case .tag(let thresholds, let overrides):
-            let records = try memo.records(inputs["ingest.records"]!)
-            let faces = thresholds.occlusionModel == nil ? [:] : Ingest.faces(workspace: manifest.workspace)
-            let (tagged, s) = try Tagging.apply(records, thresholds: thresholds, overrides: overrides, faces: faces)
-            let counts = Condition.allCases.map { c in "\(s.counts[c.rawValue]?[c.values.high] ?? 0) \(c.values.high)" }
-            return (["records": try memo.put(tagged)],
-                    "\(tagged.count) photos tagged: " + counts.joined(separator: ", ") + (s.fromSheet > 0 ? "; \(s.fromSheet) from the sheet" : ""), 0)
+            return try executeTag(thresholds, overrides: overrides, params, inputs: inputs, force: force, memo: memo)
         case .label(let o):
-            let records = try memo.records(inputs["ingest.records"]!)
-            let duplicates = try store.lines(DuplicateRecord.self, inputs["ingest.duplicates"]!)
-            let (kept, discarded, s) = try Labeling.apply(records, duplicates: duplicates, options: o)
-            for c in s.conflicts { events.line("label: conflict: \(c.sources.joined(separator: ", ")) given \(c.labels.joined(separator: " and ")); left unlabelled") }
-            for u in s.unlabelled.prefix(10) { events.line("label: unlabelled: \(u)") }
-            let perClass = o.classes.map { "\(s.perClass[$0] ?? 0) \($0)" }.joined(separator: ", ")
-            return (["records": try memo.put(kept), "discarded": try store.putLines(discarded)],
-                    "\(perClass); \(s.discarded.count) discarded, \(s.unlabelled.count) unlabelled, \(s.conflicts.count) conflicts", 0)
+            return try executeLabel(o, params, inputs: inputs, force: force, memo: memo, events: events)
         case .split(let o):
-            var records = try memo.records(inputs["label.records"]!)
-            if let tagged = inputs["tag.records"] {
-                let conditions = Dictionary(try memo.records(tagged).map { ($0.id, $0.conditions) }) { a, _ in a }
-                for i in records.indices { records[i].conditions = conditions[records[i].id] ?? nil }
-            }
-            let (split, s) = try Splitting.apply(records, options: o)
-            events.line(s.table)
-            let leaks = Leakage.check(split, thumbs: memo.thumbs ?? Leakage.thumbs(workspace: manifest.workspace))
-            for p in leaks.prefix(20) { events.line("split: leakage: \(p.a) (\(p.splits[0])) ~ \(p.b) (\(p.splits[1])): \(p.hashDistance) bits apart") }
-            let counts = Splitting.names.map { n in "\(s.counts[n]?.values.reduce(0, +) ?? 0) \(n)" }.joined(separator: ", ")
-            return (["records": try memo.put(split), "leaks": try store.putLines(leaks)],
-                    "\(counts); leakage check: \(leaks.count) near-duplicate pairs across splits", 0)
+            return try executeSplit(o, params, inputs: inputs, force: force, memo: memo, events: events)
         case .train(let t):
             return try executeTrain(t, inputs: inputs, force: force, memo: memo, events: events)
         case .evaluate(let slices):
@@ -128,22 +98,7 @@ extension Pipeline {
         case .report(let thumbnails):
             return try executeReport(thumbnails: thumbnails, inputs: inputs, memo: memo)
         case .augment(let o):
-            let records = try memo.records(inputs["split.records"]!)
-            let (made, rendered) = try AugmentCache(store: store, workspace: manifest.workspace)
-                .build(records, dump: manifest.source, options: o, useCache: !force, progress: events.progress("augment"))
-            let csv = DatasetExport.csv(made)
-            let e = JSONEncoder()
-            e.outputFormatting = [.sortedKeys, .prettyPrinted]
-            var written: [String: Int] = [:]
-            for r in made { written[r.split, default: 0] += 1 }
-            let photos = Set(made.map(\.derivedFrom)).count
-            let manifestHash = try store.putLines(made)
-            memo.dataset[manifestHash] = made
-            return ([
-                "manifest": manifestHash, "csv": try store.put(csv),
-                "options": try store.put(Array(try e.encode(o)) + [0x0A]),
-            ], Splitting.names.map { "\(written[$0] ?? 0) \($0)" }.joined(separator: ", ") + " images; "
-                + "\(rendered) photos rendered, \(photos - rendered) from the cache", rendered)
+            return try executeAugment(o, params, inputs: inputs, force: force, memo: memo, events: events)
         }
     }
 
@@ -157,7 +112,8 @@ extension Pipeline {
     }
 
     /// Makes the workspace show a stage's outputs where `facet audit` and people look for them.
-    func materialize(_ kind: StageKind, _ outputs: [String: String], memo: Memo) throws {
+    /// `previous`: the outputs of the stage's run before this one, when it ran now.
+    func materialize(_ kind: StageKind, _ outputs: [String: String], previous: [String: String]?, memo: Memo) throws {
         let w = manifest.workspace
         switch kind {
         case .ingest:
@@ -168,7 +124,7 @@ extension Pipeline {
         case .label:
             try copyIfChanged(outputs["discarded"]!, to: Workspace.discarded(w))
         case .augment:
-            try materializeDataset(outputs, memo: memo)
+            try materializeDataset(outputs, previous: previous, memo: memo)
         case .train:
             try materializeModels(outputs)
         case .evaluate:
@@ -181,25 +137,53 @@ extension Pipeline {
     }
 
     /// `WORKSPACE/manifest.jsonl`: the records of the last records stage (split, else label, tag, ingest).
-    func materializeRecords(_ outputs: [StageKind: [String: String]]) throws {
+    func materializeRecords(_ outputs: [StageKind: [String: String]], memo: Memo) throws {
         for k in [StageKind.split, .label, .tag, .ingest] {
-            if let h = outputs[k]?["records"] { try copyIfChanged(h, to: Workspace.manifest(manifest.workspace)); return }
+            if let h = outputs[k]?["records"] {
+                // Written from the index `h`, and not touched since (a stamp of its size and mtime): as it should be.
+                let path = Workspace.manifest(manifest.workspace), stampPath = manifest.workspace + "/cache/manifest.stamp"
+                func stamp() -> [UInt8]? {
+                    var st = stat()
+                    guard stat(path, &st) == 0 else { return nil }
+                    return Array("\(h)\t\(st.st_size)\t\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)\n".utf8)
+                }
+                if let now = stamp(), FileSystem.read(stampPath) == now { return }
+                // In order of source, as `facet ingest` writes it (the shards hold them by group).
+                let shards = try memo.index(h).map { try store.get($0.hash) }
+                try writeIfChanged(try Shards.sortedLines(shards, by: "source").bytes, to: path)
+                if let now = stamp() { try? AtomicFile.write(now, to: stampPath, durable: false) }   // a stamp missing costs a compare
+                return
+            }
         }
     }
 
     /// `WORKSPACE/dataset`: images hard-linked from the store, and the manifests. Left alone when
     /// its manifest matches and every image is there; brought up to date in place when it has a
-    /// manifest (only the images that changed are touched); otherwise built beside it and swapped in.
-    func materializeDataset(_ outputs: [String: String], memo: Memo) throws {
+    /// manifest (only the images that changed are touched, and when it holds the stage's previous
+    /// dataset, only those of the shards that changed are read); otherwise built beside it and
+    /// swapped in.
+    func materializeDataset(_ outputs: [String: String], previous: [String: String]?, memo: Memo) throws {
         let final = DatasetExport.folder(manifest.workspace)
         let fm = FileManager.default
         let current = FileSystem.read(final + "/manifest.jsonl")
-        let old = current.flatMap(Self.images(in:))
-        if let current, let old, Store.hash(current) == outputs["manifest"], old.allSatisfy({ FileSystem.exists(final + "/" + $0.file) }) {
+        let currentHash = current.map(Store.hash)
+        if currentHash == outputs["manifest"], let old = current.flatMap(Self.images(in:)),
+           old.allSatisfy({ FileSystem.exists(final + "/" + $0.file) }) {
             return
         }
+        if let previous, currentHash != nil, currentHash == previous["manifest"], let was = previous["index"], let now = outputs["index"],
+           let before = try? Shards.decodeIndex(try store.get(was), name: was), let after = try? Shards.decodeIndex(try store.get(now), name: now) {
+            // Unchanged shards hold the same images under the same names: only the others are compared.
+            let kept = Set(before.map(\.hash)).intersection(after.map(\.hash))
+            let old = try before.filter { !kept.contains($0.hash) }.flatMap { try Self.images(in: try store.get($0.hash)) ?? [] }
+            let new = try after.filter { !kept.contains($0.hash) }.flatMap { try Self.images(in: try store.get($0.hash)) ?? [] }
+            return try updateDataset(final, from: old, to: new, outputs)
+        }
+        if let old = current.flatMap(Self.images(in:)) {
+            let made = try memo.dataset[outputs["manifest"]!]?.map { ($0.file, $0.id) } ?? Self.images(in: try store.get(outputs["manifest"]!)) ?? []
+            return try updateDataset(final, from: old, to: made, outputs)
+        }
         let made = try memo.dataset[outputs["manifest"]!] ?? store.lines(DatasetRecord.self, outputs["manifest"]!)
-        if let old { return try updateDataset(final, from: old, to: made, outputs) }
         let staging = final + ".tmp"
         try? fm.removeItem(atPath: staging)
         for folder in Set(made.map { ($0.file as NSString).deletingLastPathComponent }) {
@@ -212,21 +196,23 @@ extension Pipeline {
         try DatasetExport.swapIn(staging, as: final)
     }
 
-    /// Updates a dataset folder in place. Its manifest goes first — a folder without one is
-    /// rebuilt whole by the next run, so a run killed here loses nothing — then images that
-    /// changed or went, then new ones; folders left empty are removed (ImageFolder refuses an
-    /// empty class); the manifests come last, each replaced by a rename.
-    func updateDataset(_ final: String, from old: [(file: String, id: String)], to made: [DatasetRecord], _ outputs: [String: String]) throws {
+    /// Updates a dataset folder in place, from the images `old` (what the folder holds, or the
+    /// part of it that may change) to `new` (what that part should hold). Its manifest goes
+    /// first — a folder without one is rebuilt whole by the next run, so a run killed here loses
+    /// nothing — then images that changed or went, then new ones; folders left empty are removed
+    /// (ImageFolder refuses an empty class); the manifests come last, each replaced by a rename.
+    func updateDataset(_ final: String, from old: [(file: String, id: String)], to new: [(file: String, id: String)], _ outputs: [String: String]) throws {
         let fm = FileManager.default
         try fm.removeItem(atPath: final + "/manifest.jsonl")
         var had: [String: String] = [:]
         for e in old { had[e.file] = e.id }
-        let wanted = Dictionary(made.map { ($0.file, $0.id) }) { a, _ in a }
+        let wanted = Dictionary(new.map { ($0.file, $0.id) }) { a, _ in a }
         for (file, id) in had where wanted[file] != id { unlink(final + "/" + file) }
         var folders = Set<String>()
-        for r in made where had[r.file] != r.id || !FileSystem.exists(final + "/" + r.file) {
+        for r in new where had[r.file] != r.id || !FileSystem.exists(final + "/" + r.file) {
             let folder = (r.file as NSString).deletingLastPathComponent
             if folders.insert(folder).inserted { try fm.createDirectory(atPath: final + "/" + folder, withIntermediateDirectories: true) }
+            unlink(final + "/" + r.file)   // a stray file of that name would stop the link
             try store.materialize(r.id, at: final + "/" + r.file)
         }
         let emptied = Set(had.keys.filter { wanted[$0] == nil }.map { ($0 as NSString).deletingLastPathComponent })
@@ -263,11 +249,13 @@ extension Pipeline {
     }
 }
 
-/// The records a run has in memory, by their hash in the store, so a stage reads its upstream's
-/// records without decoding them again; and the ingest thumbnails when ingest ran.
+/// The records a run has in memory, by the hash of their shard in the store, and the shard
+/// indexes it read or made, so a stage reads its upstream's records without decoding them again;
+/// and the ingest thumbnails when ingest ran.
 final class Memo {
     let store: Store
-    private var byHash: [String: [Record]] = [:]
+    private var shards: [String: [Record]] = [:]
+    private var indexes: [String: [ShardRef]] = [:]
     var thumbs: [String: Data]?
     /// The dump's listing made for its fingerprint, which ingest reads rather than walk the dump again.
     var listing: DumpListing?
@@ -278,17 +266,53 @@ final class Memo {
 
     init(store: Store) { self.store = store }
 
+    /// Stores `records` as shards and their index; returns the index's hash.
     func put(_ records: [Record]) throws -> String {
-        let h = try store.putLines(records)
-        byHash[h] = records
+        let parts = Shards.partition(records)
+        let hashes = try putShards(parts.map(\.records))
+        return try putIndex(zip(parts, hashes).map { ShardRef(prefix: $0.prefix, hash: $1) })
+    }
+
+    /// Stores shards (encoded on all cores); returns their hashes.
+    func putShards(_ parts: [[Record]]) throws -> [String] {
+        var encoded = [Result<[UInt8], any Error>?](repeating: nil, count: parts.count)
+        encoded.withUnsafeMutableBufferPointer { out in
+            nonisolated(unsafe) let out = out
+            DispatchQueue.concurrentPerform(iterations: parts.count) { i in out[i] = Result { try JSONLines.encodeLines(parts[i]) } }
+        }
+        return try zip(parts, encoded).map { records, bytes in
+            let h = try store.put(try bytes!.get())
+            shards[h] = records
+            return h
+        }
+    }
+
+    func putIndex(_ refs: [ShardRef]) throws -> String {
+        let h = try store.put(Shards.encodeIndex(refs))
+        indexes[h] = refs
         return h
     }
 
-    func records(_ hash: String) throws -> [Record] {
-        if let r = byHash[hash] { return r }
-        let r = try store.lines(Record.self, hash)
-        byHash[hash] = r
+    /// Remembers records known to be those of a shard already in the store.
+    func know(_ records: [Record], shard hash: String) { shards[hash] = records }
+
+    func index(_ hash: String) throws -> [ShardRef] {
+        if let r = indexes[hash] { return r }
+        let r = try Shards.decodeIndex(try store.get(hash), name: store.path(hash))
+        indexes[hash] = r
         return r
+    }
+
+    func shard(_ hash: String) throws -> [Record] {
+        if let r = shards[hash] { return r }
+        let r = try store.lines(Record.self, hash)
+        shards[hash] = r
+        return r
+    }
+
+    /// Every record of an index, shard after shard.
+    func records(_ hash: String) throws -> [Record] {
+        try index(hash).flatMap { try shard($0.hash) }
     }
 }
 

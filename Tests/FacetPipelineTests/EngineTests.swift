@@ -97,7 +97,8 @@ import FacetLearn
     /// The augment cache is one index file, a line appended per photo once its images are stored:
     /// a line cut short (a kill mid-write) costs that one photo's rendering again, the next line
     /// still starts on its own, and the dataset equals one built from nothing. The per-photo files
-    /// of the earlier layout are removed.
+    /// of the earlier layout are removed. (The stage's shard memo goes too, or the shard of the
+    /// photo whose line was cut would be taken whole from it, and the index not asked.)
     @Test func aCutShortAugmentIndexLineCostsOnePhoto() throws {
         let root = try Support.project(count: 12)
         _ = try Support.pipeline(root).run()
@@ -108,6 +109,7 @@ import FacetLearn
         try bytes.write(to: URL(fileURLWithPath: index))
         try FileManager.default.createDirectory(atPath: legacy, withIntermediateDirectories: true)
         try Data("{}".utf8).write(to: URL(fileURLWithPath: legacy + "/ab01.json"))
+        try FileManager.default.removeItem(atPath: root + "/ws/cache/shards/augment.jsonl")
         try Self.addPhotos(root, count: 1)
         let run = try Support.pipeline(root).run()
         #expect(run.first { $0.stage == .augment }!.work == 2)
