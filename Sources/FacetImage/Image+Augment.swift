@@ -6,7 +6,7 @@ import Foundation
 extension Image {
     /// `adjust_brightness`: blend with black, `f·x` truncated.
     public func adjustingBrightness(_ factor: Double) -> Image {
-        mapped(Image.blendTable(factor, with: 0))
+        blended(factor, with: 0)
     }
 
     /// `adjust_contrast`: blend with the mean of the uint8 grayscale image.
@@ -15,7 +15,7 @@ extension Image {
         var sum: Float = 0
         for g in gray { sum += Float(g) }
         let mean = sum / Float(max(gray.count, 1))
-        return mapped(Image.blendTable(factor, with: mean))
+        return blended(factor, with: mean)
     }
 
     /// `adjust_saturation`: blend with the uint8 grayscale image.
@@ -185,23 +185,23 @@ extension Image {
         }
     }
 
-    /// `_blend` against a constant: the 256 possible results.
+    /// `_blend` against a constant `y`: f·x + (1 − f)·y for every sample, truncated. The same
+    /// float operations as `blendTable` (the product (1 − f)·y is one float either way), in a
+    /// loop that vectorizes where a table lookup cannot.
+    func blended(_ factor: Double, with y: Float) -> Image {
+        let f = Float(factor), gy = Float(1 - factor) * y
+        var out = pixels
+        out.withUnsafeMutableBufferPointer { o in
+            guard let p = o.baseAddress else { return }
+            for i in 0..<o.count { p[i] = Image.truncByte(f * Float(p[i]) + gy) }
+        }
+        return Image(width: width, height: height, channels: channels, pixels: out)
+    }
+
+    /// `_blend` against a constant, the 256 possible results in a table: the reference `blended` is tested against.
     static func blendTable(_ factor: Double, with y: Float) -> [UInt8] {
         let f = Float(factor), g = Float(1 - factor)
         return (0..<256).map { x in UInt8(max(0, min(255, f * Float(x) + g * y))) }
-    }
-
-    /// Every sample through a 256-entry table.
-    func mapped(_ table: [UInt8]) -> Image {
-        var out = pixels
-        table.withUnsafeBufferPointer { t in
-            out.withUnsafeMutableBufferPointer { o in
-                guard let p = o.baseAddress else { return }
-                let lut = t.baseAddress!
-                for i in 0..<o.count { p[i] = lut[Int(p[i])] }
-            }
-        }
-        return Image(width: width, height: height, channels: channels, pixels: out)
     }
 
     /// `convert_image_dtype(float → uint8)`: x · 255.999, truncated.

@@ -102,6 +102,16 @@ extension Image {
         #expect(bad == 0)
     }
 
+    /// Brightness and contrast blend every sample as the 256-entry table of the same formula
+    /// does, for factors across their range and means anywhere in [0, 255].
+    @Test(arguments: [0.0, 1e-7, 0.37, 0.6, 0.999, 1.0, 1.0000001, 1.4, 2.5, 10.0])
+    func blendEqualsItsTable(_ factor: Double) {
+        let all = Image(width: 256, height: 1, channels: 1, pixels: (0..<256).map(UInt8.init))
+        for y: Float in [0, 0.5, 17.25, 99.99, 127.5, 128, 254.9, 255] {
+            #expect(all.blended(factor, with: y).pixels == Image.blendTable(factor, with: y), "factor \(factor), y \(y)")
+        }
+    }
+
     /// Gaussian blur against a direct two-pass loop with the same sums in the same order.
     @Test(arguments: [(3, 0.1), (5, 0.8), (5, 2.0), (7, 1.3), (1, 1.0)])
     func blurEqualsADirectLoop(_ kernel: Int, _ sigma: Double) {
