@@ -115,8 +115,9 @@ struct Grouping {
         return ((((parts[0] * 12 + parts[1]) * 31 + parts[2]) * 24 + parts[3]) * 60 + parts[4]) * 60 + parts[5]
     }
 
-    /// The accepted records, sorted by source, each with its group (the smallest id in it).
-    mutating func records() -> [Record] {
+    /// The accepted photos sorted by source, each with its group (the smallest id in it), and
+    /// the median photo area (which a record's `odd_size` is measured against).
+    mutating func accepted() -> (photos: [(source: String, photo: PhotoAnalysis, group: String)], medianArea: Double) {
         var groupID: [Int: String] = [:]
         for i in kept.indices {
             let root = find(i)
@@ -124,14 +125,17 @@ struct Grouping {
         }
         let areas = kept.map { Double($0.photo.width * $0.photo.height) }.sorted()
         let medianArea = areas.isEmpty ? 1 : areas[areas.count / 2]
-        return kept.indices.map { i in
-            let (source, p) = kept[i]
-            let quality = Quality(p.stats, width: p.width, height: p.height, medianArea: medianArea)
-            return Record(id: p.sha256, source: source, format: p.format, width: p.width, height: p.height,
-                          orientation: p.orientation, bytes: 0, taken: p.taken, camera: p.camera, quality: quality,
-                          issues: quality.issues, features: p.features, phash: PerceptualHash.hex(p.phash),
-                          conditions: nil, label: nil, group: groupID[find(i)]!, split: nil,
-                          warnings: p.warnings.isEmpty ? nil : p.warnings)
-        }.sorted { $0.source < $1.source }
+        let photos = kept.indices.map { i in (source: kept[i].source, photo: kept[i].photo, group: groupID[find(i)]!) }
+        return (photos.sorted { $0.source < $1.source }, medianArea)
+    }
+
+    /// The record of one accepted photo.
+    static func record(_ source: String, _ p: PhotoAnalysis, group: String, bytes: Int, medianArea: Double) -> Record {
+        let quality = Quality(p.stats, width: p.width, height: p.height, medianArea: medianArea)
+        return Record(id: p.sha256, source: source, format: p.format, width: p.width, height: p.height,
+                      orientation: p.orientation, bytes: bytes, taken: p.taken, camera: p.camera, quality: quality,
+                      issues: quality.issues, features: p.features, phash: PerceptualHash.hex(p.phash),
+                      conditions: nil, label: nil, group: group, split: nil,
+                      warnings: p.warnings.isEmpty ? nil : p.warnings)
     }
 }

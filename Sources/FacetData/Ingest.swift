@@ -85,12 +85,32 @@ public enum Ingest {
 
     /// What an ingest produces, before it is written anywhere.
     public struct Result: Sendable {
-        public var records: [Record]
+        /// An accepted photo: what its record is made from.
+        public struct Photo: Sendable {
+            public var source: String
+            public var analysis: PhotoAnalysis
+            /// The smallest id of its duplicate/burst group.
+            public var group: String
+            public var bytes: Int
+        }
+        /// The accepted photos, sorted by source.
+        public var photos: [Photo]
+        /// The median area of the accepted photos, which each record's `odd_size` is measured against.
+        public var medianArea: Double
         public var quarantine: [QuarantineRecord]
         public var duplicates: [DuplicateRecord]
         public var summary: IngestSummary
         /// 16×16 thumbnails of the accepted photos, by id (for the leakage check).
         public var thumbs: [String: Data]
+
+        /// The record of an accepted photo (built on demand: the pipeline builds only the records of
+        /// the shards it stores).
+        public func record(_ p: Photo) -> Record {
+            Grouping.record(p.source, p.analysis, group: p.group, bytes: p.bytes, medianArea: medianArea)
+        }
+
+        /// Every record, sorted by source.
+        public var records: [Record] { photos.map(record) }
     }
 
     /// The face crops ingest made for the photos of `workspace`, by photo id (see `FaceStore`).
@@ -129,24 +149,25 @@ public enum Ingest {
         }, previous: cache, workspace: workspace)
 
         var quarantine = listing.problems
-        var photos: [(String, PhotoAnalysis)] = []
+        var analysed: [(String, PhotoAnalysis)] = []
         for (file, outcome) in zip(files, results) {
             switch outcome {
-            case .photo(let p): photos.append((file.path, p))
+            case .photo(let p): analysed.append((file.path, p))
             case .failed(_, let kind, let reason): quarantine.append(QuarantineRecord(source: file.path, reason: reason, kind: kind, bytes: file.size))
             }
         }
-        var grouping = try Grouping(photos: photos, dump: dump, options: options)
+        var grouping = try Grouping(photos: analysed, dump: dump, options: options)
         let sizes = Dictionary(uniqueKeysWithValues: files.map { ($0.path, $0.size) })
-        let records = grouping.records().map { r in var r = r; r.bytes = sizes[r.source] ?? 0; return r }
+        let (accepted, medianArea) = grouping.accepted()
+        let photos = accepted.map { Result.Photo(source: $0.source, analysis: $0.photo, group: $0.group, bytes: sizes[$0.source] ?? 0) }
         quarantine.sort { $0.source < $1.source }
 
         var summary = IngestSummary()
         summary.found = files.count + listing.problems.count
-        summary.accepted = records.count
+        summary.accepted = photos.count
         summary.quarantined = quarantine.count
         summary.duplicates = grouping.duplicates.count
-        summary.groups = Dictionary(grouping: records, by: { (r: Record) in r.group }).values.filter { $0.count > 1 }.count
+        summary.groups = Dictionary(grouping: photos, by: { (p: Result.Photo) in p.group }).values.filter { $0.count > 1 }.count
         summary.decoded = decodedCount.load(ordering: .relaxed)
         summary.reused = reusedCount.load(ordering: .relaxed)
         for q in quarantine { summary.quarantineReasons[q.kind, default: 0] += 1 }
@@ -154,8 +175,9 @@ public enum Ingest {
             throw DataError("ingest: internal count mismatch: \(summary.accepted) + \(summary.quarantined) + \(summary.duplicates) ≠ \(summary.found)")
         }
         var thumbs: [String: Data] = [:]
-        for (_, p) in photos { thumbs[p.sha256] = p.thumb }
-        return Result(records: records, quarantine: quarantine, duplicates: grouping.duplicates, summary: summary, thumbs: thumbs)
+        for (_, p) in analysed { thumbs[p.sha256] = p.thumb }
+        return Result(photos: photos, medianArea: medianArea, quarantine: quarantine, duplicates: grouping.duplicates,
+                      summary: summary, thumbs: thumbs)
     }
 
     /// The dump's content as ingest would see it, cheaply: per file, its path and the SHA-256 of

@@ -10,19 +10,20 @@ extension Pipeline {
         let s = r.summary
         memo.thumbs = r.thumbs
         // A record follows from its photo's analysis (its id, under this analyser), its path, group
-        // and size, and the dump's median photo area (its quality's odd_size): a shard's key.
-        let areas = r.records.map { Double($0.width * $0.height) }.sorted()
+        // and size, and the dump's median photo area (its quality's odd_size): a shard's key. Only
+        // the records of the shards not found are built.
         let base = Self.shardBase(.ingest, params, inputs, leaving: ["dump"])
-            + "\nanalyzer \(Analyzer.version)\nmedian area \(areas.isEmpty ? 1 : areas[areas.count / 2])"
-        let parts = Shards.partition(r.records)
+            + "\nanalyzer \(Analyzer.version)\nmedian area \(r.medianArea)"
+        let parts = Shards.partition(r.photos) { $0.group }
         let keys = parts.map { p in
             Self.shardKey(base: base, prefix: p.prefix, hashes: [],
-                          extra: p.records.map { "\($0.id)\t\($0.source)\t\($0.group)\t\($0.bytes)" }.joined(separator: "\n"))
+                          extra: p.items.map { "\($0.analysis.sha256)\t\($0.source)\t\($0.group)\t\($0.bytes)" }.joined(separator: "\n"))
         }
         let (shards, _) = try sharded(.ingest, keys: keys, force: force) { missing in
-            try memo.putShards(missing.map { parts[$0].records }).map(RecordsShard.init)
+            let built = missing.map { parts[$0].items.map(r.record) }
+            let hashes = try memo.putShards(built)
+            return hashes.map(RecordsShard.init)
         }
-        for (p, shard) in zip(parts, shards) { memo.know(p.records, shard: shard.records) }
         let index = try memo.putIndex(zip(parts, shards).map { ShardRef(prefix: $0.prefix, hash: $1.records) })
         return ([
             "records": index, "quarantine": try store.putLines(r.quarantine),

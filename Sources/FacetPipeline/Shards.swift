@@ -19,8 +19,13 @@ public enum Shards {
 
     /// Records by shard, shards in prefix order, records in their given order within each.
     public static func partition(_ records: [Record]) -> [(prefix: String, records: [Record])] {
-        var by: [String: [Record]] = [:]
-        for r in records { by[prefix(r), default: []].append(r) }
+        partition(records) { $0.group }.map { ($0.prefix, $0.items) }
+    }
+
+    /// Items by the shard of their group id, shards in prefix order, items in their given order within each.
+    public static func partition<T>(_ items: [T], group: (T) -> String) -> [(prefix: String, items: [T])] {
+        var by: [String: [T]] = [:]
+        for item in items { by[String(group(item).prefix(prefixLength)), default: []].append(item) }
         return by.keys.sorted().map { ($0, by[$0]!) }
     }
 
