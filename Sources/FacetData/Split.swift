@@ -53,9 +53,10 @@ public enum Splitting {
         var summary = SplitSummary()
         for i in records.indices { records[i].split = assignment[i] }
         summary.unlabelled = records.count - labelled.count
-        for i in labelled { summary.counts[records[i].split!, default: [:]][records[i].label!, default: 0] += 1 }
+        let tally = SplitTally(records)
+        summary.counts = tally.counts
         summary.targets = targets(records, labelled, options)
-        summary.table = SplitTally(records).table
+        summary.table = tally.table
         return (records, summary)
     }
 

@@ -55,18 +55,13 @@ struct AugmentCache {
         var out: [String: [Entry]] = [:]
         var keys = Set<String>(), lines = 0
         data.withUnsafeBufferPointer { all in
-            for line in all.split(separator: 0x0A) {
-                // …,"key":"<hash>"}
-                guard line.count > marker.count + 2, line.last == UInt8(ascii: "}") else { continue }
-                var i = line.endIndex - 2
-                while i > line.startIndex, line[i] != UInt8(ascii: "\"") { i -= 1 }   // the key's closing quote
-                let end = i
-                while i > line.startIndex, line[i - 1] != UInt8(ascii: "\"") { i -= 1 }
-                guard i - marker.count >= line.startIndex, Array(line[(i - marker.count)..<i]) == marker else { continue }
-                let key = String(decoding: UnsafeBufferPointer(rebasing: line[i..<end]), as: UTF8.self)
+            for slice in all.split(separator: 0x0A) {
+                let line = UnsafeBufferPointer(rebasing: slice)
+                // …,"key":"<hash>"}: a line cut short has no closing brace.
+                guard line.last == UInt8(ascii: "}"), let key = Shards.lastString(line, marker: marker) else { continue }
                 lines += 1
                 keys.insert(key)
-                if wanted.contains(key), let l = try? JSONReader.read(Line.self, UnsafeBufferPointer(rebasing: line)) { out[l.key] = l.entries }
+                if wanted.contains(key), let l = try? JSONReader.read(Line.self, line) { out[l.key] = l.entries }
             }
         }
         return (out, lines, keys.count)
@@ -91,17 +86,16 @@ struct AugmentCache {
         let failure = Mutex<String?>(nil)
         let done = Atomic<Int>(0), rendered = Atomic<Int>(0), newKeys = Atomic<Int>(0)
         let shaping = try AugmentCache.shaping(options)
-        let keys = records.map { key($0, augmented: options.splits.contains($0.split!), shaping: shaping) }
+        let augmented = records.map { options.splits.contains($0.split!) }
+        let keys = records.indices.map { key(records[$0], augmented: augmented[$0], shaping: shaping) }
         let (known, lines, distinct) = read(Set(keys))
         let appender = JSONLines.Appender(index)
         DispatchQueue.concurrentPerform(iterations: records.count) { i in
-            let r = records[i]
-            let augmented = options.splits.contains(r.split!)
-            let k = keys[i]
+            let r = records[i], k = keys[i]
             do {
                 var entries = useCache ? known[k].flatMap { e in e.allSatisfy { store.has($0.id) } ? e : nil } : nil
                 if entries == nil {
-                    let images = try DatasetExport.render(r, augmented: augmented, dump: dump, options: options)
+                    let images = try DatasetExport.render(r, augmented: augmented[i], dump: dump, options: options)
                     entries = try images.map { Entry(copy: $0.copy, id: try store.put($0.bytes), augment: $0.augment) }
                     try appender.append(Line(entries: entries!, key: k))
                     rendered.add(1, ordering: .relaxed)

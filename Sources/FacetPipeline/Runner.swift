@@ -171,8 +171,8 @@ extension Pipeline {
            old.allSatisfy({ FileSystem.exists(final + "/" + $0.file) }) {
             return
         }
-        if let previous, currentHash != nil, currentHash == previous["manifest"], let was = previous["index"], let now = outputs["index"],
-           let before = try? Shards.decodeIndex(try store.get(was), name: was), let after = try? Shards.decodeIndex(try store.get(now), name: now) {
+        if let previous, let currentHash, currentHash == previous["manifest"], let was = previous["index"], let now = outputs["index"],
+           let before = try? memo.index(was), let after = try? memo.index(now) {
             // Unchanged shards hold the same images under the same names: only the others are compared.
             let kept = Set(before.map(\.hash)).intersection(after.map(\.hash))
             let old = try before.filter { !kept.contains($0.hash) }.flatMap { try Self.images(in: try store.get($0.hash)) ?? [] }
@@ -268,8 +268,8 @@ final class Memo {
 
     /// Stores `records` as shards and their index; returns the index's hash.
     func put(_ records: [Record]) throws -> String {
-        let parts = Shards.partition(records)
-        let hashes = try putShards(parts.map(\.records))
+        let parts = Shards.partition(records) { $0.group }
+        let hashes = try putShards(parts.map(\.items))
         return try putIndex(zip(parts, hashes).map { ShardRef(prefix: $0.prefix, hash: $1) })
     }
 
@@ -292,9 +292,6 @@ final class Memo {
         indexes[h] = refs
         return h
     }
-
-    /// Remembers records known to be those of a shard already in the store.
-    func know(_ records: [Record], shard hash: String) { shards[hash] = records }
 
     func index(_ hash: String) throws -> [ShardRef] {
         if let r = indexes[hash] { return r }

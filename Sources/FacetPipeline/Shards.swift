@@ -15,13 +15,6 @@ public struct ShardRef: Hashable, Sendable {
 public enum Shards {
     public static let prefixLength = 2
 
-    public static func prefix(_ r: Record) -> String { String(r.group.prefix(prefixLength)) }
-
-    /// Records by shard, shards in prefix order, records in their given order within each.
-    public static func partition(_ records: [Record]) -> [(prefix: String, records: [Record])] {
-        partition(records) { $0.group }.map { ($0.prefix, $0.items) }
-    }
-
     /// Items by the shard of their group id, shards in prefix order, items in their given order within each.
     public static func partition<T>(_ items: [T], group: (T) -> String) -> [(prefix: String, items: [T])] {
         var by: [String: [T]] = [:]
@@ -61,14 +54,13 @@ struct ShardMemo<R: ShardResult> {
     let path: String
     /// The results of the last run by key, each with its line as it was read.
     private var known: [String: (result: R, line: ArraySlice<UInt8>)] = [:]
-    /// This run's memo, a line per shard.
-    private var made: [UInt8] = []
-    /// Shards computed now rather than found.
-    private(set) var redone = 0
+    /// The file as it was read, and this run's memo, a line per shard.
+    private var read: [UInt8]?, made: [UInt8] = []
 
     init(workspace: String, stage: StageKind, useCache: Bool) {
         path = workspace + "/cache/shards/" + stage.rawValue + ".jsonl"
         guard useCache, let data = FileSystem.read(path) else { return }
+        read = data
         // A line is a key, a tab and the result's JSON; one that does not read (cut short) is skipped.
         for line in data.split(separator: 0x0A) {
             guard let tab = line.firstIndex(of: 0x09) else { continue }
@@ -83,9 +75,9 @@ struct ShardMemo<R: ShardResult> {
         known[key].flatMap { k in k.result.objects.allSatisfy(store.has) ? k.result : nil }
     }
 
-    /// Notes the result of a shard for this run's memo; `redone`: computed now.
-    mutating func record(_ key: String, _ r: R, redone now: Bool) throws {
-        if !now, let k = known[key] {
+    /// Notes the result of a shard for this run's memo; `computed`: made now rather than found.
+    mutating func record(_ key: String, _ r: R, computed: Bool) throws {
+        if !computed, let k = known[key] {
             made += k.line
         } else {
             let e = JSONEncoder()
@@ -93,13 +85,12 @@ struct ShardMemo<R: ShardResult> {
             made += Array((key + "\t").utf8) + (try e.encode(r))
         }
         made.append(0x0A)
-        if now { redone += 1 }
     }
 
     /// Keeps this run's results (only those: a memo holds one run's shards).
     func save() throws {
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        if FileSystem.read(path) != made { try AtomicFile.write(made, to: path, durable: false) }
+        if read != made { try AtomicFile.write(made, to: path, durable: false) }
     }
 }
 
@@ -132,7 +123,7 @@ extension Pipeline {
             for (i, r) in zip(missing, made) { results[i] = r }
         }
         let missed = Set(missing)
-        for (i, key) in keys.enumerated() { try memo.record(key, results[i]!, redone: missed.contains(i)) }
+        for (i, key) in keys.enumerated() { try memo.record(key, results[i]!, computed: missed.contains(i)) }
         try memo.save()
         return (results.map { $0! }, missing.count)
     }
@@ -153,7 +144,7 @@ extension Shards {
                     var end = start
                     while end < b.count, b[end] != 0x0A { end += 1 }
                     if end > start {
-                        guard let value = topLevelString(UnsafeBufferPointer(rebasing: b[start..<end]), marker: marker) else {
+                        guard let value = lastString(UnsafeBufferPointer(rebasing: b[start..<end]), marker: marker) else {
                             throw DataError("a stored shard line has no \(key) member")
                         }
                         lines.append((value, c, n, start..<end))
@@ -170,8 +161,10 @@ extension Shards {
         return (out, lines.map { ($0.chunk, $0.line) })
     }
 
-    /// The string after the last `marker` (which ends in the opening quote) of a line.
-    static func topLevelString(_ line: UnsafeBufferPointer<UInt8>, marker: [UInt8]) -> String? {
+    /// The string after the last `marker` (`"key":"`, ending in the opening quote) of a JSON line:
+    /// the top-level member of that name when, keys being sorted, no later member can hold it
+    /// unescaped (the shard records' `source`, the dataset's `file`, the augment index's `key`).
+    static func lastString(_ line: UnsafeBufferPointer<UInt8>, marker: [UInt8]) -> String? {
         var i = line.count - marker.count
         while i >= 0, !marker.indices.allSatisfy({ line[i + $0] == marker[$0] }) { i -= 1 }
         guard i >= 0 else { return nil }
