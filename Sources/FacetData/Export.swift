@@ -26,7 +26,9 @@ public enum DatasetExport {
         guard !records.isEmpty else { throw DataError("augment: no split, labelled photos; run facet split first") }
         let final = folder(workspace), staging = final + ".tmp"
         let fm = FileManager.default
-        try? fm.removeItem(atPath: staging)
+        let pool = FilePool(folder: recycled(workspace))
+        let expected = records.count * (1 + options.copies)
+        pool.absorb(staging, keep: expected)   // what a killed run left
         try fm.createDirectory(atPath: staging, withIntermediateDirectories: true)
         for r in records { try fm.createDirectory(atPath: "\(staging)/\(r.split!)/\(r.label!)", withIntermediateDirectories: true) }
 
@@ -35,7 +37,7 @@ public enum DatasetExport {
         let done = Atomic<Int>(0)
         let work: @Sendable (Int) -> Void = { i in
             do {
-                let made = try export(records[i], dump: dump, into: staging, options: options)
+                let made = try export(records[i], dump: dump, into: staging, options: options, pool: pool)
                 results.withLock { $0[i] = made }
             } catch {
                 failure.withLock { $0 = $0 ?? "\(records[i].source): \(error)" }
@@ -49,7 +51,8 @@ public enum DatasetExport {
         }
         let all = results.withLock { $0.flatMap { $0! } }.sorted { $0.file < $1.file }
         try writeManifests(all, options: options, into: staging)
-        try swapIn(staging, as: final)
+        try swapIn(staging, as: final, pool: pool, keep: all.count + 3)
+        pool.trim(keep: all.count + 3)
         var summary = AugmentSummary()
         summary.folder = final
         for r in all { summary.written[r.split, default: 0] += 1 }
@@ -82,11 +85,11 @@ public enum DatasetExport {
     }
 
     /// The images of one record, written under `root`.
-    static func export(_ r: Record, dump: String, into root: String, options: AugmentOptions) throws -> [DatasetRecord] {
+    static func export(_ r: Record, dump: String, into root: String, options: AugmentOptions, pool: FilePool) throws -> [DatasetRecord] {
         try render(r, augmented: options.splits.contains(r.split!), dump: dump, options: options).map { image in
             let made = record(r, copy: image.copy, augment: image.augment, id: Analyzer.sha256(image.bytes))
             // The staging folder is swapped in whole, so its files need no rename or fsync of their own.
-            try FileSystem.create(root + "/" + made.file, image.bytes)
+            try pool.create(root + "/" + made.file, image.bytes)
             return made
         }
     }
@@ -100,14 +103,19 @@ public enum DatasetExport {
         try AtomicFile.write(Array(try e.encode(options)) + [0x0A], to: folder + "/augment.json")
     }
 
-    /// Moves a finished `staging` folder to `final`, replacing what was there.
-    public static func swapIn(_ staging: String, as final: String) throws {
+    /// Where `facet augment` keeps the emptied files of the dataset it replaced, to write the next
+    /// one into (see `FilePool`).
+    public static func recycled(_ workspace: String) -> String { workspace + "/cache/recycled" }
+
+    /// Moves a finished `staging` folder to `final`, replacing what was there; the old folder's
+    /// files go to `pool` (up to `keep`) when one is given.
+    public static func swapIn(_ staging: String, as final: String, pool: FilePool? = nil, keep: Int = 0) throws {
         let fm = FileManager.default
         let old = final + ".old"
         try? fm.removeItem(atPath: old)
         if fm.fileExists(atPath: final) { try fm.moveItem(atPath: final, toPath: old) }
         try fm.moveItem(atPath: staging, toPath: final)
-        try? fm.removeItem(atPath: old)
+        if let pool { pool.absorb(old, keep: keep) } else { try? fm.removeItem(atPath: old) }
     }
 
     /// Recomputes one image of the dataset from its source and its recorded parameters alone,

@@ -122,7 +122,9 @@ public enum Ingest {
     public static func scan(dump: String, workspace: String, options: IngestOptions = IngestOptions(), useCache: Bool = true,
                             listing: DumpListing? = nil, progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> Result {
         let listing = try listing ?? DumpWalker.list(dump, exclude: [workspace])
+        Trace.mark("ingest: listing")
         let cache = useCache ? IngestCache(workspace: workspace) : IngestCache()
+        Trace.mark("ingest: analysis cache read")
         let files = listing.files
         let outcomes = Mutex([AnalysisOutcome?](repeating: nil, count: files.count))
         let decodedCount = Atomic<Int>(0), reusedCount = Atomic<Int>(0), done = Atomic<Int>(0)
@@ -137,6 +139,7 @@ public enum Ingest {
             progress?(done.add(1, ordering: .relaxed).newValue, files.count)
         }
         let results = outcomes.withLock { $0.map { $0! } }
+        Trace.mark("ingest: files analysed or looked up")
         try FileManager.default.createDirectory(atPath: workspace + "/cache", withIntermediateDirectories: true)
         // Crops are made only by a decode: those of this run's decodes join the face store, before
         // the JSON cache records the analyses (a run killed between the two decodes them again).
@@ -148,6 +151,7 @@ public enum Ingest {
             IngestCache.Entry(path: $0.path, size: $0.size, mtime: $0.mtime, version: Analyzer.version, outcome: $1)
         }, previous: cache, workspace: workspace)
 
+        Trace.mark("ingest: face store and analysis cache updated")
         var quarantine = listing.problems
         var analysed: [(String, PhotoAnalysis)] = []
         for (file, outcome) in zip(files, results) {
@@ -157,6 +161,7 @@ public enum Ingest {
             }
         }
         var grouping = try Grouping(photos: analysed, dump: dump, options: options)
+        Trace.mark("ingest: grouped")
         let sizes = Dictionary(uniqueKeysWithValues: files.map { ($0.path, $0.size) })
         let (accepted, medianArea) = grouping.accepted()
         let photos = accepted.map { Result.Photo(source: $0.source, analysis: $0.photo, group: $0.group, bytes: sizes[$0.source] ?? 0) }
@@ -176,6 +181,7 @@ public enum Ingest {
         }
         var thumbs: [String: Data] = [:]
         for (_, p) in analysed { thumbs[p.sha256] = p.thumb }
+        Trace.mark("ingest: summary and thumbnails")
         return Result(photos: photos, medianArea: medianArea, quarantine: quarantine, duplicates: grouping.duplicates,
                       summary: summary, thumbs: thumbs)
     }

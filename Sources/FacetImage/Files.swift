@@ -70,6 +70,12 @@ public enum FileSystem {
             fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
         }
         guard fd >= 0 else { throw failure("cannot create", path) }
+        try finish(fd, path, bytes, durable: durable)
+    }
+
+    /// Writes `bytes` to the open file `fd` (newly made at `path`) and closes it; on failure the
+    /// file is deleted and the error names `path`.
+    static func finish(_ fd: Int32, _ path: String, _ bytes: [UInt8], durable: Bool) throws {
         var ok = true
         bytes.withUnsafeBytes { b in
             var done = 0
@@ -87,6 +93,25 @@ public enum FileSystem {
             let error = failure("cannot write", path)
             unlink(path)
             throw error
+        }
+    }
+
+    /// Calls `body` with the path of every plain file under `folder`, depth first; links are not
+    /// followed.
+    public static func walk(_ folder: String, _ body: (String) -> Void) {
+        guard let dir = opendir(folder) else { return }
+        defer { closedir(dir) }
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name == "." || name == ".." { continue }
+            let path = folder + "/" + name
+            var type = Int32(entry.pointee.d_type)
+            if type == Int32(DT_UNKNOWN) {
+                var st = stat()
+                guard lstat(path, &st) == 0 else { continue }
+                type = st.st_mode & S_IFMT == S_IFDIR ? Int32(DT_DIR) : st.st_mode & S_IFMT == S_IFREG ? Int32(DT_REG) : 0
+            }
+            if type == Int32(DT_DIR) { walk(path, body) } else if type == Int32(DT_REG) { body(path) }
         }
     }
 

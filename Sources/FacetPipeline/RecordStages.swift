@@ -136,9 +136,11 @@ extension Pipeline {
             candidates = split.compactMap(Leakage.Candidate.init)
             index = try memo.put(split)
         }
+        Trace.mark("split: shards")
         events.line(tally.table)
         let leaks = Leakage.check(candidates, thumbs: memo.thumbs ?? Leakage.thumbs(workspace: manifest.workspace))
         for p in leaks.prefix(20) { events.line("split: leakage: \(p.a) (\(p.splits[0])) ~ \(p.b) (\(p.splits[1])): \(p.hashDistance) bits apart") }
+        Trace.mark("split: leakage check")
         let counts = tally.counts
         let perSplit = Splitting.names.map { n in "\(counts[n]?.values.reduce(0, +) ?? 0) \(n)" }.joined(separator: ", ")
         return (["records": index, "leaks": try store.putLines(leaks)],
@@ -208,6 +210,7 @@ extension Pipeline {
                                     photos: Set(dataset.map(\.derivedFrom)).count, rows: rows.map(\.count))
             }
         }
+        Trace.mark("augment: shards")
         let photos = shards.reduce(0) { $0 + $1.photos }
         guard photos > 0 else { throw DataError("augment: no split, labelled photos") }
         var written: [String: Int] = [:]
@@ -215,6 +218,7 @@ extension Pipeline {
         // The manifests in order of file, as `facet augment` writes them (the shards hold them by group).
         let (lines, order) = try Shards.sortedLines(try shards.map { try store.get($0.manifest) }, by: "file")
         let manifestHash = try store.put(lines)
+        Trace.mark("augment: manifest joined")
         if redone == shards.count { memo.dataset[manifestHash] = shards.flatMap { fresh[$0.manifest]! }.sorted { $0.file < $1.file } }
         var csv = DatasetExport.csvHeader
         let rows = try shards.map { s in

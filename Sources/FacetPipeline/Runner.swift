@@ -50,6 +50,7 @@ extension Pipeline {
             func took() -> String { String(format: "%.2f s", Date().timeIntervalSince(started)) }
             let params = manifest.stages[kind]!
             let inputs = try inputs(kind, upstream: outputs, dumpHash: { try store.put(try dumpFingerprint { memo.listing = $0 }) })!
+            Trace.mark("\(kind.rawValue): inputs")
             let key = Pipeline.key(kind: kind, version: kind.version, params: params.canonical, inputs: inputs)
             if !force.contains(kind), let entry = lock.stages[kind.rawValue], entry.key == key,
                entry.outputs.values.allSatisfy(store.has) {
@@ -64,7 +65,9 @@ extension Pipeline {
             outputs[kind] = made
             let previous = lock.stages[kind.rawValue]?.outputs
             lock.stages[kind.rawValue] = LockFile.Entry(key: key, version: kind.version, params: params.canonical, inputs: inputs, outputs: made)
+            Trace.mark("\(kind.rawValue): executed")
             try materialize(kind, made, previous: previous, memo: memo)
+            Trace.mark("\(kind.rawValue): materialized")
             try lock.write(manifest.lock)
             outcomes.append(StageOutcome(stage: kind, state: .ran, note: note, work: work))
             events.line("\(kind.rawValue): \(note) (\(took()))")
@@ -76,6 +79,7 @@ extension Pipeline {
             try lock.write(manifest.lock)
         }
         try materializeRecords(outputs, memo: memo)
+        Trace.mark("manifest.jsonl")
         return outcomes
     }
 

@@ -58,6 +58,55 @@ import Testing
         #expect(!plain.isEmpty && plain.allSatisfy { one[$0] == other[$0] })
     }
 
+    /// A rebuilt dataset is written into the emptied files of the one it replaced (no inode freed or
+    /// made), byte for byte as from nothing; a link planted in the pool is never written through, and
+    /// files with other links (a dataset hard-linked from a store) are never emptied.
+    @Test func rebuildsReuseTheReplacedFilesSafely() throws {
+        let (dump, ws) = try Self.prepared()
+        defer { Support.remove(dump, ws) }
+        let root = DatasetExport.folder(ws)
+        func inodes() throws -> Set<UInt64> {
+            var out = Set<UInt64>()
+            FileSystem.walk(root) { f in var st = stat(); if lstat(f, &st) == 0 { out.insert(UInt64(st.st_ino)) } }
+            return out
+        }
+        _ = try DatasetExport.run(workspace: ws, options: Self.options())
+        let first = try Self.hashes(ws), firstInodes = try inodes()
+        _ = try DatasetExport.run(workspace: ws, options: Self.options(seed: 2))
+        _ = try DatasetExport.run(workspace: ws, options: Self.options())
+        #expect(try Self.hashes(ws) == first)
+        let pool = DatasetExport.recycled(ws)
+        let pooled = try FileManager.default.contentsOfDirectory(atPath: pool)
+        #expect(pooled.count == first.count, "the pool holds the replaced dataset's files")
+        #expect(try inodes().subtracting(firstInodes).count <= 3, "images are written into reused files (the manifests are renamed in)")
+        for f in pooled { #expect((try FileManager.default.attributesOfItem(atPath: pool + "/" + f)[.size] as? Int) == 0) }
+
+        // A link to a file outside, and a file with a second name, put in the pool.
+        let outside = Support.temp("outside")
+        try Data("keep me".utf8).write(to: URL(fileURLWithPath: outside))
+        defer { Support.remove(outside) }
+        let names = pooled.sorted()
+        for name in names { unlink(pool + "/" + name) }
+        #expect(symlink(outside, pool + "/a") == 0)
+        #expect(link(outside, pool + "/b") == 0)
+        _ = try DatasetExport.run(workspace: ws, options: Self.options(seed: 2))
+        _ = try DatasetExport.run(workspace: ws, options: Self.options())
+        #expect(try String(contentsOfFile: outside, encoding: .utf8) == "keep me")
+        #expect(try Self.hashes(ws) == first)
+
+        // A dataset whose images have other links: replaced, they keep their bytes.
+        var linked: [String: String] = [:]
+        FileSystem.walk(root) { f in
+            guard f.hasSuffix(".jpg") else { return }
+            let other = Support.temp("link")
+            if link(f, other) == 0 { linked[other] = Analyzer.sha256((try? ImageDecoder.readFile(other)) ?? []) }
+        }
+        defer { for o in linked.keys { unlink(o) } }
+        #expect(!linked.isEmpty)
+        _ = try DatasetExport.run(workspace: ws, options: Self.options(seed: 3))
+        for (o, hash) in linked { #expect(Analyzer.sha256(try ImageDecoder.readFile(o)) == hash) }
+    }
+
     @Test func outputsDoNotDependOnWhichOtherPhotosExist() throws {
         let (dump, ws) = try Self.prepared()
         defer { Support.remove(dump, ws) }
