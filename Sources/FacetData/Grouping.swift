@@ -34,13 +34,19 @@ struct Grouping {
     /// Files with different bytes whose cheap signatures agree are decoded in full and
     /// compared pixel by pixel (a hash of the upright pixels).
     private mutating func removePixelDuplicates(dump: String, maxPixels: Int) throws {
-        struct Signature: Hashable { var width, height: Int, phash: UInt64, thumb: Data }
-        var buckets: [Signature: [Int]] = [:]
+        // Bucketed by size and hash first (the thumbnails, 768 bytes each, are hashed only where those agree).
+        struct Signature: Hashable { var width, height: Int, phash: UInt64 }
+        var first: [Signature: [Int]] = [:]
+        first.reserveCapacity(kept.count)
         for (i, k) in kept.enumerated() {
-            buckets[Signature(width: k.photo.width, height: k.photo.height, phash: k.photo.phash, thumb: k.photo.thumb), default: []].append(i)
+            first[Signature(width: k.photo.width, height: k.photo.height, phash: k.photo.phash), default: []].append(i)
+        }
+        var buckets: [[Int]] = []
+        for members in first.values where members.count > 1 {
+            buckets += Dictionary(grouping: members) { kept[$0].photo.thumb }.values.map { $0.sorted() }
         }
         var drop = Set<Int>()
-        for members in buckets.values where members.count > 1 {
+        for members in buckets where members.count > 1 {
             var seen: [String: Int] = [:]
             for i in members {
                 let path = dump + "/" + kept[i].source

@@ -172,7 +172,10 @@ public enum Ingest {
         summary.accepted = photos.count
         summary.quarantined = quarantine.count
         summary.duplicates = grouping.duplicates.count
-        summary.groups = Dictionary(grouping: photos, by: { (p: Result.Photo) in p.group }).values.filter { $0.count > 1 }.count
+        var members: [String: Int] = [:]
+        members.reserveCapacity(photos.count)
+        for p in photos { members[p.group, default: 0] += 1 }
+        summary.groups = members.values.filter { $0 > 1 }.count
         summary.decoded = decodedCount.load(ordering: .relaxed)
         summary.reused = reusedCount.load(ordering: .relaxed)
         for q in quarantine { summary.quarantineReasons[q.kind, default: 0] += 1 }
@@ -180,6 +183,7 @@ public enum Ingest {
             throw DataError("ingest: internal count mismatch: \(summary.accepted) + \(summary.quarantined) + \(summary.duplicates) ≠ \(summary.found)")
         }
         var thumbs: [String: Data] = [:]
+        thumbs.reserveCapacity(analysed.count)
         for (_, p) in analysed { thumbs[p.sha256] = p.thumb }
         Trace.mark("ingest: summary and thumbnails")
         return Result(photos: photos, medianArea: medianArea, quarantine: quarantine, duplicates: grouping.duplicates,

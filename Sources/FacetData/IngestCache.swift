@@ -80,7 +80,8 @@ struct IngestCache {
     static func writeIndex(_ entries: [Entry], workspace: String) throws {
         var index = "facet-files\t\(Analyzer.version)\n"
         for e in entries { index += "\(e.path)\t\(e.size)\t\(e.mtime)\t\(e.outcome.sha256 ?? "")\n" }
-        try AtomicFile.write(Array(index.utf8), to: indexPath(workspace))
+        // Not fsynced: a line cut short is skipped when read, and its file then hashed again.
+        try AtomicFile.write(Array(index.utf8), to: indexPath(workspace), durable: false)
     }
 
     static func indexPath(_ workspace: String) -> String { workspace + "/cache/files.tsv" }
@@ -97,7 +98,7 @@ struct IngestCache {
             out.reserveCapacity(lines.count)
             for line in lines {
                 let f = line.split(separator: 0x09, omittingEmptySubsequences: false)
-                guard f.count == 4, !f[3].isEmpty, let size = decimal(f[1]), let mtime = decimal(f[2]) else { continue }
+                guard f.count == 4, f[3].count == 64, let size = decimal(f[1]), let mtime = decimal(f[2]) else { continue }
                 out[String(decoding: f[0], as: UTF8.self)] = (Int(size), mtime, String(decoding: f[3], as: UTF8.self))
             }
             return out
