@@ -27,8 +27,7 @@ public enum DatasetExport {
         let final = folder(workspace), staging = final + ".tmp"
         let fm = FileManager.default
         let pool = FilePool(folder: recycled(workspace))
-        let expected = records.count * (1 + options.copies)
-        pool.absorb(staging, keep: expected)   // what a killed run left
+        pool.absorb(staging, keep: records.count * (1 + options.copies) + 3)   // what a killed run left
         try fm.createDirectory(atPath: staging, withIntermediateDirectories: true)
         for r in records { try fm.createDirectory(atPath: "\(staging)/\(r.split!)/\(r.label!)", withIntermediateDirectories: true) }
 
@@ -51,8 +50,7 @@ public enum DatasetExport {
         }
         let all = results.withLock { $0.flatMap { $0! } }.sorted { $0.file < $1.file }
         try writeManifests(all, options: options, into: staging)
-        try swapIn(staging, as: final, pool: pool, keep: all.count + 3)
-        pool.trim(keep: all.count + 3)
+        try swapIn(staging, as: final, pool: pool, keep: all.count + 3)   // the images and the three manifests
         var summary = AugmentSummary()
         summary.folder = final
         for r in all { summary.written[r.split, default: 0] += 1 }

@@ -43,7 +43,7 @@ struct Grouping {
         }
         var buckets: [[Int]] = []
         for members in first.values where members.count > 1 {
-            buckets += Dictionary(grouping: members) { kept[$0].photo.thumb }.values.map { $0.sorted() }
+            buckets += Dictionary(grouping: members) { kept[$0].photo.thumb }.values   // each in order, as `members`
         }
         var drop = Set<Int>()
         for members in buckets where members.count > 1 {

@@ -6,8 +6,8 @@ import Synchronization
 /// does on the machines facet is measured on) the kernel passes over every inode freed in the last
 /// minute, or five while its block is unwritten, before it hands out a new one: each file created
 /// after a tree was deleted costs more than the one before, and a dataset rebuilt every few seconds
-/// got slower run after run. A file taken from the pool is renamed into place and written through
-/// emptied, like an overwrite, so no inode is freed or made.
+/// got slower run after run. A file taken from the pool is renamed into place, emptied and
+/// written, like an overwrite, so no inode is freed or made.
 public final class FilePool: Sendable {
     public let folder: String
     private let free: Mutex<[String]>
@@ -47,11 +47,12 @@ public final class FilePool: Sendable {
         try FileSystem.create(path, bytes)
     }
 
-    /// Empties the files of `tree` into the pool, up to `keep` unused files in all (the rest are
-    /// deleted), and removes what is left of the tree. Files with other links stay whole and go with
-    /// the tree.
+    /// Empties the files of `tree` into the pool, up to `keep` unused files in all (unused files
+    /// beyond it and the tree's other files are deleted), and removes what is left of the tree.
+    /// Files with other links stay whole and go with the tree.
     public func absorb(_ tree: String, keep: Int) {
         let fm = FileManager.default
+        trim(keep: keep)
         var room = keep - count
         if room > 0 {
             try? fm.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -69,7 +70,7 @@ public final class FilePool: Sendable {
     }
 
     /// Deletes the pool's files beyond `keep` unused ones.
-    public func trim(keep: Int) {
+    private func trim(keep: Int) {
         let surplus = free.withLock { f in
             let n = max(0, f.count - keep)
             defer { f.removeFirst(n) }

@@ -73,8 +73,8 @@ public enum FileSystem {
         try finish(fd, path, bytes, durable: durable)
     }
 
-    /// Writes `bytes` to the open file `fd` (newly made at `path`) and closes it; on failure the
-    /// file is deleted and the error names `path`.
+    /// Writes `bytes` to the open, empty file `fd` at `path` and closes it; on failure the file is
+    /// deleted and the error names `path`.
     static func finish(_ fd: Int32, _ path: String, _ bytes: [UInt8], durable: Bool) throws {
         var ok = true
         bytes.withUnsafeBytes { b in
