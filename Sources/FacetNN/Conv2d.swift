@@ -13,6 +13,9 @@ public struct ConvShape: Sendable, Equatable {
     /// Output pixels per image from which images are convolved one by one (`ConvPath.perImage`).
     public static let perImageMinimum = 64
 
+    /// Floats of columns per core on the per-image path's banded unfolding (16 MiB).
+    public static let bandFloats = 4 << 20
+
     /// The path `automatic` takes: one image at a time when each image's product is large enough
     /// and there are images for every core.
     func resolve(_ path: ConvPath) -> ConvPath {
@@ -87,6 +90,22 @@ struct ShiftedRow {
     func clearWrapped(_ row: UnsafeMutablePointer<Float>, _ OW: Int) {
         guard !wrapped.isEmpty else { return }
         for oh in ohLo..<max(ohLo, ohHi) { for ow in wrapped { row[oh * OW + ow] = 0 } }
+    }
+
+    /// Output pixels `band` of this row from `plane` (one channel of the image) into
+    /// `row[0 ..< band.count]`: one copy of the shifted plane, zeros around it, the wrapped columns
+    /// cleared.
+    func unfold(_ row: UnsafeMutablePointer<Float>, _ plane: UnsafePointer<Float>, _ s: ConvShape, _ band: Range<Int>) {
+        let lo = max(self.lo, band.lowerBound), hi = min(self.hi, band.upperBound)
+        guard hi > lo else { row.update(repeating: 0, count: band.count); return }
+        row.update(repeating: 0, count: lo - band.lowerBound)
+        (row + lo - band.lowerBound).update(from: plane + source(s.W) + (lo - self.lo), count: hi - lo)
+        (row + hi - band.lowerBound).update(repeating: 0, count: band.upperBound - hi)
+        guard !wrapped.isEmpty else { return }
+        let OW = s.OW
+        for oh in max(ohLo, band.lowerBound / OW)..<max(ohLo, min(ohHi, (band.upperBound + OW - 1) / OW)) {
+            for ow in wrapped where band.contains(oh * OW + ow) { row[oh * OW + ow - band.lowerBound] = 0 }
+        }
     }
 }
 
@@ -205,12 +224,7 @@ func im2col(_ cols: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ 
             for kw in 0..<s.KW {
                 let row = cols + ((c * s.KH + kh) * s.KW + kw) * NP + n * P
                 if let shift = u.shifts?[kh * s.KW + kw] {
-                    // One copy of the shifted plane, zeros around it, the wrapped columns cleared.
-                    guard shift.hi > shift.lo else { row.update(repeating: 0, count: P); continue }
-                    row.update(repeating: 0, count: shift.lo)
-                    (row + shift.lo).update(from: img + c * s.H * s.W + shift.source(s.W), count: shift.hi - shift.lo)
-                    (row + shift.hi).update(repeating: 0, count: P - shift.hi)
-                    shift.clearWrapped(row, OW)
+                    shift.unfold(row, img + c * s.H * s.W, s, 0..<P)
                     continue
                 }
                 for oh in 0..<OH {
@@ -290,8 +304,8 @@ func col2im(_ dinp: UnsafeMutablePointer<Float>, _ cols: UnsafeMutablePointer<Fl
 /// with `relu`, max(that, 0) in the same last pass.
 public func conv2dForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                           _ bias: UnsafePointer<Float>?, _ s: ConvShape, path: ConvPath = .automatic,
-                          columnBudget: Int = ConvShape.columnBudget, relu: Bool = false) {
-    if s.resolve(path) == .perImage { return conv2dForwardPerImage(out, inp, weight, bias, s, relu: relu) }
+                          columnBudget: Int = ConvShape.columnBudget, bandFloats: Int = ConvShape.bandFloats, relu: Bool = false) {
+    if s.resolve(path) == .perImage { return conv2dForwardPerImage(out, inp, weight, bias, s, bandFloats: bandFloats, relu: relu) }
     for (start, chunk) in s.chunks(columnBudget) {
         conv2dForwardChunk(out + start * s.K * s.OH * s.OW, inp + start * s.C * s.H * s.W, weight, bias, chunk, relu: relu)
     }
@@ -321,15 +335,28 @@ func conv2dForwardChunk(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer
 
 /// Per image: each image's columns (C·KH·KW, OH·OW) and its GEMM straight into its output.
 func conv2dForwardPerImage(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
-                           _ bias: UnsafePointer<Float>?, _ s: ConvShape, relu: Bool) {
+                           _ bias: UnsafePointer<Float>?, _ s: ConvShape, bandFloats: Int, relu: Bool) {
     let P = s.OH * s.OW, one = s.single, u = Unfolding(one)
     let (i, o, w, b) = (Shared(inp), Shared(out), Shared(weight), bias.map(Shared.init))
+    // Shifted planes unfold a band of output pixels at a time: a VGG16 layer's columns at 224 px
+    // would take 115 MB per core.
+    let band = u.shifts == nil ? P : min(P, max(16, bandFloats / one.patch + 15 & ~15))
     parallelFor(s.N) { n in
-        let cols = Scratch.take(one.patch * P)
+        let cols = Scratch.take(one.patch * band)
         defer { Scratch.release(cols) }
-        im2col(cols.p, i.p + n * s.C * s.H * s.W, one, image: 0, u)
-        let dst = o.p + n * s.K * P
-        sgemm(s.K, P, one.patch, w.p, lda: one.patch, cols.p, ldb: P, dst, ldc: P, split: false)
+        let img = i.p + n * s.C * s.H * s.W, dst = o.p + n * s.K * P
+        if let shifts = u.shifts {
+            for q0 in stride(from: 0, to: P, by: band) {
+                let q = q0..<min(P, q0 + band)
+                for c in 0..<s.C {
+                    for (r, shift) in shifts.enumerated() { shift.unfold(cols.p + (c * shifts.count + r) * q.count, img + c * s.H * s.W, one, q) }
+                }
+                sgemm(s.K, q.count, one.patch, w.p, lda: one.patch, cols.p, ldb: q.count, dst + q0, ldc: P, split: false)
+            }
+        } else {
+            im2col(cols.p, img, one, image: 0, u)
+            sgemm(s.K, P, one.patch, w.p, lda: one.patch, cols.p, ldb: P, dst, ldc: P, split: false)
+        }
         guard b != nil || relu else { return }
         for k in 0..<s.K {
             let bk = b?.p[k] ?? 0, row = dst + k * P

@@ -40,16 +40,18 @@ import Testing
     }
 
     @Test(arguments: convShapes,
-          [(ConvPath.batched, ConvShape.columnBudget), (.batched, 1), (.batched, 300), (.perImage, 0), (.automatic, ConvShape.columnBudget)])
+          [(ConvPath.batched, ConvShape.columnBudget), (.batched, 1), (.batched, 300), (.perImage, ConvShape.bandFloats), (.perImage, 0),
+           (.perImage, 700), (.automatic, ConvShape.columnBudget)])
     func convMatchesTheLoopNest(_ shape: (Int, Int, Int, Int, Int, Int, Int, Int), _ plan: (ConvPath, Int)) {
-        // A small budget unfolds one image (or a few) at a time.
+        // A small budget unfolds one image (or a few) at a time, or on the per-image path shifted planes
+        // a band of 16 output pixels (or a few) at a time.
         let (path, budget) = plan
         let (n, c, h, w, k, ks, stride, pad) = shape
         var r = Rand(state: UInt64(n * 1000 + c * 100 + h * 10 + k))
         let s = ConvShape(N: n, C: c, H: h, W: w, K: k, KH: ks, KW: ks, stride: stride, padding: pad)
         let x = r.array(n * c * h * w), wt = r.array(k * c * ks * ks), b = r.array(k), dout = r.array(n * k * s.OH * s.OW)
         var fast = [Float](repeating: 0, count: dout.count), slow = fast
-        conv2dForward(&fast, x, wt, b, s, path: path, columnBudget: budget)
+        conv2dForward(&fast, x, wt, b, s, path: path, columnBudget: budget, bandFloats: budget)
         conv2dForwardNaive(&slow, x, wt, b, s)
         #expect(Tensor(shape: [fast.count], data: fast).maxRelativeDifference(Tensor(shape: [slow.count], data: slow)) < 1e-5)
         var dx1 = [Float](repeating: 0, count: x.count), dx2 = dx1, dw1 = [Float](repeating: 0, count: wt.count), dw2 = dw1
