@@ -148,7 +148,7 @@ public enum Ingest {
         }
         try FaceStore.update(made, keep: Set(results.compactMap(\.sha256)), fresh: cache.lines == 0, workspace: workspace)
         try IngestCache.update(zip(files, results).map {
-            IngestCache.Entry(path: $0.path, size: $0.size, mtime: $0.mtime, version: Analyzer.version, outcome: $1)
+            IngestCache.Entry(path: $0.path, size: $0.size, mtime: $0.mtime, outcome: $1)
         }, previous: cache, workspace: workspace)
 
         Trace.mark("ingest: face store and analysis cache updated")

@@ -73,6 +73,23 @@ public enum FileSystem {
         try finish(fd, path, bytes, durable: durable)
     }
 
+    /// Appends `bytes` to the existing file `path` (one `write` loop on an `O_APPEND` descriptor).
+    /// A failure midway can leave part of them there: for files whose reader drops a record cut short.
+    public static func append(_ bytes: [UInt8], to path: String) throws {
+        let fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
+        guard fd >= 0 else { throw failure("cannot open for appending", path) }
+        defer { close(fd) }
+        try bytes.withUnsafeBytes { b in
+            var done = 0
+            while done < b.count {
+                let n = Foundation.write(fd, b.baseAddress! + done, b.count - done)
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { throw failure("cannot append to", path) }
+                done += n
+            }
+        }
+    }
+
     /// Writes `bytes` to the open, empty file `fd` at `path` and closes it; on failure the file is
     /// deleted and the error names `path`.
     static func finish(_ fd: Int32, _ path: String, _ bytes: [UInt8], durable: Bool) throws {

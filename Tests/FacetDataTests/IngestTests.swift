@@ -107,6 +107,45 @@ import Testing
         #expect(Ingest.faces(workspace: ws) == faces)
     }
 
+    /// The binary analysis cache of a real ingest (photos, broken files, EXIF) reads back as
+    /// each file's analysis made afresh; a record cut short at its end (a write killed midway),
+    /// or damaged, ends what is read, those files are analysed again, and the next ingest writes
+    /// the file afresh with the same records as a clean ingest.
+    @Test func theAnalysisCacheReadsBackAndSurvivesDamage() throws {
+        let dump = try Support.synth("cache", count: 30, seed: 7, extras: 6)
+        let ws = Support.temp("ws"), clean = Support.temp("clean")
+        defer { Support.remove(dump, ws, clean) }
+        _ = try Ingest.run(dump: dump, workspace: ws)
+        let files = try DumpWalker.list(dump).files
+        let cache = IngestCache(workspace: ws)
+        #expect(cache.lines == files.count)
+        var failed = 0
+        for f in files {
+            var (made, _) = Ingest.analyze(f, dump: dump, cache: IngestCache(), options: IngestOptions())
+            if case .photo(var p) = made { p.face = nil; made = .photo(p) } else { failed += 1 }
+            #expect(cache.lookup(f) == made, "\(f.path)")
+        }
+        #expect(failed >= 3)
+
+        let path = IngestCache.path(ws), whole = try #require(FileSystem.read(path))
+        try AtomicFile.write(Array(whole.dropLast(5)), to: path)
+        #expect(IngestCache(workspace: ws).lines == files.count - 1)
+        var damaged = whole
+        damaged[whole.count / 2] ^= 0x40
+        try AtomicFile.write(damaged, to: path)
+        let kept = IngestCache(workspace: ws).lines
+        #expect(kept > 0 && kept < files.count)
+        let summary = try Ingest.run(dump: dump, workspace: ws)
+        #expect(summary.reused == kept && summary.decoded + summary.reused <= files.count)
+        #expect(IngestCache(workspace: ws).lines == files.count)
+        #expect(FileSystem.read(path) == whole)
+
+        _ = try Ingest.run(dump: dump, workspace: clean)
+        for file in [Workspace.manifest, Workspace.quarantine, Workspace.duplicates] {
+            #expect(FileSystem.read(file(ws)) == FileSystem.read(file(clean)))
+        }
+    }
+
     @Test func touchedOrRenamedFilesAreConfirmedByContentHash() throws {
         let dump = try Support.synth("touch", count: 6, extras: 0)
         let ws = Support.temp("ws")

@@ -114,23 +114,6 @@ import Testing
         #expect(try JSONLines.decode(Record.self, Array(blank.utf8), name: "m.jsonl") == [r, r])
     }
 
-    /// The ingest cache of a real ingest (photos, broken files, EXIF) reads by hand as JSONDecoder reads it.
-    @Test func ingestCacheEntriesReadAsFoundationReadsThem() throws {
-        let dump = try Support.synth("dump", count: 40, extras: 6)
-        let ws = Support.temp("ws")
-        defer { Support.remove(dump, ws) }
-        _ = try Ingest.run(dump: dump, workspace: ws)
-        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: IngestCache.path(ws))))
-        let hand = try JSONLines.readLines(IngestCache.Entry.self, bytes)
-        let decoder = JSONDecoder()
-        let slow = try bytes.split(separator: 0x0A).map { try decoder.decode(IngestCache.Entry.self, from: Data($0)) }
-        #expect(hand.count == slow.count && hand.count > 40)
-        #expect(hand.contains { if case .failed = $0.outcome { true } else { false } })
-        for (a, b) in zip(hand, slow) {
-            #expect(a.path == b.path && a.size == b.size && a.mtime == b.mtime && a.version == b.version && a.outcome == b.outcome)
-        }
-    }
-
     @Test func aNumberThatIsNotFiniteIsAnError() throws {
         var q = Quality(dark: 0, light: 0, blurry: .nan, lowInformation: 0, oddAspect: 0, oddSize: 0, grayscale: 0)
         #expect(throws: (any Error).self) { try JSONLines.encode(q) }
