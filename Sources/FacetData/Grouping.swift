@@ -131,8 +131,10 @@ struct Grouping {
         }
         let areas = kept.map { Double($0.photo.width * $0.photo.height) }.sorted()
         let medianArea = areas.isEmpty ? 1 : areas[areas.count / 2]
-        let photos = kept.indices.map { i in (source: kept[i].source, photo: kept[i].photo, group: groupID[find(i)]!) }
-        return (photos.sorted { $0.source < $1.source }, medianArea)
+        // Indices sorted, not the tuples (each holds a whole analysis).
+        let roots = kept.indices.map { find($0) }
+        let order = kept.indices.sorted { kept[$0].source < kept[$1].source }
+        return (order.map { i in (source: kept[i].source, photo: kept[i].photo, group: groupID[roots[i]]!) }, medianArea)
     }
 
     /// The record of one accepted photo.

@@ -48,10 +48,15 @@ public enum Leakage {
     public static func check(_ candidates: [Candidate], thumbs: [String: Data], maxDistance: Int = 8, maxThumbDifference: Double = 3.0) -> [LeakPair] {
         let records = candidates.sorted { $0.source < $1.source }
         let hashes = records.map(\.phash)
+        // Per record once: its split as a number and its thumbnail (a dump of one person's face
+        // has near pairs by the ten thousand).
+        var splitNumbers: [String: Int] = [:]
+        let split = records.map { r in splitNumbers[r.split] ?? { splitNumbers[r.split] = splitNumbers.count; return splitNumbers.count - 1 }() }
+        let thumb = records.map { thumbs[$0.id] }
         var pairs: [LeakPair] = []
-        for (i, j) in PerceptualHash.nearPairs(hashes, maxDistance: maxDistance) where records[i].split != records[j].split {
+        for (i, j) in PerceptualHash.nearPairs(hashes, maxDistance: maxDistance) where split[i] != split[j] {
             var diff: Double?
-            if let ta = thumbs[records[i].id], let tb = thumbs[records[j].id] {
+            if let ta = thumb[i], let tb = thumb[j] {
                 diff = Grouping.thumbDifference(ta, tb)
                 if diff! > maxThumbDifference { continue }
             }

@@ -72,24 +72,41 @@ extension PerceptualHash {
             pieces.append((UInt64(low), width >= 64 ? ~0 : (1 << UInt64(width)) - 1))
             low += width
         }
-        var pairs: [(Int, Int)] = []
-        for (k, piece) in pieces.enumerated() {
-            // The indices in order of this piece's value (then index): a bucket is a run of one value.
-            let value = hashes.map { ($0 >> piece.shift) & piece.mask }
-            let order = (0..<n).sorted { (value[$0], $0) < (value[$1], $1) }
-            var start = 0
-            for end in 1...n where end == n || value[order[end]] != value[order[start]] {
-                let members = order[start..<end]
-                start = end
-                for a in members.indices.dropLast() {
-                    for b in (a + 1)..<members.endIndex {
-                        let x = hashes[members[a]] ^ hashes[members[b]]
-                        guard x.nonzeroBitCount <= d, !pieces[..<k].contains(where: { (x >> $0.shift) & $0.mask == 0 }) else { continue }
-                        pairs.append((members[a], members[b]))
+        // Pairs packed as i << 32 | j, so that sorting them is sorting integers.
+        var packed: [UInt64] = []
+        var order = [Int32](repeating: 0, count: n)
+        hashes.withUnsafeBufferPointer { h in
+            for (k, piece) in pieces.enumerated() {
+                // The indices in order of this piece's value (then index): a bucket is a run of one
+                // value. A counting sort for pieces up to 16 bits wide (distances 3 and up).
+                let value = { (i: Int) in (h[i] >> piece.shift) & piece.mask }
+                if piece.mask < 1 << 16 {
+                    var next = [Int](repeating: 0, count: Int(piece.mask) + 2)
+                    for i in 0..<n { next[Int(value(i)) + 1] += 1 }
+                    for v in 0...Int(piece.mask) { next[v + 1] += next[v] }
+                    for i in 0..<n { let v = Int(value(i)); order[next[v]] = Int32(i); next[v] += 1 }
+                } else {
+                    order = (0..<n).sorted { (value($0), $0) < (value($1), $1) }.map(Int32.init)
+                }
+                let earlier = pieces[..<k]
+                var start = 0
+                while start < n {
+                    let v = value(Int(order[start]))
+                    var end = start + 1
+                    while end < n, value(Int(order[end])) == v { end += 1 }
+                    for a in start..<(end - 1) {
+                        let i = Int(order[a]), hi = h[i]
+                        for b in (a + 1)..<end {
+                            let j = Int(order[b]), x = hi ^ h[j]
+                            guard x.nonzeroBitCount <= d, !earlier.contains(where: { (x >> $0.shift) & $0.mask == 0 }) else { continue }
+                            packed.append(UInt64(i) << 32 | UInt64(j))
+                        }
                     }
+                    start = end
                 }
             }
         }
-        return pairs.sorted { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
+        packed.sort()
+        return packed.map { (Int($0 >> 32), Int($0 & 0xFFFF_FFFF)) }
     }
 }

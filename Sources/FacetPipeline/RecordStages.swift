@@ -121,9 +121,9 @@ extension Pipeline {
                                tally: SplitTally(d))
                 }
             }
-            for s in shards {
+            for (s, bytes) in zip(shards, try store.get(shards.map(\.candidates))) {
                 tally.add(s.tally)
-                candidates += try Self.decodeCandidates(try store.get(s.candidates), name: store.path(s.candidates))
+                candidates += try Self.decodeCandidates(bytes, name: store.path(s.candidates))
             }
             guard !tally.cells.isEmpty else { throw DataError("split: no labelled photos; run facet label first") }
             index = try memo.putIndex(zip(aligned, shards).map { ShardRef(prefix: $0.prefix, hash: $1.records) })
@@ -216,13 +216,12 @@ extension Pipeline {
         var written: [String: Int] = [:]
         for s in shards { for (k, n) in s.written { written[k, default: 0] += n } }
         // The manifests in order of file, as `facet augment` writes them (the shards hold them by group).
-        let (lines, order) = try Shards.sortedLines(try shards.map { try store.get($0.manifest) }, by: "file")
+        let (lines, order) = try Shards.sortedLines(try store.get(shards.map(\.manifest)), by: "file")
         let manifestHash = try store.put(lines)
         Trace.mark("augment: manifest joined")
         if redone == shards.count { memo.dataset[manifestHash] = shards.flatMap { fresh[$0.manifest]! }.sorted { $0.file < $1.file } }
         var csv = DatasetExport.csvHeader
-        let rows = try shards.map { s in
-            let bytes = try store.get(s.csv)
+        let rows = try zip(shards, try store.get(shards.map(\.csv))).map { s, bytes in
             guard s.rows.reduce(0, +) == bytes.count else { throw DataError("\(store.path(s.csv)): its rows do not add up; delete \(manifest.workspace)/cache/shards and run again") }
             var at = 0
             return s.rows.map { n in defer { at += n }; return bytes[at..<(at + n)] }

@@ -153,8 +153,11 @@ extension Pipeline {
                 }
                 if let now = stamp(), FileSystem.read(stampPath) == now { return }
                 // In order of source, as `facet ingest` writes it (the shards hold them by group).
-                let shards = try memo.index(h).map { try store.get($0.hash) }
-                try writeIfChanged(try Shards.sortedLines(shards, by: "source").bytes, to: path)
+                let shards = try store.get(try memo.index(h).map(\.hash))
+                Trace.mark("records: shards read")
+                let sorted = try Shards.sortedLines(shards, by: "source").bytes
+                Trace.mark("records: sorted")
+                try writeIfChanged(sorted, to: path)
                 if let now = stamp() { try? AtomicFile.write(now, to: stampPath, durable: false) }   // a stamp missing costs a compare
                 return
             }
@@ -251,7 +254,9 @@ extension Pipeline {
     /// what was written) on every run and written again when they differ, so a power cut that
     /// left one short costs a rewrite. An fsync each was up to a quarter of a second under load.
     func writeIfChanged(_ bytes: [UInt8], to path: String) throws {
-        if let old = FileSystem.read(path), old == bytes { return }
+        // Read to compare only when the sizes agree (a stat): a changed file is most often resized.
+        var st = stat()
+        if stat(path, &st) == 0, Int(st.st_size) == bytes.count, let old = FileSystem.read(path), old == bytes { return }
         try AtomicFile.write(bytes, to: path, durable: false)
     }
 }
