@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Pipeline benchmark: `facet run` on a synth dump the study's size (3,665 photos) — the first
-# full run, a no-op run (nothing changed), and a run after 10 new photos were added (a new set
-# of 10 each time) — medians over REPEATS, with the ratios that matter: the no-op and the
-# 10-photo run against the full run. Goals (issue 5): no-op under 1 s; +10 photos in time
-# proportional to 10 photos, not 3,675.
+# full run, a no-op run (nothing changed), and runs after 10 and after 100 new photos were added
+# (new photos each time) — medians over REPEATS, with the ratios that matter: the no-op and the
+# 10-photo run against the full run, and what the runs' times split into: a fixed part and a
+# part per photo added (the line through the +10 and +100 medians). Goals (issue 5): no-op
+# under 1 s; +10 photos in time proportional to 10 photos, not 3,675.
 #
 #   bash bench/pipeline.sh [COUNT] [PHOTO_SIZE] [REPEATS]     (defaults: 3665 photos, 256 px, 5 runs)
 set -euo pipefail
@@ -14,7 +15,7 @@ facet=$PWD/.build/release/facet
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 $facet synth "$tmp/raw" --count "$count" --size "$photo" --seed 1 >/dev/null 2>&1
-$facet synth "$tmp/more" --count $((10 * repeats)) --size "$photo" --seed 2 --extras 0 >/dev/null 2>&1
+$facet synth "$tmp/more" --count $((110 * repeats)) --size "$photo" --seed 2 --extras 0 >/dev/null 2>&1
 cat > "$tmp/p.yaml" <<YAML
 name: bench
 source: raw
@@ -33,21 +34,33 @@ median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1
 
 full=$(seconds $facet run "$tmp/p.yaml")
 noop=(); for i in $(seq "$repeats"); do noop+=("$(seconds $facet run "$tmp/p.yaml")"); done
-# Each repeat adds 10 photos not seen before (into their class folders), runs, then removes them and runs again (untimed).
+# Each repeat adds K photos not seen before (into their class folders), runs, then removes them and runs again (untimed).
 mapfile -t extra < <(tail -n +2 "$tmp/more/truth.csv" | cut -d, -f1,2)
-added=()
-for i in $(seq 0 $((repeats - 1))); do
-  batch=("${extra[@]:$((i * 10)):10}")
-  for row in "${batch[@]}"; do
-    file=${row%%,*} label=${row##*,}; [ "$label" = normal ] && label=neutral
-    mkdir -p "$tmp/raw/$label/added"; cp "$tmp/more/$file" "$tmp/raw/$label/added/"
+grow() {  # K FIRST: adds photos FIRST, FIRST + 1, … of the extra ones, K a run; prints each run's seconds
+  local next=$2
+  for i in $(seq "$repeats"); do
+    for row in "${extra[@]:$next:$1}"; do
+      file=${row%%,*} label=${row##*,}; [ "$label" = normal ] && label=neutral
+      mkdir -p "$tmp/raw/$label/added"; cp "$tmp/more/$file" "$tmp/raw/$label/added/"
+    done
+    next=$((next + $1))
+    seconds $facet run "$tmp/p.yaml"
+    rm -rf "$tmp"/raw/*/added
+    $facet run "$tmp/p.yaml" >/dev/null 2>&1
   done
-  added+=("$(seconds $facet run "$tmp/p.yaml")")
-  rm -rf "$tmp"/raw/*/added
-  $facet run "$tmp/p.yaml" >/dev/null 2>&1
-done
-n=$(median "${noop[@]}") a=$(median "${added[@]}")
+}
+mapfile -t added < <(grow 10 0)
+mapfile -t hundred < <(grow 100 $((10 * repeats)))
+n=$(median "${noop[@]}") a=$(median "${added[@]}") h=$(median "${hundred[@]}")
 printf 'full run (%d files, from nothing): %.2f s\n' "$files" "$full"
 printf 'no-op run: median %.3f s over %d runs (%s)\n' "$n" "$repeats" "${noop[*]}"
 printf '+10 photos: median %.3f s over %d runs (%s)\n' "$a" "$repeats" "${added[*]}"
-python3 -c "print(f'ratios: no-op / full = {$n / $full:.4f}; +10 photos / full = {$a / $full:.4f} (10 / $count photos = {10 / $count:.4f})')"
+printf '+100 photos: median %.3f s over %d runs (%s)\n' "$h" "$repeats" "${hundred[*]}"
+python3 - "$full" "$n" "$a" "$h" "$count" <<'PY'
+import sys
+full, noop, ten, hundred, count = map(float, sys.argv[1:])
+per = (hundred - ten) / 90
+print(f"ratios: no-op / full = {noop / full:.4f}; +10 photos / full = {ten / full:.4f} (10 / {count:.0f} photos = {10 / count:.4f})")
+print(f"a run after adding k photos: {ten - 10 * per:.3f} s fixed (the no-op's {noop:.3f} s included) + {per * 1000:.1f} ms per photo added "
+      f"(the full run: {full / count * 1000:.1f} ms per photo)")
+PY

@@ -104,6 +104,7 @@ public struct Pipeline: Sendable {
     func dumpFingerprint(listing: ((DumpListing) -> Void)? = nil) throws -> [UInt8] {
         guard case .ingest(let o) = manifest.stages[.ingest]!.options else { return [] }
         let f = try Ingest.fingerprint(dump: manifest.source, workspace: manifest.workspace, maxBytes: o.maxBytes)
+        Trace.mark("dump listed and fingerprinted")
         listing?(f.listing)
         return Array(f.lines.map { $0 + "\n" }.joined().utf8)
     }

@@ -35,6 +35,7 @@ extension Pipeline {
         let runLock = try RunLock(workspace: manifest.workspace)
         defer { withExtendedLifetime(runLock) {} }
         var lock = try LockFile.read(manifest.lock) ?? LockFile(pipeline: manifest.name)
+        Trace.mark("run lock taken, lock file read")
         if lock.pipeline != manifest.name { lock = LockFile(pipeline: manifest.name) }
         // JSON does not tell 2.0 from 2: take the manifest's own form of parameters that are equal.
         for (kind, params) in manifest.stages where lock.stages[kind.rawValue]?.params.changes(from: params.canonical).isEmpty == true {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FacetImage
 import FacetPipeline
 import Foundation
 
@@ -64,7 +65,9 @@ extension Facet {
         @Option(parsing: .upToNextOption, help: "Run these stages even when fresh, without their per-photo caches.") var force: [String] = []
 
         func run() throws {
+            Trace.mark("command line read")
             let pipeline = try args.load()
+            Trace.mark("manifest read and checked")
             func kind(_ s: String) throws -> StageKind {
                 guard let k = StageKind(rawValue: s), pipeline.manifest.stages[k] != nil else {
                     throw ValidationError("\(s) is not a stage of \(args.pipeline) (\(pipeline.order.map(\.rawValue).joined(separator: ", ")))")
