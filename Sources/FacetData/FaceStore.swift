@@ -3,14 +3,14 @@ import Foundation
 
 /// The face crops of ingested photos, beside the ingest cache: `cache/faces.bin`, a header line
 /// `facet-faces VERSION SIDE` and then records of the photo id (64 hex bytes) and its crop
-/// (SIDE² RGB), appended as photos are decoded. Kept out of the JSON cache so that a run that
+/// (SIDE² RGB), appended as photos are decoded. Kept out of the analysis cache so that a run that
 /// needs no face (every run without a learned occlusion tagger) never reads them.
 enum FaceStore {
     static func path(_ workspace: String) -> String { workspace + "/cache/faces.bin" }
     static var header: [UInt8] { Array("facet-faces \(Analyzer.version) \(FaceCrop.side)\n".utf8) }
     static let recordSize = 64 + 3 * FaceCrop.side * FaceCrop.side
 
-    /// Whether the file is there and of this version: the JSON cache is trusted only then, since a
+    /// Whether the file is there and of this version: the analysis cache is trusted only then, since a
     /// photo it holds is decoded again only when it is not.
     static func isValid(_ workspace: String) -> Bool {
         guard let h = FileHandle(forReadingAtPath: path(workspace)) else { return false }

@@ -142,7 +142,7 @@ public enum Ingest {
         Trace.mark("ingest: files analysed or looked up")
         try FileManager.default.createDirectory(atPath: workspace + "/cache", withIntermediateDirectories: true)
         // Crops are made only by a decode: those of this run's decodes join the face store, before
-        // the JSON cache records the analyses (a run killed between the two decodes them again).
+        // the analysis cache records the analyses (a run killed between the two decodes them again).
         let made = results.compactMap { o -> (id: String, crop: Data)? in
             if case .photo(let p) = o, let face = p.face { (id: p.sha256, crop: face) } else { nil }
         }

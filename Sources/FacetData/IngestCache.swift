@@ -116,10 +116,16 @@ struct IngestCache {
 
     /// The stat index: what a no-op check needs, in a form read in milliseconds.
     static func writeIndex(_ entries: [Entry], workspace: String) throws {
-        var index = "facet-files\t\(Analyzer.version)\n"
-        for e in entries { index += "\(e.path)\t\(e.size)\t\(e.mtime)\t\(e.outcome.sha256 ?? "")\n" }
+        var index = Array("facet-files\t\(Analyzer.version)\n".utf8)
+        index.reserveCapacity(entries.count * 120)
+        for e in entries {
+            index += e.path.utf8
+            index += Array("\t\(e.size)\t\(e.mtime)\t".utf8)
+            index += (e.outcome.sha256 ?? "").utf8
+            index.append(0x0A)
+        }
         // Not fsynced: a line cut short is skipped when read, and its file then hashed again.
-        try AtomicFile.write(Array(index.utf8), to: indexPath(workspace), durable: false)
+        try AtomicFile.write(index, to: indexPath(workspace), durable: false)
     }
 
     static func indexPath(_ workspace: String) -> String { workspace + "/cache/files.tsv" }
