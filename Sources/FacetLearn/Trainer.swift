@@ -148,6 +148,7 @@ public final class Trainer {
                 (log.valLoss, log.valAccuracy) = (l, a)
             }
             log.seconds = Date().timeIntervalSince(start)
+            Heap.release()
             let improved = (log.valAccuracy ?? log.trainAccuracy) > best
             if improved { best = log.valAccuracy ?? log.trainAccuracy }
             logs.append(log)

@@ -60,7 +60,7 @@ enum Scratch {
 /// none itself), and free memory at its top is returned to the system only past 1 GiB: the
 /// kernel had spent 9–14% of a step zeroing fresh pages for activations larger than glibc's
 /// largest threshold (32 MiB), which every layer of VGG16 at 224 px makes.
-enum Heap {
+public enum Heap {
     /// Asks the kernel for transparent huge pages on the 2 MiB-aligned part of a fresh buffer, before
     /// it is first written: a 200 MB activation of VGG16 is then mapped in 100 faults instead of
     /// 50,000 (1.8 million page faults in three VGG16 forward passes at 224 px, 36,000 after).
@@ -72,6 +72,15 @@ enum Heap {
         let lo = (Int(bitPattern: start) + page - 1) & ~(page - 1), hi = (Int(bitPattern: start) + bytes) & ~(page - 1)
         guard hi > lo, let p = UnsafeMutableRawPointer(bitPattern: lo) else { return }
         _ = madvise(p, hi - lo, MADV_HUGEPAGE)
+        #endif
+    }
+
+    /// Returns the heap's free pages to the system (`malloc_trim`), between phases of a run (after
+    /// each epoch's evaluation): the heap keeps what a step frees for the next, and a phase whose
+    /// blocks differ in size from the last one's must not stack its memory on that one's.
+    public static func release() {
+        #if os(Linux)
+        _ = malloc_trim(0)
         #endif
     }
 
