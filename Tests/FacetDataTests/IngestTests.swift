@@ -135,6 +135,23 @@ import Testing
         try AtomicFile.write(damaged, to: path)
         let kept = IngestCache(workspace: ws).lines
         #expect(kept > 0 && kept < files.count)
+        // Hostile bytes: random flips, cuts and lengths never crash a read, nor yield more records.
+        var rng = SystemRandomNumberGenerator()
+        for trial in 0..<300 {
+            var bytes = whole
+            for _ in 0..<(1 + trial % 4) {
+                let at = Int.random(in: IngestCache.header.count..<bytes.count, using: &rng)
+                switch trial % 3 {
+                case 0: bytes[at] = UInt8.random(in: 0...255, using: &rng)
+                case 1: bytes.removeLast(min(bytes.count - at, Int.random(in: 1...64, using: &rng)))
+                default: for k in 0..<min(4, bytes.count - at) { bytes[at + k] = 0xFF }
+                }
+                if bytes.count <= IngestCache.header.count { break }
+            }
+            try AtomicFile.write(bytes, to: path)
+            #expect(IngestCache(workspace: ws).lines <= files.count)
+        }
+        try AtomicFile.write(damaged, to: path)
         let summary = try Ingest.run(dump: dump, workspace: ws)
         #expect(summary.reused == kept && summary.decoded + summary.reused <= files.count)
         #expect(IngestCache(workspace: ws).lines == files.count)
