@@ -51,7 +51,11 @@ public enum Leakage {
         // Per record once: its split as a number and its thumbnail (a dump of one person's face
         // has near pairs by the ten thousand).
         var splitNumbers: [String: Int] = [:]
-        let split = records.map { r in splitNumbers[r.split] ?? { splitNumbers[r.split] = splitNumbers.count; return splitNumbers.count - 1 }() }
+        let split = records.map { r in
+            if let k = splitNumbers[r.split] { return k }
+            splitNumbers[r.split] = splitNumbers.count
+            return splitNumbers.count - 1
+        }
         let thumb = records.map { thumbs[$0.id] }
         var pairs: [LeakPair] = []
         for (i, j) in PerceptualHash.nearPairs(hashes, maxDistance: maxDistance) where split[i] != split[j] {
