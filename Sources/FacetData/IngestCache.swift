@@ -7,7 +7,7 @@ import Foundation
 /// `cache/ingest.bin`: a header line `facet-ingest VERSION` (the analyser's) and then one binary
 /// record per file analysed (`BinaryRecords`), appended as files are decoded; later records win.
 /// Binary, since a run that adds ten photos to a dump reads it whole: 3,766 analyses read in
-/// 3 ms where their JSON took 34.
+/// 9 ms where their JSON took 34.
 struct IngestCache {
     struct Entry {
         var path: String
@@ -28,7 +28,7 @@ struct IngestCache {
     init() {}
 
     /// Records in the cache file, live or superseded (the file is appended to).
-    private(set) var lines = 0
+    var lines: Int { entries.count }
     /// Whether the file ends with its last whole record (else it is written afresh, not appended to).
     private var clean = false
 
@@ -41,23 +41,16 @@ struct IngestCache {
         guard data.count >= head.count, data[..<head.count].elementsEqual(head) else { return }
         let (payloads, end) = BinaryRecords.split(data, from: head.count)
         // Parsed on all cores, then indexed in order (later records win).
-        var read = [Entry?](repeating: nil, count: payloads.count)
-        let chunk = 512
-        read.withUnsafeMutableBufferPointer { out in
-            nonisolated(unsafe) let out = out
-            data.withUnsafeBytes { b in
-                nonisolated(unsafe) let b = b
-                DispatchQueue.concurrentPerform(iterations: (payloads.count + chunk - 1) / chunk) { c in
-                    for i in (c * chunk)..<min(payloads.count, (c + 1) * chunk) {
-                        var r = BinaryReader(UnsafeRawBufferPointer(rebasing: b[payloads[i]]))
-                        if let e = try? Entry(&r), r.atEnd { out[i] = e }
-                    }
-                }
+        let read = data.withUnsafeBytes { b in
+            nonisolated(unsafe) let b = b
+            return concurrentMap(payloads.count, block: 512) { i -> Entry? in
+                var r = BinaryReader(UnsafeRawBufferPointer(rebasing: b[payloads[i]]))
+                guard let e = try? Entry(&r), r.atEnd else { return nil }
+                return e
             }
         }
         entries = read.compactMap { $0 }
         clean = end == data.count && entries.count == read.count
-        lines = entries.count
         byPath.reserveCapacity(entries.count)
         byHash.reserveCapacity(entries.count)
         for (i, e) in entries.enumerated() {

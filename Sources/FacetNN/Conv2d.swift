@@ -87,9 +87,12 @@ struct ShiftedRow {
     /// Offset of the input pixel that output pixel `lo` reads.
     func source(_ W: Int) -> Int { lo + dh * W + dw }
 
-    func clearWrapped(_ row: UnsafeMutablePointer<Float>, _ OW: Int) {
+    /// Zeros the wrapped columns among output pixels `band`, `row[0]` being pixel `band.lowerBound`.
+    func clearWrapped(_ row: UnsafeMutablePointer<Float>, _ OW: Int, _ band: Range<Int>) {
         guard !wrapped.isEmpty else { return }
-        for oh in ohLo..<max(ohLo, ohHi) { for ow in wrapped { row[oh * OW + ow] = 0 } }
+        for oh in max(ohLo, band.lowerBound / OW)..<max(ohLo, min(ohHi, (band.upperBound + OW - 1) / OW)) {
+            for ow in wrapped where band.contains(oh * OW + ow) { row[oh * OW + ow - band.lowerBound] = 0 }
+        }
     }
 
     /// Output pixels `band` of this row from `plane` (one channel of the image) into
@@ -101,11 +104,7 @@ struct ShiftedRow {
         row.update(repeating: 0, count: lo - band.lowerBound)
         (row + lo - band.lowerBound).update(from: plane + source(s.W) + (lo - self.lo), count: hi - lo)
         (row + hi - band.lowerBound).update(repeating: 0, count: band.upperBound - hi)
-        guard !wrapped.isEmpty else { return }
-        let OW = s.OW
-        for oh in max(ohLo, band.lowerBound / OW)..<max(ohLo, min(ohHi, (band.upperBound + OW - 1) / OW)) {
-            for ow in wrapped where band.contains(oh * OW + ow) { row[oh * OW + ow - band.lowerBound] = 0 }
-        }
+        clearWrapped(row, s.OW, band)
     }
 }
 
@@ -273,7 +272,7 @@ func col2im(_ dinp: UnsafeMutablePointer<Float>, _ cols: UnsafeMutablePointer<Fl
                 if let shift = u.shifts?[kh * s.KW + kw] {
                     // The wrapped columns cleared (they belong to no input pixel), then one flat add.
                     guard shift.hi > shift.lo else { continue }
-                    shift.clearWrapped(row, OW)
+                    shift.clearWrapped(row, OW, 0..<P)
                     let dst = img + c * s.H * s.W + shift.source(s.W), src = row + shift.lo
                     for j in 0..<shift.hi - shift.lo { dst[j] += src[j] }
                     continue

@@ -138,29 +138,25 @@ extension Shards {
         let marker = Array("\"\(key)\":\"".utf8)
         typealias Line = (value: String, chunk: Int, line: Int, range: Range<Int>)
         // Each chunk's lines found on all cores, then sorted together.
-        var found = [Result<[Line], DataError>?](repeating: nil, count: chunks.count)
-        found.withUnsafeMutableBufferPointer { out in
-            nonisolated(unsafe) let out = out
-            DispatchQueue.concurrentPerform(iterations: chunks.count) { c in
-                out[c] = chunks[c].withUnsafeBufferPointer { b -> Result<[Line], DataError> in
-                    var lines: [Line] = []
-                    var start = 0
-                    while start < b.count {
-                        var end = start
-                        while end < b.count, b[end] != 0x0A { end += 1 }
-                        if end > start {
-                            guard let value = lastString(UnsafeBufferPointer(rebasing: b[start..<end]), marker: marker) else {
-                                return .failure(DataError("a stored shard line has no \(key) member"))
-                            }
-                            lines.append((value, c, lines.count, start..<end))
+        let found = concurrentMap(chunks.count) { c in
+            chunks[c].withUnsafeBufferPointer { b -> Result<[Line], DataError> in
+                var lines: [Line] = []
+                var start = 0
+                while start < b.count {
+                    var end = start
+                    while end < b.count, b[end] != 0x0A { end += 1 }
+                    if end > start {
+                        guard let value = lastString(UnsafeBufferPointer(rebasing: b[start..<end]), marker: marker) else {
+                            return .failure(DataError("a stored shard line has no \(key) member"))
                         }
-                        start = end + 1
+                        lines.append((value, c, lines.count, start..<end))
                     }
-                    return .success(lines)
+                    start = end + 1
                 }
+                return .success(lines)
             }
         }
-        var lines = try found.flatMap { try $0!.get() }
+        var lines = try found.flatMap { try $0.get() }
         lines.sort { ($0.value, $0.chunk, $0.line) < ($1.value, $1.chunk, $1.line) }
         var out: [UInt8] = []
         out.reserveCapacity(chunks.reduce(0) { $0 + $1.count })

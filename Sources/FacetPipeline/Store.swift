@@ -38,15 +38,7 @@ public struct Store: Sendable {
 
     /// The objects' bytes, read and checked on all cores (a stage joining its shards reads hundreds).
     public func get(_ hashes: [String]) throws -> [[UInt8]] {
-        var out = [Result<[UInt8], any Error>?](repeating: nil, count: hashes.count)
-        out.withUnsafeMutableBufferPointer { out in
-            nonisolated(unsafe) let out = out
-            let chunk = 32
-            DispatchQueue.concurrentPerform(iterations: (hashes.count + chunk - 1) / chunk) { c in
-                for i in (c * chunk)..<min(hashes.count, (c + 1) * chunk) { out[i] = Result { try get(hashes[i]) } }
-            }
-        }
-        return try out.map { try $0!.get() }
+        try concurrentMap(hashes.count, block: 32) { i in Result { try get(hashes[i]) } }.map { try $0.get() }
     }
 
     public func putLines<T: Encodable & Sendable>(_ items: [T]) throws -> String {
