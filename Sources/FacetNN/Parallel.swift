@@ -84,7 +84,9 @@ public enum Heap {
         #endif
     }
 
-    static let configure: Void = {
+    /// Sets the heap up as above, once per process (every module's init asks; a pipeline run asks
+    /// first: its joins read and write files of megabytes, each fault-zeroed afresh otherwise).
+    public static let configure: Void = {
         #if os(Linux)
         _ = mallopt(M_MMAP_THRESHOLD, 32 << 20)
         _ = mallopt(M_TRIM_THRESHOLD, 1 << 30)

@@ -95,6 +95,7 @@ extension Pipeline {
                       memo: Memo, events: RunEvents) throws -> ([String: String], String, Int) {
         var tally = SplitTally()
         var candidates: [Leakage.Candidate] = []
+        var perShard: [(hash: String, candidates: [Leakage.Candidate])]?, state: LeakageState?
         let index: String
         var note = ""
         func tagged(_ records: [Record], _ tags: [Record]?) -> [Record] {
@@ -121,11 +122,15 @@ extension Pipeline {
                                tally: SplitTally(d))
                 }
             }
-            for (s, bytes) in zip(shards, try store.get(shards.map(\.candidates))) {
-                tally.add(s.tally)
-                candidates += try Self.decodeCandidates(bytes, name: store.path(s.candidates))
-            }
+            for s in shards { tally.add(s.tally) }
             guard !tally.cells.isEmpty else { throw DataError("split: no labelled photos; run facet label first") }
+            // The candidates of shards the last leakage check saw come from its state; the others are read.
+            state = force ? nil : LeakageState.read(LeakageState.path(manifest.workspace))
+            let unseen = shards.map(\.candidates).filter { state?.shards[$0] == nil }
+            let read = try Dictionary(zip(unseen, try store.get(unseen)).map { ($0, try Self.decodeCandidates($1, name: store.path($0))) }) { a, _ in a }
+            let parts = shards.map { s in (hash: s.candidates, candidates: state?.shards[s.candidates] ?? read[s.candidates]!) }
+            candidates = parts.flatMap(\.candidates)
+            perShard = parts
             index = try memo.putIndex(zip(aligned, shards).map { ShardRef(prefix: $0.prefix, hash: $1.records) })
             note = Self.shardNote(redone, of: aligned.count)
         } else {
@@ -138,7 +143,18 @@ extension Pipeline {
         }
         Trace.mark("split: shards")
         events.line(tally.table)
-        let leaks = Leakage.check(candidates, thumbs: memo.thumbs ?? Leakage.thumbs(workspace: manifest.workspace))
+        // Thumbnails read from the ingest cache only when ingest did not run and a pair needs them.
+        var thumbs = memo.thumbs
+        func thumb(_ id: String) -> Data? {
+            if thumbs == nil { thumbs = Leakage.thumbs(workspace: manifest.workspace) }
+            return thumbs![id]
+        }
+        let updated = perShard.flatMap { p in state.flatMap { Leakage.update(p, previous: $0, thumbs: thumb) } }
+        let leaks = updated ?? Leakage.check(candidates, thumbs: memo.thumbs ?? Leakage.thumbs(workspace: manifest.workspace))
+        if let perShard {
+            try LeakageState(shards: Dictionary(perShard.map { ($0.hash, $0.candidates) }) { a, _ in a }, pairs: leaks)
+                .write(to: LeakageState.path(manifest.workspace))
+        }
         for p in leaks.prefix(20) { events.line("split: leakage: \(p.a) (\(p.splits[0])) ~ \(p.b) (\(p.splits[1])): \(p.hashDistance) bits apart") }
         Trace.mark("split: leakage check")
         let counts = tally.counts
@@ -185,8 +201,8 @@ extension Pipeline {
 extension Pipeline {
     /// Augments shard by shard; the dataset's manifests are the shards' lines in order of file,
     /// and `index` lists the shards of the manifest.
-    func executeAugment(_ o: AugmentOptions, _ params: StageParameters, inputs: [String: String], force: Bool,
-                        memo: Memo, events: RunEvents) throws -> ([String: String], String, Int) {
+    func executeAugment(_ o: AugmentOptions, _ params: StageParameters, inputs: [String: String], previous: [String: String]?,
+                        force: Bool, memo: Memo, events: RunEvents) throws -> ([String: String], String, Int) {
         let refs = try memo.index(inputs["split.records"]!)
         let base = Self.shardBase(.augment, params, inputs, leaving: ["split.records"])
         let keys = refs.map { Self.shardKey(base: base, prefix: $0.prefix, hashes: [$0.hash]) }
@@ -215,29 +231,68 @@ extension Pipeline {
         guard photos > 0 else { throw DataError("augment: no split, labelled photos") }
         var written: [String: Int] = [:]
         for s in shards { for (k, n) in s.written { written[k, default: 0] += n } }
-        // The manifests in order of file, as `facet augment` writes them (the shards hold them by group).
-        let (lines, order) = try Shards.sortedLines(try store.get(shards.map(\.manifest)), by: "file")
+        // The manifests in order of file, as `facet augment` writes them (the shards hold them by
+        // group): the last run's brought up to date when it can be, else joined from every shard.
+        let (lines, csv) = try previous.flatMap { try updatedJoin(shards, previous: $0, memo: memo) } ?? join(shards)
         let manifestHash = try store.put(lines)
         Trace.mark("augment: manifest joined")
         if redone == shards.count { memo.dataset[manifestHash] = shards.flatMap { fresh[$0.manifest]! }.sorted { $0.file < $1.file } }
-        var csv = DatasetExport.csvHeader
-        let rows = try zip(shards, try store.get(shards.map(\.csv))).map { s, bytes in
-            guard s.rows.reduce(0, +) == bytes.count else { throw DataError("\(store.path(s.csv)): its rows do not add up; delete \(manifest.workspace)/cache/shards and run again") }
-            var at = 0
-            return s.rows.map { n in defer { at += n }; return bytes[at..<(at + n)] }
-        }
-        for o in order {
-            guard o.line < rows[o.chunk].count else { throw DataError("augment: a shard's CSV rows and manifest lines differ in number; delete \(manifest.workspace)/cache/shards and run again") }
-            csv += rows[o.chunk][o.line]
-        }
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys, .prettyPrinted]
         let index = Shards.encodeIndex(zip(refs, shards).map { ShardRef(prefix: $0.prefix, hash: $1.manifest) })
         return ([
             "manifest": manifestHash, "index": try store.put(index),
-            "csv": try store.put(csv),
+            "csv": try store.put(DatasetExport.csvHeader + csv),
             "options": try store.put(Array(try e.encode(o)) + [0x0A]),
         ], Splitting.names.map { "\(written[$0] ?? 0) \($0)" }.joined(separator: ", ") + " images; "
             + "\(rendered) photos rendered, \(photos - rendered) from the cache" + Self.shardNote(redone, of: shards.count), rendered)
+    }
+
+    /// The dataset manifest and CSV rows of the augment shards, joined in order of file.
+    func join(_ shards: [AugmentShard]) throws -> (manifest: [UInt8], csv: [UInt8]) {
+        let (lines, order) = try Shards.sortedLines(try store.get(shards.map(\.manifest)), by: "file")
+        let rows = try csvRows(shards)
+        var csv: [UInt8] = []
+        csv.reserveCapacity(rows.reduce(0) { $0 + $1.reduce(0) { $0 + $1.count } })
+        for o in order {
+            guard o.line < rows[o.chunk].count else { throw DataError("augment: a shard's CSV rows and manifest lines differ in number; delete \(manifest.workspace)/cache/shards and run again") }
+            csv += rows[o.chunk][o.line]
+        }
+        return (lines, csv)
+    }
+
+    /// The last run's join (its outputs `previous`) brought up to date from the shards that changed
+    /// since; nil when it cannot be (see `Shards.updatedLines`), and the caller joins in full.
+    func updatedJoin(_ shards: [AugmentShard], previous: [String: String], memo: Memo) throws -> (manifest: [UInt8], csv: [UInt8])? {
+        guard let was = previous["index"], let lastManifest = previous["manifest"], let lastCSV = previous["csv"],
+              let before = try? memo.index(was).map(\.hash), let oldCSV = try? store.get(lastCSV),
+              oldCSV.starts(with: DatasetExport.csvHeader) else { return nil }
+        let kept = Set(before).intersection(shards.map(\.manifest))
+        let added = shards.filter { !kept.contains($0.manifest) }
+        guard let update = Shards.updatedLines(try store.get(lastManifest), removing: try store.get(before.filter { !kept.contains($0) }),
+                                               adding: try store.get(added.map(\.manifest)), by: "file") else { return nil }
+        let oldRows = Shards.csvRowRanges(oldCSV, from: DatasetExport.csvHeader.count)
+        guard oldRows.count == update.previousLines else { return nil }
+        let newRows = try csvRows(added)
+        var csv: [UInt8] = []
+        csv.reserveCapacity(oldCSV.count)
+        for o in update.origins {
+            switch o {
+            case .previous(let i): csv += oldCSV[oldRows[i]]
+            case .added(let c, let l):
+                guard l < newRows[c].count else { return nil }
+                csv += newRows[c][l]
+            }
+        }
+        return (update.bytes, csv)
+    }
+
+    /// Each shard's CSV rows, split by their recorded lengths.
+    func csvRows(_ shards: [AugmentShard]) throws -> [[ArraySlice<UInt8>]] {
+        try zip(shards, try store.get(shards.map(\.csv))).map { s, bytes in
+            guard s.rows.reduce(0, +) == bytes.count else { throw DataError("\(store.path(s.csv)): its rows do not add up; delete \(manifest.workspace)/cache/shards and run again") }
+            var at = 0
+            return s.rows.map { n in defer { at += n }; return bytes[at..<(at + n)] }
+        }
     }
 }

@@ -1,6 +1,7 @@
 import FacetData
 import FacetImage
 import FacetLearn
+import FacetNN
 import Foundation
 
 /// What happened to one stage in a run.
@@ -30,6 +31,7 @@ extension Pipeline {
     /// completes. `until`: only that stage and those it reads from. `force`: these run even when
     /// fresh, without their per-photo caches. Holds the workspace's run lock throughout.
     public func run(until: StageKind? = nil, force: Set<StageKind> = [], events: RunEvents = RunEvents()) throws -> [StageOutcome] {
+        Heap.configure
         let fm = FileManager.default
         try fm.createDirectory(atPath: manifest.workspace, withIntermediateDirectories: true)
         let runLock = try RunLock(workspace: manifest.workspace)
@@ -62,9 +64,10 @@ extension Pipeline {
                 continue
             }
             events.line("\(kind.rawValue): running")
-            let (made, note, work) = try execute(kind, params, inputs: inputs, force: force.contains(kind), memo: memo, events: events)
-            outputs[kind] = made
             let previous = lock.stages[kind.rawValue]?.outputs
+            let (made, note, work) = try execute(kind, params, inputs: inputs, previous: previous, force: force.contains(kind),
+                                                 memo: memo, events: events)
+            outputs[kind] = made
             lock.stages[kind.rawValue] = LockFile.Entry(key: key, version: kind.version, params: params.canonical, inputs: inputs, outputs: made)
             Trace.mark("\(kind.rawValue): executed")
             try materialize(kind, made, previous: previous, memo: memo)
@@ -85,7 +88,8 @@ extension Pipeline {
     }
 
     /// Runs one stage from its inputs in the store; returns its outputs' hashes and a note.
-    func execute(_ kind: StageKind, _ params: StageParameters, inputs: [String: String],
+    /// `previous`: the outputs of the stage's last run, which a stage may bring up to date.
+    func execute(_ kind: StageKind, _ params: StageParameters, inputs: [String: String], previous: [String: String]?,
                  force: Bool, memo: Memo, events: RunEvents) throws -> ([String: String], String, Int) {
         switch params.options {
         case .ingest(let o):
@@ -103,7 +107,7 @@ extension Pipeline {
         case .report(let thumbnails):
             return try executeReport(thumbnails: thumbnails, inputs: inputs, memo: memo)
         case .augment(let o):
-            return try executeAugment(o, params, inputs: inputs, force: force, memo: memo, events: events)
+            return try executeAugment(o, params, inputs: inputs, previous: force ? nil : previous, force: force, memo: memo, events: events)
         }
     }
 
@@ -147,22 +151,39 @@ extension Pipeline {
             if let h = outputs[k]?["records"] {
                 // Written from the index `h`, and not touched since (a stamp of its size and mtime): as it should be.
                 let path = Workspace.manifest(manifest.workspace), stampPath = manifest.workspace + "/cache/manifest.stamp"
-                func stamp() -> [UInt8]? {
+                func stamp(_ index: String) -> String? {
                     var st = stat()
                     guard stat(path, &st) == 0 else { return nil }
-                    return Array("\(h)\t\(st.st_size)\t\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)\n".utf8)
+                    return "\(index)\t\(st.st_size)\t\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)\n"
                 }
-                if let now = stamp(), FileSystem.read(stampPath) == now { return }
-                // In order of source, as `facet ingest` writes it (the shards hold them by group).
-                let shards = try store.get(try memo.index(h).map(\.hash))
-                Trace.mark("records: shards read")
-                let sorted = try Shards.sortedLines(shards, by: "source").bytes
-                Trace.mark("records: sorted")
-                try writeIfChanged(sorted, to: path)
-                if let now = stamp() { try? AtomicFile.write(now, to: stampPath, durable: false) }   // a stamp missing costs a compare
+                let stamped = FileSystem.read(stampPath).map { String(decoding: $0, as: UTF8.self) }
+                if let stamped, stamp(h) == stamped { return }
+                // Written from an earlier index and not touched since: only the shards that changed are read.
+                let was = stamped?.split(separator: "\t", maxSplits: 1).first.map(String.init)
+                if let was, stamp(was) == stamped, let previous = FileSystem.read(path),
+                   let updated = try? updatedRecords(previous, from: was, to: h, memo: memo) {
+                    Trace.mark("records: updated")
+                    try writeIfChanged(updated, to: path)
+                } else {
+                    // In order of source, as `facet ingest` writes it (the shards hold them by group).
+                    let shards = try store.get(try memo.index(h).map(\.hash))
+                    Trace.mark("records: shards read")
+                    try writeIfChanged(try Shards.sortedLines(shards, by: "source").bytes, to: path)
+                    Trace.mark("records: sorted")
+                }
+                if let now = stamp(h) { try? AtomicFile.write(Array(now.utf8), to: stampPath, durable: false) }   // a stamp missing costs a compare
                 return
             }
         }
+    }
+
+    /// The records manifest `previous`, written from index `was`, brought up to index `now` from
+    /// the shards that differ (nil when that cannot be vouched for; see `Shards.updatedLines`).
+    func updatedRecords(_ previous: [UInt8], from was: String, to now: String, memo: Memo) throws -> [UInt8]? {
+        let before = try memo.index(was).map(\.hash), after = try memo.index(now).map(\.hash)
+        let kept = Set(before).intersection(after)
+        return Shards.updatedLines(previous, removing: try store.get(before.filter { !kept.contains($0) }),
+                                   adding: try store.get(after.filter { !kept.contains($0) }), by: "source")?.bytes
     }
 
     /// `WORKSPACE/dataset`: images hard-linked from the store, and the manifests. Left alone when

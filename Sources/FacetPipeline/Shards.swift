@@ -168,8 +168,13 @@ extension Shards {
     /// the top-level member of that name when, keys being sorted, no later member can hold it
     /// unescaped (the shard records' `source`, the dataset's `file`, the augment index's `key`).
     static func lastString(_ line: UnsafeBufferPointer<UInt8>, marker: [UInt8]) -> String? {
+        guard let base = line.baseAddress, marker.count > 1 else { return nil }
+        // The marker's second byte (its name's first) tested before the whole (every `"` would pass the first).
         var i = line.count - marker.count
-        while i >= 0, !marker.indices.allSatisfy({ line[i + $0] == marker[$0] }) { i -= 1 }
+        let second = marker[1]
+        marker.withUnsafeBufferPointer { m in
+            while i >= 0, base[i + 1] != second || memcmp(base + i, m.baseAddress!, m.count) != 0 { i -= 1 }
+        }
         guard i >= 0 else { return nil }
         let open = i + marker.count - 1
         var j = open + 1, plain = true

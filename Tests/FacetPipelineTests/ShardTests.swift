@@ -68,4 +68,44 @@ import Testing
         let redone = note.firstMatch(of: /; (\d+) of (\d+) shards redone/)
         #expect(redone.map { Int($0.1)! >= 1 && Int($0.1)! <= 2 && Int($0.2)! >= total } == true, "\(note)")
     }
+
+    /// A join brought up to date from the chunks that changed equals the join made afresh, for
+    /// chunks removed, added and replaced at random; and it declines when it cannot vouch for that.
+    @Test func anUpdatedJoinEqualsAFreshOne() throws {
+        var rng = SystemRandomNumberGenerator()
+        func line(_ source: String, _ extra: Int) -> String { #"{"n":\#(extra),"nested":{"source":"x"},"source":"\#(source)"}"# }
+        func chunk(_ sources: [String]) -> [UInt8] { Array(sources.map { line($0, Int.random(in: 0..<9, using: &rng)) + "\n" }.joined().utf8) }
+        for round in 0..<50 {
+            // 12 chunks of distinct sources (escapes and non-ASCII among them), 3 replaced by others.
+            var names = (0..<200).map { "p\(Int.random(in: 0..<1_000_000, using: &rng))/é\($0)\\\"q" }.shuffled(using: &rng)
+            func take(_ k: Int) -> [String] { defer { names.removeFirst(k) }; return Array(names.prefix(k)) }
+            var old = (0..<12).map { _ in chunk(Array(take(10).prefix(Int.random(in: 0...10, using: &rng)))) }
+            old[0] = []
+            let previous = try Shards.sortedLines(old, by: "source").bytes
+            var new = old
+            let changed = Array(Set((0..<3).map { _ in Int.random(in: 0..<12, using: &rng) }))
+            for c in changed { new[c] = chunk(take(5) + (round % 2 == 0 ? [] : old[c].isEmpty ? [] : ["kept\(c)"])) }
+            let update = try #require(Shards.updatedLines(previous, removing: changed.map { old[$0] }, adding: changed.map { new[$0] }, by: "source"))
+            let fresh = try Shards.sortedLines(new, by: "source")
+            #expect(update.bytes == fresh.bytes, "round \(round)")
+            let lines = previous.split(separator: 0x0A)
+            #expect(update.previousLines == lines.count)
+            for (o, f) in zip(update.origins, fresh.order) {
+                if case .added(let c, let l) = o { #expect(changed[c] == f.chunk && l == f.line) }
+            }
+        }
+        let a = Array((line("a", 1) + "\n" + line("b", 1) + "\n").utf8)
+        // A removed line that the join lacks, and an added line whose key a kept line has: declined.
+        #expect(Shards.updatedLines(a, removing: [Array((line("a", 2) + "\n").utf8)], adding: [], by: "source") == nil)
+        #expect(Shards.updatedLines(a, removing: [], adding: [Array((line("b", 2) + "\n").utf8)], by: "source") == nil)
+        #expect(Shards.updatedLines(a, removing: [Array((line("b", 1) + "\n").utf8)], adding: [Array((line("b", 2) + "\n").utf8)], by: "source")?.bytes
+                == Array((line("a", 1) + "\n" + line("b", 2) + "\n").utf8))
+    }
+
+    /// CSV rows end at line breaks outside quotes; a quoted field keeps its own.
+    @Test func csvRowsSplitAtUnquotedLineBreaks() {
+        let csv = Array("h1,h2\na,\"b\nc\"\n\"x\"\"\ny\",z\nlast".utf8)
+        let rows = Shards.csvRowRanges(csv, from: 6).map { String(decoding: csv[$0], as: UTF8.self) }
+        #expect(rows == ["a,\"b\nc\"\n", "\"x\"\"\ny\",z\n", "last"])
+    }
 }
