@@ -40,8 +40,10 @@ public struct PixelStats: Codable, Sendable, Equatable {
     public var colourSpread: Double
 }
 
-/// The result of analysing one file: a photo, or why it cannot be used.
-public enum AnalysisOutcome: Codable, Sendable, Equatable {
+/// The result of analysing one file: a photo, or why it cannot be used. Boxed (`indirect`): an
+/// ingest passes thousands of outcomes through caches and lists, and a copy is then one retain
+/// rather than one per string and buffer of the analysis.
+public indirect enum AnalysisOutcome: Codable, Sendable, Equatable {
     case photo(PhotoAnalysis)
     case failed(sha256: String?, kind: String, reason: String)
 }

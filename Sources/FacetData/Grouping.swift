@@ -4,24 +4,29 @@ import Foundation
 /// Exact duplicates (same bytes, or same pixels after orientation) are set aside; near
 /// duplicates (close perceptual hash and thumbnail) and bursts share a group.
 struct Grouping {
-    private(set) var kept: [(source: String, photo: PhotoAnalysis)] = []
+    /// Every photo given, and those kept, as indices into it (an analysis is copied only for the result).
+    private let photos: [(String, PhotoAnalysis)]
+    private var kept: [Int] = []
     private(set) var duplicates: [DuplicateRecord] = []
     private var parent: [Int] = []
 
     /// Of identical files the one kept has the shortest path, then the first in sorted order:
-    /// "IMG_0067.jpg" rather than "IMG_0067 (1).jpg".
+    /// "IMG_0067.jpg" rather than "IMG_0067 (1).jpg". Kept photos stay in the order given.
     init(photos: [(String, PhotoAnalysis)], dump: String, options: IngestOptions) throws {
-        var keptByHash: [String: Int] = [:]
-        // Indices sorted, each path's length counted once (a String's count walks its characters).
-        let lengths = photos.map(\.0.count)
-        let ordered = photos.indices.sorted { (lengths[$0], photos[$0].0) < (lengths[$1], photos[$1].0) }
-        for (source, photo) in ordered.lazy.map({ photos[$0] }) {
-            if let k = keptByHash[photo.sha256] {
-                duplicates.append(DuplicateRecord(source: source, id: photo.sha256, duplicateOf: photo.sha256,
-                                                  keptSource: kept[k].source, match: "bytes"))
-            } else {
-                keptByHash[photo.sha256] = kept.count
-                kept.append((source, photo))
+        self.photos = photos
+        // The preferred file of each content; paths measured only where contents repeat (a
+        // String's count walks its characters).
+        var best: [String: Int] = [:]
+        best.reserveCapacity(photos.count)
+        for i in photos.indices {
+            let id = photos[i].1.sha256
+            guard let b = best[id] else { best[id] = i; continue }
+            if Self.preferred(photos[i].0, over: photos[b].0) { best[id] = i }
+        }
+        for i in photos.indices {
+            let id = photos[i].1.sha256, b = best[id]!
+            if b == i { kept.append(i) } else {
+                duplicates.append(DuplicateRecord(source: photos[i].0, id: id, duplicateOf: id, keptSource: photos[b].0, match: "bytes"))
             }
         }
         try removePixelDuplicates(dump: dump, maxPixels: options.maxPixels)
@@ -31,6 +36,13 @@ struct Grouping {
         duplicates.sort { $0.source < $1.source }
     }
 
+    /// Whether path `a` is kept rather than `b` of two identical files: the shorter, then the first in sorted order.
+    static func preferred(_ a: String, over b: String) -> Bool { (a.count, a) < (b.count, b) }
+
+    /// The analysis and source of kept photo `k`.
+    private func photo(_ k: Int) -> PhotoAnalysis { photos[kept[k]].1 }
+    private func source(_ k: Int) -> String { photos[kept[k]].0 }
+
     /// Files with different bytes whose cheap signatures agree are decoded in full and
     /// compared pixel by pixel (a hash of the upright pixels).
     private mutating func removePixelDuplicates(dump: String, maxPixels: Int) throws {
@@ -38,23 +50,25 @@ struct Grouping {
         struct Signature: Hashable { var width, height: Int, phash: UInt64 }
         var first: [Signature: [Int]] = [:]
         first.reserveCapacity(kept.count)
-        for (i, k) in kept.enumerated() {
-            first[Signature(width: k.photo.width, height: k.photo.height, phash: k.photo.phash), default: []].append(i)
+        for (k, i) in kept.enumerated() {
+            let p = photos[i].1
+            first[Signature(width: p.width, height: p.height, phash: p.phash), default: []].append(k)
         }
         var buckets: [[Int]] = []
         for members in first.values where members.count > 1 {
-            buckets += Dictionary(grouping: members) { kept[$0].photo.thumb }.values   // each in order, as `members`
+            // Each in order of preference, so that the preferred file of equal pixels is kept.
+            buckets += Dictionary(grouping: members) { photo($0).thumb }.values.map { $0.sorted { Self.preferred(source($0), over: source($1)) } }
         }
         var drop = Set<Int>()
         for members in buckets where members.count > 1 {
             var seen: [String: Int] = [:]
             for i in members {
-                let path = dump + "/" + kept[i].source
+                let path = dump + "/" + source(i)
                 guard let decoded = try? ImageDecoder.decode(file: path, options: DecodeOptions(maxPixels: maxPixels)) else { continue }
                 let pixelHash = Analyzer.sha256(decoded.image.pixels)
                 if let first = seen[pixelHash] {
-                    duplicates.append(DuplicateRecord(source: kept[i].source, id: kept[i].photo.sha256,
-                                                      duplicateOf: kept[first].photo.sha256, keptSource: kept[first].source, match: "pixels"))
+                    duplicates.append(DuplicateRecord(source: source(i), id: photo(i).sha256,
+                                                      duplicateOf: photo(first).sha256, keptSource: source(first), match: "pixels"))
                     drop.insert(i)
                 } else {
                     seen[pixelHash] = i
@@ -76,8 +90,8 @@ struct Grouping {
     }
 
     private mutating func groupNear(distance: Int, thumbDifference: Double) {
-        for (i, j) in PerceptualHash.nearPairs(kept.map(\.photo.phash), maxDistance: distance)
-        where Grouping.thumbDifference(kept[i].photo.thumb, kept[j].photo.thumb) <= thumbDifference {
+        for (i, j) in PerceptualHash.nearPairs(kept.map { photos[$0].1.phash }, maxDistance: distance)
+        where Grouping.thumbDifference(photos[kept[i]].1.thumb, photos[kept[j]].1.thumb) <= thumbDifference {
             union(i, j)
         }
     }
@@ -108,7 +122,7 @@ struct Grouping {
     }
 
     private mutating func groupBursts(seconds: Int) {
-        let timed = kept.indices.compactMap { i in Grouping.seconds(kept[i].photo.taken).map { (i, $0, kept[i].photo.camera ?? "") } }
+        let timed = kept.indices.compactMap { i in Grouping.seconds(photo(i).taken).map { (i, $0, photo(i).camera ?? "") } }
             .sorted { ($0.2, $0.1, $0.0) < ($1.2, $1.1, $1.0) }
         for (a, b) in zip(timed, timed.dropFirst()) where a.2 == b.2 && b.1 - a.1 <= seconds { union(a.0, b.0) }
     }
@@ -125,16 +139,18 @@ struct Grouping {
     /// the median photo area (which a record's `odd_size` is measured against).
     mutating func accepted() -> (photos: [(source: String, photo: PhotoAnalysis, group: String)], medianArea: Double) {
         var groupID: [Int: String] = [:]
-        for i in kept.indices {
-            let root = find(i)
-            groupID[root] = min(groupID[root] ?? kept[i].photo.sha256, kept[i].photo.sha256)
+        for k in kept.indices {
+            let root = find(k), id = photos[kept[k]].1.sha256
+            groupID[root] = min(groupID[root] ?? id, id)
         }
-        let areas = kept.map { Double($0.photo.width * $0.photo.height) }.sorted()
+        let areas = kept.map { Double(photos[$0].1.width * photos[$0].1.height) }.sorted()
         let medianArea = areas.isEmpty ? 1 : areas[areas.count / 2]
         // Indices sorted, not the tuples (each holds a whole analysis).
-        let roots = kept.indices.map { find($0) }
-        let order = kept.indices.sorted { kept[$0].source < kept[$1].source }
-        return (order.map { i in (source: kept[i].source, photo: kept[i].photo, group: groupID[roots[i]]!) }, medianArea)
+        let roots = kept.indices.map { find($0) }, sources = kept.map { photos[$0].0 }
+        // Kept photos are in the order given, most often that of source already (a dump's listing).
+        let inOrder = zip(sources, sources.dropFirst()).allSatisfy { $0 < $1 }
+        let order = inOrder ? Array(kept.indices) : kept.indices.sorted { sources[$0] < sources[$1] }
+        return (order.map { k in (source: sources[k], photo: photos[kept[k]].1, group: groupID[roots[k]]!) }, medianArea)
     }
 
     /// The record of one accepted photo.

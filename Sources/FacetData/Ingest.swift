@@ -100,8 +100,6 @@ public enum Ingest {
         public var quarantine: [QuarantineRecord]
         public var duplicates: [DuplicateRecord]
         public var summary: IngestSummary
-        /// 16×16 thumbnails of the accepted photos, by id (for the leakage check).
-        public var thumbs: [String: Data]
 
         /// The record of an accepted photo (built on demand: the pipeline builds only the records of
         /// the shards it stores).
@@ -111,6 +109,11 @@ public enum Ingest {
 
         /// Every record, sorted by source.
         public var records: [Record] { photos.map(record) }
+
+        /// 16×16 thumbnails of the accepted photos, by id (for the leakage check; made when asked).
+        public var thumbs: [String: Data] {
+            Dictionary(photos.map { ($0.analysis.sha256, $0.analysis.thumb) }) { a, _ in a }
+        }
     }
 
     /// The face crops ingest made for the photos of `workspace`, by photo id (see `FaceStore`).
@@ -182,12 +185,8 @@ public enum Ingest {
         guard summary.balanced else {
             throw DataError("ingest: internal count mismatch: \(summary.accepted) + \(summary.quarantined) + \(summary.duplicates) ≠ \(summary.found)")
         }
-        var thumbs: [String: Data] = [:]
-        thumbs.reserveCapacity(analysed.count)
-        for (_, p) in analysed { thumbs[p.sha256] = p.thumb }
-        Trace.mark("ingest: summary and thumbnails")
-        return Result(photos: photos, medianArea: medianArea, quarantine: quarantine, duplicates: grouping.duplicates,
-                      summary: summary, thumbs: thumbs)
+        Trace.mark("ingest: summary")
+        return Result(photos: photos, medianArea: medianArea, quarantine: quarantine, duplicates: grouping.duplicates, summary: summary)
     }
 
     /// The dump's content as ingest would see it, cheaply: per file, its path and the SHA-256 of

@@ -8,7 +8,7 @@ extension Pipeline {
         let r = try Ingest.scan(dump: manifest.source, workspace: manifest.workspace, options: o, useCache: !force,
                                 listing: memo.listing, progress: events.progress("ingest"))
         let s = r.summary
-        memo.thumbs = r.thumbs
+        memo.thumbs = { r.thumbs }
         // A record follows from its photo's analysis (its id, under this analyser), its path, group
         // and size, and the dump's median photo area (its quality's odd_size): a shard's key. Only
         // the records of the shards not found are built.
@@ -144,13 +144,13 @@ extension Pipeline {
         Trace.mark("split: shards")
         events.line(tally.table)
         // Thumbnails read from the ingest cache only when ingest did not run and a pair needs them.
-        var thumbs = memo.thumbs
-        func thumb(_ id: String) -> Data? {
-            if thumbs == nil { thumbs = Leakage.thumbs(workspace: manifest.workspace) }
-            return thumbs![id]
+        var thumbs: [String: Data]?
+        func allThumbs() -> [String: Data] {
+            if thumbs == nil { thumbs = memo.thumbs?() ?? Leakage.thumbs(workspace: manifest.workspace) }
+            return thumbs!
         }
-        let updated = perShard.flatMap { p in state.flatMap { Leakage.update(p, previous: $0, thumbs: thumb) } }
-        let leaks = updated ?? Leakage.check(candidates, thumbs: memo.thumbs ?? Leakage.thumbs(workspace: manifest.workspace))
+        let updated = perShard.flatMap { p in state.flatMap { Leakage.update(p, previous: $0, thumbs: { allThumbs()[$0] }) } }
+        let leaks = updated ?? Leakage.check(candidates, thumbs: allThumbs())
         if let perShard {
             try LeakageState(shards: Dictionary(perShard.map { ($0.hash, $0.candidates) }) { a, _ in a }, pairs: leaks)
                 .write(to: LeakageState.path(manifest.workspace))

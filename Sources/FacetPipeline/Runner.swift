@@ -290,7 +290,8 @@ final class Memo {
     let store: Store
     private var shards: [String: [Record]] = [:]
     private var indexes: [String: [ShardRef]] = [:]
-    var thumbs: [String: Data]?
+    /// The ingest thumbnails by photo id, when ingest ran (made when first asked).
+    var thumbs: (() -> [String: Data])?
     /// The dump's listing made for its fingerprint, which ingest reads rather than walk the dump again.
     var listing: DumpListing?
     /// The dataset records the augment stage made in this run, by the hash of their manifest.

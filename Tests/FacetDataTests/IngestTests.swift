@@ -275,4 +275,25 @@ extension IngestTests {
         #expect(Grouping.seconds("2024:03:01 10:00:05")! - Grouping.seconds("2024:03:01 09:59:55")! == 10)
         #expect(Grouping.seconds("garbage") == nil)
     }
+
+    /// Of identical files the shortest path is kept, then the first in sorted order, whatever
+    /// order they are listed in; the others are duplicates of it, and the kept photos come back
+    /// in order of source.
+    @Test func theShortestOfIdenticalFilesIsKept() throws {
+        func photo(_ sha: String, phash: UInt64) -> PhotoAnalysis {
+            PhotoAnalysis(sha256: sha, format: .jpeg, width: 10, height: 10, orientation: 1, taken: nil, camera: nil, warnings: [],
+                          stats: PixelStats(brightness: 0.5, edgeVariance: 1, entropy: 1, colourSpread: 1),
+                          features: Features(brightness: 0.5, exifBrightness: nil, borderEdges: 0, borderChroma: 0, asymmetry: 0, foreign: 0),
+                          phash: phash, thumb: Data(repeating: 0, count: 768))
+        }
+        let a = String(repeating: "a", count: 64), b = String(repeating: "b", count: 64)
+        // In order of path, as a dump is listed: the copy "(1)" sorts before its original.
+        let photos = [("a/IMG_0067 (1).jpg", photo(a, phash: 1)), ("a/IMG_0067.jpg", photo(a, phash: 1)),
+                      ("b/zz.jpg", photo(b, phash: ~0)), ("c/b.jpg", photo(b, phash: ~0)), ("z.jpg", photo(b, phash: ~0))]
+        var options = IngestOptions()
+        options.nearMaxDistance = nil
+        var g = try Grouping(photos: photos, dump: "/nonexistent", options: options)
+        #expect(g.duplicates.map { [$0.source, $0.keptSource] } == [["a/IMG_0067 (1).jpg", "a/IMG_0067.jpg"], ["b/zz.jpg", "z.jpg"], ["c/b.jpg", "z.jpg"]])
+        #expect(g.accepted().photos.map(\.source) == ["a/IMG_0067.jpg", "z.jpg"])
+    }
 }
