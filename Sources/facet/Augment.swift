@@ -4,6 +4,7 @@ import FacetData
 extension Facet {
     struct Augment: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "augment",
             abstract: "Write the dataset: every split photo at the training size, training photos augmented (flips, blur, colour jitter).",
             discussion: """
             Output: WORKSPACE/dataset/SPLIT/CLASS/ID-COPY.jpg (an ImageFolder tree), manifest.jsonl and manifest.csv naming each

@@ -7,6 +7,7 @@ import Foundation
 extension Facet {
     struct Bench: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "bench",
             abstract: "Measure facet's speed (bench/ runs these beside their PyTorch and Pillow peers).",
             subcommands: [Decode.self, Ops.self, Train.self, Infer.self, Blas.self])
     }
@@ -30,19 +31,20 @@ extension Facet.Bench {
     }
 
     struct Train: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Training steps (forward, loss, backward, Adam) on random images; images/s.")
+        static let configuration = CommandConfiguration(commandName: "train", abstract: "Training steps (forward, loss, backward, Adam) on random images; images/s.")
         @OptionGroup var options: Network
         func run() throws { try options.run(train: true) }
     }
 
     struct Infer: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Forward passes in evaluation mode on random images; images/s.")
+        static let configuration = CommandConfiguration(commandName: "infer", abstract: "Forward passes in evaluation mode on random images; images/s.")
         @OptionGroup var options: Network
         func run() throws { try options.run(train: false) }
     }
 
     struct Blas: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "blas",
             abstract: "Which OpenBLAS kernels run, and why; SGEMM GFLOPS on one core and on all, for convolution-like shapes.")
         @Option(help: "Products timed per shape (after one warm-up); the median is reported. 0: only the kernels line.") var repeats = 9
 
@@ -59,6 +61,7 @@ extension Facet.Bench {
 
     struct Decode: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "decode",
             abstract: "Decode every JPEG/PNG under a folder to a square of --size pixels on all cores; print images/s.")
         @Argument(help: "Folder of photos (searched recursively).") var folder: String
         @Option(help: "Side of the square each photo is decoded and resized to.") var size = 224

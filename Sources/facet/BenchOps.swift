@@ -7,6 +7,7 @@ extension Facet.Bench {
     /// (`bench/augment.sh` prints these beside the same steps in Pillow).
     struct Ops: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "ops",
             abstract: "Time each augment step (decode, resize, flips, blur, jitter, JPEG) on one photo; median ms per step.")
         @Argument(help: "A JPEG or PNG photo.") var photo: String
         @Option(help: "Training size (the square the photo is brought to).") var size = 224

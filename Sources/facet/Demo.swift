@@ -6,6 +6,7 @@ import Foundation
 extension Facet {
     struct Demo: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "demo",
             abstract: "Make a synthetic photo dump where the demo pipeline expects it, then run the pipeline.",
             discussion: "The dump is drawn once and kept; a second demo finds every stage fresh unless something changed.")
         @Option(help: "The demo pipeline.") var pipeline = "Pipelines/demo.yaml"

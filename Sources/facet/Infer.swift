@@ -6,6 +6,7 @@ import Foundation
 extension Facet {
     struct Infer: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "infer",
             abstract: "Classify images with published weights (--arch, --weights) or a facet checkpoint (--checkpoint).",
             discussion: """
             Images are brought to the input size (shorter side resized, centre-cropped; an image already at that size is used as

@@ -4,6 +4,7 @@ import FacetData
 extension Facet {
     struct Ingest: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "ingest",
             abstract: "Read a raw photo dump into a workspace: manifest, quarantine and duplicates (the dump is only read).")
         @Argument(help: "The photo dump (searched recursively).") var dump: String
         @Option(name: .shortAndLong, help: "Workspace folder for manifest.jsonl, quarantine.jsonl and the cache.") var output: String

@@ -3,7 +3,7 @@ import FacetImage
 
 extension Facet {
     struct Inspect: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Describe image files: format, size, orientation, EXIF, or why they fail.")
+        static let configuration = CommandConfiguration(commandName: "inspect", abstract: "Describe image files: format, size, orientation, EXIF, or why they fail.")
         @Argument(help: "Image files.") var files: [String]
         @Flag(help: "One JSON object per line.") var json = false
         @Option(help: "Refuse images over this many pixels.") var maxPixels = 100_000_000

@@ -4,6 +4,7 @@ import FacetData
 extension Facet {
     struct Label: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "label",
             abstract: "Label the photos of a workspace from folder names, a CSV/TSV sheet or a file-name pattern.")
         enum From: String, ExpressibleByArgument { case folders, sheet, pattern }
         @Argument(help: "Workspace written by facet ingest.") var workspace: String

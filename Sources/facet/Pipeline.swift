@@ -55,6 +55,7 @@ extension RunEvents {
 extension Facet {
     struct Run: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "run",
             abstract: "Run a pipeline: every stage whose parameters or inputs changed since its last run, and nothing else.",
             discussion: """
             Exit status: 0 done; 1 a stage failed (the outputs of earlier runs stay as they were); 2 the manifest is wrong
@@ -89,6 +90,7 @@ extension Facet {
 
     struct Status: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "status",
             abstract: "Say which stages of a pipeline are fresh and which would run, and why.",
             discussion: "Exit status: 0 every stage fresh; 1 some stage would run; 2 the manifest is wrong.")
         @OptionGroup var args: PipelineArguments
@@ -112,7 +114,7 @@ extension Facet {
     }
 
     struct Dag: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a pipeline's stages in run order, what each reads and writes.")
+        static let configuration = CommandConfiguration(commandName: "dag", abstract: "Show a pipeline's stages in run order, what each reads and writes.")
         @OptionGroup var args: PipelineArguments
 
         func run() throws {

@@ -7,6 +7,7 @@ import Foundation
 extension Facet {
     struct Report: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "report",
             abstract: "Show where a pipeline's reports are, or compare the metrics of two runs.",
             discussion: """
             The report stage writes WORKSPACE/reports/RUN/ (index.html, metrics.json, figures/) and links WORKSPACE/report to the newest.

@@ -4,6 +4,7 @@ import FacetData
 extension Facet {
     struct Split: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "split",
             abstract: "Split labelled photos into train/val/test, stratified, groups kept whole; then check for leakage.",
             discussion: """
             --test is taken first from all labelled photos, --val from what remains: a whole number is a count,

@@ -4,6 +4,7 @@ import FacetSynth
 extension Facet {
     struct Synth: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "synth",
             abstract: "Write a synthetic raw photo dump of one drawn person (happy, normal, sad), with truth.csv.")
         @Argument(help: "Output folder (created; must be empty or an earlier synth dump with --overwrite).") var out: String
         @Option(help: "Distinct photos to draw.") var count: Int = 120

@@ -5,6 +5,7 @@ import Foundation
 extension Facet {
     struct Tag: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "tag",
             abstract: "Tag lighting, background and occlusion from the pixels; a sheet can override; --calibrate fits the thresholds.",
             discussion: """
             Thresholds: the defaults, then WORKSPACE/tag-thresholds.json when present, then --thresholds FILE, then the flags.

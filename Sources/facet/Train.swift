@@ -7,6 +7,7 @@ import Foundation
 extension Facet {
     struct Train: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "train",
             abstract: "Train a classifier on an exported dataset (train split), validating every epoch; evaluate the best on test.",
             discussion: """
             Writes OUT/log.jsonl and OUT/log.csv (epoch, train and val loss and accuracy), OUT/best.safetensors and
