@@ -194,12 +194,17 @@ extension Pipeline {
     func materializeDataset(_ outputs: [String: String], previous: [String: String]?, memo: Memo) throws {
         let final = DatasetExport.folder(manifest.workspace)
         let fm = FileManager.default
-        let current = FileSystem.read(final + "/manifest.jsonl")
-        let currentHash = current.map(Store.hash)
+        // Untouched since a run found it complete (its stamp): what it held then, it holds now.
+        let stamped = DatasetStamp.read(manifest.workspace).flatMap { $0.matches(final) ? $0.manifestHash : nil }
+        if stamped == outputs["manifest"] { return }
+        let current = stamped == nil ? FileSystem.read(final + "/manifest.jsonl") : nil
+        let currentHash = stamped ?? current.map(Store.hash)
         if currentHash == outputs["manifest"], let old = current.flatMap(Self.images(in:)),
            old.allSatisfy({ FileSystem.exists(final + "/" + $0.file) }) {
+            try? DatasetStamp.take(final, manifestHash: currentHash!)?.write(manifest.workspace)
             return
         }
+        unlink(DatasetStamp.path(manifest.workspace))
         if let previous, let currentHash, currentHash == previous["manifest"], let was = previous["index"], let now = outputs["index"],
            let before = try? memo.index(was), let after = try? memo.index(now) {
             // Unchanged shards hold the same images under the same names: only the others are compared.
@@ -208,7 +213,7 @@ extension Pipeline {
             let new = try after.filter { !kept.contains($0.hash) }.flatMap { try Self.images(in: try store.get($0.hash)) ?? [] }
             return try updateDataset(final, from: old, to: new, outputs)
         }
-        if let old = current.flatMap(Self.images(in:)) {
+        if let old = (current ?? FileSystem.read(final + "/manifest.jsonl")).flatMap(Self.images(in:)) {
             let made = try memo.dataset[outputs["manifest"]!]?.map { ($0.file, $0.id) } ?? Self.images(in: try store.get(outputs["manifest"]!)) ?? []
             return try updateDataset(final, from: old, to: made, outputs)
         }

@@ -192,6 +192,28 @@ import FacetLearn
         #expect(try Support.hashes(root + "/ws/dataset") == dataset)
     }
 
+    /// A dataset found complete is stamped (its folders' times), once those times are two seconds
+    /// old; while the stamp matches, a run does not look for each image, and an image deleted
+    /// since changes its folder's time, so the next run finds it gone and puts it back.
+    @Test func aStampedDatasetStillNoticesADeletedImage() throws {
+        let root = try Support.project(count: 8)
+        _ = try Support.pipeline(root).run()
+        let dataset = root + "/ws/dataset", stamp = DatasetStamp.path(root + "/ws")
+        let hashes = try Support.hashes(dataset)
+        #expect(DatasetStamp.take(dataset, manifestHash: String(repeating: "0", count: 64)) == nil, "folders just written")
+        Thread.sleep(forTimeInterval: 2.1)
+        _ = try Support.pipeline(root).run()
+        let taken = try #require(DatasetStamp.read(root + "/ws"))
+        #expect(taken.matches(dataset))
+        let image = try #require(Self.tree(dataset).first { $0.hasSuffix(".jpg") })
+        try FileManager.default.removeItem(atPath: dataset + "/" + image)
+        #expect(!taken.matches(dataset))
+        let again = try Support.pipeline(root).run()
+        #expect(again.allSatisfy { $0.state == .fresh })
+        #expect(try Support.hashes(dataset) == hashes)
+        #expect(!FileManager.default.fileExists(atPath: stamp), "the stale stamp went, and none is taken of folders just changed")
+    }
+
     @Test func aBrokenSheetOrUnknownLabelFailsTheStageAndKeepsTheLock() throws {
         let root = try Support.project(count: 6)
         _ = try Support.pipeline(root).run()
