@@ -209,8 +209,8 @@ extension Pipeline {
            let before = try? memo.index(was), let after = try? memo.index(now) {
             // Unchanged shards hold the same images under the same names: only the others are compared.
             let kept = Set(before.map(\.hash)).intersection(after.map(\.hash))
-            let old = try before.filter { !kept.contains($0.hash) }.flatMap { try Self.images(in: try store.get($0.hash)) ?? [] }
-            let new = try after.filter { !kept.contains($0.hash) }.flatMap { try Self.images(in: try store.get($0.hash)) ?? [] }
+            let old = try before.filter { !kept.contains($0.hash) }.flatMap { Self.images(in: try store.get($0.hash)) ?? [] }
+            let new = try after.filter { !kept.contains($0.hash) }.flatMap { Self.images(in: try store.get($0.hash)) ?? [] }
             return try updateDataset(final, from: old, to: new, outputs)
         }
         if let old = (current ?? FileSystem.read(final + "/manifest.jsonl")).flatMap(Self.images(in:)) {
