@@ -135,13 +135,15 @@ struct Grouping {
         return ((((parts[0] * 12 + parts[1]) * 31 + parts[2]) * 24 + parts[3]) * 60 + parts[4]) * 60 + parts[5]
     }
 
-    /// The accepted photos sorted by source, each with its group (the smallest id in it), and
-    /// the median photo area (which a record's `odd_size` is measured against).
-    mutating func accepted() -> (photos: [(source: String, photo: PhotoAnalysis, group: String)], medianArea: Double) {
-        var groupID: [Int: String] = [:]
+    /// The accepted photos sorted by source, each with its group (the smallest id in it) and its
+    /// position among the photos given; the median photo area (which a record's `odd_size` is
+    /// measured against); and the number of groups of more than one photo.
+    mutating func accepted() -> (photos: [(source: String, photo: PhotoAnalysis, group: String, given: Int)], medianArea: Double, groups: Int) {
+        var groupID: [Int: String] = [:], members: [Int: Int] = [:]
         for k in kept.indices {
             let root = find(k), id = photos[kept[k]].1.sha256
             groupID[root] = min(groupID[root] ?? id, id)
+            members[root, default: 0] += 1
         }
         let areas = kept.map { Double(photos[$0].1.width * photos[$0].1.height) }.sorted()
         let medianArea = areas.isEmpty ? 1 : areas[areas.count / 2]
@@ -150,7 +152,8 @@ struct Grouping {
         // Kept photos are in the order given, most often that of source already (a dump's listing).
         let inOrder = zip(sources, sources.dropFirst()).allSatisfy { $0 < $1 }
         let order = inOrder ? Array(kept.indices) : kept.indices.sorted { sources[$0] < sources[$1] }
-        return (order.map { k in (source: sources[k], photo: photos[kept[k]].1, group: groupID[roots[k]]!) }, medianArea)
+        return (order.map { k in (source: sources[k], photo: photos[kept[k]].1, group: groupID[roots[k]]!, given: kept[k]) }, medianArea,
+                members.values.filter { $0 > 1 }.count)
     }
 
     /// The record of one accepted photo.

@@ -156,18 +156,17 @@ public enum Ingest {
 
         Trace.mark("ingest: face store and analysis cache updated")
         var quarantine = listing.problems
-        var analysed: [(String, PhotoAnalysis)] = []
+        var analysed: [(String, PhotoAnalysis)] = [], sizes: [Int] = []
         for (file, outcome) in zip(files, results) {
             switch outcome {
-            case .photo(let p): analysed.append((file.path, p))
+            case .photo(let p): analysed.append((file.path, p)); sizes.append(file.size)
             case .failed(_, let kind, let reason): quarantine.append(QuarantineRecord(source: file.path, reason: reason, kind: kind, bytes: file.size))
             }
         }
         var grouping = try Grouping(photos: analysed, dump: dump, options: options)
         Trace.mark("ingest: grouped")
-        let sizes = Dictionary(uniqueKeysWithValues: files.map { ($0.path, $0.size) })
-        let (accepted, medianArea) = grouping.accepted()
-        let photos = accepted.map { Result.Photo(source: $0.source, analysis: $0.photo, group: $0.group, bytes: sizes[$0.source] ?? 0) }
+        let (accepted, medianArea, groups) = grouping.accepted()
+        let photos = accepted.map { Result.Photo(source: $0.source, analysis: $0.photo, group: $0.group, bytes: sizes[$0.given]) }
         quarantine.sort { $0.source < $1.source }
 
         var summary = IngestSummary()
@@ -175,10 +174,7 @@ public enum Ingest {
         summary.accepted = photos.count
         summary.quarantined = quarantine.count
         summary.duplicates = grouping.duplicates.count
-        var members: [String: Int] = [:]
-        members.reserveCapacity(photos.count)
-        for p in photos { members[p.group, default: 0] += 1 }
-        summary.groups = members.values.filter { $0 > 1 }.count
+        summary.groups = groups
         summary.decoded = decodedCount.load(ordering: .relaxed)
         summary.reused = reusedCount.load(ordering: .relaxed)
         for q in quarantine { summary.quarantineReasons[q.kind, default: 0] += 1 }

@@ -73,7 +73,7 @@ struct IngestCache {
             return try write(entries, workspace: workspace)
         }
         try FileSystem.append(encode(fresh), to: path(workspace))
-        try writeIndex(entries, workspace: workspace)
+        try appendIndex(fresh, all: entries, workspace: workspace)
     }
 
     static func encode(_ entries: [Entry]) -> [UInt8] {
@@ -109,16 +109,38 @@ struct IngestCache {
 
     /// The stat index: what a no-op check needs, in a form read in milliseconds.
     static func writeIndex(_ entries: [Entry], workspace: String) throws {
-        var index = Array("facet-files\t\(Analyzer.version)\n".utf8)
-        index.reserveCapacity(entries.count * 120)
-        for e in entries {
-            index += e.path.utf8
-            index += Array("\t\(e.size)\t\(e.mtime)\t".utf8)
-            index += (e.outcome.sha256 ?? "").utf8
-            index.append(0x0A)
-        }
         // Not fsynced: a line cut short is skipped when read, and its file then hashed again.
-        try AtomicFile.write(index, to: indexPath(workspace), durable: false)
+        try AtomicFile.write(indexHeader + indexLines(entries), to: indexPath(workspace), durable: false)
+    }
+
+    /// Adds the lines of `fresh` to the stat index (later lines win when it is read), or writes it
+    /// whole from `all` when it is missing, of another version or empty. A line that a killed
+    /// append left without its line break is ended first, so the next line stays whole.
+    static func appendIndex(_ fresh: [Entry], all: [Entry], workspace: String) throws {
+        let path = indexPath(workspace)
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        var head = [UInt8](repeating: 0, count: indexHeader.count), last: UInt8 = 0
+        var st = stat()
+        let usable = fd >= 0 && fstat(fd, &st) == 0 && Int(st.st_size) > indexHeader.count
+            && pread(fd, &head, head.count, 0) == head.count && head == indexHeader && pread(fd, &last, 1, off_t(st.st_size - 1)) == 1
+        if fd >= 0 { close(fd) }
+        guard usable else { return try writeIndex(all, workspace: workspace) }
+        if fresh.isEmpty { return }
+        try FileSystem.append((last == 0x0A ? [] : [0x0A]) + indexLines(fresh), to: path)
+    }
+
+    static var indexHeader: [UInt8] { Array("facet-files\t\(Analyzer.version)\n".utf8) }
+
+    static func indexLines(_ entries: [Entry]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(entries.count * 120)
+        for e in entries {
+            out += e.path.utf8
+            out += Array("\t\(e.size)\t\(e.mtime)\t".utf8)
+            out += (e.outcome.sha256 ?? "").utf8
+            out.append(0x0A)
+        }
+        return out
     }
 
     static func indexPath(_ workspace: String) -> String { workspace + "/cache/files.tsv" }
@@ -129,7 +151,7 @@ struct IngestCache {
         guard let data = FileSystem.read(indexPath(workspace)) else { return [:] }
         return data.withUnsafeBufferPointer { bytes in
             var lines = bytes.split(separator: 0x0A)
-            guard let head = lines.first, String(decoding: head, as: UTF8.self) == "facet-files\t\(Analyzer.version)" else { return [:] }
+            guard let head = lines.first, Array(head) + [0x0A] == indexHeader else { return [:] }
             lines.removeFirst()
             var out: [String: (size: Int, mtime: Int64, sha256: String)] = [:]
             out.reserveCapacity(lines.count)

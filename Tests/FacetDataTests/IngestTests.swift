@@ -296,4 +296,27 @@ extension IngestTests {
         #expect(g.duplicates.map { [$0.source, $0.keptSource] } == [["a/IMG_0067 (1).jpg", "a/IMG_0067.jpg"], ["b/zz.jpg", "z.jpg"], ["c/b.jpg", "z.jpg"]])
         #expect(g.accepted().photos.map(\.source) == ["a/IMG_0067.jpg", "z.jpg"])
     }
+
+    /// The stat index grows by appends as files are added (later lines win), and a line that a
+    /// killed append left unfinished is ended, not joined to the next.
+    @Test func theStatIndexGrowsByAppendsAndEndsATornLine() throws {
+        let dump = try Support.synth("index", count: 12, seed: 5, extras: 0)
+        let ws = Support.temp("ws")
+        defer { Support.remove(dump, ws) }
+        _ = try Ingest.run(dump: dump, workspace: ws)
+        let index = IngestCache.indexPath(ws)
+        try FileSystem.append(Array("torn/x.jpg\t12".utf8), to: index)
+        let before = try #require(FileSystem.read(index))
+        let first = try #require(DumpWalker.list(dump).files.first { $0.path.hasSuffix(".jpg") })
+        try FileManager.default.copyItem(atPath: dump + "/" + first.path, toPath: dump + "/added.jpg")
+        _ = try Ingest.run(dump: dump, workspace: ws)
+        let after = try #require(FileSystem.read(index))
+        #expect(after.starts(with: before), "appended, not written afresh")
+        let read = IngestCache.readIndex(ws), files = try DumpWalker.list(dump).files
+        #expect(Set(read.keys) == Set(files.map(\.path)), "every file once, the torn line skipped")
+        for f in files {
+            #expect(read[f.path]?.sha256 == Analyzer.sha256(try #require(FileSystem.read(dump + "/" + f.path))), "\(f.path)")
+            #expect(read[f.path]?.size == f.size && read[f.path]?.mtime == f.mtime, "\(f.path)")
+        }
+    }
 }
