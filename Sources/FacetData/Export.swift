@@ -149,6 +149,13 @@ public enum DatasetExport {
         return parts.withLock { Array($0.joined()) }
     }
 
+    /// The CSV row of one record, made on the calling thread (a shard's rows, one by one).
+    public static func csvRow(_ r: DatasetRecord) -> [UInt8] {
+        var out: [UInt8] = []
+        row(r, &out)
+        return out
+    }
+
     private static func row(_ r: DatasetRecord, _ out: inout [UInt8]) {
         func op(_ name: String) -> AppliedOp? { r.augment.first { $0.op == name && $0.applied } }
         func num(_ x: Double?) -> String { x.map(fixed6) ?? "" }

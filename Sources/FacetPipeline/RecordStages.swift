@@ -221,7 +221,7 @@ extension Pipeline {
                 fresh[h] = dataset
                 var written: [String: Int] = [:]
                 for r in dataset { written[r.split, default: 0] += 1 }
-                let rows = dataset.map { DatasetExport.csvRows([$0]) }
+                let rows = dataset.map(DatasetExport.csvRow)
                 return AugmentShard(manifest: h, csv: try store.put(Array(rows.joined())), written: written,
                                     photos: Set(dataset.map(\.derivedFrom)).count, rows: rows.map(\.count))
             }

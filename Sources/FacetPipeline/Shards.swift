@@ -168,6 +168,14 @@ extension Shards {
     /// the top-level member of that name when, keys being sorted, no later member can hold it
     /// unescaped (the shard records' `source`, the dataset's `file`, the augment index's `key`).
     static func lastString(_ line: UnsafeBufferPointer<UInt8>, marker: [UInt8]) -> String? {
+        guard let (range, plain) = lastStringRange(line, marker: marker) else { return nil }
+        if plain { return String(decoding: UnsafeBufferPointer(rebasing: line[range]), as: UTF8.self) }
+        return (try? JSONReader.read(JSONString.self, UnsafeBufferPointer(rebasing: line[(range.lowerBound - 1)...range.upperBound])))?.value
+    }
+
+    /// Where the string after the last `marker` lies in `line` (between its quotes), and whether
+    /// it is plain (no escapes: those bytes are the string); nil when there is none.
+    static func lastStringRange(_ line: UnsafeBufferPointer<UInt8>, marker: [UInt8]) -> (Range<Int>, plain: Bool)? {
         guard let base = line.baseAddress, marker.count > 1 else { return nil }
         // The marker's second byte (its name's first) tested before the whole (every `"` would pass the first).
         var i = line.count - marker.count
@@ -183,8 +191,7 @@ extension Shards {
             j += 1
         }
         guard j < line.count else { return nil }
-        if plain { return String(decoding: UnsafeBufferPointer(rebasing: line[(open + 1)..<j]), as: UTF8.self) }
-        return (try? JSONReader.read(JSONString.self, UnsafeBufferPointer(rebasing: line[open...j])))?.value
+        return ((open + 1)..<j, plain)
     }
 }
 
