@@ -14,13 +14,25 @@ extension Pipeline {
         // the records of the shards not found are built.
         let base = Self.shardBase(.ingest, params, inputs, leaving: ["dump"])
             + "\nanalyzer \(Analyzer.version)\nmedian area \(r.medianArea)"
-        let parts = Shards.partition(r.photos) { $0.group }
+        // Photos by position (a photo carries its whole analysis: not copied into the shards).
+        let parts = Shards.partition(Array(r.photos.indices)) { r.photos[$0].group }
         let keys = parts.map { p in
-            Self.shardKey(base: base, prefix: p.prefix, hashes: [],
-                          extra: p.items.map { "\($0.analysis.sha256)\t\($0.source)\t\($0.group)\t\($0.bytes)" }.joined(separator: "\n"))
+            var extra: [UInt8] = []
+            for (n, i) in p.items.enumerated() {
+                let photo = r.photos[i]
+                if n > 0 { extra.append(0x0A) }
+                extra += photo.analysis.sha256.utf8
+                extra.append(0x09)
+                extra += photo.source.utf8
+                extra.append(0x09)
+                extra += photo.group.utf8
+                extra.append(0x09)
+                extra += String(photo.bytes).utf8
+            }
+            return Self.shardKey(base: base, prefix: p.prefix, hashes: [], extra: String(decoding: extra, as: UTF8.self))
         }
         let (shards, _) = try sharded(.ingest, keys: keys, force: force) { missing in
-            let built = missing.map { parts[$0].items.map(r.record) }
+            let built = missing.map { parts[$0].items.map { r.record(r.photos[$0]) } }
             let hashes = try memo.putShards(built)
             return hashes.map(RecordsShard.init)
         }
