@@ -83,7 +83,7 @@ public struct LeakageState: Sendable, Equatable {
             w.optional(p.thumbDifference) { $0.double($1) }
         }
         BinaryRecords.append(w.bytes, to: &out)
-        try AtomicFile.write(out, to: path, durable: false)
+        try CacheFile.write(out, to: path)
     }
 }
 

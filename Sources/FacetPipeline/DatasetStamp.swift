@@ -72,6 +72,6 @@ struct DatasetStamp: Equatable {
     }
 
     func write(_ workspace: String) throws {
-        try AtomicFile.write(Array(([manifestHash] + entries).joined(separator: "\n").utf8) + [0x0A], to: Self.path(workspace), durable: false)
+        try CacheFile.write(Array(([manifestHash] + entries).joined(separator: "\n").utf8) + [0x0A], to: Self.path(workspace))
     }
 }

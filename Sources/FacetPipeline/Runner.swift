@@ -171,7 +171,7 @@ extension Pipeline {
                     try writeIfChanged(try Shards.sortedLines(shards, by: "source").bytes, to: path)
                     Trace.mark("records: sorted")
                 }
-                if let now = stamp(h) { try? AtomicFile.write(Array(now.utf8), to: stampPath, durable: false) }   // a stamp missing costs a compare
+                if let now = stamp(h) { try? CacheFile.write(Array(now.utf8), to: stampPath) }   // a stamp missing costs a compare
                 return
             }
         }

@@ -90,7 +90,7 @@ struct ShardMemo<R: ShardResult> {
     /// Keeps this run's results (only those: a memo holds one run's shards).
     func save() throws {
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        if read != made { try AtomicFile.write(made, to: path, durable: false) }
+        if read != made { try CacheFile.write(made, to: path) }
     }
 }
 
