@@ -20,6 +20,15 @@ public struct DumpListing: Sendable {
     public var files: [File] = []
     /// Entries that are not usable files: unreadable folders, broken links, devices, …
     public var problems: [QuarantineRecord] = []
+
+    /// An entry that is not a folder: a regular file joins the files, anything else the problems.
+    mutating func add(_ path: String, _ status: Result<stat, DataError>) {
+        switch status {
+        case .success(let entry) where entry.st_mode & S_IFMT == S_IFREG: files.append(File(path, entry))
+        case .success: problems.append(QuarantineRecord(source: path, reason: "not a regular file (device, pipe or socket)", kind: "unreadable", bytes: nil))
+        case .failure(let e): problems.append(QuarantineRecord(source: path, reason: e.description, kind: "unreadable", bytes: nil))
+        }
+    }
 }
 
 public enum DumpWalker {
@@ -58,20 +67,13 @@ public enum DumpWalker {
             for (name, type) in entries.sorted(by: { $0.name < $1.name }) {
                 if type == UInt8(DT_REG) { regular.append(name); continue }
                 let child = rel.isEmpty ? name : rel + "/" + name
-                switch examine(dirfd(handle), name) {
-                case .failure(let e): listing.problems.append(QuarantineRecord(source: child, reason: e.description, kind: "unreadable", bytes: nil))
-                case .success(let entry):
-                    switch entry.st_mode & S_IFMT {
-                    case S_IFDIR:
-                        // Entered once per real folder: a link back up the tree ends here.
-                        let node = [UInt64(entry.st_dev), UInt64(entry.st_ino)]
-                        if !excluded.contains(node) && visited.insert(node).inserted { stack.append(child) }
-                    case S_IFREG:
-                        listing.files.append(DumpListing.File(child, entry))
-                    default:
-                        listing.problems.append(QuarantineRecord(source: child, reason: "not a regular file (device, pipe or socket)",
-                                                                 kind: "unreadable", bytes: nil))
-                    }
+                let result = examine(dirfd(handle), name)
+                if case .success(let entry) = result, entry.st_mode & S_IFMT == S_IFDIR {
+                    // Entered once per real folder: a link back up the tree ends here.
+                    let node = [UInt64(entry.st_dev), UInt64(entry.st_ino)]
+                    if !excluded.contains(node) && visited.insert(node).inserted { stack.append(child) }
+                } else {
+                    listing.add(child, result)
                 }
             }
             if !regular.isEmpty { found.append((rel, regular)) }
@@ -79,21 +81,11 @@ public enum DumpWalker {
         let examined = concurrentMap(found.count) { i -> [(String, Result<stat, DataError>)] in
             let (rel, names) = found[i]
             let fd = open(rel.isEmpty ? root : root + "/" + rel, O_RDONLY | O_DIRECTORY)
+            let failure = fd < 0 ? DataError("cannot be examined: \(String(cString: strerror(errno)))") : nil
             defer { if fd >= 0 { close(fd) } }
-            return names.map { name in
-                let child = rel.isEmpty ? name : rel + "/" + name
-                return (child, fd < 0 ? .failure(DataError("cannot be examined: \(String(cString: strerror(errno)))"))
-                                      : examine(fd, name))
-            }
+            return names.map { name in (rel.isEmpty ? name : rel + "/" + name, failure.map { .failure($0) } ?? examine(fd, name)) }
         }
-        for (child, result) in examined.joined() {
-            switch result {
-            case .success(let entry) where entry.st_mode & S_IFMT == S_IFREG: listing.files.append(DumpListing.File(child, entry))
-            case .success: listing.problems.append(QuarantineRecord(source: child, reason: "not a regular file (device, pipe or socket)",
-                                                                    kind: "unreadable", bytes: nil))
-            case .failure(let e): listing.problems.append(QuarantineRecord(source: child, reason: e.description, kind: "unreadable", bytes: nil))
-            }
-        }
+        for (child, result) in examined.joined() { listing.add(child, result) }
         listing.files.sort { $0.path < $1.path }
         listing.problems.sort { $0.source < $1.source }
         return listing
@@ -107,13 +99,5 @@ public enum DumpWalker {
             guard fstatat(fd, name, &entry, 0) == 0 else { return .failure(DataError("broken symbolic link")) }
         }
         return .success(entry)
-    }
-
-    static func reason(_ error: Error) -> String {
-        let ns = error as NSError
-        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
-            return String(cString: strerror(Int32(underlying.code)))
-        }
-        return ns.localizedDescription
     }
 }

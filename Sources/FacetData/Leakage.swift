@@ -59,14 +59,20 @@ public enum Leakage {
         let thumb = records.map { thumbs[$0.id] }
         var pairs: [LeakPair] = []
         for (i, j) in PerceptualHash.nearPairs(hashes, maxDistance: maxDistance) where split[i] != split[j] {
-            var diff: Double?
-            if let ta = thumb[i], let tb = thumb[j] {
-                diff = Grouping.thumbDifference(ta, tb)
-                if diff! > maxThumbDifference { continue }
-            }
-            pairs.append(LeakPair(a: records[i].source, b: records[j].source, splits: [records[i].split, records[j].split],
-                                  hashDistance: PerceptualHash.distance(hashes[i], hashes[j]), thumbDifference: diff))
+            if let p = pair(records[i], records[j], distance: PerceptualHash.distance(hashes[i], hashes[j]),
+                            thumbs: (thumb[i], thumb[j]), maxThumbDifference: maxThumbDifference) { pairs.append(p) }
         }
         return pairs
+    }
+
+    /// Near candidates `a` and `b` (`a` first by source) of different splits as a leak: unless
+    /// both thumbnails are known and differ by more than `maxThumbDifference`.
+    static func pair(_ a: Candidate, _ b: Candidate, distance: Int, thumbs: (Data?, Data?), maxThumbDifference: Double) -> LeakPair? {
+        var diff: Double?
+        if let ta = thumbs.0, let tb = thumbs.1 {
+            diff = Grouping.thumbDifference(ta, tb)
+            if diff! > maxThumbDifference { return nil }
+        }
+        return LeakPair(a: a.source, b: b.source, splits: [a.split, b.split], hashDistance: distance, thumbDifference: diff)
     }
 }

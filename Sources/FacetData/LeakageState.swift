@@ -111,12 +111,9 @@ extension Leakage {
                 let distance = PerceptualHash.distance(c.phash, x.phash)
                 guard distance <= maxDistance, c.split != x.split else { continue }
                 let (a, b) = c.source < x.source ? (c, x) : (x, c)
-                var diff: Double?
-                if let ta = thumbs(a.id), let tb = thumbs(b.id) {
-                    diff = Grouping.thumbDifference(ta, tb)
-                    if diff! > maxThumbDifference { continue }
+                if let p = pair(a, b, distance: distance, thumbs: (thumbs(a.id), thumbs(b.id)), maxThumbDifference: maxThumbDifference) {
+                    pairs.append(p)
                 }
-                pairs.append(LeakPair(a: a.source, b: b.source, splits: [a.split, b.split], hashDistance: distance, thumbDifference: diff))
             }
         }
         pairs.sort { ($0.a, $0.b) < ($1.a, $1.b) }

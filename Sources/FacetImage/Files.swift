@@ -10,9 +10,15 @@ public enum AtomicFile {
     /// files that are checked when read (store objects, named by the hash of their bytes) and
     /// images written by the thousand.
     public static func write(_ bytes: [UInt8], to path: String, durable: Bool = true) throws {
+        try write(bytes, to: path, durable: durable, unlinkingFirst: false)
+    }
+
+    /// `unlinkingFirst`: the old file is unlinked before the rename (`CacheFile`).
+    static func write(_ bytes: [UInt8], to path: String, durable: Bool, unlinkingFirst: Bool) throws {
         let temp = FileSystem.temporaryName(beside: path)
         do {
             try FileSystem.create(temp, bytes, durable: durable)
+            if unlinkingFirst { unlink(path) }
             guard rename(temp, path) == 0 else { throw FileSystem.failure("cannot rename \(temp) onto", path) }
         } catch let error as FileError {
             unlink(temp)
@@ -29,15 +35,7 @@ public enum AtomicFile {
 /// replaced with `AtomicFile.write`, never missing.
 public enum CacheFile {
     public static func write(_ bytes: [UInt8], to path: String) throws {
-        let temp = FileSystem.temporaryName(beside: path)
-        do {
-            try FileSystem.create(temp, bytes, durable: false)
-            unlink(path)
-            guard rename(temp, path) == 0 else { throw FileSystem.failure("cannot rename \(temp) onto", path) }
-        } catch let error as FileError {
-            unlink(temp)
-            throw FileError(path: path, reason: error.reason)
-        }
+        try AtomicFile.write(bytes, to: path, durable: false, unlinkingFirst: true)
     }
 }
 

@@ -279,9 +279,9 @@ extension Pipeline {
         guard let was = previous["index"], let lastManifest = previous["manifest"], let lastCSV = previous["csv"],
               let before = try? memo.index(was).map(\.hash), let oldCSV = try? store.get(lastCSV),
               oldCSV.starts(with: DatasetExport.csvHeader) else { return nil }
-        let kept = Set(before).intersection(shards.map(\.manifest))
-        let added = shards.filter { !kept.contains($0.manifest) }
-        guard let update = Shards.updatedLines(try store.get(lastManifest), removing: try store.get(before.filter { !kept.contains($0) }),
+        let (gone, came) = Shards.changes(from: before, to: shards.map(\.manifest))
+        let added = came.map { shards[$0] }
+        guard let update = Shards.updatedLines(try store.get(lastManifest), removing: try store.get(gone),
                                                adding: try store.get(added.map(\.manifest)), by: "file") else { return nil }
         let oldRows = Shards.csvRowRanges(oldCSV, from: DatasetExport.csvHeader.count)
         guard oldRows.count == update.previousLines else { return nil }

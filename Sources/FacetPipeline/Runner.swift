@@ -151,16 +151,17 @@ extension Pipeline {
             if let h = outputs[k]?["records"] {
                 // Written from the index `h`, and not touched since (a stamp of its size and mtime): as it should be.
                 let path = Workspace.manifest(manifest.workspace), stampPath = manifest.workspace + "/cache/manifest.stamp"
-                func stamp(_ index: String) -> String? {
+                /// The file's size and time, as its stamp holds them after the index's hash.
+                func identity() -> String? {
                     var st = stat()
                     guard stat(path, &st) == 0 else { return nil }
-                    return "\(index)\t\(st.st_size)\t\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)\n"
+                    return "\t\(st.st_size)\t\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)\n"
                 }
-                let stamped = FileSystem.read(stampPath).map { String(decoding: $0, as: UTF8.self) }
-                if let stamped, stamp(h) == stamped { return }
+                let stamped = FileSystem.read(stampPath).map { String(decoding: $0, as: UTF8.self) }, now = identity()
+                if let stamped, let now, stamped == h + now { return }
                 // Written from an earlier index and not touched since: only the shards that changed are read.
                 let was = stamped?.split(separator: "\t", maxSplits: 1).first.map(String.init)
-                if let was, stamp(was) == stamped, let previous = FileSystem.read(path),
+                if let was, let now, stamped == was + now, let previous = FileSystem.read(path),
                    let updated = try? updatedRecords(previous, from: was, to: h, memo: memo) {
                     Trace.mark("records: updated")
                     try writeIfChanged(updated, to: path)
@@ -171,7 +172,7 @@ extension Pipeline {
                     try writeIfChanged(try Shards.sortedLines(shards, by: "source").bytes, to: path)
                     Trace.mark("records: sorted")
                 }
-                if let now = stamp(h) { try? CacheFile.write(Array(now.utf8), to: stampPath) }   // a stamp missing costs a compare
+                if let written = identity() { try? CacheFile.write(Array((h + written).utf8), to: stampPath) }   // a stamp missing costs a compare
                 return
             }
         }
@@ -180,10 +181,9 @@ extension Pipeline {
     /// The records manifest `previous`, written from index `was`, brought up to index `now` from
     /// the shards that differ (nil when that cannot be vouched for; see `Shards.updatedLines`).
     func updatedRecords(_ previous: [UInt8], from was: String, to now: String, memo: Memo) throws -> [UInt8]? {
-        let before = try memo.index(was).map(\.hash), after = try memo.index(now).map(\.hash)
-        let kept = Set(before).intersection(after)
-        return Shards.updatedLines(previous, removing: try store.get(before.filter { !kept.contains($0) }),
-                                   adding: try store.get(after.filter { !kept.contains($0) }), by: "source")?.bytes
+        let after = try memo.index(now).map(\.hash)
+        let (gone, came) = Shards.changes(from: try memo.index(was).map(\.hash), to: after)
+        return Shards.updatedLines(previous, removing: try store.get(gone), adding: try store.get(came.map { after[$0] }), by: "source")?.bytes
     }
 
     /// `WORKSPACE/dataset`: images hard-linked from the store, and the manifests. Left alone when
@@ -208,9 +208,9 @@ extension Pipeline {
         if let previous, let currentHash, currentHash == previous["manifest"], let was = previous["index"], let now = outputs["index"],
            let before = try? memo.index(was), let after = try? memo.index(now) {
             // Unchanged shards hold the same images under the same names: only the others are compared.
-            let kept = Set(before.map(\.hash)).intersection(after.map(\.hash))
-            let old = try before.filter { !kept.contains($0.hash) }.flatMap { Self.images(in: try store.get($0.hash)) ?? [] }
-            let new = try after.filter { !kept.contains($0.hash) }.flatMap { Self.images(in: try store.get($0.hash)) ?? [] }
+            let (gone, came) = Shards.changes(from: before.map(\.hash), to: after.map(\.hash))
+            let old = try store.get(gone).flatMap { Self.images(in: $0) ?? [] }
+            let new = try store.get(came.map { after[$0].hash }).flatMap { Self.images(in: $0) ?? [] }
             return try updateDataset(final, from: old, to: new, outputs)
         }
         if let old = (current ?? FileSystem.read(final + "/manifest.jsonl")).flatMap(Self.images(in:)) {

@@ -34,6 +34,13 @@ public enum Shards {
         }
     }
 
+    /// What changed from the shard objects `before` to those `after`: the objects that went, and
+    /// the positions in `after` of those that came (a shard in both is the same object, unchanged).
+    public static func changes(from before: [String], to after: [String]) -> (gone: [String], came: [Int]) {
+        let kept = Set(before).intersection(after)
+        return (before.filter { !kept.contains($0) }, after.indices.filter { !kept.contains(after[$0]) })
+    }
+
     /// The shards of several indexes side by side, by prefix (nil where an index lacks one).
     public static func aligned(_ indexes: [[ShardRef]]) -> [(prefix: String, hashes: [String?])] {
         let maps = indexes.map { Dictionary($0.map { ($0.prefix, $0.hash) }) { a, _ in a } }
@@ -141,17 +148,11 @@ extension Shards {
         let found = concurrentMap(chunks.count) { c in
             chunks[c].withUnsafeBufferPointer { b -> Result<[Line], DataError> in
                 var lines: [Line] = []
-                var start = 0
-                while start < b.count {
-                    var end = start
-                    while end < b.count, b[end] != 0x0A { end += 1 }
-                    if end > start {
-                        guard let value = lastString(UnsafeBufferPointer(rebasing: b[start..<end]), marker: marker) else {
-                            return .failure(DataError("a stored shard line has no \(key) member"))
-                        }
-                        lines.append((value, c, lines.count, start..<end))
+                for range in lineRanges(b) {
+                    guard let value = lastString(UnsafeBufferPointer(rebasing: b[range]), marker: marker) else {
+                        return .failure(DataError("a stored shard line has no \(key) member"))
                     }
-                    start = end + 1
+                    lines.append((value, c, lines.count, range))
                 }
                 return .success(lines)
             }
