@@ -16,10 +16,15 @@ public struct ConvShape: Sendable, Equatable {
     /// Floats of columns per core on the per-image path's banded unfolding (16 MiB).
     public static let bandFloats = 4 << 20
 
-    /// The path `automatic` takes: one image at a time when each image's product is large enough
-    /// and there are images for every core.
+    /// At most this many floats of transformed tiles at a time on the Winograd path (32 MiB).
+    public static let winogradFloats = 8 << 20
+
+    /// The path `automatic` takes: Winograd's for 3×3 kernels of stride 1 padded by 1; else one
+    /// image at a time when each image's product is large enough and there are images for every
+    /// core. `winograd` on another kernel is `automatic`.
     func resolve(_ path: ConvPath) -> ConvPath {
-        guard path == .automatic else { return path }
+        if path == .winograd || path == .automatic, Winograd(self) != nil { return .winograd }
+        guard path == .automatic || path == .winograd else { return path }
         return OH * OW >= Self.perImageMinimum && N >= BLASThreads.cores ? .perImage : .batched
     }
 
@@ -63,6 +68,8 @@ public enum ConvPath: Sendable, Equatable {
     /// Each image unfolded and multiplied alone, images spread over the cores: the columns stay in
     /// cache and the product lands in the output's own layout, with no copy.
     case perImage
+    /// Winograd's F(2×2, 3×3) (`Winograd`): 3×3 kernels of stride 1 padded by 1 only.
+    case winograd
 }
 
 /// A row of the columns of a stride-1 convolution whose output is as wide as its input (3×3 with
@@ -300,11 +307,18 @@ func col2im(_ dinp: UnsafeMutablePointer<Float>, _ cols: UnsafeMutablePointer<Fl
 }
 
 /// out (N, K, OH, OW) = conv(inp (N, C, H, W), weight (K, C, KH, KW)) + bias (K), by `path`;
-/// with `relu`, max(that, 0) in the same last pass.
+/// with `relu`, max(that, 0) in the same last pass. On the Winograd path the weight's transform
+/// (16, K, C) is left in `transformedWeight` when given, for `conv2dBackward`.
 public func conv2dForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                           _ bias: UnsafePointer<Float>?, _ s: ConvShape, path: ConvPath = .automatic,
-                          columnBudget: Int = ConvShape.columnBudget, bandFloats: Int = ConvShape.bandFloats, relu: Bool = false) {
-    if s.resolve(path) == .perImage { return conv2dForwardPerImage(out, inp, weight, bias, s, bandFloats: bandFloats, relu: relu) }
+                          columnBudget: Int = ConvShape.columnBudget, bandFloats: Int = ConvShape.bandFloats,
+                          winogradFloats: Int = ConvShape.winogradFloats, relu: Bool = false,
+                          transformedWeight: UnsafeMutablePointer<Float>? = nil) {
+    let path = s.resolve(path)
+    if path == .winograd, let w = Winograd(s) {
+        return conv2dForwardWinograd(out, inp, weight, bias, w, budget: winogradFloats, relu: relu, transformed: transformedWeight)
+    }
+    if path == .perImage { return conv2dForwardPerImage(out, inp, weight, bias, s, bandFloats: bandFloats, relu: relu) }
     for (start, chunk) in s.chunks(columnBudget) {
         conv2dForwardChunk(out + start * s.K * s.OH * s.OW, inp + start * s.C * s.H * s.W, weight, bias, chunk, relu: relu)
     }
@@ -365,11 +379,18 @@ func conv2dForwardPerImage(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePoin
 }
 
 /// Gradients of `conv2dForward` from dout (N, K, OH, OW), each only when asked for: accumulated
-/// (+=) into dinp (N, C, H, W), dweight (K, C, KH, KW) and dbias (K), by `path`.
+/// (+=) into dinp (N, C, H, W), dweight (K, C, KH, KW) and dbias (K), by `path`;
+/// `transformedWeight`, when given, is what the forward pass left there.
 public func conv2dBackward(_ dinp: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutablePointer<Float>?, _ dbias: UnsafeMutablePointer<Float>?,
                            _ dout: UnsafePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>, _ s: ConvShape,
-                           path: ConvPath = .automatic, columnBudget: Int = ConvShape.columnBudget) {
-    if s.resolve(path) == .perImage { return conv2dBackwardPerImage(dinp, dweight, dbias, dout, inp, weight, s) }
+                           path: ConvPath = .automatic, columnBudget: Int = ConvShape.columnBudget,
+                           winogradFloats: Int = ConvShape.winogradFloats, transformedWeight: UnsafePointer<Float>? = nil) {
+    let path = s.resolve(path)
+    if path == .winograd, let w = Winograd(s) {
+        if let dbias { addBiasGradient(dbias, dout, s) }
+        return conv2dBackwardWinograd(dinp, dweight, dout, inp, weight, w, budget: winogradFloats, transformed: transformedWeight)
+    }
+    if path == .perImage { return conv2dBackwardPerImage(dinp, dweight, dbias, dout, inp, weight, s) }
     for (start, chunk) in s.chunks(columnBudget) {
         let x = start * s.C * s.H * s.W
         conv2dBackwardChunk(dinp.map { $0 + x }, dweight, dbias, dout + start * s.K * s.OH * s.OW, inp + x, weight, chunk)
@@ -386,14 +407,7 @@ func conv2dBackwardPerImage(_ dinp: UnsafeMutablePointer<Float>?, _ dweight: Uns
                             _ dout: UnsafePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>, _ s: ConvShape) {
     let P = s.OH * s.OW, one = s.single, patch = one.patch, wsize = s.K * patch
     let d = Shared(dout)
-    if let dbias {
-        let db = Shared(dbias)
-        parallelFor(s.K) { k in
-            var t: Float = 0
-            for n in 0..<s.N { let src = d.p + (n * s.K + k) * P; for q in 0..<P { t += src[q] } }
-            db.p[k] += t
-        }
-    }
+    if let dbias { addBiasGradient(dbias, dout, s) }
     guard dweight != nil || dinp != nil else { return }
     let groups = (s.N + imagesPerPartialGradient - 1) / imagesPerPartialGradient, u = Unfolding(one)
     let partials = dweight.map { _ in Scratch.take(groups * wsize) }
@@ -427,6 +441,16 @@ func conv2dBackwardPerImage(_ dinp: UnsafeMutablePointer<Float>?, _ dweight: Uns
                 dw.p[j] += t
             }
         }
+    }
+}
+
+/// dbias (K) += dout (N, K, OH, OW) summed over images and pixels.
+func addBiasGradient(_ dbias: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>, _ s: ConvShape) {
+    let P = s.OH * s.OW, (d, db) = (Shared(dout), Shared(dbias))
+    parallelFor(s.K) { k in
+        var t: Float = 0
+        for n in 0..<s.N { let src = d.p + (n * s.K + k) * P; for q in 0..<P { t += src[q] } }
+        db.p[k] += t
     }
 }
 

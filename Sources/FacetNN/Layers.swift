@@ -8,6 +8,9 @@ public final class Conv2d: Module {
     /// False for a first layer: its input's gradient is not needed, and not computed.
     public var needsInputGradient = true
     private var input = Tensor(zeros: [0])         // (N, C, H, W), saved by forward
+    /// The weight's Winograd transform (16, K, C), left by a forward pass that keeps activations
+    /// for the backward pass after it (the weight does not change in between); empty otherwise.
+    private var transformedWeight: [Float] = []
 
     public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, bias: Bool = true,
                 rng: inout Random) {
@@ -36,8 +39,13 @@ public final class Conv2d: Module {
         let s = shape(x)
         input = keepsActivations ? x : Tensor(zeros: [0])
         var y = Tensor(uninitialized: [s.N, s.K, s.OH, s.OW])
-        if let bias { conv2dForward(&y.data, x.data, weight.value.data, bias.value.data, s, relu: relu) }
-        else { conv2dForward(&y.data, x.data, weight.value.data, nil, s, relu: relu) }
+        let keepsTransform = keepsActivations && s.resolve(.automatic) == .winograd
+        let size = keepsTransform ? Winograd.positions * s.K * s.C : 0
+        if transformedWeight.count != size { transformedWeight = [Float](repeating: 0, count: size) }
+        transformedWeight.withUnsafeMutableBufferPointer { u in
+            conv2dForward(&y.data, x.data, weight.value.data, bias?.value.data, s, relu: relu,
+                          transformedWeight: keepsTransform ? u.baseAddress : nil)
+        }
         return y
     }
 
@@ -49,7 +57,8 @@ public final class Conv2d: Module {
         dx.data.withUnsafeMutableBufferPointer { dxp in
             withGrad(weight) { dw in
                 withGrad(dbias) { db in
-                    conv2dBackward(needsInputGradient ? dxp.baseAddress : nil, dw, db, dy.data, input.data, weight.value.data, s)
+                    conv2dBackward(needsInputGradient ? dxp.baseAddress : nil, dw, db, dy.data, input.data, weight.value.data, s,
+                                   transformedWeight: transformedWeight.isEmpty ? nil : transformedWeight)
                 }
             }
         }

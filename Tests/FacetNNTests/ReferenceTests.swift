@@ -47,16 +47,39 @@ import Testing
         // a band of 16 output pixels (or a few) at a time.
         let (path, budget) = plan
         let (n, c, h, w, k, ks, stride, pad) = shape
-        var r = Rand(state: UInt64(n * 1000 + c * 100 + h * 10 + k))
         let s = ConvShape(N: n, C: c, H: h, W: w, K: k, KH: ks, KW: ks, stride: stride, padding: pad)
-        let x = r.array(n * c * h * w), wt = r.array(k * c * ks * ks), b = r.array(k), dout = r.array(n * k * s.OH * s.OW)
+        expectConvMatchesTheLoopNest(s, path: path, budget: budget)
+    }
+
+    /// Winograd's F(2×2, 3×3) (N, C, H, W, K): sizes odd and even (tiles cut by the image's edge),
+    /// planes narrower or shorter than a tile, rows wide enough for the eight-lane steps (and a part
+    /// step), channels on both sides fewer and more than the cores and than eight; one tile row per
+    /// chunk (budget 1), a few, and the whole batch at once.
+    @Test(arguments: [(1, 1, 1, 1, 1), (2, 3, 5, 7, 4), (3, 5, 8, 8, 6), (2, 4, 9, 2, 3), (1, 2, 1, 6, 2), (5, 16, 6, 5, 9),
+                      (2, 3, 17, 35, 4), (1, 9, 32, 16, 10), (1, 11, 3, 50, 3)],
+          [ConvShape.winogradFloats, 1, 2000])
+    func winogradMatchesTheLoopNest(_ shape: (Int, Int, Int, Int, Int), _ budget: Int) {
+        let (n, c, h, w, k) = shape
+        let s = ConvShape(N: n, C: c, H: h, W: w, K: k, KH: 3, KW: 3, stride: 1, padding: 1)
+        #expect(s.resolve(.automatic) == .winograd)
+        expectConvMatchesTheLoopNest(s, path: .winograd, budget: budget)
+        expectConvMatchesTheLoopNest(s, path: .winograd, budget: budget, relu: true)
+    }
+
+    /// Forward (with `relu`, the ReLU of the loop nest's output) and backward of `path` against the
+    /// loop nest, every budget set to `budget`.
+    func expectConvMatchesTheLoopNest(_ s: ConvShape, path: ConvPath, budget: Int, relu: Bool = false) {
+        var r = Rand(state: UInt64(s.N * 1000 + s.C * 100 + s.H * 10 + s.K))
+        let x = r.array(s.N * s.C * s.H * s.W), wt = r.array(s.K * s.C * s.KH * s.KW), b = r.array(s.K)
+        let dout = r.array(s.N * s.K * s.OH * s.OW)
         var fast = [Float](repeating: 0, count: dout.count), slow = fast
-        conv2dForward(&fast, x, wt, b, s, path: path, columnBudget: budget, bandFloats: budget)
+        conv2dForward(&fast, x, wt, b, s, path: path, columnBudget: budget, bandFloats: budget, winogradFloats: budget, relu: relu)
         conv2dForwardNaive(&slow, x, wt, b, s)
+        if relu { slow = slow.map { max($0, 0) } }
         #expect(Tensor(shape: [fast.count], data: fast).maxRelativeDifference(Tensor(shape: [slow.count], data: slow)) < 1e-5)
-        var dx1 = [Float](repeating: 0, count: x.count), dx2 = dx1, dw1 = [Float](repeating: 0, count: wt.count), dw2 = dw1
-        var db1 = [Float](repeating: 0, count: k), db2 = db1
-        conv2dBackward(&dx1, &dw1, &db1, dout, x, wt, s, path: path, columnBudget: budget)
+        // The gradients are added to what the buffers hold.
+        var dx1 = r.array(x.count), dx2 = dx1, dw1 = r.array(wt.count), dw2 = dw1, db1 = r.array(s.K), db2 = db1
+        conv2dBackward(&dx1, &dw1, &db1, dout, x, wt, s, path: path, columnBudget: budget, winogradFloats: budget)
         conv2dBackwardNaive(&dx2, &dw2, &db2, dout, x, wt, s)
         for (a, b) in [(dx1, dx2), (dw1, dw2), (db1, db2)] {
             #expect(Tensor(shape: [a.count], data: a).maxRelativeDifference(Tensor(shape: [b.count], data: b)) < 1e-5)

@@ -1,0 +1,359 @@
+/// Winograd's minimal filtering F(2×2, 3×3) (Lavin and Gray, "Fast Algorithms for Convolutional
+/// Neural Networks", 2016) for the 3×3 convolutions of stride 1 padded by 1 that make up most of
+/// ResNet's and all of VGG's work: each 2×2 block of output pixels (a tile) comes from the 4×4
+/// input pixels around it in 16 multiplications per pair of channels instead of 36.
+///
+///     V = Bᵀ d B        input tile d (4×4), per input channel
+///     U = G g Gᵀ        kernel g (3×3), per (output, input) channel pair
+///     Y = Aᵀ M A        M = Σ_c U ⊙ V (4×4), Y the output tile (2×2)
+///
+/// The sum over channels is 16 matrix products, one per position of the transformed tile:
+/// M[pos] (K, T) = U[pos] (K, C) · V[pos] (C, T) over the T tiles of the batch. The backward pass
+/// is each step's adjoint: dM = A dY Aᵀ, dU[pos] = dM[pos] · V[pos]ᵀ, dg = Gᵀ dU G,
+/// dV[pos] = U[pos]ᵀ · dM[pos], dd = B dV Bᵀ added back into the overlapping input tiles.
+/// The transforms' entries are 0, ±1 and ±½, so the results round like the direct sums'.
+///
+/// The batch's tiles are taken a run of tile rows at a time (`budget`), so that the transformed
+/// tiles stay within a bounded scratch. Every product runs on one core, the 16 spread over the
+/// cores, so the sums do not depend on how many there are.
+struct Winograd {
+    let s: ConvShape
+    /// Tiles down and across one image: ⌈OH / 2⌉ and ⌈OW / 2⌉.
+    let tilesH, tilesW: Int
+    static let positions = 16
+
+    init?(_ s: ConvShape) {
+        guard s.KH == 3 && s.KW == 3 && s.stride == 1 && s.padding == 1 else { return nil }
+        self.s = s
+        (tilesH, tilesW) = ((s.OH + 1) / 2, (s.OW + 1) / 2)
+    }
+
+    /// Runs of tile rows (over the batch: row n·tilesH + th) whose transformed tiles, input and
+    /// output side, fit in `budget` floats (at least one row each).
+    func chunks(_ budget: Int) -> [Range<Int>] {
+        let rows = s.N * tilesH, perRow = Self.positions * (s.C + s.K) * tilesW
+        let size = max(1, min(rows, budget / perRow))
+        return stride(from: 0, to: rows, by: size).map { $0..<min(rows, $0 + size) }
+    }
+
+    /// Floats between one channel's transformed tiles and the next's, for T tiles: room for the
+    /// eight-lane loops below to run past the last tile.
+    static func lead(_ T: Int) -> Int { (T + 15) & ~7 }
+
+    /// Tiles across rounded up to whole eight-lane steps.
+    var stepsW: Int { (tilesW + 7) & ~7 }
+
+    /// u (16, K, C) = G g Gᵀ for each kernel g of weight (K, C, 3, 3).
+    func transformWeights(_ u: UnsafeMutablePointer<Float>, _ weight: UnsafePointer<Float>) {
+        let (K, C) = (s.K, s.C), KC = K * C
+        let (up, wp) = (Shared(u), Shared(weight))
+        parallelFor(K) { k in
+            for c in 0..<C {
+                let g = wp.p + (k &* C &+ c) &* 9, dst = up.p + (k &* C &+ c)
+                // G g down the columns (rows g0, g1, g2 → g0, ½(g0 + g1 + g2), ½(g0 − g1 + g2), g2),
+                // then each row times Gᵀ the same way.
+                @inline(__always) func put(_ i: Int, _ a: Float, _ b: Float, _ e: Float) {
+                    let p = dst + 4 &* i &* KC
+                    p[0] = a; p[KC] = (a + b + e) * 0.5; p[2 &* KC] = (a - b + e) * 0.5; p[3 &* KC] = e
+                }
+                let (a0, a1, a2, b0, b1, b2, c0, c1, c2) = (g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7], g[8])
+                put(0, a0, a1, a2)
+                put(1, (a0 + b0 + c0) * 0.5, (a1 + b1 + c1) * 0.5, (a2 + b2 + c2) * 0.5)
+                put(2, (a0 - b0 + c0) * 0.5, (a1 - b1 + c1) * 0.5, (a2 - b2 + c2) * 0.5)
+                put(3, c0, c1, c2)
+            }
+        }
+    }
+
+    /// dweight (K, C, 3, 3) += Gᵀ dU G for each pair's dU in du (16, K, C).
+    func addWeightGradient(_ dweight: UnsafeMutablePointer<Float>, _ du: UnsafePointer<Float>) {
+        let (K, C) = (s.K, s.C), KC = K * C
+        let (dw, dp) = (Shared(dweight), Shared(du))
+        parallelFor(K) { k in
+            for c in 0..<C {
+                let src = dp.p + (k &* C &+ c), g = dw.p + (k &* C &+ c) &* 9
+                // Gᵀ down the columns (rows u0…u3 → u0 + ½(u1 + u2), ½(u1 − u2), ½(u1 + u2) + u3),
+                // then each row times G the same way.
+                @inline(__always) func column(_ j: Int) -> (Float, Float, Float) {
+                    let (u0, u1, u2, u3) = (src[j &* KC], src[(4 &+ j) &* KC], src[(8 &+ j) &* KC], src[(12 &+ j) &* KC])
+                    return (u0 + (u1 + u2) * 0.5, (u1 - u2) * 0.5, (u1 + u2) * 0.5 + u3)
+                }
+                @inline(__always) func add(_ i: Int, _ q0: Float, _ q1: Float, _ q2: Float, _ q3: Float) {
+                    let p = g + 3 &* i
+                    p[0] += q0 + (q1 + q2) * 0.5; p[1] += (q1 - q2) * 0.5; p[2] += (q1 + q2) * 0.5 + q3
+                }
+                let (t0, m0, b0) = column(0), (t1, m1, b1) = column(1), (t2, m2, b2) = column(2), (t3, m3, b3) = column(3)
+                add(0, t0, t1, t2, t3); add(1, m0, m1, m2, m3); add(2, b0, b1, b2, b3)
+            }
+        }
+    }
+
+    /// v (16, C, lead(T)) = Bᵀ d B for the tiles of tile rows `rows`, T = rows.count · tilesW.
+    ///
+    /// Per tile row and channel, each of the four input rows is split into its even and odd
+    /// columns of the padded image (padded column p = input column + 1; tile tw covers p = 2tw …
+    /// 2tw + 3), so that every step below runs along contiguous memory, eight tiles at a time.
+    func transformInput(_ v: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, rows: Range<Int>) {
+        let (C, H, W, TW) = (s.C, s.H, s.W, tilesW), ld = Self.lead(rows.count * TW), span = stepsW + 8
+        let (vp, ip) = (Shared(v), Shared(inp))
+        parallelFor(C) { c in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 8 * span) { buffer in
+                let b = buffer.baseAddress!
+                for row in rows {
+                    let n = row / tilesH, th = row % tilesH, plane = ip.p + (n * C + c) * H * W
+                    // Input row 2th − 1 + i: even padded columns at b + 2i·span, odd at b + (2i + 1)·span.
+                    for i in 0..<4 {
+                        let ih = 2 * th - 1 + i, even = b + 2 * i * span, odd = even + span
+                        guard ih >= 0 && ih < H else { even.update(repeating: 0, count: 2 * span); continue }
+                        let x = plane + ih * W
+                        var m = 0
+                        while 2 * m + 16 <= W {
+                            let pair = load16(x + 2 * m)
+                            store(pair.evenHalf, odd + m); store(pair.oddHalf, even + m + 1)
+                            m += 8
+                        }
+                        while m < W / 2 { odd[m] = x[2 * m]; even[m + 1] = x[2 * m + 1]; m += 1 }
+                        if W % 2 == 1 { odd[W / 2] = x[W - 1] }
+                        even[0] = 0
+                        (odd + (W + 1) / 2).update(repeating: 0, count: span - (W + 1) / 2)
+                        (even + W / 2 + 1).update(repeating: 0, count: span - W / 2 - 1)
+                    }
+                    // Bᵀ down the columns: rows d0…d3 become d0 − d2, d1 + d2, d2 − d1, d1 − d3.
+                    let (r0, r1, r2, r3) = (b, b + 2 * span, b + 4 * span, b + 6 * span)
+                    for j in stride(from: 0, to: 2 * span, by: 8) {
+                        let (d0, d1, d2, d3) = (load(r0 + j), load(r1 + j), load(r2 + j), load(r3 + j))
+                        store(d0 - d2, r0 + j); store(d1 + d2, r1 + j); store(d2 - d1, r2 + j); store(d1 - d3, r3 + j)
+                    }
+                    // The same along each row, into positions 4i … 4i + 3.
+                    let at = (row - rows.lowerBound) * TW
+                    for i in 0..<4 {
+                        let even = b + 2 * i * span, odd = even + span
+                        let o0 = vp.p + (4 * i * C + c) * ld + at, o1 = o0 + C * ld, o2 = o1 + C * ld, o3 = o2 + C * ld
+                        for t in stride(from: 0, to: TW, by: 8) {
+                            let (e0, e1, d0, d1) = (load(even + t), load(even + t + 1), load(odd + t), load(odd + t + 1))
+                            store(e0 - e1, o0 + t); store(d0 + e1, o1 + t); store(e1 - d0, o2 + t); store(d0 - d1, o3 + t)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// out (N, K, OH, OW) ← Aᵀ M A (+ bias, then ReLU when asked) for the tiles of `rows`, from
+    /// m (16, K, lead(T)).
+    func transformOutput(_ out: UnsafeMutablePointer<Float>, _ m: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
+                         relu: Bool, rows: Range<Int>) {
+        let (K, OH, OW, TW, SW) = (s.K, s.OH, s.OW, tilesW, stepsW), ld = Self.lead(rows.count * tilesW), st = K * ld
+        let (op, mp, bp) = (Shared(out), Shared(m), bias.map(Shared.init))
+        parallelFor(K) { k in
+            let bk = SIMD8(repeating: bp?.p[k] ?? 0)
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 4 * SW) { buffer in
+                // Output rows 2th and 2th + 1, each as its even then its odd columns.
+                let y = buffer.baseAddress!
+                for row in rows {
+                    let n = row / tilesH, th = row % tilesH, q = mp.p + k * ld + (row - rows.lowerBound) * TW
+                    // Aᵀ down the columns (rows m0…m3 → m0 + m1 + m2 and m1 − m2 − m3), then along the rows.
+                    for t in stride(from: 0, to: TW, by: 8) {
+                        @inline(__always) func column(_ j: Int) -> (SIMD8<Float>, SIMD8<Float>) {
+                            let (a, b, c, d) = (load(q + j * st + t), load(q + (4 + j) * st + t), load(q + (8 + j) * st + t), load(q + (12 + j) * st + t))
+                            return (a + b + c, b - c - d)
+                        }
+                        let (x0, z0) = column(0), (x1, z1) = column(1), (x2, z2) = column(2), (x3, z3) = column(3)
+                        var ys = (x0 + x1 + x2 + bk, x1 - x2 - x3 + bk, z0 + z1 + z2 + bk, z1 - z2 - z3 + bk)
+                        if relu {
+                            let zero = SIMD8<Float>()
+                            ys = (pointwiseMax(ys.0, zero), pointwiseMax(ys.1, zero), pointwiseMax(ys.2, zero), pointwiseMax(ys.3, zero))
+                        }
+                        store(ys.0, y + t); store(ys.1, y + SW + t); store(ys.2, y + 2 * SW + t); store(ys.3, y + 3 * SW + t)
+                    }
+                    for a in 0..<2 where 2 * th + a < OH {
+                        interleave(op.p + ((n * K + k) * OH + 2 * th + a) * OW, y + 2 * a * SW, y + (2 * a + 1) * SW, OW)
+                    }
+                }
+            }
+        }
+    }
+
+    /// dm (16, K, lead(T)) = A dY Aᵀ for the tiles of `rows`, dY read from dout (N, K, OH, OW),
+    /// zero beyond the image.
+    func transformOutputGradient(_ dm: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>, rows: Range<Int>) {
+        let (K, OH, OW, TW, SW) = (s.K, s.OH, s.OW, tilesW, stepsW), ld = Self.lead(rows.count * tilesW), st = K * ld
+        let (mp, dp) = (Shared(dm), Shared(dout))
+        parallelFor(K) { k in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 4 * SW) { buffer in
+                // Output rows 2th and 2th + 1, each as its even then its odd columns.
+                let y = buffer.baseAddress!
+                for row in rows {
+                    let n = row / tilesH, th = row % tilesH, q = mp.p + k * ld + (row - rows.lowerBound) * TW
+                    for a in 0..<2 {
+                        let even = y + 2 * a * SW, odd = even + SW
+                        guard 2 * th + a < OH else { even.update(repeating: 0, count: 2 * SW); continue }
+                        deinterleave(even, odd, dp.p + ((n * K + k) * OH + 2 * th + a) * OW, OW, SW)
+                    }
+                    // A down the columns (y0, y1 → y0, y0 + y1, y0 − y1, −y1), then along the rows.
+                    for t in stride(from: 0, to: TW, by: 8) {
+                        let (e0, o0, e1, o1) = (load(y + t), load(y + SW + t), load(y + 2 * SW + t), load(y + 3 * SW + t))
+                        @inline(__always) func put(_ i: Int, _ e: SIMD8<Float>, _ o: SIMD8<Float>) {
+                            let p = q + 4 * i * st + t
+                            store(e, p); store(e + o, p + st); store(e - o, p + 2 * st); store(-o, p + 3 * st)
+                        }
+                        put(0, e0, o0); put(1, e0 + e1, o0 + o1); put(2, e0 - e1, o0 - o1); put(3, -e1, -o1)
+                    }
+                }
+            }
+        }
+    }
+
+    /// dinp (N, C, H, W) += B dV Bᵀ over the input tiles of `rows`, from dv (16, C, lead(T)).
+    ///
+    /// Neighbouring tiles share two columns (and two rows): each tile row's values are summed per
+    /// even and odd padded column before they are added into the image's rows.
+    func addInputGradient(_ dinp: UnsafeMutablePointer<Float>, _ dv: UnsafePointer<Float>, rows: Range<Int>) {
+        let (C, H, W, TW) = (s.C, s.H, s.W, tilesW), ld = Self.lead(rows.count * TW), st = C * ld, span = stepsW + 8
+        let (gp, vp) = (Shared(dinp), Shared(dv))
+        parallelFor(C) { c in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 18 * span) { buffer in
+                // Row i's tiles, after B on both sides: columns 0 and 1 at b + 4i·span and one span
+                // on; columns 2 and 3 shifted one tile on (tile m − 1 at m), two and three spans on.
+                let b = buffer.baseAddress!, even = b + 16 * span, odd = even + span
+                for row in rows {
+                    let n = row / tilesH, th = row % tilesH, v = vp.p + c * ld + (row - rows.lowerBound) * TW
+                    // B down the columns (v0…v3 → v0, v1 − v2 + v3, −v0 + v1 + v2, −v3), then along the rows.
+                    for t in stride(from: 0, to: TW, by: 8) {
+                        @inline(__always) func column(_ j: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+                            let (a, p, e, d) = (load(v + j * st + t), load(v + (4 + j) * st + t), load(v + (8 + j) * st + t), load(v + (12 + j) * st + t))
+                            return (a, p - e + d, -a + p + e, -d)
+                        }
+                        let (x0, x1, x2, x3) = (column(0), column(1), column(2), column(3))
+                        @inline(__always) func put(_ i: Int, _ a: SIMD8<Float>, _ p: SIMD8<Float>, _ e: SIMD8<Float>, _ d: SIMD8<Float>) {
+                            let o = b + 4 * i * span
+                            store(a, o + t); store(p - e + d, o + span + t); store(-a + p + e, o + 2 * span + t + 1); store(-d, o + 3 * span + t + 1)
+                        }
+                        put(0, x0.0, x1.0, x2.0, x3.0); put(1, x0.1, x1.1, x2.1, x3.1)
+                        put(2, x0.2, x1.2, x2.2, x3.2); put(3, x0.3, x1.3, x2.3, x3.3)
+                    }
+                    for i in 0..<4 {
+                        let ih = 2 * th - 1 + i
+                        guard ih >= 0 && ih < H else { continue }
+                        // Padded column 2m takes tile m's column 0 and tile m − 1's column 2; 2m + 1
+                        // takes tile m's column 1 and tile m − 1's column 3. Past the last tile, zeros.
+                        let c0 = b + 4 * i * span, c1 = c0 + span, c2 = c1 + span, c3 = c2 + span
+                        (c0 + TW).update(repeating: 0, count: span - TW); (c1 + TW).update(repeating: 0, count: span - TW)
+                        c2[0] = 0; c3[0] = 0
+                        (c2 + TW + 1).update(repeating: 0, count: span - TW - 1); (c3 + TW + 1).update(repeating: 0, count: span - TW - 1)
+                        for m in stride(from: 0, to: TW + 1, by: 8) {
+                            store(load(c0 + m) + load(c2 + m), even + m); store(load(c1 + m) + load(c3 + m), odd + m)
+                        }
+                        // Padded column p is input column p − 1: x[2m] += odd[m], x[2m + 1] += even[m + 1].
+                        let x = gp.p + ((n * C + c) * H + ih) * W
+                        var m = 0
+                        while 2 * m + 16 <= W {
+                            storeAdding(x + 2 * m, SIMD16(lowHalf: load(odd + m), highHalf: load(even + m + 1)))
+                            m += 8
+                        }
+                        while m < W / 2 { x[2 * m] += odd[m]; x[2 * m + 1] += even[m + 1]; m += 1 }
+                        if W % 2 == 1 { x[W - 1] += odd[W / 2] }
+                    }
+                }
+            }
+        }
+    }
+}
+
+@inline(__always) private func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
+@inline(__always) private func load(_ p: UnsafeMutablePointer<Float>) -> SIMD8<Float> { load(UnsafePointer(p)) }
+@inline(__always) private func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
+@inline(__always) private func store(_ x: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: x, as: SIMD8<Float>.self)
+}
+
+/// p[0 ..< 16] += the lanes of `pair` interleaved: low half's lane l at 2l, high half's at 2l + 1.
+@inline(__always) private func storeAdding(_ p: UnsafeMutablePointer<Float>, _ pair: SIMD16<Float>) {
+    let (e, o) = (pair.lowHalf, pair.highHalf)
+    let mixed = SIMD16(e[0], o[0], e[1], o[1], e[2], o[2], e[3], o[3], e[4], o[4], e[5], o[5], e[6], o[6], e[7], o[7])
+    UnsafeMutableRawPointer(p).storeBytes(of: load16(p) + mixed, as: SIMD16<Float>.self)
+}
+
+/// row[0 ..< width] ← even[0], odd[0], even[1], odd[1], …
+@inline(__always) private func interleave(_ row: UnsafeMutablePointer<Float>, _ even: UnsafePointer<Float>, _ odd: UnsafePointer<Float>, _ width: Int) {
+    var t = 0
+    while 2 * t + 16 <= width {
+        let (e, o) = (load(even + t), load(odd + t))
+        let mixed = SIMD16(e[0], o[0], e[1], o[1], e[2], o[2], e[3], o[3], e[4], o[4], e[5], o[5], e[6], o[6], e[7], o[7])
+        UnsafeMutableRawPointer(row + 2 * t).storeBytes(of: mixed, as: SIMD16<Float>.self)
+        t += 8
+    }
+    while 2 * t + 1 < width { row[2 * t] = even[t]; row[2 * t + 1] = odd[t]; t += 1 }
+    if width % 2 == 1 { row[width - 1] = even[width / 2] }
+}
+
+/// even[t], odd[t] ← row[2t], row[2t + 1] for the row's pixels, zeros on to `count`.
+@inline(__always) private func deinterleave(_ even: UnsafeMutablePointer<Float>, _ odd: UnsafeMutablePointer<Float>, _ row: UnsafePointer<Float>,
+                                            _ width: Int, _ count: Int) {
+    var t = 0
+    while 2 * t + 16 <= width {
+        let pair = load16(row + 2 * t)
+        store(pair.evenHalf, even + t); store(pair.oddHalf, odd + t)
+        t += 8
+    }
+    while 2 * t + 1 < width { even[t] = row[2 * t]; odd[t] = row[2 * t + 1]; t += 1 }
+    if width % 2 == 1 { even[t] = row[width - 1]; odd[t] = 0; t += 1 }
+    (even + t).update(repeating: 0, count: count - t); (odd + t).update(repeating: 0, count: count - t)
+}
+
+/// out (N, K, OH, OW) = conv(inp, weight) + bias (ReLU'd when asked) by Winograd's F(2×2, 3×3).
+/// The weight's transform (16, K, C) is made in `transformed` when given (for the backward pass).
+func conv2dForwardWinograd(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
+                           _ bias: UnsafePointer<Float>?, _ w: Winograd, budget: Int, relu: Bool, transformed: UnsafeMutablePointer<Float>?) {
+    let s = w.s, P = Winograd.positions, chunks = w.chunks(budget), most = Winograd.lead(chunks.map(\.count).max()! * w.tilesW)
+    let scratch = transformed == nil ? Scratch.take(P * s.K * s.C) : nil, v = Scratch.take(P * s.C * most), m = Scratch.take(P * s.K * most)
+    defer { [scratch, v, m].compactMap { $0 }.forEach(Scratch.release) }
+    let u = transformed ?? scratch!.p
+    w.transformWeights(u, weight)
+    let (up, vp, mp) = (Shared(u), Shared(v.p), Shared(m.p))
+    for rows in chunks {
+        let T = rows.count * w.tilesW, ld = Winograd.lead(T)
+        w.transformInput(v.p, inp, rows: rows)
+        parallelFor(P) { pos in
+            // M[pos] (K, T) = U[pos] (K, C) · V[pos] (C, T)
+            sgemm(s.K, T, s.C, up.p + pos * s.K * s.C, lda: s.C, vp.p + pos * s.C * ld, ldb: ld,
+                  mp.p + pos * s.K * ld, ldc: ld, split: false)
+        }
+        w.transformOutput(out, m.p, bias, relu: relu, rows: rows)
+    }
+}
+
+/// The input's and the weight's gradients (+=) of `conv2dForwardWinograd`, each only when asked
+/// for; `transformed` is the weight's transform as the forward pass left it, or nil.
+func conv2dBackwardWinograd(_ dinp: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutablePointer<Float>?,
+                            _ dout: UnsafePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
+                            _ w: Winograd, budget: Int, transformed: UnsafePointer<Float>?) {
+    guard dinp != nil || dweight != nil else { return }
+    let s = w.s, P = Winograd.positions, KC = s.K * s.C, chunks = w.chunks(budget)
+    let most = Winograd.lead(chunks.map(\.count).max()! * w.tilesW)
+    let scratch = dinp != nil && transformed == nil ? Scratch.take(P * KC) : nil, du = dweight.map { _ in Scratch.take(P * KC) }
+    let v = Scratch.take(P * s.C * most), dm = Scratch.take(P * s.K * most)
+    defer { [scratch, du, v, dm].compactMap { $0 }.forEach(Scratch.release) }
+    if let scratch { w.transformWeights(scratch.p, weight) }
+    let u = dinp == nil ? nil : transformed ?? UnsafePointer(scratch!.p)
+    let (up, dup, vp, mp) = (u.map(Shared.init), du.map { Shared($0.p) }, Shared(v.p), Shared(dm.p))
+    for (index, rows) in chunks.enumerated() {
+        let T = rows.count * w.tilesW, ld = Winograd.lead(T)
+        if du != nil { w.transformInput(v.p, inp, rows: rows) }
+        w.transformOutputGradient(dm.p, dout, rows: rows)
+        parallelFor(P) { pos in
+            let dmPos = mp.p + pos * s.K * ld, vPos = vp.p + pos * s.C * ld
+            if let dup {
+                // dU[pos] (K, C) (+)= dM[pos] (K, T) · V[pos]ᵀ (T, C)
+                sgemm(transB: true, s.K, s.C, T, dmPos, lda: ld, vPos, ldb: ld, beta: index == 0 ? 0 : 1,
+                      dup.p + pos * KC, ldc: s.C, split: false)
+            }
+            if let up {
+                // dV[pos] (C, T) = U[pos]ᵀ (C, K) · dM[pos] (K, T), over V[pos], no longer needed
+                sgemm(transA: true, s.C, T, s.K, up.p + pos * KC, lda: s.C, dmPos, ldb: ld, vPos, ldc: ld, split: false)
+            }
+        }
+        if let dinp { w.addInputGradient(dinp, v.p, rows: rows) }
+    }
+    if let dweight, let du { w.addWeightGradient(dweight, du.p) }
+}
