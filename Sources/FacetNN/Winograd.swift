@@ -43,48 +43,28 @@ struct Winograd {
     /// Tiles across rounded up to whole eight-lane steps.
     var stepsW: Int { (tilesW + 7) & ~7 }
 
-    /// u (16, K, C) = G g Gᵀ for each kernel g of weight (K, C, 3, 3).
+    /// G ⊗ G (16, 9): row 4i + j, column 3a + b holds G[i][a]·G[j][b], so that the transform of a
+    /// kernel g (9) is (G ⊗ G) g, and G g Gᵀ for every kernel at once is one matrix product.
+    static let kernelTransform: [Float] = {
+        let G: [[Float]] = [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]]
+        var t = [Float](repeating: 0, count: 16 * 9)
+        for r in 0..<16 { for e in 0..<9 { t[r * 9 + e] = G[r / 4][e / 3] * G[r % 4][e % 3] } }
+        return t
+    }()
+
+    /// u (16, K·C) = (G ⊗ G) · weightᵀ, weight (K·C, 9): every kernel's G g Gᵀ.
     func transformWeights(_ u: UnsafeMutablePointer<Float>, _ weight: UnsafePointer<Float>) {
-        let (K, C) = (s.K, s.C), KC = K * C
-        let (up, wp) = (Shared(u), Shared(weight))
-        parallelFor(K) { k in
-            for c in 0..<C {
-                let g = wp.p + (k &* C &+ c) &* 9, dst = up.p + (k &* C &+ c)
-                // G g down the columns (rows g0, g1, g2 → g0, ½(g0 + g1 + g2), ½(g0 − g1 + g2), g2),
-                // then each row times Gᵀ the same way.
-                @inline(__always) func put(_ i: Int, _ a: Float, _ b: Float, _ e: Float) {
-                    let p = dst + 4 &* i &* KC
-                    p[0] = a; p[KC] = (a + b + e) * 0.5; p[2 &* KC] = (a - b + e) * 0.5; p[3 &* KC] = e
-                }
-                let (a0, a1, a2, b0, b1, b2, c0, c1, c2) = (g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7], g[8])
-                put(0, a0, a1, a2)
-                put(1, (a0 + b0 + c0) * 0.5, (a1 + b1 + c1) * 0.5, (a2 + b2 + c2) * 0.5)
-                put(2, (a0 - b0 + c0) * 0.5, (a1 - b1 + c1) * 0.5, (a2 - b2 + c2) * 0.5)
-                put(3, c0, c1, c2)
-            }
+        let KC = s.K * s.C
+        Self.kernelTransform.withUnsafeBufferPointer { t in
+            sgemm(transB: true, Self.positions, KC, 9, t.baseAddress!, lda: 9, weight, ldb: 9, u, ldc: KC)
         }
     }
 
-    /// dweight (K, C, 3, 3) += Gᵀ dU G for each pair's dU in du (16, K, C).
+    /// dweight (K·C, 9) += du (16, K·C)ᵀ · (G ⊗ G): every kernel's Gᵀ dU G.
     func addWeightGradient(_ dweight: UnsafeMutablePointer<Float>, _ du: UnsafePointer<Float>) {
-        let (K, C) = (s.K, s.C), KC = K * C
-        let (dw, dp) = (Shared(dweight), Shared(du))
-        parallelFor(K) { k in
-            for c in 0..<C {
-                let src = dp.p + (k &* C &+ c), g = dw.p + (k &* C &+ c) &* 9
-                // Gᵀ down the columns (rows u0…u3 → u0 + ½(u1 + u2), ½(u1 − u2), ½(u1 + u2) + u3),
-                // then each row times G the same way.
-                @inline(__always) func column(_ j: Int) -> (Float, Float, Float) {
-                    let (u0, u1, u2, u3) = (src[j &* KC], src[(4 &+ j) &* KC], src[(8 &+ j) &* KC], src[(12 &+ j) &* KC])
-                    return (u0 + (u1 + u2) * 0.5, (u1 - u2) * 0.5, (u1 + u2) * 0.5 + u3)
-                }
-                @inline(__always) func add(_ i: Int, _ q0: Float, _ q1: Float, _ q2: Float, _ q3: Float) {
-                    let p = g + 3 &* i
-                    p[0] += q0 + (q1 + q2) * 0.5; p[1] += (q1 - q2) * 0.5; p[2] += (q1 + q2) * 0.5 + q3
-                }
-                let (t0, m0, b0) = column(0), (t1, m1, b1) = column(1), (t2, m2, b2) = column(2), (t3, m3, b3) = column(3)
-                add(0, t0, t1, t2, t3); add(1, m0, m1, m2, m3); add(2, b0, b1, b2, b3)
-            }
+        let KC = s.K * s.C
+        Self.kernelTransform.withUnsafeBufferPointer { t in
+            sgemm(transA: true, KC, 9, Self.positions, du, lda: KC, t.baseAddress!, ldb: 9, beta: 1, dweight, ldc: 9)
         }
     }
 
@@ -98,7 +78,9 @@ struct Winograd {
         let (vp, ip) = (Shared(v), Shared(inp))
         parallelFor(C) { c in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: 8 * span) { buffer in
+                // Zeros where no input column falls (the same columns on every row): set once.
                 let b = buffer.baseAddress!
+                b.initialize(repeating: 0, count: 8 * span)
                 for row in rows {
                     let n = row / tilesH, th = row % tilesH, plane = ip.p + (n * C + c) * H * W
                     // Input row 2th − 1 + i: even padded columns at b + 2i·span, odd at b + (2i + 1)·span.
@@ -114,9 +96,6 @@ struct Winograd {
                         }
                         while m < W / 2 { odd[m] = x[2 * m]; even[m + 1] = x[2 * m + 1]; m += 1 }
                         if W % 2 == 1 { odd[W / 2] = x[W - 1] }
-                        even[0] = 0
-                        (odd + (W + 1) / 2).update(repeating: 0, count: span - (W + 1) / 2)
-                        (even + W / 2 + 1).update(repeating: 0, count: span - W / 2 - 1)
                     }
                     // Bᵀ down the columns: rows d0…d3 become d0 − d2, d1 + d2, d2 − d1, d1 − d3.
                     let (r0, r1, r2, r3) = (b, b + 2 * span, b + 4 * span, b + 6 * span)
@@ -181,14 +160,16 @@ struct Winograd {
         let (mp, dp) = (Shared(dm), Shared(dout))
         parallelFor(K) { k in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: 4 * SW) { buffer in
-                // Output rows 2th and 2th + 1, each as its even then its odd columns.
+                // Output rows 2th and 2th + 1, each as its even then its odd columns; zeros past the
+                // image's columns (the same on every row), set once.
                 let y = buffer.baseAddress!
+                y.initialize(repeating: 0, count: 4 * SW)
                 for row in rows {
                     let n = row / tilesH, th = row % tilesH, q = mp.p + k * ld + (row - rows.lowerBound) * TW
                     for a in 0..<2 {
                         let even = y + 2 * a * SW, odd = even + SW
                         guard 2 * th + a < OH else { even.update(repeating: 0, count: 2 * SW); continue }
-                        deinterleave(even, odd, dp.p + ((n * K + k) * OH + 2 * th + a) * OW, OW, SW)
+                        deinterleave(even, odd, dp.p + ((n * K + k) * OH + 2 * th + a) * OW, OW)
                     }
                     // A down the columns (y0, y1 → y0, y0 + y1, y0 − y1, −y1), then along the rows.
                     for t in stride(from: 0, to: TW, by: 8) {
@@ -209,13 +190,14 @@ struct Winograd {
     /// Neighbouring tiles share two columns (and two rows): each tile row's values are summed per
     /// even and odd padded column before they are added into the image's rows.
     func addInputGradient(_ dinp: UnsafeMutablePointer<Float>, _ dv: UnsafePointer<Float>, rows: Range<Int>) {
-        let (C, H, W, TW) = (s.C, s.H, s.W, tilesW), ld = Self.lead(rows.count * TW), st = C * ld, span = stepsW + 8
+        let (C, H, W, TW) = (s.C, s.H, s.W, tilesW), ld = Self.lead(rows.count * TW), st = C * ld, span = stepsW + 16
         let (gp, vp) = (Shared(dinp), Shared(dv))
         parallelFor(C) { c in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: 18 * span) { buffer in
                 // Row i's tiles, after B on both sides: columns 0 and 1 at b + 4i·span and one span
                 // on; columns 2 and 3 shifted one tile on (tile m − 1 at m), two and three spans on.
                 let b = buffer.baseAddress!, even = b + 16 * span, odd = even + span
+                b.initialize(repeating: 0, count: 18 * span)
                 for row in rows {
                     let n = row / tilesH, th = row % tilesH, v = vp.p + c * ld + (row - rows.lowerBound) * TW
                     // B down the columns (v0…v3 → v0, v1 − v2 + v3, −v0 + v1 + v2, −v3), then along the rows.
@@ -238,9 +220,8 @@ struct Winograd {
                         // Padded column 2m takes tile m's column 0 and tile m − 1's column 2; 2m + 1
                         // takes tile m's column 1 and tile m − 1's column 3. Past the last tile, zeros.
                         let c0 = b + 4 * i * span, c1 = c0 + span, c2 = c1 + span, c3 = c2 + span
-                        (c0 + TW).update(repeating: 0, count: span - TW); (c1 + TW).update(repeating: 0, count: span - TW)
-                        c2[0] = 0; c3[0] = 0
-                        (c2 + TW + 1).update(repeating: 0, count: span - TW - 1); (c3 + TW + 1).update(repeating: 0, count: span - TW - 1)
+                        // The eight-lane steps wrote past the last tile (c2[0] and c3[0] stay zero).
+                        store(.zero, c0 + TW); store(.zero, c1 + TW); store(.zero, c2 + TW + 1); store(.zero, c3 + TW + 1)
                         for m in stride(from: 0, to: TW + 1, by: 8) {
                             store(load(c0 + m) + load(c2 + m), even + m); store(load(c1 + m) + load(c3 + m), odd + m)
                         }
@@ -287,9 +268,10 @@ struct Winograd {
     if width % 2 == 1 { row[width - 1] = even[width / 2] }
 }
 
-/// even[t], odd[t] ← row[2t], row[2t + 1] for the row's pixels, zeros on to `count`.
+/// even[t], odd[t] ← row[2t], row[2t + 1] for the row's pixels (odd[width / 2] left alone when
+/// the width is odd).
 @inline(__always) private func deinterleave(_ even: UnsafeMutablePointer<Float>, _ odd: UnsafeMutablePointer<Float>, _ row: UnsafePointer<Float>,
-                                            _ width: Int, _ count: Int) {
+                                            _ width: Int) {
     var t = 0
     while 2 * t + 16 <= width {
         let pair = load16(row + 2 * t)
@@ -297,8 +279,7 @@ struct Winograd {
         t += 8
     }
     while 2 * t + 1 < width { even[t] = row[2 * t]; odd[t] = row[2 * t + 1]; t += 1 }
-    if width % 2 == 1 { even[t] = row[width - 1]; odd[t] = 0; t += 1 }
-    (even + t).update(repeating: 0, count: count - t); (odd + t).update(repeating: 0, count: count - t)
+    if width % 2 == 1 { even[t] = row[width - 1] }
 }
 
 /// out (N, K, OH, OW) = conv(inp, weight) + bias (ReLU'd when asked) by Winograd's F(2×2, 3×3).
