@@ -87,15 +87,7 @@ struct Winograd {
                     for i in 0..<4 {
                         let ih = 2 * th - 1 + i, even = b + 2 * i * span, odd = even + span
                         guard ih >= 0 && ih < H else { even.update(repeating: 0, count: 2 * span); continue }
-                        let x = plane + ih * W
-                        var m = 0
-                        while 2 * m + 16 <= W {
-                            let pair = load16(x + 2 * m)
-                            store(pair.evenHalf, odd + m); store(pair.oddHalf, even + m + 1)
-                            m += 8
-                        }
-                        while m < W / 2 { odd[m] = x[2 * m]; even[m + 1] = x[2 * m + 1]; m += 1 }
-                        if W % 2 == 1 { odd[W / 2] = x[W - 1] }
+                        deinterleave(plane + ih * W, W, odd, even + 1)
                     }
                     // Bᵀ down the columns: rows d0…d3 become d0 − d2, d1 + d2, d2 − d1, d1 − d3.
                     let (r0, r1, r2, r3) = (b, b + 2 * span, b + 4 * span, b + 6 * span)
@@ -146,7 +138,7 @@ struct Winograd {
                         store(ys.0, y + t); store(ys.1, y + SW + t); store(ys.2, y + 2 * SW + t); store(ys.3, y + 3 * SW + t)
                     }
                     for a in 0..<2 where 2 * th + a < OH {
-                        interleave(op.p + ((n * K + k) * OH + 2 * th + a) * OW, y + 2 * a * SW, y + (2 * a + 1) * SW, OW)
+                        interleave(op.p + ((n * K + k) * OH + 2 * th + a) * OW, OW, y + 2 * a * SW, y + (2 * a + 1) * SW)
                     }
                 }
             }
@@ -169,7 +161,7 @@ struct Winograd {
                     for a in 0..<2 {
                         let even = y + 2 * a * SW, odd = even + SW
                         guard 2 * th + a < OH else { even.update(repeating: 0, count: 2 * SW); continue }
-                        deinterleave(even, odd, dp.p + ((n * K + k) * OH + 2 * th + a) * OW, OW)
+                        deinterleave(dp.p + ((n * K + k) * OH + 2 * th + a) * OW, OW, even, odd)
                     }
                     // A down the columns (y0, y1 → y0, y0 + y1, y0 − y1, −y1), then along the rows.
                     for t in stride(from: 0, to: TW, by: 8) {
@@ -226,14 +218,7 @@ struct Winograd {
                             store(load(c0 + m) + load(c2 + m), even + m); store(load(c1 + m) + load(c3 + m), odd + m)
                         }
                         // Padded column p is input column p − 1: x[2m] += odd[m], x[2m + 1] += even[m + 1].
-                        let x = gp.p + ((n * C + c) * H + ih) * W
-                        var m = 0
-                        while 2 * m + 16 <= W {
-                            storeAdding(x + 2 * m, SIMD16(lowHalf: load(odd + m), highHalf: load(even + m + 1)))
-                            m += 8
-                        }
-                        while m < W / 2 { x[2 * m] += odd[m]; x[2 * m + 1] += even[m + 1]; m += 1 }
-                        if W % 2 == 1 { x[W - 1] += odd[W / 2] }
+                        interleave(gp.p + ((n * C + c) * H + ih) * W, W, odd, even + 1, adding: true)
                     }
                 }
             }
@@ -243,43 +228,69 @@ struct Winograd {
 
 @inline(__always) private func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
 @inline(__always) private func load(_ p: UnsafeMutablePointer<Float>) -> SIMD8<Float> { load(UnsafePointer(p)) }
-@inline(__always) private func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
 @inline(__always) private func store(_ x: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
     UnsafeMutableRawPointer(p).storeBytes(of: x, as: SIMD8<Float>.self)
 }
 
-/// p[0 ..< 16] += the lanes of `pair` interleaved: low half's lane l at 2l, high half's at 2l + 1.
-@inline(__always) private func storeAdding(_ p: UnsafeMutablePointer<Float>, _ pair: SIMD16<Float>) {
-    let (e, o) = (pair.lowHalf, pair.highHalf)
-    let mixed = SIMD16(e[0], o[0], e[1], o[1], e[2], o[2], e[3], o[3], e[4], o[4], e[5], o[5], e[6], o[6], e[7], o[7])
-    UnsafeMutableRawPointer(p).storeBytes(of: load16(p) + mixed, as: SIMD16<Float>.self)
-}
-
-/// row[0 ..< width] ← even[0], odd[0], even[1], odd[1], …
-@inline(__always) private func interleave(_ row: UnsafeMutablePointer<Float>, _ even: UnsafePointer<Float>, _ odd: UnsafePointer<Float>, _ width: Int) {
+/// row[2t] ← first[t] and row[2t + 1] ← second[t] along the row's `width` pixels (row[width − 1]
+/// ← first[width / 2] when the width is odd), or += with `adding`; 16, 8 and 4 pixels a step.
+@inline(__always) private func interleave(_ row: UnsafeMutablePointer<Float>, _ width: Int, _ first: UnsafePointer<Float>,
+                                          _ second: UnsafePointer<Float>, adding: Bool = false) {
+    @inline(__always) func put<V: SIMD>(_ mixed: V, _ t: Int) where V.Scalar == Float {
+        let p = UnsafeMutableRawPointer(row + 2 * t)
+        p.storeBytes(of: adding ? p.loadUnaligned(as: V.self) + mixed : mixed, as: V.self)
+    }
+    @inline(__always) func get<V: SIMD>(_ p: UnsafePointer<Float>, _ t: Int, _: V.Type) -> V where V.Scalar == Float {
+        UnsafeRawPointer(p + t).loadUnaligned(as: V.self)
+    }
     var t = 0
     while 2 * t + 16 <= width {
-        let (e, o) = (load(even + t), load(odd + t))
-        let mixed = SIMD16(e[0], o[0], e[1], o[1], e[2], o[2], e[3], o[3], e[4], o[4], e[5], o[5], e[6], o[6], e[7], o[7])
-        UnsafeMutableRawPointer(row + 2 * t).storeBytes(of: mixed, as: SIMD16<Float>.self)
+        let (a, b) = (get(first, t, SIMD8<Float>.self), get(second, t, SIMD8<Float>.self))
+        put(SIMD16(a[0], b[0], a[1], b[1], a[2], b[2], a[3], b[3], a[4], b[4], a[5], b[5], a[6], b[6], a[7], b[7]), t)
         t += 8
     }
-    while 2 * t + 1 < width { row[2 * t] = even[t]; row[2 * t + 1] = odd[t]; t += 1 }
-    if width % 2 == 1 { row[width - 1] = even[width / 2] }
+    if 2 * t + 8 <= width {
+        let (a, b) = (get(first, t, SIMD4<Float>.self), get(second, t, SIMD4<Float>.self))
+        put(SIMD8(a[0], b[0], a[1], b[1], a[2], b[2], a[3], b[3]), t)
+        t += 4
+    }
+    if 2 * t + 4 <= width {
+        let (a, b) = (get(first, t, SIMD2<Float>.self), get(second, t, SIMD2<Float>.self))
+        put(SIMD4(a[0], b[0], a[1], b[1]), t)
+        t += 2
+    }
+    if 2 * t + 2 <= width { put(SIMD2(first[t], second[t]), t); t += 1 }
+    if width % 2 == 1 { row[width - 1] = adding ? row[width - 1] + first[t] : first[t] }
 }
 
-/// even[t], odd[t] ← row[2t], row[2t + 1] for the row's pixels (odd[width / 2] left alone when
-/// the width is odd).
-@inline(__always) private func deinterleave(_ even: UnsafeMutablePointer<Float>, _ odd: UnsafeMutablePointer<Float>, _ row: UnsafePointer<Float>,
-                                            _ width: Int) {
+/// first[t] ← row[2t] and second[t] ← row[2t + 1] along the row's `width` pixels (first[width / 2]
+/// ← row[width − 1] when the width is odd); 16, 8 and 4 pixels a step.
+@inline(__always) private func deinterleave(_ row: UnsafePointer<Float>, _ width: Int, _ first: UnsafeMutablePointer<Float>,
+                                            _ second: UnsafeMutablePointer<Float>) {
+    @inline(__always) func put<V: SIMD>(_ x: V, _ p: UnsafeMutablePointer<Float>, _ t: Int) where V.Scalar == Float {
+        UnsafeMutableRawPointer(p + t).storeBytes(of: x, as: V.self)
+    }
+    @inline(__always) func get<V: SIMD>(_ t: Int, _: V.Type) -> V where V.Scalar == Float {
+        UnsafeRawPointer(row + 2 * t).loadUnaligned(as: V.self)
+    }
     var t = 0
     while 2 * t + 16 <= width {
-        let pair = load16(row + 2 * t)
-        store(pair.evenHalf, even + t); store(pair.oddHalf, odd + t)
+        let pair = get(t, SIMD16<Float>.self)
+        put(pair.evenHalf, first, t); put(pair.oddHalf, second, t)
         t += 8
     }
-    while 2 * t + 1 < width { even[t] = row[2 * t]; odd[t] = row[2 * t + 1]; t += 1 }
-    if width % 2 == 1 { even[t] = row[width - 1] }
+    if 2 * t + 8 <= width {
+        let pair = get(t, SIMD8<Float>.self)
+        put(pair.evenHalf, first, t); put(pair.oddHalf, second, t)
+        t += 4
+    }
+    if 2 * t + 4 <= width {
+        let pair = get(t, SIMD4<Float>.self)
+        put(pair.evenHalf, first, t); put(pair.oddHalf, second, t)
+        t += 2
+    }
+    if 2 * t + 2 <= width { first[t] = row[2 * t]; second[t] = row[2 * t + 1]; t += 1 }
+    if width % 2 == 1 { first[t] = row[width - 1] }
 }
 
 /// out (N, K, OH, OW) = conv(inp, weight) + bias (ReLU'd when asked) by Winograd's F(2×2, 3×3).

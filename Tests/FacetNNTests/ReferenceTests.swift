@@ -56,7 +56,7 @@ import Testing
     /// step), channels on both sides fewer and more than the cores and than eight; one tile row per
     /// chunk (budget 1), a few, and the whole batch at once.
     @Test(arguments: [(1, 1, 1, 1, 1), (2, 3, 5, 7, 4), (3, 5, 8, 8, 6), (2, 4, 9, 2, 3), (1, 2, 1, 6, 2), (5, 16, 6, 5, 9),
-                      (2, 3, 17, 35, 4), (1, 9, 32, 16, 10), (1, 11, 3, 50, 3)],
+                      (2, 3, 17, 35, 4), (1, 9, 32, 16, 10), (1, 11, 3, 50, 3), (2, 3, 4, 29, 2)],
           [ConvShape.winogradFloats, 1, 2000])
     func winogradMatchesTheLoopNest(_ shape: (Int, Int, Int, Int, Int), _ budget: Int) {
         let (n, c, h, w, k) = shape
