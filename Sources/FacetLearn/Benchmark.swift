@@ -39,3 +39,42 @@ public enum NetworkBenchmark {
         return Result(rates: rates, peakBytes: usage.ru_maxrss * 1024)
     }
 }
+
+/// ResNet18's 3×3 convolutions of stride 1 one by one, forward and backward, by Winograd's path
+/// and by the unfolded one (im2col and one product), for `facet bench conv`.
+public enum ConvolutionBenchmark {
+    public struct Row: Sendable {
+        public var shape: ConvShape
+        /// Median milliseconds of a forward and a backward pass (input and weight gradients), per path.
+        public var winograd, unfolded: Double
+    }
+
+    /// The four stages' shapes at input side `size` (their planes 1/4, 1/8, 1/16 and 1/32 of it).
+    public static func resnetShapes(size: Int, batch: Int) -> [ConvShape] {
+        var side = size
+        for _ in 0..<2 { side = (side - 1) / 2 + 1 }            // the stem's stride 2, then the max pool's
+        return [64, 128, 256, 512].enumerated().map { i, channels in
+            if i > 0 { side = (side - 1) / 2 + 1 }
+            return ConvShape(N: batch, C: channels, H: side, W: side, K: channels, KH: 3, KW: 3, stride: 1, padding: 1)
+        }
+    }
+
+    public static func run(_ shapes: [ConvShape], repeats: Int) -> [Row] {
+        shapes.map { s in
+            var rng = Random(seed: 3)
+            let x = rng.uniform(s.N * s.C * s.H * s.W, 1), w = rng.uniform(s.K * s.C * 9, 0.1), dy = rng.uniform(s.N * s.K * s.OH * s.OW, 1)
+            var y = [Float](repeating: 0, count: dy.count), dx = x, dw = w
+            func time(_ path: ConvPath) -> Double {
+                var times: [Double] = []
+                for step in 0...repeats {
+                    let start = DispatchTime.now().uptimeNanoseconds
+                    conv2dForward(&y, x, w, nil, s, path: path)
+                    conv2dBackward(&dx, &dw, nil, dy, x, w, s, path: path)
+                    if step > 0 { times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6) }
+                }
+                return times.sorted()[times.count / 2]
+            }
+            return Row(shape: s, winograd: time(.winograd), unfolded: time(s.unfolded))
+        }
+    }
+}

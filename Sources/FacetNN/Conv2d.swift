@@ -19,14 +19,19 @@ public struct ConvShape: Sendable, Equatable {
     /// At most this many floats of transformed tiles at a time on the Winograd path (32 MiB).
     public static let winogradFloats = 8 << 20
 
-    /// The path `automatic` takes: Winograd's for 3×3 kernels of stride 1 padded by 1; else one
-    /// image at a time when each image's product is large enough and there are images for every
-    /// core. `winograd` on another kernel is `automatic`.
+    /// The path `automatic` takes: Winograd's for 3×3 kernels of stride 1 padded by 1 where it
+    /// pays (`Winograd.pays`), else the unfolded one. `winograd` on another kernel is the unfolded path.
     func resolve(_ path: ConvPath) -> ConvPath {
-        if path == .winograd || path == .automatic, Winograd(self) != nil { return .winograd }
-        guard path == .automatic || path == .winograd else { return path }
-        return OH * OW >= Self.perImageMinimum && N >= BLASThreads.cores ? .perImage : .batched
+        switch path {
+        case .automatic: Winograd(self)?.pays == true ? .winograd : unfolded
+        case .winograd: Winograd(self) != nil ? .winograd : unfolded
+        case .batched, .perImage: path
+        }
     }
+
+    /// The path of an unfolded convolution (im2col): one image at a time when each image's product
+    /// is large enough and there are images for every core, else the batch at once.
+    public var unfolded: ConvPath { OH * OW >= Self.perImageMinimum && N >= BLASThreads.cores ? .perImage : .batched }
 
     /// The same convolution on one image.
     var single: ConvShape { var one = self; one.N = 1; return one }

@@ -9,7 +9,7 @@ extension Facet {
         static let configuration = CommandConfiguration(
             commandName: "bench",
             abstract: "Measure facet's speed (bench/ runs these beside their PyTorch and Pillow peers).",
-            subcommands: [Decode.self, Ops.self, Train.self, Infer.self, Blas.self])
+            subcommands: [Decode.self, Ops.self, Train.self, Infer.self, Blas.self, Conv.self])
     }
 }
 
@@ -55,6 +55,24 @@ extension Facet.Bench {
                 print(String(format: "sgemm %d x %d x %d: %.1f GFLOPS on one core, %.1f on %d", m, n, k,
                              BLASCore.sgemmRate(m, n, k, split: false, repeats: repeats),
                              BLASCore.sgemmRate(m, n, k, split: true, repeats: repeats), BLASThreads.cores))
+            }
+        }
+    }
+
+    struct Conv: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "conv",
+            abstract: "ResNet18's 3×3 convolutions one by one, forward and backward, by Winograd's path and by im2col; median ms of each.")
+        @Option(help: "Input side in pixels of the network the shapes come from.") var size = 112
+        @Option(help: "Images per step.") var batch = 32
+        @Option(help: "Timed passes per shape and path (after one warm-up); the median is reported.") var repeats = 5
+
+        func run() throws {
+            guard size >= 32, batch >= 1 else { throw ValidationError("--size must be at least 32 and --batch at least 1") }
+            for r in ConvolutionBenchmark.run(ConvolutionBenchmark.resnetShapes(size: size, batch: batch), repeats: max(1, repeats)) {
+                let s = r.shape
+                print(String(format: "conv %d→%d channels, %d×%d, batch %d: Winograd %.2f ms, im2col (%@) %.2f ms: %.2fx",
+                             s.C, s.K, s.H, s.W, s.N, r.winograd, s.unfolded == .perImage ? "per image" : "batched", r.unfolded, r.unfolded / r.winograd))
             }
         }
     }

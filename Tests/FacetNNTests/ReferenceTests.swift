@@ -61,9 +61,21 @@ import Testing
     func winogradMatchesTheLoopNest(_ shape: (Int, Int, Int, Int, Int), _ budget: Int) {
         let (n, c, h, w, k) = shape
         let s = ConvShape(N: n, C: c, H: h, W: w, K: k, KH: 3, KW: 3, stride: 1, padding: 1)
-        #expect(s.resolve(.automatic) == .winograd)
+        #expect(s.resolve(.winograd) == .winograd)
         expectConvMatchesTheLoopNest(s, path: .winograd, budget: budget)
         expectConvMatchesTheLoopNest(s, path: .winograd, budget: budget, relu: true)
+    }
+
+    /// `automatic` takes Winograd's path for 3×3 kernels of stride 1 padded by 1 from planes of 4×4
+    /// and 64 tiles over the batch, the unfolded path below (and for other kernels).
+    @Test func automaticTakesWinogradWhereItPays() {
+        func path(_ n: Int, _ side: Int, kernel: Int = 3, padding: Int = 1) -> ConvPath {
+            ConvShape(N: n, C: 8, H: side, W: side, K: 8, KH: kernel, KW: kernel, stride: 1, padding: padding).resolve(.automatic)
+        }
+        #expect(path(32, 16) == .winograd && path(16, 4) == .winograd && path(32, 7) == .winograd)
+        #expect(path(32, 2) != .winograd && path(15, 4) != .winograd && path(1, 7) != .winograd)
+        #expect(path(32, 16, kernel: 5, padding: 2) != .winograd && path(32, 16, padding: 0) != .winograd)
+        #expect(ConvShape(N: 32, C: 8, H: 2, W: 2, K: 8, KH: 3, KW: 3, padding: 1).resolve(.winograd) == .winograd)
     }
 
     /// Forward (with `relu`, the ReLU of the loop nest's output) and backward of `path` against the
