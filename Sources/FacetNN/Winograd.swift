@@ -34,6 +34,20 @@ struct Winograd {
     /// inputs padding; and the weights' transforms cost as much as 9 tiles' products.
     var pays: Bool { tilesH * tilesW >= 4 && s.N * tilesH * tilesW >= 64 }
 
+    /// body(channel, scratch, tile row, its image, its row in the image) for every channel, on all
+    /// cores, and every tile row of `rows` in order; each channel's `scratch` floats zeroed once.
+    @inline(__always)
+    func forEachTileRow(_ channels: Int, scratch: Int, _ rows: Range<Int>,
+                        _ body: (_ c: Int, _ b: UnsafeMutablePointer<Float>, _ row: Int, _ n: Int, _ th: Int) -> Void) {
+        parallelFor(channels) { c in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: scratch) { buffer in
+                let b = buffer.baseAddress!
+                b.initialize(repeating: 0, count: scratch)
+                for row in rows { body(c, b, row, row / tilesH, row % tilesH) }
+            }
+        }
+    }
+
     /// Runs of tile rows (over the batch: row n·tilesH + th) whose transformed tiles, input and
     /// output side, fit in `budget` floats (at least one row each).
     func chunks(_ budget: Int) -> [Range<Int>] {
@@ -82,35 +96,29 @@ struct Winograd {
     func transformInput(_ v: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, rows: Range<Int>) {
         let (C, H, W, TW) = (s.C, s.H, s.W, tilesW), ld = Self.lead(rows.count * TW), span = stepsW + 8
         let (vp, ip) = (Shared(v), Shared(inp))
-        parallelFor(C) { c in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: 8 * span) { buffer in
-                // Zeros where no input column falls (the same columns on every row): set once.
-                let b = buffer.baseAddress!
-                b.initialize(repeating: 0, count: 8 * span)
-                for row in rows {
-                    let n = row / tilesH, th = row % tilesH, plane = ip.p + (n * C + c) * H * W
-                    // Input row 2th − 1 + i: even padded columns at b + 2i·span, odd at b + (2i + 1)·span.
-                    for i in 0..<4 {
-                        let ih = 2 * th - 1 + i, even = b + 2 * i * span, odd = even + span
-                        guard ih >= 0 && ih < H else { even.update(repeating: 0, count: 2 * span); continue }
-                        deinterleave(plane + ih * W, W, odd, even + 1)
-                    }
-                    // Bᵀ down the columns: rows d0…d3 become d0 − d2, d1 + d2, d2 − d1, d1 − d3.
-                    let (r0, r1, r2, r3) = (b, b + 2 * span, b + 4 * span, b + 6 * span)
-                    for j in stride(from: 0, to: 2 * span, by: 8) {
-                        let (d0, d1, d2, d3) = (load(r0 + j), load(r1 + j), load(r2 + j), load(r3 + j))
-                        store(d0 - d2, r0 + j); store(d1 + d2, r1 + j); store(d2 - d1, r2 + j); store(d1 - d3, r3 + j)
-                    }
-                    // The same along each row, into positions 4i … 4i + 3.
-                    let at = (row - rows.lowerBound) * TW
-                    for i in 0..<4 {
-                        let even = b + 2 * i * span, odd = even + span
-                        let o0 = vp.p + (4 * i * C + c) * ld + at, o1 = o0 + C * ld, o2 = o1 + C * ld, o3 = o2 + C * ld
-                        for t in stride(from: 0, to: TW, by: 8) {
-                            let (e0, e1, d0, d1) = (load(even + t), load(even + t + 1), load(odd + t), load(odd + t + 1))
-                            store(e0 - e1, o0 + t); store(d0 + e1, o1 + t); store(e1 - d0, o2 + t); store(d0 - d1, o3 + t)
-                        }
-                    }
+        // Input row 2th − 1 + i: even padded columns at b + 2i·span, odd at b + (2i + 1)·span; the
+        // columns no input falls in (the same on every row) stay zero.
+        forEachTileRow(C, scratch: 8 * span, rows) { c, b, row, n, th in
+            let plane = ip.p + (n * C + c) * H * W
+            for i in 0..<4 {
+                let ih = 2 * th - 1 + i, even = b + 2 * i * span, odd = even + span
+                guard ih >= 0 && ih < H else { even.update(repeating: 0, count: 2 * span); continue }
+                deinterleave(plane + ih * W, W, odd, even + 1)
+            }
+            // Bᵀ down the columns: rows d0…d3 become d0 − d2, d1 + d2, d2 − d1, d1 − d3.
+            let (r0, r1, r2, r3) = (b, b + 2 * span, b + 4 * span, b + 6 * span)
+            for j in stride(from: 0, to: 2 * span, by: 8) {
+                let (d0, d1, d2, d3) = (load(r0 + j), load(r1 + j), load(r2 + j), load(r3 + j))
+                store(d0 - d2, r0 + j); store(d1 + d2, r1 + j); store(d2 - d1, r2 + j); store(d1 - d3, r3 + j)
+            }
+            // The same along each row, into positions 4i … 4i + 3.
+            let at = (row - rows.lowerBound) * TW
+            for i in 0..<4 {
+                let even = b + 2 * i * span, odd = even + span
+                let o0 = vp.p + (4 * i * C + c) * ld + at, o1 = o0 + C * ld, o2 = o1 + C * ld, o3 = o2 + C * ld
+                for t in stride(from: 0, to: TW, by: 8) {
+                    let (e0, e1, d0, d1) = (load(even + t), load(even + t + 1), load(odd + t), load(odd + t + 1))
+                    store(e0 - e1, o0 + t); store(d0 + e1, o1 + t); store(e1 - d0, o2 + t); store(d0 - d1, o3 + t)
                 }
             }
         }
@@ -122,31 +130,25 @@ struct Winograd {
                          relu: Bool, rows: Range<Int>) {
         let (K, OH, OW, TW, SW) = (s.K, s.OH, s.OW, tilesW, stepsW), ld = Self.lead(rows.count * tilesW), st = K * ld
         let (op, mp, bp) = (Shared(out), Shared(m), bias.map(Shared.init))
-        parallelFor(K) { k in
-            let bk = SIMD8(repeating: bp?.p[k] ?? 0)
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: 4 * SW) { buffer in
-                // Output rows 2th and 2th + 1, each as its even then its odd columns.
-                let y = buffer.baseAddress!
-                for row in rows {
-                    let n = row / tilesH, th = row % tilesH, q = mp.p + k * ld + (row - rows.lowerBound) * TW
-                    // Aᵀ down the columns (rows m0…m3 → m0 + m1 + m2 and m1 − m2 − m3), then along the rows.
-                    for t in stride(from: 0, to: TW, by: 8) {
-                        @inline(__always) func column(_ j: Int) -> (SIMD8<Float>, SIMD8<Float>) {
-                            let (a, b, c, d) = (load(q + j * st + t), load(q + (4 + j) * st + t), load(q + (8 + j) * st + t), load(q + (12 + j) * st + t))
-                            return (a + b + c, b - c - d)
-                        }
-                        let (x0, z0) = column(0), (x1, z1) = column(1), (x2, z2) = column(2), (x3, z3) = column(3)
-                        var ys = (x0 + x1 + x2 + bk, x1 - x2 - x3 + bk, z0 + z1 + z2 + bk, z1 - z2 - z3 + bk)
-                        if relu {
-                            let zero = SIMD8<Float>()
-                            ys = (pointwiseMax(ys.0, zero), pointwiseMax(ys.1, zero), pointwiseMax(ys.2, zero), pointwiseMax(ys.3, zero))
-                        }
-                        store(ys.0, y + t); store(ys.1, y + SW + t); store(ys.2, y + 2 * SW + t); store(ys.3, y + 3 * SW + t)
-                    }
-                    for a in 0..<2 where 2 * th + a < OH {
-                        interleave(op.p + ((n * K + k) * OH + 2 * th + a) * OW, OW, y + 2 * a * SW, y + (2 * a + 1) * SW)
-                    }
+        // Output rows 2th and 2th + 1, each as its even then its odd columns, at y.
+        forEachTileRow(K, scratch: 4 * SW, rows) { k, y, row, n, th in
+            let bk = SIMD8(repeating: bp?.p[k] ?? 0), q = mp.p + k * ld + (row - rows.lowerBound) * TW
+            // Aᵀ down the columns (rows m0…m3 → m0 + m1 + m2 and m1 − m2 − m3), then along the rows.
+            for t in stride(from: 0, to: TW, by: 8) {
+                @inline(__always) func column(_ j: Int) -> (SIMD8<Float>, SIMD8<Float>) {
+                    let (a, b, c, d) = (load(q + j * st + t), load(q + (4 + j) * st + t), load(q + (8 + j) * st + t), load(q + (12 + j) * st + t))
+                    return (a + b + c, b - c - d)
                 }
+                let (x0, z0) = column(0), (x1, z1) = column(1), (x2, z2) = column(2), (x3, z3) = column(3)
+                var ys = (x0 + x1 + x2 + bk, x1 - x2 - x3 + bk, z0 + z1 + z2 + bk, z1 - z2 - z3 + bk)
+                if relu {
+                    let zero = SIMD8<Float>()
+                    ys = (pointwiseMax(ys.0, zero), pointwiseMax(ys.1, zero), pointwiseMax(ys.2, zero), pointwiseMax(ys.3, zero))
+                }
+                store(ys.0, y + t); store(ys.1, y + SW + t); store(ys.2, y + 2 * SW + t); store(ys.3, y + 3 * SW + t)
+            }
+            for a in 0..<2 where 2 * th + a < OH {
+                interleave(op.p + ((n * K + k) * OH + 2 * th + a) * OW, OW, y + 2 * a * SW, y + (2 * a + 1) * SW)
             }
         }
     }
@@ -156,29 +158,23 @@ struct Winograd {
     func transformOutputGradient(_ dm: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>, rows: Range<Int>) {
         let (K, OH, OW, TW, SW) = (s.K, s.OH, s.OW, tilesW, stepsW), ld = Self.lead(rows.count * tilesW), st = K * ld
         let (mp, dp) = (Shared(dm), Shared(dout))
-        parallelFor(K) { k in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: 4 * SW) { buffer in
-                // Output rows 2th and 2th + 1, each as its even then its odd columns; zeros past the
-                // image's columns (the same on every row), set once.
-                let y = buffer.baseAddress!
-                y.initialize(repeating: 0, count: 4 * SW)
-                for row in rows {
-                    let n = row / tilesH, th = row % tilesH, q = mp.p + k * ld + (row - rows.lowerBound) * TW
-                    for a in 0..<2 {
-                        let even = y + 2 * a * SW, odd = even + SW
-                        guard 2 * th + a < OH else { even.update(repeating: 0, count: 2 * SW); continue }
-                        deinterleave(dp.p + ((n * K + k) * OH + 2 * th + a) * OW, OW, even, odd)
-                    }
-                    // A down the columns (y0, y1 → y0, y0 + y1, y0 − y1, −y1), then along the rows.
-                    for t in stride(from: 0, to: TW, by: 8) {
-                        let (e0, o0, e1, o1) = (load(y + t), load(y + SW + t), load(y + 2 * SW + t), load(y + 3 * SW + t))
-                        @inline(__always) func put(_ i: Int, _ e: SIMD8<Float>, _ o: SIMD8<Float>) {
-                            let p = q + 4 * i * st + t
-                            store(e, p); store(e + o, p + st); store(e - o, p + 2 * st); store(-o, p + 3 * st)
-                        }
-                        put(0, e0, o0); put(1, e0 + e1, o0 + o1); put(2, e0 - e1, o0 - o1); put(3, -e1, -o1)
-                    }
+        // Output rows 2th and 2th + 1, each as its even then its odd columns, at y; the columns
+        // past the image's (the same on every row) stay zero.
+        forEachTileRow(K, scratch: 4 * SW, rows) { k, y, row, n, th in
+            let q = mp.p + k * ld + (row - rows.lowerBound) * TW
+            for a in 0..<2 {
+                let even = y + 2 * a * SW, odd = even + SW
+                guard 2 * th + a < OH else { even.update(repeating: 0, count: 2 * SW); continue }
+                deinterleave(dp.p + ((n * K + k) * OH + 2 * th + a) * OW, OW, even, odd)
+            }
+            // A down the columns (y0, y1 → y0, y0 + y1, y0 − y1, −y1), then along the rows.
+            for t in stride(from: 0, to: TW, by: 8) {
+                let (e0, o0, e1, o1) = (load(y + t), load(y + SW + t), load(y + 2 * SW + t), load(y + 3 * SW + t))
+                @inline(__always) func put(_ i: Int, _ e: SIMD8<Float>, _ o: SIMD8<Float>) {
+                    let p = q + 4 * i * st + t
+                    store(e, p); store(e + o, p + st); store(e - o, p + 2 * st); store(-o, p + 3 * st)
                 }
+                put(0, e0, o0); put(1, e0 + e1, o0 + o1); put(2, e0 - e1, o0 - o1); put(3, -e1, -o1)
             }
         }
     }
@@ -190,43 +186,38 @@ struct Winograd {
     func addInputGradient(_ dinp: UnsafeMutablePointer<Float>, _ dv: UnsafePointer<Float>, rows: Range<Int>) {
         let (C, H, W, TW) = (s.C, s.H, s.W, tilesW), ld = Self.lead(rows.count * TW), st = C * ld, span = stepsW + 16
         let (gp, vp) = (Shared(dinp), Shared(dv))
-        parallelFor(C) { c in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: 18 * span) { buffer in
-                // Row i's tiles, after B on both sides: columns 0 and 1 at b + 4i·span and one span
-                // on; columns 2 and 3 shifted one tile on (tile m − 1 at m), two and three spans on.
-                let b = buffer.baseAddress!, even = b + 16 * span, odd = even + span
-                b.initialize(repeating: 0, count: 18 * span)
-                for row in rows {
-                    let n = row / tilesH, th = row % tilesH, v = vp.p + c * ld + (row - rows.lowerBound) * TW
-                    // B down the columns (v0…v3 → v0, v1 − v2 + v3, −v0 + v1 + v2, −v3), then along the rows.
-                    for t in stride(from: 0, to: TW, by: 8) {
-                        @inline(__always) func column(_ j: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
-                            let (a, p, e, d) = (load(v + j * st + t), load(v + (4 + j) * st + t), load(v + (8 + j) * st + t), load(v + (12 + j) * st + t))
-                            return (a, p - e + d, -a + p + e, -d)
-                        }
-                        let (x0, x1, x2, x3) = (column(0), column(1), column(2), column(3))
-                        @inline(__always) func put(_ i: Int, _ a: SIMD8<Float>, _ p: SIMD8<Float>, _ e: SIMD8<Float>, _ d: SIMD8<Float>) {
-                            let o = b + 4 * i * span
-                            store(a, o + t); store(p - e + d, o + span + t); store(-a + p + e, o + 2 * span + t + 1); store(-d, o + 3 * span + t + 1)
-                        }
-                        put(0, x0.0, x1.0, x2.0, x3.0); put(1, x0.1, x1.1, x2.1, x3.1)
-                        put(2, x0.2, x1.2, x2.2, x3.2); put(3, x0.3, x1.3, x2.3, x3.3)
-                    }
-                    for i in 0..<4 {
-                        let ih = 2 * th - 1 + i
-                        guard ih >= 0 && ih < H else { continue }
-                        // Padded column 2m takes tile m's column 0 and tile m − 1's column 2; 2m + 1
-                        // takes tile m's column 1 and tile m − 1's column 3. Past the last tile, zeros.
-                        let c0 = b + 4 * i * span, c1 = c0 + span, c2 = c1 + span, c3 = c2 + span
-                        // The eight-lane steps wrote past the last tile (c2[0] and c3[0] stay zero).
-                        store(.zero, c0 + TW); store(.zero, c1 + TW); store(.zero, c2 + TW + 1); store(.zero, c3 + TW + 1)
-                        for m in stride(from: 0, to: TW + 1, by: 8) {
-                            store(load(c0 + m) + load(c2 + m), even + m); store(load(c1 + m) + load(c3 + m), odd + m)
-                        }
-                        // Padded column p is input column p − 1: x[2m] += odd[m], x[2m + 1] += even[m + 1].
-                        interleave(gp.p + ((n * C + c) * H + ih) * W, W, odd, even + 1, adding: true)
-                    }
+        // Row i's tiles, after B on both sides: columns 0 and 1 at b + 4i·span and one span on;
+        // columns 2 and 3 shifted one tile on (tile m − 1 at m), two and three spans on. Their sums
+        // per even and odd padded column at b + 16·span and one span on.
+        forEachTileRow(C, scratch: 18 * span, rows) { c, b, row, n, th in
+            let even = b + 16 * span, odd = even + span, v = vp.p + c * ld + (row - rows.lowerBound) * TW
+            // B down the columns (v0…v3 → v0, v1 − v2 + v3, −v0 + v1 + v2, −v3), then along the rows.
+            for t in stride(from: 0, to: TW, by: 8) {
+                @inline(__always) func column(_ j: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+                    let (a, p, e, d) = (load(v + j * st + t), load(v + (4 + j) * st + t), load(v + (8 + j) * st + t), load(v + (12 + j) * st + t))
+                    return (a, p - e + d, -a + p + e, -d)
                 }
+                let (x0, x1, x2, x3) = (column(0), column(1), column(2), column(3))
+                @inline(__always) func put(_ i: Int, _ a: SIMD8<Float>, _ p: SIMD8<Float>, _ e: SIMD8<Float>, _ d: SIMD8<Float>) {
+                    let o = b + 4 * i * span
+                    store(a, o + t); store(p - e + d, o + span + t); store(-a + p + e, o + 2 * span + t + 1); store(-d, o + 3 * span + t + 1)
+                }
+                put(0, x0.0, x1.0, x2.0, x3.0); put(1, x0.1, x1.1, x2.1, x3.1)
+                put(2, x0.2, x1.2, x2.2, x3.2); put(3, x0.3, x1.3, x2.3, x3.3)
+            }
+            for i in 0..<4 {
+                let ih = 2 * th - 1 + i
+                guard ih >= 0 && ih < H else { continue }
+                // Padded column 2m takes tile m's column 0 and tile m − 1's column 2; 2m + 1 takes
+                // tile m's column 1 and tile m − 1's column 3. Past the last tile, zeros (the
+                // eight-lane steps wrote past it; c2[0] and c3[0] stay zero).
+                let c0 = b + 4 * i * span, c1 = c0 + span, c2 = c1 + span, c3 = c2 + span
+                store(.zero, c0 + TW); store(.zero, c1 + TW); store(.zero, c2 + TW + 1); store(.zero, c3 + TW + 1)
+                for m in stride(from: 0, to: TW + 1, by: 8) {
+                    store(load(c0 + m) + load(c2 + m), even + m); store(load(c1 + m) + load(c3 + m), odd + m)
+                }
+                // Padded column p is input column p − 1: x[2m] += odd[m], x[2m + 1] += even[m + 1].
+                interleave(gp.p + ((n * C + c) * H + ih) * W, W, odd, even + 1, adding: true)
             }
         }
     }
