@@ -102,6 +102,19 @@ import Testing
         #expect(bad.status != 0 && bad.stderr.contains("/nonexistent/photo.jpg"), "\(bad.stderr)")
     }
 
+    /// `facet bench conv` times ResNet18's four 3×3 stages both ways, each line naming its shape;
+    /// an input too small for the network is a usage error.
+    @Test func benchConvTimesEachStageBothWays() throws {
+        let run = try Self.facet(["bench", "conv", "--size", "32", "--batch", "2", "--repeats", "1"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let lines = run.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.map { $0.components(separatedBy: ", batch")[0] }
+                == ["conv 64→64 channels, 8×8", "conv 128→128 channels, 4×4", "conv 256→256 channels, 2×2", "conv 512→512 channels, 1×1"])
+        #expect(lines.allSatisfy { $0.contains("Winograd ") && $0.contains(" ms, im2col (") && $0.hasSuffix("x") })
+        let bad = try Self.facet(["bench", "conv", "--size", "8"])
+        #expect(bad.status != 0 && bad.stderr.contains("--size"), "\(bad.stderr)")
+    }
+
     /// `facet bench blas` says which OpenBLAS kernels run and why: a better set than OpenBLAS's
     /// fallback when the processor's flags allow one (the binary starts itself again with
     /// OPENBLAS_CORETYPE), OpenBLAS's own choice when that is no fallback, and always the user's
