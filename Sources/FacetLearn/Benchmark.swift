@@ -49,11 +49,13 @@ public enum ConvolutionBenchmark {
         public var winograd, unfolded: Double
     }
 
-    /// The four stages' shapes at input side `size` (their planes 1/4, 1/8, 1/16 and 1/32 of it).
-    public static func resnetShapes(size: Int, batch: Int) -> [ConvShape] {
+    /// The four stages' shapes at input side `size` (their planes 1/4, 1/8, 1/16 and 1/32 of it),
+    /// `width` channels in the first (torchvision's 64; the demo's network has 16) and twice as
+    /// many in each next.
+    public static func resnetShapes(size: Int, batch: Int, width: Int = 64) -> [ConvShape] {
         var side = size
         for _ in 0..<2 { side = (side - 1) / 2 + 1 }            // the stem's stride 2, then the max pool's
-        return [64, 128, 256, 512].enumerated().map { i, channels in
+        return [width, 2 * width, 4 * width, 8 * width].enumerated().map { i, channels in
             if i > 0 { side = (side - 1) / 2 + 1 }
             return ConvShape(N: batch, C: channels, H: side, W: side, K: channels, KH: 3, KW: 3, stride: 1, padding: 1)
         }

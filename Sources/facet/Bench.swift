@@ -65,11 +65,12 @@ extension Facet.Bench {
             abstract: "ResNet18's 3×3 convolutions one by one, forward and backward, by Winograd's path and by im2col; median ms of each.")
         @Option(help: "Input side in pixels of the network the shapes come from.") var size = 112
         @Option(help: "Images per step.") var batch = 32
+        @Option(help: "Channels of the first stage (torchvision's ResNet18: 64; the demo's: 16).") var width = 64
         @Option(help: "Timed passes per shape and path (after one warm-up); the median is reported.") var repeats = 5
 
         func run() throws {
-            guard size >= 32, batch >= 1 else { throw ValidationError("--size must be at least 32 and --batch at least 1") }
-            for r in ConvolutionBenchmark.run(ConvolutionBenchmark.resnetShapes(size: size, batch: batch), repeats: max(1, repeats)) {
+            guard size >= 32, batch >= 1, width >= 1 else { throw ValidationError("--size must be at least 32, --batch and --width at least 1") }
+            for r in ConvolutionBenchmark.run(ConvolutionBenchmark.resnetShapes(size: size, batch: batch, width: width), repeats: max(1, repeats)) {
                 let s = r.shape
                 print(String(format: "conv %d→%d channels, %d×%d, batch %d: Winograd %.2f ms, im2col (%@) %.2f ms: %.2fx",
                              s.C, s.K, s.H, s.W, s.N, r.winograd, s.unfolded == .perImage ? "per image" : "batched", r.unfolded, r.unfolded / r.winograd))
