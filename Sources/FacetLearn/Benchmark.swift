@@ -67,14 +67,10 @@ public enum ConvolutionBenchmark {
             let x = rng.uniform(s.N * s.C * s.H * s.W, 1), w = rng.uniform(s.K * s.C * 9, 0.1), dy = rng.uniform(s.N * s.K * s.OH * s.OW, 1)
             var y = [Float](repeating: 0, count: dy.count), dx = x, dw = w
             func time(_ path: ConvPath) -> Double {
-                var times: [Double] = []
-                for step in 0...repeats {
-                    let start = DispatchTime.now().uptimeNanoseconds
+                1000 * Timing.medianSeconds(repeats: repeats) {
                     conv2dForward(&y, x, w, nil, s, path: path)
                     conv2dBackward(&dx, &dw, nil, dy, x, w, s, path: path)
-                    if step > 0 { times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6) }
                 }
-                return times.sorted()[times.count / 2]
             }
             return Row(shape: s, winograd: time(.winograd), unfolded: time(s.unfolded))
         }

@@ -76,14 +76,9 @@ public enum BLASCore {
         let a = (0..<(M * K)).map { _ in Float.random(in: -1...1, using: &g) }
         let b = (0..<(K * N)).map { _ in Float.random(in: -1...1, using: &g) }
         var c = [Float](repeating: 0, count: M * N)
-        var seconds: [Double] = []
-        c.withUnsafeMutableBufferPointer { c in
-            for i in 0...max(1, repeats) {
-                let start = DispatchTime.now().uptimeNanoseconds
-                sgemm(M, N, K, a, lda: K, b, ldb: N, c.baseAddress!, ldc: N, split: split)
-                if i > 0 { seconds.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9) }
-            }
+        let seconds = c.withUnsafeMutableBufferPointer { c in
+            Timing.medianSeconds(repeats: repeats) { sgemm(M, N, K, a, lda: K, b, ldb: N, c.baseAddress!, ldc: N, split: split) }
         }
-        return 2 * Double(M * N * K) / seconds.sorted()[seconds.count / 2] / 1e9
+        return 2 * Double(M * N * K) / seconds / 1e9
     }
 }

@@ -29,6 +29,10 @@ public struct ConvShape: Sendable, Equatable {
         }
     }
 
+    /// Floats of the weight's transform that `conv2dForward` leaves for `conv2dBackward` on the
+    /// automatic path (`transformedWeight`): 16·K·C on Winograd's, none elsewhere.
+    public var transformedWeightFloats: Int { resolve(.automatic) == .winograd ? Winograd.positions * K * C : 0 }
+
     /// The path of an unfolded convolution (im2col): one image at a time when each image's product
     /// is large enough and there are images for every core, else the batch at once.
     public var unfolded: ConvPath { OH * OW >= Self.perImageMinimum && N >= BLASThreads.cores ? .perImage : .batched }

@@ -39,12 +39,10 @@ public final class Conv2d: Module {
         let s = shape(x)
         input = keepsActivations ? x : Tensor(zeros: [0])
         var y = Tensor(uninitialized: [s.N, s.K, s.OH, s.OW])
-        let keepsTransform = keepsActivations && s.resolve(.automatic) == .winograd
-        let size = keepsTransform ? Winograd.positions * s.K * s.C : 0
+        let size = keepsActivations ? s.transformedWeightFloats : 0
         if transformedWeight.count != size { transformedWeight = [Float](repeating: 0, count: size) }
         transformedWeight.withUnsafeMutableBufferPointer { u in
-            conv2dForward(&y.data, x.data, weight.value.data, bias?.value.data, s, relu: relu,
-                          transformedWeight: keepsTransform ? u.baseAddress : nil)
+            conv2dForward(&y.data, x.data, weight.value.data, bias?.value.data, s, relu: relu, transformedWeight: size > 0 ? u.baseAddress : nil)
         }
         return y
     }

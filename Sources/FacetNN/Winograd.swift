@@ -56,9 +56,12 @@ struct Winograd {
         return stride(from: 0, to: rows, by: size).map { $0..<min(rows, $0 + size) }
     }
 
-    /// Floats between one channel's transformed tiles and the next's, for T tiles: room for the
-    /// eight-lane loops below to run past the last tile.
-    static func lead(_ T: Int) -> Int { (T + 15) & ~7 }
+    /// Floats between one channel's transformed tiles and the next's, for the tiles of tile rows
+    /// `rows` (T = rows.count · tilesW): room for the eight-lane loops below to run past the last tile.
+    func lead(_ rows: Range<Int>) -> Int { (rows.count * tilesW + 15) & ~7 }
+
+    /// The largest `lead` of `chunks`: what a chunk's scratch is sized by.
+    func mostLead(_ chunks: [Range<Int>]) -> Int { chunks.map(lead).max()! }
 
     /// Tiles across rounded up to whole eight-lane steps.
     var stepsW: Int { (tilesW + 7) & ~7 }
@@ -88,13 +91,13 @@ struct Winograd {
         }
     }
 
-    /// v (16, C, lead(T)) = Bᵀ d B for the tiles of tile rows `rows`, T = rows.count · tilesW.
+    /// v (16, C, lead(rows)) = Bᵀ d B for the tiles of tile rows `rows`.
     ///
     /// Per tile row and channel, each of the four input rows is split into its even and odd
     /// columns of the padded image (padded column p = input column + 1; tile tw covers p = 2tw …
     /// 2tw + 3), so that every step below runs along contiguous memory, eight tiles at a time.
     func transformInput(_ v: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, rows: Range<Int>) {
-        let (C, H, W, TW) = (s.C, s.H, s.W, tilesW), ld = Self.lead(rows.count * TW), span = stepsW + 8
+        let (C, H, W, TW) = (s.C, s.H, s.W, tilesW), ld = lead(rows), span = stepsW + 8
         let (vp, ip) = (Shared(v), Shared(inp))
         // Input row 2th − 1 + i: even padded columns at b + 2i·span, odd at b + (2i + 1)·span; the
         // columns no input falls in (the same on every row) stay zero.
@@ -125,10 +128,10 @@ struct Winograd {
     }
 
     /// out (N, K, OH, OW) ← Aᵀ M A (+ bias, then ReLU when asked) for the tiles of `rows`, from
-    /// m (16, K, lead(T)).
+    /// m (16, K, lead(rows)).
     func transformOutput(_ out: UnsafeMutablePointer<Float>, _ m: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
                          relu: Bool, rows: Range<Int>) {
-        let (K, OH, OW, TW, SW) = (s.K, s.OH, s.OW, tilesW, stepsW), ld = Self.lead(rows.count * tilesW), st = K * ld
+        let (K, OH, OW, TW, SW) = (s.K, s.OH, s.OW, tilesW, stepsW), ld = lead(rows), st = K * ld
         let (op, mp, bp) = (Shared(out), Shared(m), bias.map(Shared.init))
         // Output rows 2th and 2th + 1, each as its even then its odd columns, at y.
         forEachTileRow(K, scratch: 4 * SW, rows) { k, y, row, n, th in
@@ -153,10 +156,10 @@ struct Winograd {
         }
     }
 
-    /// dm (16, K, lead(T)) = A dY Aᵀ for the tiles of `rows`, dY read from dout (N, K, OH, OW),
+    /// dm (16, K, lead(rows)) = A dY Aᵀ for the tiles of `rows`, dY read from dout (N, K, OH, OW),
     /// zero beyond the image.
     func transformOutputGradient(_ dm: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>, rows: Range<Int>) {
-        let (K, OH, OW, TW, SW) = (s.K, s.OH, s.OW, tilesW, stepsW), ld = Self.lead(rows.count * tilesW), st = K * ld
+        let (K, OH, OW, TW, SW) = (s.K, s.OH, s.OW, tilesW, stepsW), ld = lead(rows), st = K * ld
         let (mp, dp) = (Shared(dm), Shared(dout))
         // Output rows 2th and 2th + 1, each as its even then its odd columns, at y; the columns
         // past the image's (the same on every row) stay zero.
@@ -179,12 +182,12 @@ struct Winograd {
         }
     }
 
-    /// dinp (N, C, H, W) += B dV Bᵀ over the input tiles of `rows`, from dv (16, C, lead(T)).
+    /// dinp (N, C, H, W) += B dV Bᵀ over the input tiles of `rows`, from dv (16, C, lead(rows)).
     ///
     /// Neighbouring tiles share two columns (and two rows): each tile row's values are summed per
     /// even and odd padded column before they are added into the image's rows.
     func addInputGradient(_ dinp: UnsafeMutablePointer<Float>, _ dv: UnsafePointer<Float>, rows: Range<Int>) {
-        let (C, H, W, TW) = (s.C, s.H, s.W, tilesW), ld = Self.lead(rows.count * TW), st = C * ld, span = stepsW + 16
+        let (C, H, W, TW) = (s.C, s.H, s.W, tilesW), ld = lead(rows), st = C * ld, span = stepsW + 16
         let (gp, vp) = (Shared(dinp), Shared(dv))
         // Row i's tiles, after B on both sides: columns 0 and 1 at b + 4i·span and one span on;
         // columns 2 and 3 shifted one tile on (tile m − 1 at m), two and three spans on. Their sums
@@ -294,14 +297,14 @@ struct Winograd {
 /// The weight's transform (16, K, C) is made in `transformed` when given (for the backward pass).
 func conv2dForwardWinograd(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                            _ bias: UnsafePointer<Float>?, _ w: Winograd, budget: Int, relu: Bool, transformed: UnsafeMutablePointer<Float>?) {
-    let s = w.s, P = Winograd.positions, chunks = w.chunks(budget), most = Winograd.lead(chunks.map(\.count).max()! * w.tilesW)
+    let s = w.s, P = Winograd.positions, chunks = w.chunks(budget), most = w.mostLead(chunks)
     let scratch = transformed == nil ? Scratch.take(P * s.K * s.C) : nil, v = Scratch.take(P * s.C * most), m = Scratch.take(P * s.K * most)
     defer { [scratch, v, m].compactMap { $0 }.forEach(Scratch.release) }
     let u = transformed ?? scratch!.p
     w.transformWeights(u, weight)
     let (up, vp, mp) = (Shared(u), Shared(v.p), Shared(m.p))
     for rows in chunks {
-        let T = rows.count * w.tilesW, ld = Winograd.lead(T)
+        let T = rows.count * w.tilesW, ld = w.lead(rows)
         w.transformInput(v.p, inp, rows: rows)
         parallelFor(P) { pos in
             // M[pos] (K, T) = U[pos] (K, C) · V[pos] (C, T)
@@ -318,8 +321,7 @@ func conv2dBackwardWinograd(_ dinp: UnsafeMutablePointer<Float>?, _ dweight: Uns
                             _ dout: UnsafePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                             _ w: Winograd, budget: Int, transformed: UnsafePointer<Float>?) {
     guard dinp != nil || dweight != nil else { return }
-    let s = w.s, P = Winograd.positions, KC = s.K * s.C, chunks = w.chunks(budget)
-    let most = Winograd.lead(chunks.map(\.count).max()! * w.tilesW)
+    let s = w.s, P = Winograd.positions, KC = s.K * s.C, chunks = w.chunks(budget), most = w.mostLead(chunks)
     let scratch = dinp != nil && transformed == nil ? Scratch.take(P * KC) : nil, du = dweight.map { _ in Scratch.take(P * KC) }
     let v = Scratch.take(P * s.C * most), dm = Scratch.take(P * s.K * most)
     defer { [scratch, du, v, dm].compactMap { $0 }.forEach(Scratch.release) }
@@ -327,7 +329,7 @@ func conv2dBackwardWinograd(_ dinp: UnsafeMutablePointer<Float>?, _ dweight: Uns
     let u = dinp == nil ? nil : transformed ?? UnsafePointer(scratch!.p)
     let (up, dup, vp, mp) = (u.map(Shared.init), du.map { Shared($0.p) }, Shared(v.p), Shared(dm.p))
     for (index, rows) in chunks.enumerated() {
-        let T = rows.count * w.tilesW, ld = Winograd.lead(T)
+        let T = rows.count * w.tilesW, ld = w.lead(rows)
         if du != nil { w.transformInput(v.p, inp, rows: rows) }
         w.transformOutputGradient(dm.p, dout, rows: rows)
         parallelFor(P) { pos in
