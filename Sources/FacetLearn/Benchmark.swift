@@ -40,13 +40,13 @@ public enum NetworkBenchmark {
     }
 }
 
-/// ResNet18's 3×3 convolutions of stride 1 one by one, forward and backward, by Winograd's path
-/// and by the unfolded one (im2col and one product), for `facet bench conv`.
+/// ResNet18's 3×3 convolutions of stride 1 one by one, forward and backward, by Winograd's paths
+/// (F(2×2, 3×3) and F(4×4, 3×3)) and by the unfolded one (im2col and one product), for `facet bench conv`.
 public enum ConvolutionBenchmark {
     public struct Row: Sendable {
         public var shape: ConvShape
         /// Median milliseconds of a forward and a backward pass (input and weight gradients), per path.
-        public var winograd, unfolded: Double
+        public var winograd, winograd4, unfolded: Double
     }
 
     /// The four stages' shapes at input side `size` (their planes 1/4, 1/8, 1/16 and 1/32 of it),
@@ -72,7 +72,7 @@ public enum ConvolutionBenchmark {
                     conv2dBackward(&dx, &dw, nil, dy, x, w, s, path: path)
                 }
             }
-            return Row(shape: s, winograd: time(.winograd), unfolded: time(s.unfolded))
+            return Row(shape: s, winograd: time(.winograd), winograd4: time(.winograd4), unfolded: time(s.unfolded))
         }
     }
 }

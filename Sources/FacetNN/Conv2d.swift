@@ -19,19 +19,29 @@ public struct ConvShape: Sendable, Equatable {
     /// At most this many floats of transformed tiles at a time on the Winograd path (32 MiB).
     public static let winogradFloats = 8 << 20
 
-    /// The path `automatic` takes: Winograd's for 3×3 kernels of stride 1 padded by 1 where it
-    /// pays (`Winograd.pays`), else the unfolded one. `winograd` on another kernel is the unfolded path.
+    /// The path `automatic` takes: for 3×3 kernels of stride 1 padded by 1, Winograd's F(4×4, 3×3)
+    /// where it pays (`Winograd.pays`: planes of 7×7 and up), else F(2×2, 3×3) where that pays
+    /// (4×4 planes), else the unfolded one. `winograd` on another kernel is the unfolded path.
     func resolve(_ path: ConvPath) -> ConvPath {
         switch path {
-        case .automatic: Winograd(self)?.pays == true ? .winograd : unfolded
-        case .winograd: Winograd(self) != nil ? .winograd : unfolded
+        case .automatic: Winograd(self, tile: 4)?.pays == true ? .winograd4 : Winograd(self)?.pays == true ? .winograd : unfolded
+        case .winograd, .winograd4: Winograd(self) != nil ? path : unfolded
         case .batched, .perImage: path
         }
     }
 
     /// Floats of the weight's transform that `conv2dForward` leaves for `conv2dBackward` on the
-    /// automatic path (`transformedWeight`): 16·K·C on Winograd's, none elsewhere.
-    public var transformedWeightFloats: Int { resolve(.automatic) == .winograd ? Winograd.positions * K * C : 0 }
+    /// automatic path (`transformedWeight`): 16·K·C or 36·K·C on Winograd's, none elsewhere.
+    public var transformedWeightFloats: Int { (winograd(resolve(.automatic))?.positions ?? 0) * K * C }
+
+    /// The Winograd transform of `path` for this shape, if it is one.
+    func winograd(_ path: ConvPath) -> Winograd? {
+        switch path {
+        case .winograd: Winograd(self, tile: 2)
+        case .winograd4: Winograd(self, tile: 4)
+        default: nil
+        }
+    }
 
     /// The path of an unfolded convolution (im2col): one image at a time when each image's product
     /// is large enough and there are images for every core, else the batch at once.
@@ -79,6 +89,8 @@ public enum ConvPath: Sendable, Equatable {
     case perImage
     /// Winograd's F(2×2, 3×3) (`Winograd`): 3×3 kernels of stride 1 padded by 1 only.
     case winograd
+    /// Winograd's F(4×4, 3×3) (`Winograd4.swift`): the same kernels, fewer products per output pixel.
+    case winograd4
 }
 
 /// A row of the columns of a stride-1 convolution whose output is as wide as its input (3×3 with
@@ -317,14 +329,14 @@ func col2im(_ dinp: UnsafeMutablePointer<Float>, _ cols: UnsafeMutablePointer<Fl
 
 /// out (N, K, OH, OW) = conv(inp (N, C, H, W), weight (K, C, KH, KW)) + bias (K), by `path`;
 /// with `relu`, max(that, 0) in the same last pass. On the Winograd path the weight's transform
-/// (16, K, C) is left in `transformedWeight` when given, for `conv2dBackward`.
+/// (positions, K, C) is left in `transformedWeight` when given, for `conv2dBackward`.
 public func conv2dForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                           _ bias: UnsafePointer<Float>?, _ s: ConvShape, path: ConvPath = .automatic,
                           columnBudget: Int = ConvShape.columnBudget, bandFloats: Int = ConvShape.bandFloats,
                           winogradFloats: Int = ConvShape.winogradFloats, relu: Bool = false,
                           transformedWeight: UnsafeMutablePointer<Float>? = nil) {
     let path = s.resolve(path)
-    if path == .winograd, let w = Winograd(s) {
+    if let w = s.winograd(path) {
         return conv2dForwardWinograd(out, inp, weight, bias, w, budget: winogradFloats, relu: relu, transformed: transformedWeight)
     }
     if path == .perImage { return conv2dForwardPerImage(out, inp, weight, bias, s, bandFloats: bandFloats, relu: relu) }
@@ -395,7 +407,7 @@ public func conv2dBackward(_ dinp: UnsafeMutablePointer<Float>?, _ dweight: Unsa
                            path: ConvPath = .automatic, columnBudget: Int = ConvShape.columnBudget,
                            winogradFloats: Int = ConvShape.winogradFloats, transformedWeight: UnsafePointer<Float>? = nil) {
     let path = s.resolve(path)
-    if path == .winograd, let w = Winograd(s) {
+    if let w = s.winograd(path) {
         if let dbias { addBiasGradient(dbias, dout, s) }
         return conv2dBackwardWinograd(dinp, dweight, dout, inp, weight, w, budget: winogradFloats, transformed: transformedWeight)
     }

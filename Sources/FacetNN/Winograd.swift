@@ -18,21 +18,31 @@
 /// cores, so the sums do not depend on how many there are.
 struct Winograd {
     let s: ConvShape
-    /// Tiles down and across one image: ⌈OH / 2⌉ and ⌈OW / 2⌉.
+    /// Output pixels down and across a tile: 2 (F(2×2, 3×3), below) or 4 (F(4×4, 3×3), `Winograd4.swift`).
+    let tile: Int
+    /// Tiles down and across one image: ⌈OH / tile⌉ and ⌈OW / tile⌉.
     let tilesH, tilesW: Int
-    static let positions = 16
+    /// Values of a transformed tile: 16 or 36.
+    var positions: Int { (tile + 2) * (tile + 2) }
 
-    init?(_ s: ConvShape) {
-        guard s.KH == 3 && s.KW == 3 && s.stride == 1 && s.padding == 1 else { return nil }
-        self.s = s
-        (tilesH, tilesW) = ((s.OH + 1) / 2, (s.OW + 1) / 2)
+    init?(_ s: ConvShape, tile: Int = 2) {
+        guard s.KH == 3 && s.KW == 3 && s.stride == 1 && s.padding == 1 && (tile == 2 || tile == 4) else { return nil }
+        (self.s, self.tile) = (s, tile)
+        (tilesH, tilesW) = ((s.OH + tile - 1) / tile, (s.OW + tile - 1) / tile)
     }
 
-    /// Whether this path is the faster one: planes of 4 tiles or more (4×4 pixels), 64 tiles or
-    /// more over the batch. `facet bench conv`, ResNet18's layers at batch 32: 1.15–1.83× faster
-    /// from 4×4 planes up, 0.66–0.68× on 2×2 ones, where each image is one tile, 12 of its 16
-    /// inputs padding; and the weights' transforms cost as much as 9 tiles' products.
-    var pays: Bool { tilesH * tilesW >= 4 && s.N * tilesH * tilesW >= 64 }
+    /// Whether this path is the faster one: 4 tiles or more per image and 64 or more over the
+    /// batch, and for F(4×4) fewer products than F(2×2) (planes of 7×7 and up; on 5×5 and 6×6 the
+    /// two tie). `facet bench conv`, ResNet18's layers at batch 32 (working-tree release builds):
+    /// F(2×2) 1.1–1.2× faster than im2col on 4×4 to 14×14 planes, 0.6× on 2×2 ones, where each
+    /// image is one tile, 12 of its 16 inputs padding; F(4×4) 1.35× on 7×7, 1.25× on 14×14 and
+    /// 1.4–1.5× on 28×28, but 1.0× on 4×4, one tile per image.
+    var pays: Bool {
+        let tiles = tilesH * tilesW
+        guard tiles >= 4 && s.N * tiles >= 64 else { return false }
+        guard tile == 4, let small = Winograd(s, tile: 2) else { return true }
+        return tiles * positions < small.tilesH * small.tilesW * small.positions
+    }
 
     /// body(channel, scratch, tile row, its image, its row in the image) for every channel, on all
     /// cores, and every tile row of `rows` in order; each channel's `scratch` floats zeroed once.
@@ -51,7 +61,7 @@ struct Winograd {
     /// Runs of tile rows (over the batch: row n·tilesH + th) whose transformed tiles, input and
     /// output side, fit in `budget` floats (at least one row each).
     func chunks(_ budget: Int) -> [Range<Int>] {
-        let rows = s.N * tilesH, perRow = Self.positions * (s.C + s.K) * tilesW
+        let rows = s.N * tilesH, perRow = positions * (s.C + s.K) * tilesW
         let size = max(1, min(rows, budget / perRow))
         return stride(from: 0, to: rows, by: size).map { $0..<min(rows, $0 + size) }
     }
@@ -68,27 +78,51 @@ struct Winograd {
 
     /// G ⊗ G (16, 9): row 4i + j, column 3a + b holds G[i][a]·G[j][b], so that the transform of a
     /// kernel g (9) is (G ⊗ G) g, and G g Gᵀ for every kernel at once is one matrix product.
-    static let kernelTransform: [Float] = {
-        let G: [[Float]] = [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]]
-        var t = [Float](repeating: 0, count: 16 * 9)
-        for r in 0..<16 { for e in 0..<9 { t[r * 9 + e] = G[r / 4][e / 3] * G[r % 4][e % 3] } }
+    static func kernelTransform(_ G: [[Float]]) -> [Float] {
+        let n = G.count
+        var t = [Float](repeating: 0, count: n * n * 9)
+        for r in 0..<n * n { for e in 0..<9 { t[r * 9 + e] = G[r / n][e / 3] * G[r % n][e % 3] } }
         return t
-    }()
+    }
+    static let g2: [[Float]] = [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]]
+    static let kernel2 = kernelTransform(g2), kernel4 = kernelTransform(g4)
+    var kernelTransform: [Float] { tile == 2 ? Self.kernel2 : Self.kernel4 }
 
     /// u (16, K·C) = (G ⊗ G) · weightᵀ, weight (K·C, 9): every kernel's G g Gᵀ.
     func transformWeights(_ u: UnsafeMutablePointer<Float>, _ weight: UnsafePointer<Float>) {
         let KC = s.K * s.C
-        Self.kernelTransform.withUnsafeBufferPointer { t in
-            sgemm(transB: true, Self.positions, KC, 9, t.baseAddress!, lda: 9, weight, ldb: 9, u, ldc: KC)
+        kernelTransform.withUnsafeBufferPointer { t in
+            sgemm(transB: true, positions, KC, 9, t.baseAddress!, lda: 9, weight, ldb: 9, u, ldc: KC)
         }
     }
 
     /// dweight (K·C, 9) += du (16, K·C)ᵀ · (G ⊗ G): every kernel's Gᵀ dU G.
     func addWeightGradient(_ dweight: UnsafeMutablePointer<Float>, _ du: UnsafePointer<Float>) {
         let KC = s.K * s.C
-        Self.kernelTransform.withUnsafeBufferPointer { t in
-            sgemm(transA: true, KC, 9, Self.positions, du, lda: KC, t.baseAddress!, ldb: 9, beta: 1, dweight, ldc: 9)
+        kernelTransform.withUnsafeBufferPointer { t in
+            sgemm(transA: true, KC, 9, positions, du, lda: KC, t.baseAddress!, ldb: 9, beta: 1, dweight, ldc: 9)
         }
+    }
+
+    /// v (positions, C, lead(rows)) = Bᵀ d B for the tiles of tile rows `rows`.
+    func transformInput(_ v: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, rows: Range<Int>) {
+        tile == 2 ? transformInput2(v, inp, rows: rows) : transformInput4(v, inp, rows: rows)
+    }
+
+    /// out ← Aᵀ M A (+ bias, ReLU'd when asked) for the tiles of `rows`.
+    func transformOutput(_ out: UnsafeMutablePointer<Float>, _ m: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
+                         relu: Bool, rows: Range<Int>) {
+        tile == 2 ? transformOutput2(out, m, bias, relu: relu, rows: rows) : transformOutput4(out, m, bias, relu: relu, rows: rows)
+    }
+
+    /// dm = A dY Aᵀ for the tiles of `rows`.
+    func transformOutputGradient(_ dm: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>, rows: Range<Int>) {
+        tile == 2 ? transformOutputGradient2(dm, dout, rows: rows) : transformOutputGradient4(dm, dout, rows: rows)
+    }
+
+    /// dinp += B dV Bᵀ over the input tiles of `rows`.
+    func addInputGradient(_ dinp: UnsafeMutablePointer<Float>, _ dv: UnsafePointer<Float>, rows: Range<Int>) {
+        tile == 2 ? addInputGradient2(dinp, dv, rows: rows) : addInputGradient4(dinp, dv, rows: rows)
     }
 
     /// v (16, C, lead(rows)) = Bᵀ d B for the tiles of tile rows `rows`.
@@ -96,7 +130,7 @@ struct Winograd {
     /// Per tile row and channel, each of the four input rows is split into its even and odd
     /// columns of the padded image (padded column p = input column + 1; tile tw covers p = 2tw …
     /// 2tw + 3), so that every step below runs along contiguous memory, eight tiles at a time.
-    func transformInput(_ v: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, rows: Range<Int>) {
+    func transformInput2(_ v: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, rows: Range<Int>) {
         let (C, H, W, TW) = (s.C, s.H, s.W, tilesW), ld = lead(rows), span = stepsW + 8
         let (vp, ip) = (Shared(v), Shared(inp))
         // Input row 2th − 1 + i: even padded columns at b + 2i·span, odd at b + (2i + 1)·span; the
@@ -129,7 +163,7 @@ struct Winograd {
 
     /// out (N, K, OH, OW) ← Aᵀ M A (+ bias, then ReLU when asked) for the tiles of `rows`, from
     /// m (16, K, lead(rows)).
-    func transformOutput(_ out: UnsafeMutablePointer<Float>, _ m: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
+    func transformOutput2(_ out: UnsafeMutablePointer<Float>, _ m: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
                          relu: Bool, rows: Range<Int>) {
         let (K, OH, OW, TW, SW) = (s.K, s.OH, s.OW, tilesW, stepsW), ld = lead(rows), st = K * ld
         let (op, mp, bp) = (Shared(out), Shared(m), bias.map(Shared.init))
@@ -158,7 +192,7 @@ struct Winograd {
 
     /// dm (16, K, lead(rows)) = A dY Aᵀ for the tiles of `rows`, dY read from dout (N, K, OH, OW),
     /// zero beyond the image.
-    func transformOutputGradient(_ dm: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>, rows: Range<Int>) {
+    func transformOutputGradient2(_ dm: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>, rows: Range<Int>) {
         let (K, OH, OW, TW, SW) = (s.K, s.OH, s.OW, tilesW, stepsW), ld = lead(rows), st = K * ld
         let (mp, dp) = (Shared(dm), Shared(dout))
         // Output rows 2th and 2th + 1, each as its even then its odd columns, at y; the columns
@@ -186,7 +220,7 @@ struct Winograd {
     ///
     /// Neighbouring tiles share two columns (and two rows): each tile row's values are summed per
     /// even and odd padded column before they are added into the image's rows.
-    func addInputGradient(_ dinp: UnsafeMutablePointer<Float>, _ dv: UnsafePointer<Float>, rows: Range<Int>) {
+    func addInputGradient2(_ dinp: UnsafeMutablePointer<Float>, _ dv: UnsafePointer<Float>, rows: Range<Int>) {
         let (C, H, W, TW) = (s.C, s.H, s.W, tilesW), ld = lead(rows), st = C * ld, span = stepsW + 16
         let (gp, vp) = (Shared(dinp), Shared(dv))
         // Row i's tiles, after B on both sides: columns 0 and 1 at b + 4i·span and one span on;
@@ -297,7 +331,7 @@ struct Winograd {
 /// The weight's transform (16, K, C) is made in `transformed` when given (for the backward pass).
 func conv2dForwardWinograd(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                            _ bias: UnsafePointer<Float>?, _ w: Winograd, budget: Int, relu: Bool, transformed: UnsafeMutablePointer<Float>?) {
-    let s = w.s, P = Winograd.positions, chunks = w.chunks(budget), most = w.mostLead(chunks)
+    let s = w.s, P = w.positions, chunks = w.chunks(budget), most = w.mostLead(chunks)
     let scratch = transformed == nil ? Scratch.take(P * s.K * s.C) : nil, v = Scratch.take(P * s.C * most), m = Scratch.take(P * s.K * most)
     defer { [scratch, v, m].compactMap { $0 }.forEach(Scratch.release) }
     let u = transformed ?? scratch!.p
@@ -321,7 +355,7 @@ func conv2dBackwardWinograd(_ dinp: UnsafeMutablePointer<Float>?, _ dweight: Uns
                             _ dout: UnsafePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                             _ w: Winograd, budget: Int, transformed: UnsafePointer<Float>?) {
     guard dinp != nil || dweight != nil else { return }
-    let s = w.s, P = Winograd.positions, KC = s.K * s.C, chunks = w.chunks(budget), most = w.mostLead(chunks)
+    let s = w.s, P = w.positions, KC = s.K * s.C, chunks = w.chunks(budget), most = w.mostLead(chunks)
     let scratch = dinp != nil && transformed == nil ? Scratch.take(P * KC) : nil, du = dweight.map { _ in Scratch.take(P * KC) }
     let v = Scratch.take(P * s.C * most), dm = Scratch.take(P * s.K * most)
     defer { [scratch, du, v, dm].compactMap { $0 }.forEach(Scratch.release) }

@@ -62,7 +62,7 @@ extension Facet.Bench {
     struct Conv: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "conv",
-            abstract: "ResNet18's 3×3 convolutions one by one, forward and backward, by Winograd's path and by im2col; median ms of each.")
+            abstract: "ResNet18's 3×3 convolutions one by one, forward and backward, by Winograd's F(2×2) and F(4×4) paths and by im2col; median ms of each, and im2col's time over each Winograd path's.")
         @Option(help: "Input side in pixels of the network the shapes come from.") var size = 112
         @Option(help: "Images per step.") var batch = 32
         @Option(help: "Channels of the first stage (torchvision's ResNet18: 64; the demo's: 16).") var width = 64
@@ -72,8 +72,9 @@ extension Facet.Bench {
             guard size >= 32, batch >= 1, width >= 1 else { throw ValidationError("--size must be at least 32, --batch and --width at least 1") }
             for r in ConvolutionBenchmark.run(ConvolutionBenchmark.resnetShapes(size: size, batch: batch, width: width), repeats: max(1, repeats)) {
                 let s = r.shape
-                print(String(format: "conv %d→%d channels, %d×%d, batch %d: Winograd %.2f ms, im2col (%@) %.2f ms: %.2fx",
-                             s.C, s.K, s.H, s.W, s.N, r.winograd, s.unfolded == .perImage ? "per image" : "batched", r.unfolded, r.unfolded / r.winograd))
+                print(String(format: "conv %d→%d channels, %d×%d, batch %d: Winograd F(2×2) %.2f ms, F(4×4) %.2f ms, im2col (%@) %.2f ms: %.2fx, %.2fx",
+                             s.C, s.K, s.H, s.W, s.N, r.winograd, r.winograd4, s.unfolded == .perImage ? "per image" : "batched", r.unfolded,
+                             r.unfolded / r.winograd, r.unfolded / r.winograd4))
             }
         }
     }

@@ -51,7 +51,7 @@ import Testing
         expectConvMatchesTheLoopNest(s, path: path, budget: budget)
     }
 
-    /// Winograd's F(2×2, 3×3) (N, C, H, W, K): sizes odd and even (tiles cut by the image's edge),
+    /// Winograd's F(2×2, 3×3) and F(4×4, 3×3) (N, C, H, W, K): sizes odd and even (tiles cut by the image's edge),
     /// planes narrower or shorter than a tile, rows wide enough for the eight-lane steps (and a part
     /// step), channels on both sides fewer and more than the cores and than eight; one tile row per
     /// chunk (budget 1), a few, and the whole batch at once.
@@ -61,21 +61,27 @@ import Testing
     func winogradMatchesTheLoopNest(_ shape: (Int, Int, Int, Int, Int), _ budget: Int) {
         let (n, c, h, w, k) = shape
         let s = ConvShape(N: n, C: c, H: h, W: w, K: k, KH: 3, KW: 3, stride: 1, padding: 1)
-        #expect(s.resolve(.winograd) == .winograd)
-        expectConvMatchesTheLoopNest(s, path: .winograd, budget: budget)
-        expectConvMatchesTheLoopNest(s, path: .winograd, budget: budget, relu: true)
+        for path in [ConvPath.winograd, .winograd4] {
+            #expect(s.resolve(path) == path)
+            expectConvMatchesTheLoopNest(s, path: path, budget: budget)
+            expectConvMatchesTheLoopNest(s, path: path, budget: budget, relu: true)
+        }
     }
 
-    /// `automatic` takes Winograd's path for 3×3 kernels of stride 1 padded by 1 from planes of 4×4
-    /// and 64 tiles over the batch, the unfolded path below (and for other kernels).
+    /// `automatic` takes Winograd's F(4×4, 3×3) for 3×3 kernels of stride 1 padded by 1 on planes
+    /// of 7×7 and up (4 of its tiles, fewer products than F(2×2)'s) with 64 tiles over the batch;
+    /// F(2×2, 3×3) on 4×4 to 6×6 planes and where the batch is too small for F(4×4); the unfolded
+    /// path below (and for other kernels).
     @Test func automaticTakesWinogradWhereItPays() {
         func path(_ n: Int, _ side: Int, kernel: Int = 3, padding: Int = 1) -> ConvPath {
             ConvShape(N: n, C: 8, H: side, W: side, K: 8, KH: kernel, KW: kernel, stride: 1, padding: padding).resolve(.automatic)
         }
-        #expect(path(32, 16) == .winograd && path(16, 4) == .winograd && path(32, 7) == .winograd)
-        #expect(path(32, 2) != .winograd && path(15, 4) != .winograd && path(1, 7) != .winograd)
-        #expect(path(32, 16, kernel: 5, padding: 2) != .winograd && path(32, 16, padding: 0) != .winograd)
+        #expect(path(32, 16) == .winograd4 && path(32, 7) == .winograd4 && path(16, 8) == .winograd4)
+        #expect(path(16, 4) == .winograd && path(32, 6) == .winograd && path(4, 8) == .winograd)
+        #expect(path(32, 2) != .winograd && path(32, 2) != .winograd4 && path(15, 4) != .winograd && path(1, 7) != .winograd && path(1, 7) != .winograd4)
+        #expect(path(32, 16, kernel: 5, padding: 2) != .winograd4 && path(32, 16, padding: 0) != .winograd4)
         #expect(ConvShape(N: 32, C: 8, H: 2, W: 2, K: 8, KH: 3, KW: 3, padding: 1).resolve(.winograd) == .winograd)
+        #expect(ConvShape(N: 32, C: 8, H: 2, W: 2, K: 8, KH: 3, KW: 3, padding: 1).resolve(.winograd4) == .winograd4)
     }
 
     /// Forward (with `relu`, the ReLU of the loop nest's output) and backward of `path` against the
