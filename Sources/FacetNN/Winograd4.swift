@@ -10,9 +10,8 @@
 ///     G  = [½ 0 0; ⅙ ⅙ ⅙; ⅙ −⅙ ⅙; 16/15 8/15 4/15; 1/30 −1/15 2/15; 0 0 ½]
 ///     Bᵀ = [2 −3 −4 3 2 0; 0 −2 1 5 2 0; 0 −2 5 −1 −2 0; 0 2 1 −2 −1 0; 0 1 −2 −1 2 0; 0 2 −3 −4 3 2]
 ///
-/// A tile's rows and columns run along four phases of the padded image (padded column p at
-/// phase p mod 4, index p / 4): tile t covers phases 0…3 at index t and 0, 1 at t + 1, so every
-/// step runs along contiguous memory, eight tiles at a time.
+/// The transforms take a block of tile rows at a time, each place of a tile in an array of its
+/// own, tile after tile, so that every step runs along contiguous memory, eight tiles at a time.
 extension Winograd {
     typealias V8 = SIMD8<Float>
     typealias Six = (V8, V8, V8, V8, V8, V8)
@@ -65,36 +64,79 @@ extension Winograd {
         return (y0, e + o, e - o, z3, z4, y3)
     }
 
-    /// v (36, C, lead(rows)) = Bᵀ d B for the tiles of tile rows `rows`.
-    func transformInput4(_ v: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, rows: Range<Int>) {
-        let (C, H, W, TW) = (s.C, s.H, s.W, tilesW), ld = lead(rows), span = stepsW + 8
-        let (vp, ip) = (Shared(v), Shared(inp))
-        // Padded row 4th + i (input row 4th + i − 1), phase q at b + (4i + q)·span; the places no
-        // input falls in (the same on every row) stay zero.
-        forEachTileRow(C, scratch: 24 * span, rows) { c, b, row, n, th in
-            let plane = ip.p + (n * C + c) * H * W
-            for i in 0..<6 {
-                let ih = 4 * th - 1 + i, r = b + 4 * i * span
-                guard ih >= 0 && ih < H else { r.update(repeating: 0, count: 4 * span); continue }
-                split4(plane + ih * W, W, r, span)
-            }
-            // Bᵀ down the columns, in place.
-            let st = 4 * span
-            for j in stride(from: 0, to: 4 * span, by: 8) {
-                let d = Self.bt((load(b + j), load(b + st + j), load(b + 2 * st + j), load(b + 3 * st + j), load(b + 4 * st + j), load(b + 5 * st + j)))
-                store(d.0, b + j); store(d.1, b + st + j); store(d.2, b + 2 * st + j)
-                store(d.3, b + 3 * st + j); store(d.4, b + 4 * st + j); store(d.5, b + 5 * st + j)
-            }
-            // The same along each row, into positions 6i … 6i + 5.
-            let at = (row - rows.lowerBound) * TW, cs = C * ld
-            for i in 0..<6 {
-                let r = b + 4 * i * span, o = vp.p + (6 * i * C + c) * ld + at
-                for t in stride(from: 0, to: TW, by: 8) {
-                    let d = Self.bt((load(r + t), load(r + span + t), load(r + 2 * span + t), load(r + 3 * span + t),
-                                     load(r + t + 1), load(r + span + t + 1)))
-                    store(d.0, o + t); store(d.1, o + cs + t); store(d.2, o + 2 * cs + t)
-                    store(d.3, o + 3 * cs + t); store(d.4, o + 4 * cs + t); store(d.5, o + 5 * cs + t)
+    /// Tile rows a block of the transforms below takes at once: 32 tiles or more, so that the
+    /// eight-lane steps run along the tiles of several rows where rows are short.
+    var blockRows: Int { max(1, (32 + tilesW - 1) / tilesW) }
+
+    /// Floats between one of a block's arrays (a value per tile) and the next: its tiles rounded
+    /// up to eight-lane steps, and room to read one tile before and after.
+    var packed: Int { ((blockRows * tilesW + 7) & ~7) + 16 }
+
+    /// Per eight-lane step of a block: 0 in the lanes of a row's first tile, else 1; the same for
+    /// its last tile (what a tile's neighbour in the row is read through).
+    func edgeMasks() -> (first: [V8], last: [V8]) {
+        let steps = (blockRows * tilesW + 7) / 8
+        func mask(_ edge: Int) -> [V8] {
+            (0..<steps).map { o in V8((0..<8).map { Float((8 * o + $0) % tilesW == edge ? 0 : 1) }) }
+        }
+        return (mask(0), mask(tilesW - 1))
+    }
+
+    /// body(channel, arrays, block, first tile of the block in the chunk) for every channel, on all
+    /// cores, and every block of tile rows of `rows` in order; each channel's `count` arrays (at
+    /// arrays + k·packed, one tile readable before each) zeroed once.
+    @inline(__always)
+    func forEachBlock(_ channels: Int, arrays count: Int, _ rows: Range<Int>,
+                      _ body: (_ c: Int, _ arrays: UnsafeMutablePointer<Float>, _ block: Range<Int>, _ at: Int) -> Void) {
+        let r = blockRows, size = count * packed + 8
+        parallelFor(channels) { c in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: size) { buffer in
+                let b = buffer.baseAddress!
+                b.initialize(repeating: 0, count: size)
+                for start in stride(from: rows.lowerBound, to: rows.upperBound, by: r) {
+                    body(c, b + 8, start..<min(rows.upperBound, start + r), (start - rows.lowerBound) * tilesW)
                 }
+            }
+        }
+    }
+
+    /// v (36, C, lead(rows)) = Bᵀ d B for the tiles of tile rows `rows`.
+    ///
+    /// A block's tile rows are split into one array per place (i, j) of a tile, tile after tile
+    /// along each row and row after row: columns 1…4 of row i straight from the input row (every
+    /// fourth pixel), columns 0 and 5 read from columns 4 and 1 one tile back and on.
+    func transformInput4(_ v: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, rows: Range<Int>) {
+        let (C, H, W, TW, L) = (s.C, s.H, s.W, tilesW, packed), ld = lead(rows), cs = C * ld
+        let (vp, ip) = (Shared(v), Shared(inp)), (first, last) = edgeMasks()
+        forEachBlock(C, arrays: 36, rows) { c, d, block, at in
+            for (k, row) in block.enumerated() {
+                let (n, th) = (row / tilesH, row % tilesH), plane = ip.p + (n * C + c) * H * W
+                for i in 0..<6 {
+                    // Input row 4th + i − 1; its column x is tile (x + 1) / 4's column (x + 1) mod 4.
+                    let ih = 4 * th - 1 + i, r = d + 6 * i * L + k * TW
+                    guard ih >= 0 && ih < H else {
+                        for j in 1...4 { (r + j * L).update(repeating: 0, count: TW) }
+                        continue
+                    }
+                    split4(plane + ih * W, W, r + L, r + 2 * L, r + 3 * L, r + 4 * L)
+                }
+            }
+            let o = vp.p + c * ld + at
+            for t in stride(from: 0, to: block.count * TW, by: 8) {
+                let (f, l) = (first[t / 8], last[t / 8])
+                @inline(__always) func row(_ i: Int) -> Six {
+                    let r = d + 6 * i * L + t
+                    return Self.bt((f * load(r + 4 * L - 1), load(r + L), load(r + 2 * L), load(r + 3 * L), load(r + 4 * L), l * load(r + L + 1)))
+                }
+                let (x0, x1, x2, x3, x4, x5) = (row(0), row(1), row(2), row(3), row(4), row(5))
+                @inline(__always) func put(_ j: Int, _ z: Six) {
+                    let p = o + j * cs + t
+                    store(z.0, p); store(z.1, p + 6 * cs); store(z.2, p + 12 * cs)
+                    store(z.3, p + 18 * cs); store(z.4, p + 24 * cs); store(z.5, p + 30 * cs)
+                }
+                put(0, Self.bt((x0.0, x1.0, x2.0, x3.0, x4.0, x5.0))); put(1, Self.bt((x0.1, x1.1, x2.1, x3.1, x4.1, x5.1)))
+                put(2, Self.bt((x0.2, x1.2, x2.2, x3.2, x4.2, x5.2))); put(3, Self.bt((x0.3, x1.3, x2.3, x3.3, x4.3, x5.3)))
+                put(4, Self.bt((x0.4, x1.4, x2.4, x3.4, x4.4, x5.4))); put(5, Self.bt((x0.5, x1.5, x2.5, x3.5, x4.5, x5.5)))
             }
         }
     }
@@ -103,12 +145,12 @@ extension Winograd {
     /// m (36, K, lead(rows)).
     func transformOutput4(_ out: UnsafeMutablePointer<Float>, _ m: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
                           relu: Bool, rows: Range<Int>) {
-        let (K, OH, OW, TW, SW) = (s.K, s.OH, s.OW, tilesW, stepsW), ld = lead(rows), st = K * ld
+        let (K, OH, OW, TW, L) = (s.K, s.OH, s.OW, tilesW, packed), ld = lead(rows), st = K * ld
         let (op, mp, bp) = (Shared(out), Shared(m), bias.map(Shared.init))
-        // Output row 4th + a, phase q (columns 4t + q) at y + (4a + q)·SW.
-        forEachTileRow(K, scratch: 16 * SW, rows) { k, y, row, n, th in
-            let bk = V8(repeating: bp?.p[k] ?? 0), q = mp.p + k * ld + (row - rows.lowerBound) * TW
-            for t in stride(from: 0, to: TW, by: 8) {
+        // Output pixel (a, b) of each tile of the block at y + (4a + b)·L.
+        forEachBlock(K, arrays: 16, rows) { k, y, block, at in
+            let bk = V8(repeating: bp?.p[k] ?? 0), q = mp.p + k * ld + at
+            for t in stride(from: 0, to: block.count * TW, by: 8) {
                 @inline(__always) func column(_ j: Int) -> Four {
                     Self.at((load(q + j * st + t), load(q + (6 + j) * st + t), load(q + (12 + j) * st + t),
                              load(q + (18 + j) * st + t), load(q + (24 + j) * st + t), load(q + (30 + j) * st + t)))
@@ -117,14 +159,18 @@ extension Winograd {
                 @inline(__always) func put(_ a: Int, _ r: Four) {
                     var (y0, y1, y2, y3) = (r.0 + bk, r.1 + bk, r.2 + bk, r.3 + bk)
                     if relu { (y0, y1, y2, y3) = (pointwiseMax(y0, .zero), pointwiseMax(y1, .zero), pointwiseMax(y2, .zero), pointwiseMax(y3, .zero)) }
-                    let p = y + 4 * a * SW + t
-                    store(y0, p); store(y1, p + SW); store(y2, p + 2 * SW); store(y3, p + 3 * SW)
+                    let p = y + 4 * a * L + t
+                    store(y0, p); store(y1, p + L); store(y2, p + 2 * L); store(y3, p + 3 * L)
                 }
                 put(0, Self.at((x0.0, x1.0, x2.0, x3.0, x4.0, x5.0))); put(1, Self.at((x0.1, x1.1, x2.1, x3.1, x4.1, x5.1)))
                 put(2, Self.at((x0.2, x1.2, x2.2, x3.2, x4.2, x5.2))); put(3, Self.at((x0.3, x1.3, x2.3, x3.3, x4.3, x5.3)))
             }
-            for a in 0..<4 where 4 * th + a < OH {
-                join4(op.p + ((n * K + k) * OH + 4 * th + a) * OW, OW, y + 4 * a * SW, SW)
+            for (i, row) in block.enumerated() {
+                let (n, th) = (row / tilesH, row % tilesH)
+                for a in 0..<4 where 4 * th + a < OH {
+                    let r = y + 4 * a * L + i * TW
+                    join4(op.p + ((n * K + k) * OH + 4 * th + a) * OW, OW, r, r + L, r + 2 * L, r + 3 * L)
+                }
             }
         }
     }
@@ -132,22 +178,25 @@ extension Winograd {
     /// dm (36, K, lead(rows)) = A dY Aᵀ for the tiles of `rows`, dY read from dout (N, K, OH, OW),
     /// zero beyond the image.
     func transformOutputGradient4(_ dm: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>, rows: Range<Int>) {
-        let (K, OH, OW, TW, SW) = (s.K, s.OH, s.OW, tilesW, stepsW), ld = lead(rows), st = K * ld
+        let (K, OH, OW, TW, L) = (s.K, s.OH, s.OW, tilesW, packed), ld = lead(rows), st = K * ld
         let (mp, dp) = (Shared(dm), Shared(dout))
-        // Output row 4th + a, phase q at y + (4a + q)·SW; the places past the image's columns
-        // (the same on every row) stay zero.
-        forEachTileRow(K, scratch: 16 * SW, rows) { k, y, row, n, th in
-            let q = mp.p + k * ld + (row - rows.lowerBound) * TW
-            for a in 0..<4 {
-                let r = y + 4 * a * SW
-                guard 4 * th + a < OH else { r.update(repeating: 0, count: 4 * SW); continue }
-                deinterleave4(dp.p + ((n * K + k) * OH + 4 * th + a) * OW, OW, r, SW)
+        // Output pixel (a, b) of each tile of the block at y + (4a + b)·L; the places past the
+        // image's columns (the same on every row) stay zero.
+        forEachBlock(K, arrays: 16, rows) { k, y, block, at in
+            for (i, row) in block.enumerated() {
+                let (n, th) = (row / tilesH, row % tilesH)
+                for a in 0..<4 {
+                    let r = y + 4 * a * L + i * TW
+                    guard 4 * th + a < OH else { for b in 0..<4 { (r + b * L).update(repeating: 0, count: TW) }; continue }
+                    split4(dp.p + ((n * K + k) * OH + 4 * th + a) * OW, OW, r, r + L, r + 2 * L, r + 3 * L)
+                }
             }
             // A along the rows, then down the columns.
-            for t in stride(from: 0, to: TW, by: 8) {
+            let q = mp.p + k * ld + at
+            for t in stride(from: 0, to: block.count * TW, by: 8) {
                 @inline(__always) func row(_ a: Int) -> Six {
-                    let p = y + 4 * a * SW + t
-                    return Self.a((load(p), load(p + SW), load(p + 2 * SW), load(p + 3 * SW)))
+                    let p = y + 4 * a * L + t
+                    return Self.a((load(p), load(p + L), load(p + 2 * L), load(p + 3 * L)))
                 }
                 let (w0, w1, w2, w3) = (row(0), row(1), row(2), row(3))
                 @inline(__always) func put(_ j: Int, _ z: Six) {
@@ -164,60 +213,82 @@ extension Winograd {
 
     /// dinp (N, C, H, W) += B dV Bᵀ over the input tiles of `rows`, from dv (36, C, lead(rows)).
     ///
-    /// Neighbouring tiles share two columns (and two rows): a tile row's columns 4 and 5 are kept
-    /// one tile on, so that phase 0 and 1 of padded index m sum tile m's columns 0, 1 and tile
-    /// m − 1's columns 4, 5 as they are added into the image's rows.
+    /// Neighbouring tiles share two columns (and two rows): input column 4m − 1 takes tile m's
+    /// column 0 and tile m − 1's column 4, column 4m tile m's column 1 and tile m − 1's column 5.
     func addInputGradient4(_ dinp: UnsafeMutablePointer<Float>, _ dv: UnsafePointer<Float>, rows: Range<Int>) {
-        let (C, H, W, TW) = (s.C, s.H, s.W, tilesW), ld = lead(rows), st = C * ld, span = stepsW + 16
-        let (gp, vp) = (Shared(dinp), Shared(dv))
-        // Row i's column j at b + (6i + j)·span (+1 for columns 4 and 5).
-        forEachTileRow(C, scratch: 36 * span, rows) { c, b, row, n, th in
-            let v = vp.p + c * ld + (row - rows.lowerBound) * TW
-            for t in stride(from: 0, to: TW, by: 8) {
+        let (C, H, W, TW, L) = (s.C, s.H, s.W, tilesW, packed), ld = lead(rows), st = C * ld
+        let (gp, vp) = (Shared(dinp), Shared(dv)), (first, last) = edgeMasks()
+        // Place (i, j) of each tile of the block at d + (6i + j)·L.
+        forEachBlock(C, arrays: 36, rows) { c, d, block, at in
+            let v = vp.p + c * ld + at, count = block.count * TW
+            for t in stride(from: 0, to: count, by: 8) {
                 @inline(__always) func column(_ j: Int) -> Six {
                     Self.b((load(v + j * st + t), load(v + (6 + j) * st + t), load(v + (12 + j) * st + t),
                             load(v + (18 + j) * st + t), load(v + (24 + j) * st + t), load(v + (30 + j) * st + t)))
                 }
                 let (x0, x1, x2, x3, x4, x5) = (column(0), column(1), column(2), column(3), column(4), column(5))
                 @inline(__always) func put(_ i: Int, _ r: Six) {
-                    let o = b + 6 * i * span + t
-                    store(r.0, o); store(r.1, o + span); store(r.2, o + 2 * span)
-                    store(r.3, o + 3 * span); store(r.4, o + 4 * span + 1); store(r.5, o + 5 * span + 1)
+                    let o = d + 6 * i * L + t
+                    store(r.0, o); store(r.1, o + L); store(r.2, o + 2 * L); store(r.3, o + 3 * L); store(r.4, o + 4 * L); store(r.5, o + 5 * L)
                 }
                 put(0, Self.b((x0.0, x1.0, x2.0, x3.0, x4.0, x5.0))); put(1, Self.b((x0.1, x1.1, x2.1, x3.1, x4.1, x5.1)))
                 put(2, Self.b((x0.2, x1.2, x2.2, x3.2, x4.2, x5.2))); put(3, Self.b((x0.3, x1.3, x2.3, x3.3, x4.3, x5.3)))
                 put(4, Self.b((x0.4, x1.4, x2.4, x3.4, x4.4, x5.4))); put(5, Self.b((x0.5, x1.5, x2.5, x3.5, x4.5, x5.5)))
             }
+            // Column 1 of each tile gains column 5 of the tile before it in its row (input column 4m);
+            // column 4 gains column 0 of the tile after it (input column 4m + 3).
             for i in 0..<6 {
-                let ih = 4 * th - 1 + i
-                guard ih >= 0 && ih < H else { continue }
-                // Input column x is padded column p = x + 1: tile p / 4's column p mod 4, and for
-                // phases 0 and 1 also tile p / 4 − 1's column 4 + p mod 4 (stored one tile on).
-                let r = b + 6 * i * span, out = gp.p + ((n * C + c) * H + ih) * W
-                for x in 0..<W {
-                    let p = x + 1, phase = p & 3, m = p >> 2
-                    var sum: Float = m < TW ? r[phase * span + m] : 0
-                    if phase < 2 && m > 0 { sum += r[(4 + phase) * span + m] }
-                    out[x] += sum
+                let r = d + 6 * i * L
+                for t in stride(from: 0, to: count, by: 8) {
+                    store(load(r + L + t) + first[t / 8] * load(r + 5 * L + t - 1), r + L + t)
+                    store(load(r + 4 * L + t) + last[t / 8] * load(r + t + 1), r + 4 * L + t)
+                }
+            }
+            for (k, row) in block.enumerated() {
+                let (n, th) = (row / tilesH, row % tilesH)
+                for i in 0..<6 {
+                    let ih = 4 * th - 1 + i
+                    guard ih >= 0 && ih < H else { continue }
+                    let r = d + 6 * i * L + k * TW
+                    join4(gp.p + ((n * C + c) * H + ih) * W, W, r + L, r + 2 * L, r + 3 * L, r + 4 * L, adding: true)
                 }
             }
         }
     }
 }
 
-/// Phase q of padded column p = x + 1 of `row` (width pixels): phases[q·span + p / 4] ← row[x].
-@inline(__always) private func split4(_ row: UnsafePointer<Float>, _ width: Int, _ phases: UnsafeMutablePointer<Float>, _ span: Int) {
-    for x in 0..<width { let p = x + 1; phases[(p & 3) * span + p >> 2] = row[x] }
+/// a[m] ← row[4m], b[m] ← row[4m + 1], c[m] ← row[4m + 2], d[m] ← row[4m + 3] along the row's
+/// `width` pixels; sixteen pixels a step.
+@inline(__always) private func split4(_ row: UnsafePointer<Float>, _ width: Int, _ a: UnsafeMutablePointer<Float>,
+                                      _ b: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ d: UnsafeMutablePointer<Float>) {
+    var m = 0
+    while 4 * m + 16 <= width {
+        let x = UnsafeRawPointer(row + 4 * m).loadUnaligned(as: SIMD16<Float>.self)
+        let (even, odd) = (x.evenHalf, x.oddHalf)
+        @inline(__always) func put(_ v: SIMD4<Float>, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p + m).storeBytes(of: v, as: SIMD4<Float>.self) }
+        put(even.evenHalf, a); put(odd.evenHalf, b); put(even.oddHalf, c); put(odd.oddHalf, d)
+        m += 4
+    }
+    for x in 4 * m..<width { (x & 3 == 0 ? a : x & 3 == 1 ? b : x & 3 == 2 ? c : d)[x >> 2] = row[x] }
 }
 
-/// The phases of output columns: phases[(x mod 4)·span + x / 4] ← row[x].
-@inline(__always) private func deinterleave4(_ row: UnsafePointer<Float>, _ width: Int, _ phases: UnsafeMutablePointer<Float>, _ span: Int) {
-    for x in 0..<width { phases[(x & 3) * span + x >> 2] = row[x] }
-}
-
-/// row[x] ← phases[(x mod 4)·span + x / 4].
-@inline(__always) private func join4(_ row: UnsafeMutablePointer<Float>, _ width: Int, _ phases: UnsafePointer<Float>, _ span: Int) {
-    for x in 0..<width { row[x] = phases[(x & 3) * span + x >> 2] }
+/// row[4m] ← a[m], row[4m + 1] ← b[m], row[4m + 2] ← c[m], row[4m + 3] ← d[m] along the row's
+/// `width` pixels, or += with `adding`; sixteen pixels a step.
+@inline(__always) private func join4(_ row: UnsafeMutablePointer<Float>, _ width: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                                     _ c: UnsafePointer<Float>, _ d: UnsafePointer<Float>, adding: Bool = false) {
+    var m = 0
+    while 4 * m + 16 <= width {
+        @inline(__always) func get(_ p: UnsafePointer<Float>) -> SIMD4<Float> { UnsafeRawPointer(p + m).loadUnaligned(as: SIMD4<Float>.self) }
+        let (w, x, y, z) = (get(a), get(b), get(c), get(d))
+        let mixed = SIMD16(w[0], x[0], y[0], z[0], w[1], x[1], y[1], z[1], w[2], x[2], y[2], z[2], w[3], x[3], y[3], z[3])
+        let p = UnsafeMutableRawPointer(row + 4 * m)
+        p.storeBytes(of: adding ? p.loadUnaligned(as: SIMD16<Float>.self) + mixed : mixed, as: SIMD16<Float>.self)
+        m += 4
+    }
+    for x in 4 * m..<width {
+        let v = (x & 3 == 0 ? a : x & 3 == 1 ? b : x & 3 == 2 ? c : d)[x >> 2]
+        row[x] = adding ? row[x] + v : v
+    }
 }
 
 @inline(__always) private func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
