@@ -31,17 +31,18 @@ struct Winograd {
         (tilesH, tilesW) = ((s.OH + tile - 1) / tile, (s.OW + tile - 1) / tile)
     }
 
-    /// Whether this path is the faster one. F(2×2): 4 tiles or more per image and 64 or more over
-    /// the batch. F(4×4): fewer products than F(2×2) (planes of 3×3, 4×4, and 7×7 up; on 5×5 and
-    /// 6×6 the two tie) and 32 tiles or more over the batch. `facet bench conv`, ResNet18's layers
-    /// at batch 32 (working-tree release builds, two runs each), against im2col: F(2×2) 1.2–1.4×
-    /// on 8×8 to 16×16 planes, 1.0–1.4× on 4×4 and 0.6–0.7× on 2×2, where each image is one tile,
-    /// 12 of its 16 inputs padding; F(4×4) 1.5–1.9× on 7×7 to 28×28 planes, 1.2–1.3× on 4×4 (as
-    /// fast as F(2×2) there with 512 channels, 15% faster with 256), 0.4× on 2×2.
+    /// Whether this path is the faster one: 64 tiles or more over the batch, and 4 or more per
+    /// image for F(2×2), fewer products than F(2×2)'s for F(4×4) (planes of 3×3, 4×4, and 7×7
+    /// up; on 5×5 and 6×6 the two tie). `facet bench conv`, ResNet18's layers at batch 32
+    /// (working-tree release builds, two runs each), against im2col: F(2×2) 1.2–1.4× on 8×8 to
+    /// 16×16 planes, 1.0–1.4× on 4×4 and 0.6–0.7× on 2×2, where each image is one tile, 12 of its
+    /// 16 inputs padding; F(4×4) 1.5–1.9× on 7×7 to 28×28 planes, 1.2–1.3× on 4×4, where 32
+    /// tiles (one an image) are too few for it to beat F(2×2) with 512 channels, 0.4× on 2×2.
     var pays: Bool {
         let tiles = tilesH * tilesW
-        guard tile == 4, let small = Winograd(s, tile: 2) else { return tiles >= 4 && s.N * tiles >= 64 }
-        return s.N * tiles >= 32 && tiles * positions < small.tilesH * small.tilesW * small.positions
+        guard s.N * tiles >= 64 else { return false }
+        guard tile == 4, let small = Winograd(s, tile: 2) else { return tiles >= 4 }
+        return tiles * positions < small.tilesH * small.tilesW * small.positions
     }
 
     /// body(channel, scratch, tile row, its image, its row in the image) for every channel, on all

@@ -69,15 +69,15 @@ import Testing
     }
 
     /// `automatic` takes Winograd's F(4×4, 3×3) for 3×3 kernels of stride 1 padded by 1 where it
-    /// has fewer products than F(2×2) (planes of 4×4, and 7×7 up) with 32 tiles over the batch;
-    /// F(2×2, 3×3) on 5×5 and 6×6 planes and where the batch is too small for F(4×4); the
+    /// has fewer products than F(2×2) (planes of 4×4, and 7×7 up) with 64 tiles over the batch;
+    /// F(2×2, 3×3) on 5×5 and 6×6 planes and where the batch has too few tiles for F(4×4); the
     /// unfolded path on 2×2 planes, on smaller batches and for other kernels.
     @Test func automaticTakesWinogradWhereItPays() {
         func path(_ n: Int, _ side: Int, kernel: Int = 3, padding: Int = 1) -> ConvPath {
             ConvShape(N: n, C: 8, H: side, W: side, K: 8, KH: kernel, KW: kernel, stride: 1, padding: padding).resolve(.automatic)
         }
-        #expect(path(32, 16) == .winograd4 && path(32, 7) == .winograd4 && path(16, 8) == .winograd4 && path(32, 4) == .winograd4)
-        #expect(path(16, 4) == .winograd && path(32, 6) == .winograd && path(4, 8) == .winograd)
+        #expect(path(32, 16) == .winograd4 && path(32, 7) == .winograd4 && path(16, 8) == .winograd4 && path(64, 4) == .winograd4)
+        #expect(path(16, 4) == .winograd && path(32, 4) == .winograd && path(32, 6) == .winograd && path(4, 8) == .winograd)
         #expect(path(32, 2) != .winograd && path(32, 2) != .winograd4 && path(15, 4) != .winograd && path(1, 7) != .winograd && path(1, 7) != .winograd4)
         #expect(path(32, 16, kernel: 5, padding: 2) != .winograd4 && path(32, 16, padding: 0) != .winograd4)
         #expect(ConvShape(N: 32, C: 8, H: 2, W: 2, K: 8, KH: 3, KW: 3, padding: 1).resolve(.winograd) == .winograd)
