@@ -64,42 +64,6 @@ extension Winograd {
         return (y0, e + o, e - o, z3, z4, y3)
     }
 
-    /// Tile rows a block of the transforms below takes at once: 32 tiles or more, so that the
-    /// eight-lane steps run along the tiles of several rows where rows are short.
-    var blockRows: Int { max(1, (32 + tilesW - 1) / tilesW) }
-
-    /// Floats between one of a block's arrays (a value per tile) and the next: its tiles rounded
-    /// up to eight-lane steps, and room to read one tile before and after.
-    var packed: Int { ((blockRows * tilesW + 7) & ~7) + 16 }
-
-    /// Per eight-lane step of a block: 0 in the lanes of a row's first tile, else 1; the same for
-    /// its last tile (what a tile's neighbour in the row is read through).
-    func edgeMasks() -> (first: [V8], last: [V8]) {
-        let steps = (blockRows * tilesW + 7) / 8
-        func mask(_ edge: Int) -> [V8] {
-            (0..<steps).map { o in V8((0..<8).map { Float((8 * o + $0) % tilesW == edge ? 0 : 1) }) }
-        }
-        return (mask(0), mask(tilesW - 1))
-    }
-
-    /// body(channel, arrays, block, first tile of the block in the chunk) for every channel, on all
-    /// cores, and every block of tile rows of `rows` in order; each channel's `count` arrays (at
-    /// arrays + k·packed, one tile readable before each) zeroed once.
-    @inline(__always)
-    func forEachBlock(_ channels: Int, arrays count: Int, _ rows: Range<Int>,
-                      _ body: (_ c: Int, _ arrays: UnsafeMutablePointer<Float>, _ block: Range<Int>, _ at: Int) -> Void) {
-        let r = blockRows, size = count * packed + 8
-        parallelFor(channels) { c in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: size) { buffer in
-                let b = buffer.baseAddress!
-                b.initialize(repeating: 0, count: size)
-                for start in stride(from: rows.lowerBound, to: rows.upperBound, by: r) {
-                    body(c, b + 8, start..<min(rows.upperBound, start + r), (start - rows.lowerBound) * tilesW)
-                }
-            }
-        }
-    }
-
     /// v (36, C, lead(rows)) = Bᵀ d B for the tiles of tile rows `rows`.
     ///
     /// A block's tile rows are split into one array per place (i, j) of a tile, tile after tile
@@ -289,10 +253,4 @@ extension Winograd {
         let v = (x & 3 == 0 ? a : x & 3 == 1 ? b : x & 3 == 2 ? c : d)[x >> 2]
         row[x] = adding ? row[x] + v : v
     }
-}
-
-@inline(__always) private func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
-@inline(__always) private func load(_ p: UnsafeMutablePointer<Float>) -> SIMD8<Float> { load(UnsafePointer(p)) }
-@inline(__always) private func store(_ x: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
-    UnsafeMutableRawPointer(p).storeBytes(of: x, as: SIMD8<Float>.self)
 }
