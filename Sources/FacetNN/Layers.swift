@@ -8,7 +8,7 @@ public final class Conv2d: Module {
     /// False for a first layer: its input's gradient is not needed, and not computed.
     public var needsInputGradient = true
     private var input = Tensor(zeros: [0])         // (N, C, H, W), saved by forward
-    /// The weight's Winograd transform (16, K, C), left by a forward pass that keeps activations
+    /// The weight's Winograd transform (16 or 36, K, C), left by a forward pass that keeps activations
     /// for the backward pass after it (the weight does not change in between); empty otherwise.
     private var transformedWeight: [Float] = []
 

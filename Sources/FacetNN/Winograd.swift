@@ -11,11 +11,13 @@
 /// M[pos] (K, T) = U[pos] (K, C) · V[pos] (C, T) over the T tiles of the batch. The backward pass
 /// is each step's adjoint: dM = A dY Aᵀ, dU[pos] = dM[pos] · V[pos]ᵀ, dg = Gᵀ dU G,
 /// dV[pos] = U[pos]ᵀ · dM[pos], dd = B dV Bᵀ added back into the overlapping input tiles.
-/// The transforms' entries are 0, ±1 and ±½, so the results round like the direct sums'.
+/// F(2×2)'s transforms' entries are 0, ±1 and ±½, so its results round like the direct sums'.
+/// F(4×4, 3×3) (`Winograd4.swift`) is the same with 6×6 input tiles, 4×4 output tiles and 36
+/// products: fewer multiplications, a few times the rounding error (see there).
 ///
 /// The batch's tiles are taken a run of tile rows at a time (`budget`), so that the transformed
-/// tiles stay within a bounded scratch. Every product runs on one core, the 16 spread over the
-/// cores, so the sums do not depend on how many there are.
+/// tiles stay within a bounded scratch. Every product runs on one core, the 16 or 36 spread over
+/// the cores, so the sums do not depend on how many there are.
 struct Winograd {
     let s: ConvShape
     /// Output pixels down and across a tile: 2 (F(2×2, 3×3), below) or 4 (F(4×4, 3×3), `Winograd4.swift`).
@@ -33,11 +35,12 @@ struct Winograd {
 
     /// Whether this path is the faster one: 64 tiles or more over the batch, and 4 or more per
     /// image for F(2×2), fewer products than F(2×2)'s for F(4×4) (planes of 3×3, 4×4, and 7×7
-    /// up; on 5×5 and 6×6 the two tie). `facet bench conv`, ResNet18's layers at batch 32
-    /// (working-tree release builds, two runs each), against im2col: F(2×2) 1.2–1.4× on 8×8 to
-    /// 16×16 planes, 1.0–1.4× on 4×4 and 0.6–0.7× on 2×2, where each image is one tile, 12 of its
-    /// 16 inputs padding; F(4×4) 1.5–1.9× on 7×7 to 28×28 planes, 1.2–1.3× on 4×4, where 32
-    /// tiles (one an image) are too few for it to beat F(2×2) with 512 channels, 0.4× on 2×2.
+    /// up; on 5×5 and 6×6 the two tie). `facet bench conv` (a fresh clone's build, ResNet18's
+    /// layers at batch 32, two runs at 112 px and eight at 64 px), im2col's time over each path's:
+    /// F(4×4) 1.5–2.8× on 28×28 to 7×7 planes against F(2×2)'s 1.1–1.5×, 1.2–2.0× on 16×16 and
+    /// 8×8 against 0.9–1.6×; on 4×4 planes (one F(4×4) tile an image, 32 over the batch) F(2×2)
+    /// 1.2–2.4× against F(4×4)'s 1.1–1.7×; on 2×2 planes F(2×2) 0.6–1.3× (median 0.8), so
+    /// im2col stays there.
     var pays: Bool {
         let tiles = tilesH * tilesW
         guard s.N * tiles >= 64 else { return false }
