@@ -99,6 +99,52 @@ struct Winograd {
         }
     }
 
+    /// For each tile row of `block` (the i-th) and each of the tile + 2 input rows it covers (r,
+    /// the tile row's input row tile·th − 1 + r): body(the arrays of its row r, place (r, 0), at
+    /// d + (tile + 2)·r·packed + i·tilesW; the row's first pixel in (N, channels, H, W) at channel
+    /// `c`, or nil where the row is padding).
+    @inline(__always)
+    func forEachInputRow(_ block: Range<Int>, _ c: Int, _ channels: Int, _ d: UnsafeMutablePointer<Float>,
+                         _ body: (UnsafeMutablePointer<Float>, Int?) -> Void) {
+        let n = tile + 2
+        for (i, row) in block.enumerated() {
+            let (image, th) = (row / tilesH, row % tilesH)
+            for r in 0..<n {
+                let ih = tile * th - 1 + r
+                body(d + n * r * packed + i * tilesW, ih >= 0 && ih < s.H ? ((image * channels + c) * s.H + ih) * s.W : nil)
+            }
+        }
+    }
+
+    /// For each tile row of `block` (the i-th) and each of its `tile` output rows a: body(the
+    /// arrays of output pixel (a, 0), at y + tile·a·packed + i·tilesW; the row's first pixel in
+    /// (N, K, OH, OW) at channel k, or nil past the image's last row).
+    @inline(__always)
+    func forEachOutputRow(_ block: Range<Int>, _ k: Int, _ y: UnsafeMutablePointer<Float>, _ body: (UnsafeMutablePointer<Float>, Int?) -> Void) {
+        for (i, row) in block.enumerated() {
+            let (image, th) = (row / tilesH, row % tilesH)
+            for a in 0..<tile {
+                let oh = tile * th + a
+                body(y + tile * a * packed + i * tilesW, oh < s.OH ? ((image * s.K + k) * s.OH + oh) * s.OW : nil)
+            }
+        }
+    }
+
+    /// A block's `count` tiles after B dV Bᵀ, place (i, j) at d + (n·i + j)·packed (n = tile + 2):
+    /// in every row i, column 1 of each tile gains column n − 1 of the tile before it in its row,
+    /// and column n − 2 gains column 0 of the tile after it — the input columns neighbouring tiles
+    /// share (`first` and `last` from `edgeMasks`).
+    func foldSharedColumns(_ d: UnsafeMutablePointer<Float>, count: Int, _ first: [SIMD8<Float>], _ last: [SIMD8<Float>]) {
+        let (n, L) = (tile + 2, packed)
+        for i in 0..<n {
+            let r = d + n * i * L
+            for t in stride(from: 0, to: count, by: 8) {
+                store(load(r + L + t) + first[t / 8] * load(r + (n - 1) * L + t - 1), r + L + t)
+                store(load(r + (n - 2) * L + t) + last[t / 8] * load(r + t + 1), r + (n - 2) * L + t)
+            }
+        }
+    }
+
     /// G ⊗ G (16, 9): row 4i + j, column 3a + b holds G[i][a]·G[j][b], so that the transform of a
     /// kernel g (9) is (G ⊗ G) g, and G g Gᵀ for every kernel at once is one matrix product.
     static func kernelTransform(_ G: [[Float]]) -> [Float] {

@@ -28,24 +28,20 @@ extension Winograd {
 
     /// v (16, C, lead(rows)) = Bᵀ d B for the tiles of tile rows `rows`.
     func transformInput2(_ v: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, rows: Range<Int>) {
-        let (C, H, W, TW, L) = (s.C, s.H, s.W, tilesW, packed), ld = lead(rows), cs = C * ld
+        let (C, W, TW, L) = (s.C, s.W, tilesW, packed), ld = lead(rows), cs = C * ld
         let (vp, ip) = (Shared(v), Shared(inp)), (first, last) = edgeMasks()
         // Row i's columns 1 and 2 at d + (4i + 1)·L and one array on; 0 and 3 are never stored.
         forEachBlock(C, arrays: 16, rows) { c, d, block, at in
-            for (k, row) in block.enumerated() {
-                let (n, th) = (row / tilesH, row % tilesH), plane = ip.p + (n * C + c) * H * W
-                for i in 0..<4 {
-                    let ih = 2 * th - 1 + i, r = d + (4 * i + 1) * L + k * TW
-                    guard ih >= 0 && ih < H else { r.update(repeating: 0, count: TW); (r + L).update(repeating: 0, count: TW); continue }
-                    deinterleave(plane + ih * W, W, r, r + L)
-                }
+            forEachInputRow(block, c, C, d) { r, at in
+                guard let at else { (r + L).update(repeating: 0, count: TW); (r + 2 * L).update(repeating: 0, count: TW); return }
+                deinterleave(ip.p + at, W, r + L, r + 2 * L)
             }
             let o = vp.p + c * ld + at
             for t in stride(from: 0, to: block.count * TW, by: 8) {
                 let (f, l) = (first[t / 8], last[t / 8])
                 @inline(__always) func row(_ i: Int) -> (Lanes, Lanes, Lanes, Lanes) {
-                    let r = d + (4 * i + 1) * L + t
-                    return Self.bt2((f * load(r + L - 1), load(r), load(r + L), l * load(r + 1)))
+                    let r = d + 4 * i * L + t
+                    return Self.bt2((f * load(r + 2 * L - 1), load(r + L), load(r + 2 * L), l * load(r + L + 1)))
                 }
                 let (x0, x1, x2, x3) = (row(0), row(1), row(2), row(3))
                 @inline(__always) func put(_ j: Int, _ z: (Lanes, Lanes, Lanes, Lanes)) {
@@ -62,7 +58,7 @@ extension Winograd {
     /// m (16, K, lead(rows)).
     func transformOutput2(_ out: UnsafeMutablePointer<Float>, _ m: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
                           relu: Bool, rows: Range<Int>) {
-        let (K, OH, OW, TW, L) = (s.K, s.OH, s.OW, tilesW, packed), ld = lead(rows), st = K * ld
+        let (K, OW, TW, L) = (s.K, s.OW, tilesW, packed), ld = lead(rows), st = K * ld
         let (op, mp, bp) = (Shared(out), Shared(m), bias.map(Shared.init))
         // Output pixel (a, b) of each tile of the block at y + (2a + b)·L.
         forEachBlock(K, arrays: 4, rows) { k, y, block, at in
@@ -79,31 +75,21 @@ extension Winograd {
                 }
                 put(0, Self.at2((x0.0, x1.0, x2.0, x3.0))); put(1, Self.at2((x0.1, x1.1, x2.1, x3.1)))
             }
-            for (i, row) in block.enumerated() {
-                let (n, th) = (row / tilesH, row % tilesH)
-                for a in 0..<2 where 2 * th + a < OH {
-                    let r = y + 2 * a * L + i * TW
-                    interleave(op.p + ((n * K + k) * OH + 2 * th + a) * OW, OW, r, r + L)
-                }
-            }
+            forEachOutputRow(block, k, y) { r, at in if let at { interleave(op.p + at, OW, r, r + L) } }
         }
     }
 
     /// dm (16, K, lead(rows)) = A dY Aᵀ for the tiles of `rows`, dY read from dout (N, K, OH, OW),
     /// zero beyond the image.
     func transformOutputGradient2(_ dm: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>, rows: Range<Int>) {
-        let (K, OH, OW, TW, L) = (s.K, s.OH, s.OW, tilesW, packed), ld = lead(rows), st = K * ld
+        let (K, OW, TW, L) = (s.K, s.OW, tilesW, packed), ld = lead(rows), st = K * ld
         let (mp, dp) = (Shared(dm), Shared(dout))
         // Output pixel (a, b) of each tile of the block at y + (2a + b)·L; the places past the
         // image's columns (the same on every row) stay zero.
         forEachBlock(K, arrays: 4, rows) { k, y, block, at in
-            for (i, row) in block.enumerated() {
-                let (n, th) = (row / tilesH, row % tilesH)
-                for a in 0..<2 {
-                    let r = y + 2 * a * L + i * TW
-                    guard 2 * th + a < OH else { r.update(repeating: 0, count: TW); (r + L).update(repeating: 0, count: TW); continue }
-                    deinterleave(dp.p + ((n * K + k) * OH + 2 * th + a) * OW, OW, r, r + L)
-                }
+            forEachOutputRow(block, k, y) { r, at in
+                guard let at else { r.update(repeating: 0, count: TW); (r + L).update(repeating: 0, count: TW); return }
+                deinterleave(dp.p + at, OW, r, r + L)
             }
             // A along the rows, then down the columns.
             let q = mp.p + k * ld + at
@@ -123,7 +109,7 @@ extension Winograd {
     /// Neighbouring tiles share two columns (and two rows): input column 2m takes tile m's column
     /// 1 and tile m − 1's column 3, column 2m + 1 tile m's column 2 and tile m + 1's column 0.
     func addInputGradient2(_ dinp: UnsafeMutablePointer<Float>, _ dv: UnsafePointer<Float>, rows: Range<Int>) {
-        let (C, H, W, TW, L) = (s.C, s.H, s.W, tilesW, packed), ld = lead(rows), st = C * ld
+        let (C, W, TW, L) = (s.C, s.W, tilesW, packed), ld = lead(rows), st = C * ld
         let (gp, vp) = (Shared(dinp), Shared(dv)), (first, last) = edgeMasks()
         // Place (i, j) of each tile of the block at d + (4i + j)·L.
         forEachBlock(C, arrays: 16, rows) { c, d, block, at in
@@ -140,24 +126,8 @@ extension Winograd {
                 put(0, Self.b2((x0.0, x1.0, x2.0, x3.0))); put(1, Self.b2((x0.1, x1.1, x2.1, x3.1)))
                 put(2, Self.b2((x0.2, x1.2, x2.2, x3.2))); put(3, Self.b2((x0.3, x1.3, x2.3, x3.3)))
             }
-            // Column 1 of each tile gains column 3 of the tile before it in its row (input column
-            // 2m); column 2 gains column 0 of the tile after it (input column 2m + 1).
-            for i in 0..<4 {
-                let r = d + 4 * i * L
-                for t in stride(from: 0, to: count, by: 8) {
-                    store(load(r + L + t) + first[t / 8] * load(r + 3 * L + t - 1), r + L + t)
-                    store(load(r + 2 * L + t) + last[t / 8] * load(r + t + 1), r + 2 * L + t)
-                }
-            }
-            for (k, row) in block.enumerated() {
-                let (n, th) = (row / tilesH, row % tilesH)
-                for i in 0..<4 {
-                    let ih = 2 * th - 1 + i
-                    guard ih >= 0 && ih < H else { continue }
-                    let r = d + 4 * i * L + k * TW
-                    interleave(gp.p + ((n * C + c) * H + ih) * W, W, r + L, r + 2 * L, adding: true)
-                }
-            }
+            foldSharedColumns(d, count: count, first, last)
+            forEachInputRow(block, c, C, d) { r, at in if let at { interleave(gp.p + at, W, r + L, r + 2 * L, adding: true) } }
         }
     }
 }

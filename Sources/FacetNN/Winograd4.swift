@@ -70,20 +70,13 @@ extension Winograd {
     /// along each row and row after row: columns 1…4 of row i straight from the input row (every
     /// fourth pixel), columns 0 and 5 read from columns 4 and 1 one tile back and on.
     func transformInput4(_ v: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, rows: Range<Int>) {
-        let (C, H, W, TW, L) = (s.C, s.H, s.W, tilesW, packed), ld = lead(rows), cs = C * ld
+        let (C, W, TW, L) = (s.C, s.W, tilesW, packed), ld = lead(rows), cs = C * ld
         let (vp, ip) = (Shared(v), Shared(inp)), (first, last) = edgeMasks()
         forEachBlock(C, arrays: 36, rows) { c, d, block, at in
-            for (k, row) in block.enumerated() {
-                let (n, th) = (row / tilesH, row % tilesH), plane = ip.p + (n * C + c) * H * W
-                for i in 0..<6 {
-                    // Input row 4th + i − 1; its column x is tile (x + 1) / 4's column (x + 1) mod 4.
-                    let ih = 4 * th - 1 + i, r = d + 6 * i * L + k * TW
-                    guard ih >= 0 && ih < H else {
-                        for j in 1...4 { (r + j * L).update(repeating: 0, count: TW) }
-                        continue
-                    }
-                    split4(plane + ih * W, W, r + L, r + 2 * L, r + 3 * L, r + 4 * L)
-                }
+            // Input column x is tile (x + 1) / 4's column (x + 1) mod 4.
+            forEachInputRow(block, c, C, d) { r, at in
+                guard let at else { for j in 1...4 { (r + j * L).update(repeating: 0, count: TW) }; return }
+                split4(ip.p + at, W, r + L, r + 2 * L, r + 3 * L, r + 4 * L)
             }
             let o = vp.p + c * ld + at
             for t in stride(from: 0, to: block.count * TW, by: 8) {
@@ -109,7 +102,7 @@ extension Winograd {
     /// m (36, K, lead(rows)).
     func transformOutput4(_ out: UnsafeMutablePointer<Float>, _ m: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
                           relu: Bool, rows: Range<Int>) {
-        let (K, OH, OW, TW, L) = (s.K, s.OH, s.OW, tilesW, packed), ld = lead(rows), st = K * ld
+        let (K, OW, TW, L) = (s.K, s.OW, tilesW, packed), ld = lead(rows), st = K * ld
         let (op, mp, bp) = (Shared(out), Shared(m), bias.map(Shared.init))
         // Output pixel (a, b) of each tile of the block at y + (4a + b)·L.
         forEachBlock(K, arrays: 16, rows) { k, y, block, at in
@@ -129,31 +122,21 @@ extension Winograd {
                 put(0, Self.at((x0.0, x1.0, x2.0, x3.0, x4.0, x5.0))); put(1, Self.at((x0.1, x1.1, x2.1, x3.1, x4.1, x5.1)))
                 put(2, Self.at((x0.2, x1.2, x2.2, x3.2, x4.2, x5.2))); put(3, Self.at((x0.3, x1.3, x2.3, x3.3, x4.3, x5.3)))
             }
-            for (i, row) in block.enumerated() {
-                let (n, th) = (row / tilesH, row % tilesH)
-                for a in 0..<4 where 4 * th + a < OH {
-                    let r = y + 4 * a * L + i * TW
-                    join4(op.p + ((n * K + k) * OH + 4 * th + a) * OW, OW, r, r + L, r + 2 * L, r + 3 * L)
-                }
-            }
+            forEachOutputRow(block, k, y) { r, at in if let at { join4(op.p + at, OW, r, r + L, r + 2 * L, r + 3 * L) } }
         }
     }
 
     /// dm (36, K, lead(rows)) = A dY Aᵀ for the tiles of `rows`, dY read from dout (N, K, OH, OW),
     /// zero beyond the image.
     func transformOutputGradient4(_ dm: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>, rows: Range<Int>) {
-        let (K, OH, OW, TW, L) = (s.K, s.OH, s.OW, tilesW, packed), ld = lead(rows), st = K * ld
+        let (K, OW, TW, L) = (s.K, s.OW, tilesW, packed), ld = lead(rows), st = K * ld
         let (mp, dp) = (Shared(dm), Shared(dout))
         // Output pixel (a, b) of each tile of the block at y + (4a + b)·L; the places past the
         // image's columns (the same on every row) stay zero.
         forEachBlock(K, arrays: 16, rows) { k, y, block, at in
-            for (i, row) in block.enumerated() {
-                let (n, th) = (row / tilesH, row % tilesH)
-                for a in 0..<4 {
-                    let r = y + 4 * a * L + i * TW
-                    guard 4 * th + a < OH else { for b in 0..<4 { (r + b * L).update(repeating: 0, count: TW) }; continue }
-                    split4(dp.p + ((n * K + k) * OH + 4 * th + a) * OW, OW, r, r + L, r + 2 * L, r + 3 * L)
-                }
+            forEachOutputRow(block, k, y) { r, at in
+                guard let at else { for b in 0..<4 { (r + b * L).update(repeating: 0, count: TW) }; return }
+                split4(dp.p + at, OW, r, r + L, r + 2 * L, r + 3 * L)
             }
             // A along the rows, then down the columns.
             let q = mp.p + k * ld + at
@@ -180,7 +163,7 @@ extension Winograd {
     /// Neighbouring tiles share two columns (and two rows): input column 4m − 1 takes tile m's
     /// column 0 and tile m − 1's column 4, column 4m tile m's column 1 and tile m − 1's column 5.
     func addInputGradient4(_ dinp: UnsafeMutablePointer<Float>, _ dv: UnsafePointer<Float>, rows: Range<Int>) {
-        let (C, H, W, TW, L) = (s.C, s.H, s.W, tilesW, packed), ld = lead(rows), st = C * ld
+        let (C, W, TW, L) = (s.C, s.W, tilesW, packed), ld = lead(rows), st = C * ld
         let (gp, vp) = (Shared(dinp), Shared(dv)), (first, last) = edgeMasks()
         // Place (i, j) of each tile of the block at d + (6i + j)·L.
         forEachBlock(C, arrays: 36, rows) { c, d, block, at in
@@ -199,23 +182,9 @@ extension Winograd {
                 put(2, Self.b((x0.2, x1.2, x2.2, x3.2, x4.2, x5.2))); put(3, Self.b((x0.3, x1.3, x2.3, x3.3, x4.3, x5.3)))
                 put(4, Self.b((x0.4, x1.4, x2.4, x3.4, x4.4, x5.4))); put(5, Self.b((x0.5, x1.5, x2.5, x3.5, x4.5, x5.5)))
             }
-            // Column 1 of each tile gains column 5 of the tile before it in its row (input column 4m);
-            // column 4 gains column 0 of the tile after it (input column 4m + 3).
-            for i in 0..<6 {
-                let r = d + 6 * i * L
-                for t in stride(from: 0, to: count, by: 8) {
-                    store(load(r + L + t) + first[t / 8] * load(r + 5 * L + t - 1), r + L + t)
-                    store(load(r + 4 * L + t) + last[t / 8] * load(r + t + 1), r + 4 * L + t)
-                }
-            }
-            for (k, row) in block.enumerated() {
-                let (n, th) = (row / tilesH, row % tilesH)
-                for i in 0..<6 {
-                    let ih = 4 * th - 1 + i
-                    guard ih >= 0 && ih < H else { continue }
-                    let r = d + 6 * i * L + k * TW
-                    join4(gp.p + ((n * C + c) * H + ih) * W, W, r + L, r + 2 * L, r + 3 * L, r + 4 * L, adding: true)
-                }
+            foldSharedColumns(d, count: count, first, last)
+            forEachInputRow(block, c, C, d) { r, at in
+                if let at { join4(gp.p + at, W, r + L, r + 2 * L, r + 3 * L, r + 4 * L, adding: true) }
             }
         }
     }
