@@ -27,12 +27,15 @@ public func maxPoolForward(_ out: UnsafeMutablePointer<Float>, _ argmax: UnsafeM
             var ow0 = 0, ow1 = 0
             if strided && owHi - owLo >= 8 {
                 var ow = owLo
-                while ow + 8 <= owHi {
+                @inline(__always) func eight(_ ow: Int) {
                     let (best, at) = stride2Windows(plane, s, ih0: ih0, rows: khLo..<khHi, ow: ow)
                     UnsafeMutableRawPointer(out + oh * OW + ow).storeBytes(of: best, as: SIMD8<Float>.self)
                     UnsafeMutableRawPointer(argmax + oh * OW + ow).storeBytes(of: at, as: SIMD8<Int32>.self)
-                    ow += 8
                 }
+                while ow + 8 <= owHi { eight(ow); ow += 8 }
+                // The rest of the run as one more vector ending at its end, over outputs already
+                // done (the same values again): on ResNet's 64 px stem a row has 14 such outputs.
+                if ow < owHi { eight(owHi - 8); ow = owHi }
                 (ow0, ow1) = (owLo, ow)
             }
             // One by one: the window's rows and columns inside the plane, found once per row and column.

@@ -158,20 +158,23 @@ import Testing
 
     /// Max pooling against the bounds-checked loop nest: ties (values on a coarse grid) go to the
     /// first in window order, NaN wins, windows clipped at every edge; stride-2 windows eight at a
-    /// time where they lie inside the row and the rest one by one (37 columns: 16 outputs of each
-    /// row eight at a time).
+    /// time where they lie inside the row, the run's last eight again where it is not a multiple of
+    /// eight, and the rest one by one (37 columns: 17 outputs of each row eight at a time; 32, as
+    /// ResNet's stem at 64 px: 14).
     @Test(arguments: [(3, 2, 1), (2, 2, 0), (3, 2, 0), (4, 2, 1), (3, 1, 1), (5, 3, 2)])
     func maxPoolMatchesTheLoopNest(_ kernel: Int, _ stride: Int, _ padding: Int) {
-        var r = Rand(state: UInt64(kernel * 10 + stride))
-        let s = PoolShape(planes: 5, H: 9, W: 37, kernel: kernel, stride: stride, padding: padding)
-        var x = r.array(5 * 9 * 37).map { ($0 * 3).rounded() }
-        for i in [17, 100, 101, 500, 537, 538, 1200] { x[i] = .nan }
-        let n = 5 * s.OH * s.OW
-        var y1 = [Float](repeating: 0, count: n), y2 = y1, a1 = [Int32](repeating: 0, count: n), a2 = a1
-        maxPoolForward(&y1, &a1, x, s)
-        maxPoolForwardNaive(&y2, &a2, x, s)
-        #expect(a1 == a2)
-        #expect(zip(y1, y2).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) })
+        for width in [37, 32] {
+            var r = Rand(state: UInt64(kernel * 10 + stride + width))
+            let s = PoolShape(planes: 5, H: 9, W: width, kernel: kernel, stride: stride, padding: padding)
+            var x = r.array(5 * 9 * width).map { ($0 * 3).rounded() }
+            for i in [17, 100, 101, 500, 537, 538, 1200] { x[i] = .nan }
+            let n = 5 * s.OH * s.OW
+            var y1 = [Float](repeating: 0, count: n), y2 = y1, a1 = [Int32](repeating: 0, count: n), a2 = a1
+            maxPoolForward(&y1, &a1, x, s)
+            maxPoolForwardNaive(&y2, &a2, x, s)
+            #expect(a1 == a2)
+            #expect(zip(y1, y2).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) })
+        }
     }
 
     /// In inference a convolution and its ReLU run fused: VGG's features and logits are the same
