@@ -7,7 +7,7 @@
 ///     U = G g Gᵀ        kernel g (3×3), per (output, input) channel pair
 ///     Y = Aᵀ M A        M = Σ_c U ⊙ V (4×4), Y the output tile (2×2)
 ///
-/// The sum over channels is 16 matrix products, one per position of the transformed tile:
+/// The sum over channels is 16 matrix products (36 for F(4×4)), one per position of the transformed tile:
 /// M[pos] (K, T) = U[pos] (K, C) · V[pos] (C, T) over the T tiles of the batch. The backward pass
 /// is each step's adjoint: dM = A dY Aᵀ, dU[pos] = dM[pos] · V[pos]ᵀ, dg = Gᵀ dU G,
 /// dV[pos] = U[pos]ᵀ · dM[pos], dd = B dV Bᵀ added back into the overlapping input tiles.
@@ -19,6 +19,9 @@
 /// tiles stay within a bounded scratch. Every product runs on one core, the 16 or 36 spread over
 /// the cores, so the sums do not depend on how many there are.
 struct Winograd {
+    /// Eight tiles' values, the tile transforms' unit of work.
+    typealias Lanes = SIMD8<Float>
+
     let s: ConvShape
     /// Output pixels down and across a tile: 2 (F(2×2, 3×3), below) or 4 (F(4×4, 3×3), `Winograd4.swift`).
     let tile: Int
@@ -73,10 +76,10 @@ struct Winograd {
 
     /// Per eight-lane step of a block: 0 in the lanes of a row's first tile, else 1; the same for
     /// its last tile (what a tile's neighbour in the row is read through).
-    func edgeMasks() -> (first: [SIMD8<Float>], last: [SIMD8<Float>]) {
+    func edgeMasks() -> (first: [Lanes], last: [Lanes]) {
         let steps = (blockRows * tilesW + 7) / 8
-        func mask(_ edge: Int) -> [SIMD8<Float>] {
-            (0..<steps).map { o in SIMD8<Float>((0..<8).map { Float((8 * o + $0) % tilesW == edge ? 0 : 1) }) }
+        func mask(_ edge: Int) -> [Lanes] {
+            (0..<steps).map { o in Lanes((0..<8).map { Float((8 * o + $0) % tilesW == edge ? 0 : 1) }) }
         }
         return (mask(0), mask(tilesW - 1))
     }
@@ -134,7 +137,7 @@ struct Winograd {
     /// in every row i, column 1 of each tile gains column n − 1 of the tile before it in its row,
     /// and column n − 2 gains column 0 of the tile after it — the input columns neighbouring tiles
     /// share (`first` and `last` from `edgeMasks`).
-    func foldSharedColumns(_ d: UnsafeMutablePointer<Float>, count: Int, _ first: [SIMD8<Float>], _ last: [SIMD8<Float>]) {
+    func foldSharedColumns(_ d: UnsafeMutablePointer<Float>, count: Int, _ first: [Lanes], _ last: [Lanes]) {
         let (n, L) = (tile + 2, packed)
         for i in 0..<n {
             let r = d + n * i * L
@@ -145,19 +148,25 @@ struct Winograd {
         }
     }
 
-    /// G ⊗ G (16, 9): row 4i + j, column 3a + b holds G[i][a]·G[j][b], so that the transform of a
-    /// kernel g (9) is (G ⊗ G) g, and G g Gᵀ for every kernel at once is one matrix product.
-    static func kernelTransform(_ G: [[Float]]) -> [Float] {
+    /// An output pixel from its transformed sum: the bias added, then the ReLU when asked.
+    @inline(__always) static func finish(_ y: Lanes, _ bias: Lanes, relu: Bool) -> Lanes {
+        relu ? pointwiseMax(y + bias, .zero) : y + bias
+    }
+
+    /// G ⊗ G (n², 9) for G (n, 3): row n·i + j, column 3a + b holds G[i][a]·G[j][b], so that the
+    /// transform of a kernel g (9) is (G ⊗ G) g, and G g Gᵀ for every kernel at once is one
+    /// matrix product.
+    static func kronecker(_ G: [[Float]]) -> [Float] {
         let n = G.count
         var t = [Float](repeating: 0, count: n * n * 9)
         for r in 0..<n * n { for e in 0..<9 { t[r * 9 + e] = G[r / n][e / 3] * G[r % n][e % 3] } }
         return t
     }
-    static let g2: [[Float]] = [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]]
-    static let kernel2 = kernelTransform(g2), kernel4 = kernelTransform(g4)
+    static let kernel2 = kronecker(g2), kernel4 = kronecker(g4)
+    /// This path's G ⊗ G.
     var kernelTransform: [Float] { tile == 2 ? Self.kernel2 : Self.kernel4 }
 
-    /// u (16, K·C) = (G ⊗ G) · weightᵀ, weight (K·C, 9): every kernel's G g Gᵀ.
+    /// u (positions, K·C) = (G ⊗ G) · weightᵀ, weight (K·C, 9): every kernel's G g Gᵀ.
     func transformWeights(_ u: UnsafeMutablePointer<Float>, _ weight: UnsafePointer<Float>) {
         let KC = s.K * s.C
         kernelTransform.withUnsafeBufferPointer { t in
@@ -165,7 +174,7 @@ struct Winograd {
         }
     }
 
-    /// dweight (K·C, 9) += du (16, K·C)ᵀ · (G ⊗ G): every kernel's Gᵀ dU G.
+    /// dweight (K·C, 9) += du (positions, K·C)ᵀ · (G ⊗ G): every kernel's Gᵀ dU G.
     func addWeightGradient(_ dweight: UnsafeMutablePointer<Float>, _ du: UnsafePointer<Float>) {
         let KC = s.K * s.C
         kernelTransform.withUnsafeBufferPointer { t in
@@ -197,14 +206,15 @@ struct Winograd {
 }
 
 /// Eight floats from p on, at any alignment (the tile transforms' loads and stores).
-@inline(__always) func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
-@inline(__always) func load(_ p: UnsafeMutablePointer<Float>) -> SIMD8<Float> { load(UnsafePointer(p)) }
-@inline(__always) func store(_ x: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
-    UnsafeMutableRawPointer(p).storeBytes(of: x, as: SIMD8<Float>.self)
+@inline(__always) func load(_ p: UnsafePointer<Float>) -> Winograd.Lanes { UnsafeRawPointer(p).loadUnaligned(as: Winograd.Lanes.self) }
+@inline(__always) func load(_ p: UnsafeMutablePointer<Float>) -> Winograd.Lanes { load(UnsafePointer(p)) }
+@inline(__always) func store(_ x: Winograd.Lanes, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: x, as: Winograd.Lanes.self)
 }
 
-/// out (N, K, OH, OW) = conv(inp, weight) + bias (ReLU'd when asked) by Winograd's F(2×2, 3×3).
-/// The weight's transform (16, K, C) is made in `transformed` when given (for the backward pass).
+/// out (N, K, OH, OW) = conv(inp, weight) + bias (ReLU'd when asked) by Winograd's F(2×2, 3×3)
+/// or F(4×4, 3×3), as `w` says. The weight's transform (positions, K, C) is made in `transformed`
+/// when given (for the backward pass).
 func conv2dForwardWinograd(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                            _ bias: UnsafePointer<Float>?, _ w: Winograd, budget: Int, relu: Bool, transformed: UnsafeMutablePointer<Float>?) {
     let s = w.s, P = w.positions, chunks = w.chunks(budget), most = w.mostLead(chunks)

@@ -8,7 +8,17 @@
 /// Tile t covers input columns 2t − 1 … 2t + 2: columns 1 and 2 come from the row's even and odd
 /// pixels, columns 0 and 3 are read from columns 2 and 1 one tile back and on.
 extension Winograd {
-    typealias Lanes = SIMD8<Float>
+    /// The four values at p, p + step, p + 2·step, p + 3·step.
+    @inline(__always) static func load4(_ p: UnsafePointer<Float>, _ step: Int) -> (Lanes, Lanes, Lanes, Lanes) {
+        (load(p), load(p + step), load(p + 2 * step), load(p + 3 * step))
+    }
+
+    /// z into p, p + step, p + 2·step, p + 3·step.
+    @inline(__always) static func store4(_ z: (Lanes, Lanes, Lanes, Lanes), _ p: UnsafeMutablePointer<Float>, _ step: Int) {
+        store(z.0, p); store(z.1, p + step); store(z.2, p + 2 * step); store(z.3, p + 3 * step)
+    }
+
+    static let g2: [[Float]] = [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]]
 
     /// Bᵀ d.
     @inline(__always) static func bt2(_ d: (Lanes, Lanes, Lanes, Lanes)) -> (Lanes, Lanes, Lanes, Lanes) {
@@ -44,10 +54,7 @@ extension Winograd {
                     return Self.bt2((f * load(r + 2 * L - 1), load(r + L), load(r + 2 * L), l * load(r + L + 1)))
                 }
                 let (x0, x1, x2, x3) = (row(0), row(1), row(2), row(3))
-                @inline(__always) func put(_ j: Int, _ z: (Lanes, Lanes, Lanes, Lanes)) {
-                    let p = o + j * cs + t
-                    store(z.0, p); store(z.1, p + 4 * cs); store(z.2, p + 8 * cs); store(z.3, p + 12 * cs)
-                }
+                @inline(__always) func put(_ j: Int, _ z: (Lanes, Lanes, Lanes, Lanes)) { Self.store4(z, o + j * cs + t, 4 * cs) }
                 put(0, Self.bt2((x0.0, x1.0, x2.0, x3.0))); put(1, Self.bt2((x0.1, x1.1, x2.1, x3.1)))
                 put(2, Self.bt2((x0.2, x1.2, x2.2, x3.2))); put(3, Self.bt2((x0.3, x1.3, x2.3, x3.3)))
             }
@@ -64,14 +71,10 @@ extension Winograd {
         forEachBlock(K, arrays: 4, rows) { k, y, block, at in
             let bk = Lanes(repeating: bp?.p[k] ?? 0), q = mp.p + k * ld + at
             for t in stride(from: 0, to: block.count * TW, by: 8) {
-                @inline(__always) func column(_ j: Int) -> (Lanes, Lanes) {
-                    Self.at2((load(q + j * st + t), load(q + (4 + j) * st + t), load(q + (8 + j) * st + t), load(q + (12 + j) * st + t)))
-                }
+                @inline(__always) func column(_ j: Int) -> (Lanes, Lanes) { Self.at2(Self.load4(q + j * st + t, 4 * st)) }
                 let (x0, x1, x2, x3) = (column(0), column(1), column(2), column(3))
                 @inline(__always) func put(_ a: Int, _ r: (Lanes, Lanes)) {
-                    var (y0, y1) = (r.0 + bk, r.1 + bk)
-                    if relu { (y0, y1) = (pointwiseMax(y0, .zero), pointwiseMax(y1, .zero)) }
-                    store(y0, y + 2 * a * L + t); store(y1, y + (2 * a + 1) * L + t)
+                    store(Self.finish(r.0, bk, relu: relu), y + 2 * a * L + t); store(Self.finish(r.1, bk, relu: relu), y + (2 * a + 1) * L + t)
                 }
                 put(0, Self.at2((x0.0, x1.0, x2.0, x3.0))); put(1, Self.at2((x0.1, x1.1, x2.1, x3.1)))
             }
@@ -95,10 +98,7 @@ extension Winograd {
             let q = mp.p + k * ld + at
             for t in stride(from: 0, to: block.count * TW, by: 8) {
                 let w0 = Self.a2((load(y + t), load(y + L + t))), w1 = Self.a2((load(y + 2 * L + t), load(y + 3 * L + t)))
-                @inline(__always) func put(_ j: Int, _ z: (Lanes, Lanes, Lanes, Lanes)) {
-                    let p = q + j * st + t
-                    store(z.0, p); store(z.1, p + 4 * st); store(z.2, p + 8 * st); store(z.3, p + 12 * st)
-                }
+                @inline(__always) func put(_ j: Int, _ z: (Lanes, Lanes, Lanes, Lanes)) { Self.store4(z, q + j * st + t, 4 * st) }
                 put(0, Self.a2((w0.0, w1.0))); put(1, Self.a2((w0.1, w1.1))); put(2, Self.a2((w0.2, w1.2))); put(3, Self.a2((w0.3, w1.3)))
             }
         }
@@ -115,14 +115,9 @@ extension Winograd {
         forEachBlock(C, arrays: 16, rows) { c, d, block, at in
             let v = vp.p + c * ld + at, count = block.count * TW
             for t in stride(from: 0, to: count, by: 8) {
-                @inline(__always) func column(_ j: Int) -> (Lanes, Lanes, Lanes, Lanes) {
-                    Self.b2((load(v + j * st + t), load(v + (4 + j) * st + t), load(v + (8 + j) * st + t), load(v + (12 + j) * st + t)))
-                }
+                @inline(__always) func column(_ j: Int) -> (Lanes, Lanes, Lanes, Lanes) { Self.b2(Self.load4(v + j * st + t, 4 * st)) }
                 let (x0, x1, x2, x3) = (column(0), column(1), column(2), column(3))
-                @inline(__always) func put(_ i: Int, _ r: (Lanes, Lanes, Lanes, Lanes)) {
-                    let o = d + 4 * i * L + t
-                    store(r.0, o); store(r.1, o + L); store(r.2, o + 2 * L); store(r.3, o + 3 * L)
-                }
+                @inline(__always) func put(_ i: Int, _ r: (Lanes, Lanes, Lanes, Lanes)) { Self.store4(r, d + 4 * i * L + t, L) }
                 put(0, Self.b2((x0.0, x1.0, x2.0, x3.0))); put(1, Self.b2((x0.1, x1.1, x2.1, x3.1)))
                 put(2, Self.b2((x0.2, x1.2, x2.2, x3.2))); put(3, Self.b2((x0.3, x1.3, x2.3, x3.3)))
             }

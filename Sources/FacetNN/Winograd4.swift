@@ -13,9 +13,18 @@
 /// The transforms take a block of tile rows at a time, each place of a tile in an array of its
 /// own, tile after tile, so that every step runs along contiguous memory, eight tiles at a time.
 extension Winograd {
-    typealias V8 = SIMD8<Float>
-    typealias Six = (V8, V8, V8, V8, V8, V8)
-    typealias Four = (V8, V8, V8, V8)
+    typealias Six = (Lanes, Lanes, Lanes, Lanes, Lanes, Lanes)
+    typealias Four = (Lanes, Lanes, Lanes, Lanes)
+
+    /// The six values at p, p + step, … p + 5·step.
+    @inline(__always) static func load6(_ p: UnsafePointer<Float>, _ step: Int) -> Six {
+        (load(p), load(p + step), load(p + 2 * step), load(p + 3 * step), load(p + 4 * step), load(p + 5 * step))
+    }
+
+    /// z into p, p + step, … p + 5·step.
+    @inline(__always) static func store6(_ z: Six, _ p: UnsafeMutablePointer<Float>, _ step: Int) {
+        store(z.0, p); store(z.1, p + step); store(z.2, p + 2 * step); store(z.3, p + 3 * step); store(z.4, p + 4 * step); store(z.5, p + 5 * step)
+    }
 
     static let g4: [[Float]] = [[0.5, 0, 0], [1.0 / 6, 1.0 / 6, 1.0 / 6], [1.0 / 6, -1.0 / 6, 1.0 / 6],
                                 [16.0 / 15, 8.0 / 15, 4.0 / 15], [1.0 / 30, -1.0 / 15, 2.0 / 15], [0, 0, 0.5]]
@@ -24,12 +33,12 @@ extension Winograd {
     @inline(__always) static func bt(_ d: Six) -> Six {
         let (d0, d1, d2, d3, d4, d5) = d
         let two: Float = 2, three: Float = 3, four: Float = 4, five: Float = 5
-        let r0: V8 = two * (d0 + d4) + three * (d3 - d1) - four * d2
-        let r1: V8 = two * (d4 - d1) + d2 + five * d3
-        let r2: V8 = five * d2 - two * (d1 + d4) - d3
-        let r3: V8 = two * (d1 - d3) + (d2 - d4)
-        let r4: V8 = (d1 - d3) + two * (d4 - d2)
-        let r5: V8 = two * (d1 + d5) + three * (d4 - d2) - four * d3
+        let r0: Lanes = two * (d0 + d4) + three * (d3 - d1) - four * d2
+        let r1: Lanes = two * (d4 - d1) + d2 + five * d3
+        let r2: Lanes = five * d2 - two * (d1 + d4) - d3
+        let r3: Lanes = two * (d1 - d3) + (d2 - d4)
+        let r4: Lanes = (d1 - d3) + two * (d4 - d2)
+        let r5: Lanes = two * (d1 + d5) + three * (d4 - d2) - four * d3
         return (r0, r1, r2, r3, r4, r5)
     }
 
@@ -37,10 +46,10 @@ extension Winograd {
     @inline(__always) static func b(_ v: Six) -> Six {
         let (v0, v1, v2, v3, v4, v5) = v
         let two: Float = 2, three: Float = 3, four: Float = 4, five: Float = 5
-        let r1: V8 = two * (v3 + v5 - v1 - v2) + v4 - three * v0
-        let r2: V8 = v1 + five * v2 + v3 - two * v4 - three * v5 - four * v0
-        let r3: V8 = three * v0 + five * v1 - v2 - two * v3 - v4 - four * v5
-        let r4: V8 = two * (v0 + v1 - v2 + v4) - v3 + three * v5
+        let r1: Lanes = two * (v3 + v5 - v1 - v2) + v4 - three * v0
+        let r2: Lanes = v1 + five * v2 + v3 - two * v4 - three * v5 - four * v0
+        let r3: Lanes = three * v0 + five * v1 - v2 - two * v3 - v4 - four * v5
+        let r4: Lanes = two * (v0 + v1 - v2 + v4) - v3 + three * v5
         return (two * v0, r1, r2, r3, r4, two * v5)
     }
 
@@ -48,10 +57,10 @@ extension Winograd {
     @inline(__always) static func at(_ m: Six) -> Four {
         let (m0, m1, m2, m3, m4, m5) = m
         let (s, d) = (m1 + m2, m1 - m2)
-        let y0: V8 = m0 + s + m3 + m4
-        let y1: V8 = d + Float(0.5) * m3 - Float(2) * m4
-        let y2: V8 = s + Float(0.25) * m3 + Float(4) * m4
-        let y3: V8 = d + Float(0.125) * m3 - Float(8) * m4 + m5
+        let y0: Lanes = m0 + s + m3 + m4
+        let y1: Lanes = d + Float(0.5) * m3 - Float(2) * m4
+        let y2: Lanes = s + Float(0.25) * m3 + Float(4) * m4
+        let y3: Lanes = d + Float(0.125) * m3 - Float(8) * m4 + m5
         return (y0, y1, y2, y3)
     }
 
@@ -59,8 +68,8 @@ extension Winograd {
     @inline(__always) static func a(_ y: Four) -> Six {
         let (y0, y1, y2, y3) = y
         let (e, o) = (y0 + y2, y1 + y3)
-        let z3: V8 = y0 + Float(0.5) * y1 + Float(0.25) * y2 + Float(0.125) * y3
-        let z4: V8 = y0 - Float(2) * y1 + Float(4) * y2 - Float(8) * y3
+        let z3: Lanes = y0 + Float(0.5) * y1 + Float(0.25) * y2 + Float(0.125) * y3
+        let z4: Lanes = y0 - Float(2) * y1 + Float(4) * y2 - Float(8) * y3
         return (y0, e + o, e - o, z3, z4, y3)
     }
 
@@ -86,11 +95,7 @@ extension Winograd {
                     return Self.bt((f * load(r + 4 * L - 1), load(r + L), load(r + 2 * L), load(r + 3 * L), load(r + 4 * L), l * load(r + L + 1)))
                 }
                 let (x0, x1, x2, x3, x4, x5) = (row(0), row(1), row(2), row(3), row(4), row(5))
-                @inline(__always) func put(_ j: Int, _ z: Six) {
-                    let p = o + j * cs + t
-                    store(z.0, p); store(z.1, p + 6 * cs); store(z.2, p + 12 * cs)
-                    store(z.3, p + 18 * cs); store(z.4, p + 24 * cs); store(z.5, p + 30 * cs)
-                }
+                @inline(__always) func put(_ j: Int, _ z: Six) { Self.store6(z, o + j * cs + t, 6 * cs) }
                 put(0, Self.bt((x0.0, x1.0, x2.0, x3.0, x4.0, x5.0))); put(1, Self.bt((x0.1, x1.1, x2.1, x3.1, x4.1, x5.1)))
                 put(2, Self.bt((x0.2, x1.2, x2.2, x3.2, x4.2, x5.2))); put(3, Self.bt((x0.3, x1.3, x2.3, x3.3, x4.3, x5.3)))
                 put(4, Self.bt((x0.4, x1.4, x2.4, x3.4, x4.4, x5.4))); put(5, Self.bt((x0.5, x1.5, x2.5, x3.5, x4.5, x5.5)))
@@ -106,18 +111,14 @@ extension Winograd {
         let (op, mp, bp) = (Shared(out), Shared(m), bias.map(Shared.init))
         // Output pixel (a, b) of each tile of the block at y + (4a + b)·L.
         forEachBlock(K, arrays: 16, rows) { k, y, block, at in
-            let bk = V8(repeating: bp?.p[k] ?? 0), q = mp.p + k * ld + at
+            let bk = Lanes(repeating: bp?.p[k] ?? 0), q = mp.p + k * ld + at
             for t in stride(from: 0, to: block.count * TW, by: 8) {
-                @inline(__always) func column(_ j: Int) -> Four {
-                    Self.at((load(q + j * st + t), load(q + (6 + j) * st + t), load(q + (12 + j) * st + t),
-                             load(q + (18 + j) * st + t), load(q + (24 + j) * st + t), load(q + (30 + j) * st + t)))
-                }
+                @inline(__always) func column(_ j: Int) -> Four { Self.at(Self.load6(q + j * st + t, 6 * st)) }
                 let (x0, x1, x2, x3, x4, x5) = (column(0), column(1), column(2), column(3), column(4), column(5))
                 @inline(__always) func put(_ a: Int, _ r: Four) {
-                    var (y0, y1, y2, y3) = (r.0 + bk, r.1 + bk, r.2 + bk, r.3 + bk)
-                    if relu { (y0, y1, y2, y3) = (pointwiseMax(y0, .zero), pointwiseMax(y1, .zero), pointwiseMax(y2, .zero), pointwiseMax(y3, .zero)) }
                     let p = y + 4 * a * L + t
-                    store(y0, p); store(y1, p + L); store(y2, p + 2 * L); store(y3, p + 3 * L)
+                    store(Self.finish(r.0, bk, relu: relu), p); store(Self.finish(r.1, bk, relu: relu), p + L)
+                    store(Self.finish(r.2, bk, relu: relu), p + 2 * L); store(Self.finish(r.3, bk, relu: relu), p + 3 * L)
                 }
                 put(0, Self.at((x0.0, x1.0, x2.0, x3.0, x4.0, x5.0))); put(1, Self.at((x0.1, x1.1, x2.1, x3.1, x4.1, x5.1)))
                 put(2, Self.at((x0.2, x1.2, x2.2, x3.2, x4.2, x5.2))); put(3, Self.at((x0.3, x1.3, x2.3, x3.3, x4.3, x5.3)))
@@ -146,11 +147,7 @@ extension Winograd {
                     return Self.a((load(p), load(p + L), load(p + 2 * L), load(p + 3 * L)))
                 }
                 let (w0, w1, w2, w3) = (row(0), row(1), row(2), row(3))
-                @inline(__always) func put(_ j: Int, _ z: Six) {
-                    let p = q + j * st + t
-                    store(z.0, p); store(z.1, p + 6 * st); store(z.2, p + 12 * st)
-                    store(z.3, p + 18 * st); store(z.4, p + 24 * st); store(z.5, p + 30 * st)
-                }
+                @inline(__always) func put(_ j: Int, _ z: Six) { Self.store6(z, q + j * st + t, 6 * st) }
                 put(0, Self.a((w0.0, w1.0, w2.0, w3.0))); put(1, Self.a((w0.1, w1.1, w2.1, w3.1)))
                 put(2, Self.a((w0.2, w1.2, w2.2, w3.2))); put(3, Self.a((w0.3, w1.3, w2.3, w3.3)))
                 put(4, Self.a((w0.4, w1.4, w2.4, w3.4))); put(5, Self.a((w0.5, w1.5, w2.5, w3.5)))
@@ -169,15 +166,9 @@ extension Winograd {
         forEachBlock(C, arrays: 36, rows) { c, d, block, at in
             let v = vp.p + c * ld + at, count = block.count * TW
             for t in stride(from: 0, to: count, by: 8) {
-                @inline(__always) func column(_ j: Int) -> Six {
-                    Self.b((load(v + j * st + t), load(v + (6 + j) * st + t), load(v + (12 + j) * st + t),
-                            load(v + (18 + j) * st + t), load(v + (24 + j) * st + t), load(v + (30 + j) * st + t)))
-                }
+                @inline(__always) func column(_ j: Int) -> Six { Self.b(Self.load6(v + j * st + t, 6 * st)) }
                 let (x0, x1, x2, x3, x4, x5) = (column(0), column(1), column(2), column(3), column(4), column(5))
-                @inline(__always) func put(_ i: Int, _ r: Six) {
-                    let o = d + 6 * i * L + t
-                    store(r.0, o); store(r.1, o + L); store(r.2, o + 2 * L); store(r.3, o + 3 * L); store(r.4, o + 4 * L); store(r.5, o + 5 * L)
-                }
+                @inline(__always) func put(_ i: Int, _ r: Six) { Self.store6(r, d + 6 * i * L + t, L) }
                 put(0, Self.b((x0.0, x1.0, x2.0, x3.0, x4.0, x5.0))); put(1, Self.b((x0.1, x1.1, x2.1, x3.1, x4.1, x5.1)))
                 put(2, Self.b((x0.2, x1.2, x2.2, x3.2, x4.2, x5.2))); put(3, Self.b((x0.3, x1.3, x2.3, x3.3, x4.3, x5.3)))
                 put(4, Self.b((x0.4, x1.4, x2.4, x3.4, x4.4, x5.4))); put(5, Self.b((x0.5, x1.5, x2.5, x3.5, x4.5, x5.5)))

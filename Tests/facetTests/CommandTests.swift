@@ -102,7 +102,7 @@ import Testing
         #expect(bad.status != 0 && bad.stderr.contains("/nonexistent/photo.jpg"), "\(bad.stderr)")
     }
 
-    /// `facet bench conv` times ResNet18's four 3×3 stages both ways, each line naming its shape;
+    /// `facet bench conv` times ResNet18's four 3×3 stages by each path, each line naming its shape;
     /// an input too small for the network is a usage error.
     @Test func benchConvTimesEachStageBothWays() throws {
         let run = try Self.facet(["bench", "conv", "--size", "32", "--batch", "2", "--repeats", "1"])
