@@ -13,7 +13,9 @@ public enum NetworkBenchmark {
 
     /// One warm-up step, then `steps` timed ones: forward, cross-entropy, backward and an Adam step
     /// when training; a forward pass in evaluation mode otherwise.
-    public static func run(_ arch: Architecture, size: Int, batch: Int, steps: Int, train: Bool, classes: Int = 3) -> Result {
+    /// `profile`: the timed steps' parts are added up in `LayerTimes` (the warm-up's are not).
+    public static func run(_ arch: Architecture, size: Int, batch: Int, steps: Int, train: Bool, classes: Int = 3,
+                           profile: Bool = false) -> Result {
         let model = arch.make(classes: classes)
         model.train(train)
         model.requiresGrad(train)
@@ -25,15 +27,18 @@ public enum NetworkBenchmark {
         var rates: [Double] = []
         for step in 0...steps {
             let start = DispatchTime.now().uptimeNanoseconds
-            let logits = model.forward(x)
+            if profile && step == 1 { LayerTimes.enable(true) }
+            let logits = LayerTimes.measure("step: forward") { model.forward(x) }
             if train {
-                model.zeroGrad()
-                _ = model.backward(Trainer.loss(logits, targets).2)
-                adam!.step()
+                LayerTimes.measure("step: zero gradients") { model.zeroGrad() }
+                let loss = LayerTimes.measure("step: loss") { Trainer.loss(logits, targets).2 }
+                _ = LayerTimes.measure("step: backward") { model.backward(loss) }
+                LayerTimes.measure("step: Adam") { adam!.step() }
             }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             if step > 0 { rates.append(Double(batch) / seconds) }
         }
+        LayerTimes.enable(false)
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         return Result(rates: rates, peakBytes: usage.ru_maxrss * 1024)
@@ -41,12 +46,13 @@ public enum NetworkBenchmark {
 }
 
 /// ResNet18's 3×3 convolutions of stride 1 one by one, forward and backward, by Winograd's paths
-/// (F(2×2, 3×3) and F(4×4, 3×3)) and by the unfolded one (im2col and one product), for `facet bench conv`.
+/// (F(2×2, 3×3) and F(4×4, 3×3)), by one product per kernel position (`ConvPath.shifted`) and by
+/// the unfolded one (im2col and one product), for `facet bench conv`.
 public enum ConvolutionBenchmark {
     public struct Row: Sendable {
         public var shape: ConvShape
         /// Median milliseconds of a forward and a backward pass (input and weight gradients), per path.
-        public var winograd, winograd4, unfolded: Double
+        public var winograd, winograd4, shifted, unfolded: Double
     }
 
     /// The four stages' shapes at input side `size` (their planes 1/4, 1/8, 1/16 and 1/32 of it),
@@ -66,13 +72,19 @@ public enum ConvolutionBenchmark {
             var rng = Random(seed: 3)
             let x = rng.uniform(s.N * s.C * s.H * s.W, 1), w = rng.uniform(s.K * s.C * 9, 0.1), dy = rng.uniform(s.N * s.K * s.OH * s.OW, 1)
             var y = [Float](repeating: 0, count: dy.count), dx = x, dw = w
+            // The weight's transform (Winograd's) or positions (shifted) made by the forward pass
+            // and read by the backward, as a network's layers do.
+            var kept = [Float](repeating: 0, count: 36 * s.K * s.C)
             func time(_ path: ConvPath) -> Double {
-                1000 * Timing.medianSeconds(repeats: repeats) {
-                    conv2dForward(&y, x, w, nil, s, path: path)
-                    conv2dBackward(&dx, &dw, nil, dy, x, w, s, path: path)
+                let keeps = path != .batched && path != .perImage
+                return 1000 * Timing.medianSeconds(repeats: repeats) {
+                    kept.withUnsafeMutableBufferPointer { k in
+                        conv2dForward(&y, x, w, nil, s, path: path, transformedWeight: keeps ? k.baseAddress : nil)
+                        conv2dBackward(&dx, &dw, nil, dy, x, w, s, path: path, transformedWeight: keeps ? UnsafePointer(k.baseAddress) : nil)
+                    }
                 }
             }
-            return Row(shape: s, winograd: time(.winograd), winograd4: time(.winograd4), unfolded: time(s.unfolded))
+            return Row(shape: s, winograd: time(.winograd), winograd4: time(.winograd4), shifted: time(.shifted), unfolded: time(s.unfolded))
         }
     }
 }

@@ -21,18 +21,29 @@ public struct ConvShape: Sendable, Equatable {
 
     /// The path `automatic` takes: for 3×3 kernels of stride 1 padded by 1, Winograd's F(4×4, 3×3)
     /// where it pays (`Winograd.pays`: planes of 7×7 and up), else F(2×2, 3×3) where that pays
-    /// (4×4 planes), else the unfolded one. `winograd` on another kernel is the unfolded path.
+    /// (4×4 planes); else, for stride 1, one product per kernel position where that pays
+    /// (`ShiftedProducts.pays`: 1×1 planes, and 2×2 ones of 256 channels and more);
+    /// else the unfolded one. A path that cannot take the shape is the unfolded one.
     func resolve(_ path: ConvPath) -> ConvPath {
         switch path {
-        case .automatic: Winograd(self, tile: 4)?.pays == true ? .winograd4 : Winograd(self)?.pays == true ? .winograd : unfolded
-        case .winograd, .winograd4: Winograd(self) != nil ? path : unfolded
-        case .batched, .perImage: path
+        case .automatic:
+            if Winograd(self, tile: 4)?.pays == true { return .winograd4 }
+            if Winograd(self)?.pays == true { return .winograd }
+            return ShiftedProducts(self)?.pays == true ? .shifted : unfolded
+        case .winograd, .winograd4: return Winograd(self) != nil ? path : unfolded
+        case .shifted: return ShiftedProducts(self) != nil ? path : unfolded
+        case .batched, .perImage: return path
         }
     }
 
     /// Floats of the weight's transform that `conv2dForward` leaves for `conv2dBackward` on the
-    /// automatic path (`transformedWeight`): 16·K·C or 36·K·C on Winograd's, none elsewhere.
-    public var transformedWeightFloats: Int { (winograd(resolve(.automatic))?.positions ?? 0) * K * C }
+    /// automatic path (`transformedWeight`): 16·K·C or 36·K·C on Winograd's, K·C per kernel
+    /// position reaching the input on the shifted one, none elsewhere.
+    public var transformedWeightFloats: Int {
+        let path = resolve(.automatic)
+        if path == .shifted { return ShiftedProducts(self)!.weightFloats }
+        return (winograd(path)?.positions ?? 0) * K * C
+    }
 
     /// The Winograd transform of `path` for this shape, if it is one.
     func winograd(_ path: ConvPath) -> Winograd? {
@@ -71,6 +82,9 @@ public struct ConvShape: Sendable, Equatable {
         return (min(lo, OW), hi)
     }
 
+    /// "conv 3×3/1 256→256 on 4×4 (winograd)": kernel, stride, channels, input plane and the automatic path (`LayerTimes`).
+    var label: String { "conv \(KH)×\(KW)/\(stride) \(C)→\(K) on \(H)×\(W) (\(resolve(.automatic)))" }
+
     public init(N: Int, C: Int, H: Int, W: Int, K: Int, KH: Int, KW: Int, stride: Int = 1, padding: Int = 0) {
         (self.N, self.C, self.H, self.W, self.K, self.KH, self.KW, self.stride, self.padding) = (N, C, H, W, K, KH, KW, stride, padding)
     }
@@ -91,6 +105,9 @@ public enum ConvPath: Sendable, Equatable {
     case winograd
     /// Winograd's F(4×4, 3×3) (`Winograd4.swift`): the same kernels, fewer products per output pixel.
     case winograd4
+    /// One product per kernel position over the pixels it reaches inside the input
+    /// (`ShiftedProducts`): stride 1 only; for small planes, where most of im2col's columns are padding.
+    case shifted
 }
 
 /// A row of the columns of a stride-1 convolution whose output is as wide as its input (3×3 with
@@ -329,7 +346,8 @@ func col2im(_ dinp: UnsafeMutablePointer<Float>, _ cols: UnsafeMutablePointer<Fl
 
 /// out (N, K, OH, OW) = conv(inp (N, C, H, W), weight (K, C, KH, KW)) + bias (K), by `path`;
 /// with `relu`, max(that, 0) in the same last pass. On the Winograd path the weight's transform
-/// (positions, K, C) is left in `transformedWeight` when given, for `conv2dBackward`.
+/// (positions, K, C), or on the shifted path the weight at each kernel position, is left in
+/// `transformedWeight` when given, for `conv2dBackward`.
 public func conv2dForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                           _ bias: UnsafePointer<Float>?, _ s: ConvShape, path: ConvPath = .automatic,
                           columnBudget: Int = ConvShape.columnBudget, bandFloats: Int = ConvShape.bandFloats,
@@ -338,6 +356,9 @@ public func conv2dForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePoint
     let path = s.resolve(path)
     if let w = s.winograd(path) {
         return conv2dForwardWinograd(out, inp, weight, bias, w, budget: winogradFloats, relu: relu, transformed: transformedWeight)
+    }
+    if path == .shifted {
+        return conv2dForwardShifted(out, inp, weight, bias, s, budget: columnBudget, relu: relu, gathered: transformedWeight)
     }
     if path == .perImage { return conv2dForwardPerImage(out, inp, weight, bias, s, bandFloats: bandFloats, relu: relu) }
     for (start, chunk) in s.chunks(columnBudget) {
@@ -410,6 +431,10 @@ public func conv2dBackward(_ dinp: UnsafeMutablePointer<Float>?, _ dweight: Unsa
     if let w = s.winograd(path) {
         if let dbias { addBiasGradient(dbias, dout, s) }
         return conv2dBackwardWinograd(dinp, dweight, dout, inp, weight, w, budget: winogradFloats, transformed: transformedWeight)
+    }
+    if path == .shifted {
+        if let dbias { addBiasGradient(dbias, dout, s) }
+        return conv2dBackwardShifted(dinp, dweight, dout, inp, weight, s, budget: columnBudget, gathered: transformedWeight)
     }
     if path == .perImage { return conv2dBackwardPerImage(dinp, dweight, dbias, dout, inp, weight, s) }
     for (start, chunk) in s.chunks(columnBudget) {

@@ -41,8 +41,10 @@ public final class Conv2d: Module {
         var y = Tensor(uninitialized: [s.N, s.K, s.OH, s.OW])
         let size = keepsActivations ? s.transformedWeightFloats : 0
         if transformedWeight.count != size { transformedWeight = [Float](repeating: 0, count: size) }
-        transformedWeight.withUnsafeMutableBufferPointer { u in
-            conv2dForward(&y.data, x.data, weight.value.data, bias?.value.data, s, relu: relu, transformedWeight: size > 0 ? u.baseAddress : nil)
+        LayerTimes.measure(s.label + " forward") {
+            transformedWeight.withUnsafeMutableBufferPointer { u in
+                conv2dForward(&y.data, x.data, weight.value.data, bias?.value.data, s, relu: relu, transformedWeight: size > 0 ? u.baseAddress : nil)
+            }
         }
         return y
     }
@@ -52,11 +54,13 @@ public final class Conv2d: Module {
         var dx = Tensor(uninitialized: needsInputGradient ? input.shape : [0])
         fillZero(&dx.data, dx.count)
         let dbias = bias.flatMap { $0.frozen ? nil : $0 }
-        dx.data.withUnsafeMutableBufferPointer { dxp in
-            withGrad(weight) { dw in
-                withGrad(dbias) { db in
-                    conv2dBackward(needsInputGradient ? dxp.baseAddress : nil, dw, db, dy.data, input.data, weight.value.data, s,
-                                   transformedWeight: transformedWeight.isEmpty ? nil : transformedWeight)
+        LayerTimes.measure(s.label + " backward") {
+            dx.data.withUnsafeMutableBufferPointer { dxp in
+                withGrad(weight) { dw in
+                    withGrad(dbias) { db in
+                        conv2dBackward(needsInputGradient ? dxp.baseAddress : nil, dw, db, dy.data, input.data, weight.value.data, s,
+                                       transformedWeight: transformedWeight.isEmpty ? nil : transformedWeight)
+                    }
                 }
             }
         }
@@ -103,6 +107,10 @@ public final class BatchNorm2d: Module {
     }
 
     override public func forward(_ x: Tensor) -> Tensor {
+        LayerTimes.measure("batch norm \(x.shape.dropFirst(2).map(String.init).joined(separator: "×")) forward") { forwardTimed(x) }
+    }
+
+    private func forwardTimed(_ x: Tensor) -> Tensor {
         let s = shape(x)
         var y = Tensor(uninitialized: x.shape)
         if training {
@@ -120,6 +128,10 @@ public final class BatchNorm2d: Module {
     }
 
     override public func backward(_ dy: Tensor) -> Tensor {
+        LayerTimes.measure("batch norm \(dy.shape.dropFirst(2).map(String.init).joined(separator: "×")) backward") { backwardTimed(dy) }
+    }
+
+    private func backwardTimed(_ dy: Tensor) -> Tensor {
         precondition(training, "batch norm backward needs a training-mode forward")
         let s = shape(input)
         var dx = Tensor(uninitialized: input.shape)

@@ -20,13 +20,22 @@ extension Facet.Bench {
         @Option(help: "Input side in pixels.") var size = 112
         @Option(help: "Images per step.") var batch = 32
         @Option(help: "Timed steps (after one warm-up); the median is reported.") var steps = 5
+        @Flag(help: "Also print where the timed steps' time went: each convolution shape and batch norm plane, forward and backward, and the step's parts (ms per step).") var profile = false
 
         func run(train: Bool) throws {
             guard let a = Architecture(rawValue: arch), a.admits(size: size) else { throw ValidationError("--arch \(arch) at --size \(size) is not a network facet has") }
-            let r = NetworkBenchmark.run(a, size: size, batch: batch, steps: max(1, steps), train: train)
+            let steps = max(1, steps)
+            let r = NetworkBenchmark.run(a, size: size, batch: batch, steps: steps, train: train, profile: profile)
             print(String(format: "facet %@ %@ %d px batch %d: median %.2f images/s over %d steps (%@); peak memory %.0f MiB; %d BLAS threads, OpenBLAS %@ kernels",
                          train ? "train" : "infer", arch, size, batch, r.median, r.rates.count,
                          r.rates.map { String(format: "%.2f", $0) }.joined(separator: " "), Double(r.peakBytes) / 1_048_576, BLASThreads.count, BLASCore.current))
+            guard profile else { return }
+            let totals = LayerTimes.totals, perStep = { (seconds: Double) in 1000 * seconds / Double(steps) }
+            let step = totals.filter { $0.label.hasPrefix("step: ") }.reduce(0) { $0 + $1.seconds }
+            for t in totals {
+                print(String(format: "%8.2f ms %5.1f%%  %@ (%d calls)", perStep(t.seconds), 100 * t.seconds / step, t.label, t.calls / steps))
+            }
+            print(String(format: "%8.2f ms per step in all (the step: lines add up to it; the others are parts of them)", perStep(step)))
         }
     }
 
@@ -62,7 +71,7 @@ extension Facet.Bench {
     struct Conv: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "conv",
-            abstract: "ResNet18's 3×3 convolutions one by one, forward and backward, by Winograd's F(2×2) and F(4×4) paths and by im2col; median ms of each, and im2col's time over each Winograd path's.")
+            abstract: "ResNet18's 3×3 convolutions one by one, forward and backward, by Winograd's F(2×2) and F(4×4) paths, one product per kernel position (shifted) and im2col; median ms of each, and im2col's time over each other path's.")
         @Option(help: "Input side in pixels of the network the shapes come from.") var size = 112
         @Option(help: "Images per step.") var batch = 32
         @Option(help: "Channels of the first stage (torchvision's ResNet18: 64; the demo's: 16).") var width = 64
@@ -72,9 +81,9 @@ extension Facet.Bench {
             guard size >= 32, batch >= 1, width >= 1 else { throw ValidationError("--size must be at least 32, --batch and --width at least 1") }
             for r in ConvolutionBenchmark.run(ConvolutionBenchmark.resnetShapes(size: size, batch: batch, width: width), repeats: max(1, repeats)) {
                 let s = r.shape
-                print(String(format: "conv %d→%d channels, %d×%d, batch %d: Winograd F(2×2) %.2f ms, F(4×4) %.2f ms, im2col (%@) %.2f ms: %.2fx, %.2fx",
-                             s.C, s.K, s.H, s.W, s.N, r.winograd, r.winograd4, s.unfolded == .perImage ? "per image" : "batched", r.unfolded,
-                             r.unfolded / r.winograd, r.unfolded / r.winograd4))
+                print(String(format: "conv %d→%d channels, %d×%d, batch %d: Winograd F(2×2) %.2f ms, F(4×4) %.2f ms, shifted %.2f ms, im2col (%@) %.2f ms: %.2fx, %.2fx, %.2fx",
+                             s.C, s.K, s.H, s.W, s.N, r.winograd, r.winograd4, r.shifted, s.unfolded == .perImage ? "per image" : "batched", r.unfolded,
+                             r.unfolded / r.winograd, r.unfolded / r.winograd4, r.unfolded / r.shifted))
             }
         }
     }

@@ -68,10 +68,49 @@ import Testing
         }
     }
 
+    /// One product per kernel position (N, C, H, W, K, kernel, padding), stride 1: planes from 1×1 to
+    /// ones most positions reach whole, kernels of 1, 3 and 5, paddings 0 to 2 (on a 1×4 plane
+    /// padded by 2 some positions reach no pixel), channels fewer and more than the cores; one image
+    /// per chunk (budget 1) and the whole batch; the weight's positions made by the forward pass
+    /// and read by the backward, as a layer does, and made by each.
+    @Test(arguments: [(1, 1, 1, 1, 1, 3, 1), (2, 3, 2, 2, 4, 3, 1), (3, 5, 2, 3, 6, 3, 1), (2, 4, 1, 1, 3, 3, 1), (2, 3, 5, 4, 2, 5, 2),
+                      (1, 2, 3, 3, 5, 3, 0), (4, 9, 2, 2, 3, 1, 0), (2, 3, 1, 4, 2, 3, 2), (3, 17, 2, 2, 11, 3, 1), (2, 6, 7, 5, 3, 3, 1)],
+          [ConvShape.columnBudget, 1])
+    func shiftedMatchesTheLoopNest(_ shape: (Int, Int, Int, Int, Int, Int, Int), _ budget: Int) {
+        let (n, c, h, w, k, ks, pad) = shape
+        let s = ConvShape(N: n, C: c, H: h, W: w, K: k, KH: ks, KW: ks, stride: 1, padding: pad)
+        #expect(s.resolve(.shifted) == .shifted)
+        for (relu, kept) in [(false, false), (true, false), (false, true)] {
+            expectConvMatchesTheLoopNest(s, path: .shifted, budget: budget, relu: relu, kept: kept ? ShiftedProducts(s)!.weightFloats : 0)
+        }
+    }
+
+    /// A convolution layer whose automatic path is one product per kernel position (a 2×2 plane of
+    /// 256 channels, a 1×1 one of 8) keeps the weight's positions from its forward pass for its
+    /// backward: output and gradients as the loop nest's.
+    @Test(arguments: [(2, 256, 2), (3, 8, 1)]) func aLayerOnTheShiftedPathMatchesTheLoopNest(_ shape: (Int, Int, Int)) {
+        let (n, c, side) = shape
+        var rng = Random(seed: 4)
+        let layer = Conv2d(c, c, kernel: 3, padding: 1, bias: true, rng: &rng)
+        let s = layer.shape(Tensor(zeros: [n, c, side, side]))
+        #expect(s.resolve(.automatic) == .shifted && s.transformedWeightFloats == ShiftedProducts(s)!.weightFloats)
+        var r = Rand(state: 11)
+        let x = Tensor(shape: [n, c, side, side], data: r.array(n * c * side * side)), dy = Tensor(shape: x.shape, data: r.array(x.count))
+        let y = layer.forward(x), dx = layer.backward(dy)
+        let (w, b) = (layer.weight.value.data, layer.bias!.value.data)
+        var y0 = [Float](repeating: 0, count: y.count), dx0 = [Float](repeating: 0, count: x.count)
+        var dw0 = [Float](repeating: 0, count: w.count), db0 = [Float](repeating: 0, count: c)
+        conv2dForwardNaive(&y0, x.data, w, b, s)
+        conv2dBackwardNaive(&dx0, &dw0, &db0, dy.data, x.data, w, s)
+        for (fast, slow) in [(y.data, y0), (dx.data, dx0), (layer.weight.grad.data, dw0), (layer.bias!.grad.data, db0)] {
+            #expect(Tensor(shape: [fast.count], data: fast).maxRelativeDifference(Tensor(shape: [slow.count], data: slow)) < 1e-5)
+        }
+    }
+
     /// `automatic` takes Winograd's F(4×4, 3×3) for 3×3 kernels of stride 1 padded by 1 where it
     /// has fewer products than F(2×2) (planes of 4×4, and 7×7 up) with 64 tiles over the batch;
-    /// F(2×2, 3×3) on 5×5 and 6×6 planes and where the batch has too few tiles for F(4×4); the
-    /// unfolded path on 2×2 planes, on smaller batches and for other kernels.
+    /// F(2×2, 3×3) on 5×5 and 6×6 planes and where the batch has too few tiles for F(4×4); one
+    /// product per kernel position on 1×1 planes and wide 2×2 ones; else the unfolded path.
     @Test func automaticTakesWinogradWhereItPays() {
         func path(_ n: Int, _ side: Int, kernel: Int = 3, padding: Int = 1) -> ConvPath {
             ConvShape(N: n, C: 8, H: side, W: side, K: 8, KH: kernel, KW: kernel, stride: 1, padding: padding).resolve(.automatic)
@@ -80,24 +119,34 @@ import Testing
         #expect(path(16, 4) == .winograd && path(32, 4) == .winograd && path(32, 6) == .winograd && path(4, 8) == .winograd)
         #expect(path(32, 2) != .winograd && path(32, 2) != .winograd4 && path(15, 4) != .winograd && path(1, 7) != .winograd && path(1, 7) != .winograd4)
         #expect(path(32, 16, kernel: 5, padding: 2) != .winograd4 && path(32, 16, padding: 0) != .winograd4)
+        // One product per kernel position on 1×1 planes, and on 2×2 ones from 256 channels on each side.
+        #expect(path(32, 1) == .shifted && path(1, 1) == .shifted && path(32, 2) != .shifted && path(32, 3) != .shifted)
+        #expect(ConvShape(N: 32, C: 256, H: 2, W: 2, K: 256, KH: 3, KW: 3, padding: 1).resolve(.automatic) == .shifted)
+        #expect(ConvShape(N: 32, C: 256, H: 2, W: 2, K: 256, KH: 3, KW: 3, stride: 2, padding: 1).resolve(.automatic) != .shifted)
         #expect(ConvShape(N: 32, C: 8, H: 2, W: 2, K: 8, KH: 3, KW: 3, padding: 1).resolve(.winograd) == .winograd)
         #expect(ConvShape(N: 32, C: 8, H: 2, W: 2, K: 8, KH: 3, KW: 3, padding: 1).resolve(.winograd4) == .winograd4)
     }
 
     /// Forward (with `relu`, the ReLU of the loop nest's output) and backward of `path` against the
-    /// loop nest, every budget set to `budget`.
-    func expectConvMatchesTheLoopNest(_ s: ConvShape, path: ConvPath, budget: Int, relu: Bool = false) {
+    /// loop nest, every budget set to `budget`; `kept`: floats of a buffer the forward pass leaves
+    /// the weight's transform in for the backward pass (0: none, each makes its own).
+    func expectConvMatchesTheLoopNest(_ s: ConvShape, path: ConvPath, budget: Int, relu: Bool = false, kept: Int = 0) {
         var r = Rand(state: UInt64(s.N * 1000 + s.C * 100 + s.H * 10 + s.K))
         let x = r.array(s.N * s.C * s.H * s.W), wt = r.array(s.K * s.C * s.KH * s.KW), b = r.array(s.K)
         let dout = r.array(s.N * s.K * s.OH * s.OW)
         var fast = [Float](repeating: 0, count: dout.count), slow = fast
-        conv2dForward(&fast, x, wt, b, s, path: path, columnBudget: budget, bandFloats: budget, winogradFloats: budget, relu: relu)
+        var transformed = [Float](repeating: 7, count: kept)   // what the forward pass must overwrite
+        transformed.withUnsafeMutableBufferPointer { t in
+            conv2dForward(&fast, x, wt, b, s, path: path, columnBudget: budget, bandFloats: budget, winogradFloats: budget, relu: relu,
+                          transformedWeight: kept > 0 ? t.baseAddress : nil)
+        }
         conv2dForwardNaive(&slow, x, wt, b, s)
         if relu { slow = slow.map { max($0, 0) } }
         #expect(Tensor(shape: [fast.count], data: fast).maxRelativeDifference(Tensor(shape: [slow.count], data: slow)) < 1e-5)
         // The gradients are added to what the buffers hold.
         var dx1 = r.array(x.count), dx2 = dx1, dw1 = r.array(wt.count), dw2 = dw1, db1 = r.array(s.K), db2 = db1
-        conv2dBackward(&dx1, &dw1, &db1, dout, x, wt, s, path: path, columnBudget: budget, winogradFloats: budget)
+        conv2dBackward(&dx1, &dw1, &db1, dout, x, wt, s, path: path, columnBudget: budget, winogradFloats: budget,
+                       transformedWeight: kept > 0 ? transformed : nil)
         conv2dBackwardNaive(&dx2, &dw2, &db2, dout, x, wt, s)
         for (a, b) in [(dx1, dx2), (dw1, dw2), (db1, db2)] {
             #expect(Tensor(shape: [a.count], data: a).maxRelativeDifference(Tensor(shape: [b.count], data: b)) < 1e-5)
