@@ -45,32 +45,49 @@ public enum NetworkBenchmark {
     }
 }
 
-/// ResNet18's 3×3 convolutions of stride 1 one by one, forward and backward, by Winograd's paths
-/// (F(2×2, 3×3) and F(4×4, 3×3)), by one product per kernel position (`ConvPath.shifted`) and by
-/// the unfolded one (im2col and one product), for `facet bench conv`.
+/// ResNet18's convolutions one by one, forward and backward, by every path that can take each
+/// (Winograd's F(2×2, 3×3) and F(4×4, 3×3), one product per kernel position, im2col on the batch
+/// or per image), for `facet bench conv`: what `ConvShape.resolve` chooses from is measured here.
 public enum ConvolutionBenchmark {
     public struct Row: Sendable {
         public var shape: ConvShape
-        /// Median milliseconds of a forward and a backward pass (input and weight gradients), per path.
-        public var winograd, winograd4, shifted, unfolded: Double
+        /// Whether the input's gradient is computed (not for the stem, as in a training step).
+        public var inputGradient: Bool
+        /// Median milliseconds of a forward and a backward pass, per path that can take the shape.
+        public var times: [(path: ConvPath, ms: Double)]
+        /// The path `automatic` takes.
+        public var automatic: ConvPath { shape.resolve(.automatic) }
     }
 
-    /// The four stages' shapes at input side `size` (their planes 1/4, 1/8, 1/16 and 1/32 of it),
-    /// `width` channels in the first (torchvision's 64; the demo's network has 16) and twice as
-    /// many in each next.
+    /// ResNet18's convolutions at input side `size`, `width` channels in the first stage
+    /// (torchvision's 64; the demo's network has 16) and twice as many in each next: the stem
+    /// (7×7, stride 2), each stage's 3×3 of stride 1, and the 3×3 of stride 2 and the 1×1
+    /// downsampling that open stages 2 to 4.
     public static func resnetShapes(size: Int, batch: Int, width: Int = 64) -> [ConvShape] {
-        var side = size
-        for _ in 0..<2 { side = (side - 1) / 2 + 1 }            // the stem's stride 2, then the max pool's
-        return [width, 2 * width, 4 * width, 8 * width].enumerated().map { i, channels in
-            if i > 0 { side = (side - 1) / 2 + 1 }
-            return ConvShape(N: batch, C: channels, H: side, W: side, K: channels, KH: 3, KW: 3, stride: 1, padding: 1)
+        func half(_ side: Int) -> Int { (side - 1) / 2 + 1 }
+        var shapes = [ConvShape(N: batch, C: 3, H: size, W: size, K: width, KH: 7, KW: 7, stride: 2, padding: 3)]
+        var side = half(half(size))                      // the stem's stride 2, then the max pool's
+        for (i, channels) in [width, 2 * width, 4 * width, 8 * width].enumerated() {
+            if i > 0 {
+                shapes.append(ConvShape(N: batch, C: channels / 2, H: side, W: side, K: channels, KH: 3, KW: 3, stride: 2, padding: 1))
+                shapes.append(ConvShape(N: batch, C: channels / 2, H: side, W: side, K: channels, KH: 1, KW: 1, stride: 2, padding: 0))
+                side = half(side)
+            }
+            shapes.append(ConvShape(N: batch, C: channels, H: side, W: side, K: channels, KH: 3, KW: 3, stride: 1, padding: 1))
         }
+        return shapes
+    }
+
+    /// The paths that can take `s`, each as itself.
+    static func paths(_ s: ConvShape) -> [ConvPath] {
+        [ConvPath.winograd, .winograd4, .shifted, .batched, .perImage].filter { s.resolve($0) == $0 }
     }
 
     public static func run(_ shapes: [ConvShape], repeats: Int) -> [Row] {
         shapes.map { s in
             var rng = Random(seed: 3)
-            let x = rng.uniform(s.N * s.C * s.H * s.W, 1), w = rng.uniform(s.K * s.C * 9, 0.1), dy = rng.uniform(s.N * s.K * s.OH * s.OW, 1)
+            let x = rng.uniform(s.N * s.C * s.H * s.W, 1), w = rng.uniform(s.K * s.C * s.KH * s.KW, 0.1)
+            let dy = rng.uniform(s.N * s.K * s.OH * s.OW, 1), inputGradient = s.C != 3
             var y = [Float](repeating: 0, count: dy.count), dx = x, dw = w
             // The weight's transform (Winograd's) or positions (shifted) made by the forward pass
             // and read by the backward, as a network's layers do.
@@ -80,11 +97,14 @@ public enum ConvolutionBenchmark {
                 return 1000 * Timing.medianSeconds(repeats: repeats) {
                     kept.withUnsafeMutableBufferPointer { k in
                         conv2dForward(&y, x, w, nil, s, path: path, transformedWeight: keeps ? k.baseAddress : nil)
-                        conv2dBackward(&dx, &dw, nil, dy, x, w, s, path: path, transformedWeight: keeps ? UnsafePointer(k.baseAddress) : nil)
+                        dx.withUnsafeMutableBufferPointer { d in
+                            conv2dBackward(inputGradient ? d.baseAddress : nil, &dw, nil, dy, x, w, s, path: path,
+                                           transformedWeight: keeps ? UnsafePointer(k.baseAddress) : nil)
+                        }
                     }
                 }
             }
-            return Row(shape: s, winograd: time(.winograd), winograd4: time(.winograd4), shifted: time(.shifted), unfolded: time(s.unfolded))
+            return Row(shape: s, inputGradient: inputGradient, times: paths(s).map { ($0, time($0)) })
         }
     }
 }

@@ -24,7 +24,7 @@ public struct ConvShape: Sendable, Equatable {
     /// (4×4 planes); else, for stride 1, one product per kernel position where that pays
     /// (`ShiftedProducts.pays`: 1×1 planes, and 2×2 ones of 256 channels and more);
     /// else the unfolded one. A path that cannot take the shape is the unfolded one.
-    func resolve(_ path: ConvPath) -> ConvPath {
+    public func resolve(_ path: ConvPath) -> ConvPath {
         switch path {
         case .automatic:
             if Winograd(self, tile: 4)?.pays == true { return .winograd4 }
@@ -44,6 +44,11 @@ public struct ConvShape: Sendable, Equatable {
         if path == .shifted { return ShiftedProducts(self)!.weightFloats }
         return (winograd(path)?.positions ?? 0) * K * C
     }
+
+    /// Floats of the transformed input that `conv2dForward` can leave for `conv2dBackward` on the
+    /// automatic path (`transformedInput`): Winograd's V for the whole batch, where its tiles make
+    /// one chunk of `winogradFloats`; none elsewhere.
+    public var transformedInputFloats: Int { winograd(resolve(.automatic))?.keptInputFloats(Self.winogradFloats) ?? 0 }
 
     /// The Winograd transform of `path` for this shape, if it is one.
     func winograd(_ path: ConvPath) -> Winograd? {
@@ -347,15 +352,17 @@ func col2im(_ dinp: UnsafeMutablePointer<Float>, _ cols: UnsafeMutablePointer<Fl
 /// out (N, K, OH, OW) = conv(inp (N, C, H, W), weight (K, C, KH, KW)) + bias (K), by `path`;
 /// with `relu`, max(that, 0) in the same last pass. On the Winograd path the weight's transform
 /// (positions, K, C), or on the shifted path the weight at each kernel position, is left in
-/// `transformedWeight` when given, for `conv2dBackward`.
+/// `transformedWeight` when given, for `conv2dBackward`; on the Winograd path the input's
+/// transform is left in `transformedInput` when given and the batch makes one chunk.
 public func conv2dForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                           _ bias: UnsafePointer<Float>?, _ s: ConvShape, path: ConvPath = .automatic,
                           columnBudget: Int = ConvShape.columnBudget, bandFloats: Int = ConvShape.bandFloats,
                           winogradFloats: Int = ConvShape.winogradFloats, relu: Bool = false,
-                          transformedWeight: UnsafeMutablePointer<Float>? = nil) {
+                          transformedWeight: UnsafeMutablePointer<Float>? = nil, transformedInput: UnsafeMutablePointer<Float>? = nil) {
     let path = s.resolve(path)
     if let w = s.winograd(path) {
-        return conv2dForwardWinograd(out, inp, weight, bias, w, budget: winogradFloats, relu: relu, transformed: transformedWeight)
+        return conv2dForwardWinograd(out, inp, weight, bias, w, budget: winogradFloats, relu: relu, transformed: transformedWeight,
+                                     keptInput: transformedInput)
     }
     if path == .shifted {
         return conv2dForwardShifted(out, inp, weight, bias, s, budget: columnBudget, relu: relu, gathered: transformedWeight)
@@ -422,15 +429,18 @@ func conv2dForwardPerImage(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePoin
 
 /// Gradients of `conv2dForward` from dout (N, K, OH, OW), each only when asked for: accumulated
 /// (+=) into dinp (N, C, H, W), dweight (K, C, KH, KW) and dbias (K), by `path`;
-/// `transformedWeight`, when given, is what the forward pass left there.
+/// `transformedWeight` and `transformedInput`, when given, are what the forward pass left there
+/// (the second is overwritten).
 public func conv2dBackward(_ dinp: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutablePointer<Float>?, _ dbias: UnsafeMutablePointer<Float>?,
                            _ dout: UnsafePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>, _ s: ConvShape,
                            path: ConvPath = .automatic, columnBudget: Int = ConvShape.columnBudget,
-                           winogradFloats: Int = ConvShape.winogradFloats, transformedWeight: UnsafePointer<Float>? = nil) {
+                           winogradFloats: Int = ConvShape.winogradFloats, transformedWeight: UnsafePointer<Float>? = nil,
+                           transformedInput: UnsafeMutablePointer<Float>? = nil) {
     let path = s.resolve(path)
     if let w = s.winograd(path) {
         if let dbias { addBiasGradient(dbias, dout, s) }
-        return conv2dBackwardWinograd(dinp, dweight, dout, inp, weight, w, budget: winogradFloats, transformed: transformedWeight)
+        return conv2dBackwardWinograd(dinp, dweight, dout, inp, weight, w, budget: winogradFloats, transformed: transformedWeight,
+                                      keptInput: transformedInput)
     }
     if path == .shifted {
         if let dbias { addBiasGradient(dbias, dout, s) }

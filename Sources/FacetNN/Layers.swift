@@ -11,6 +11,9 @@ public final class Conv2d: Module {
     /// The weight's Winograd transform (16 or 36, K, C), left by a forward pass that keeps activations
     /// for the backward pass after it (the weight does not change in between); empty otherwise.
     private var transformedWeight: [Float] = []
+    /// The input's Winograd transform, left by such a forward pass where the batch's tiles make one
+    /// chunk (the backward pass then does not transform the input again); empty otherwise.
+    private var transformedInput: [Float] = []
 
     public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, bias: Bool = true,
                 rng: inout Random) {
@@ -39,11 +42,15 @@ public final class Conv2d: Module {
         let s = shape(x)
         input = keepsActivations ? x : Tensor(zeros: [0])
         var y = Tensor(uninitialized: [s.N, s.K, s.OH, s.OW])
-        let size = keepsActivations ? s.transformedWeightFloats : 0
+        let size = keepsActivations ? s.transformedWeightFloats : 0, inputSize = keepsActivations ? s.transformedInputFloats : 0
         if transformedWeight.count != size { transformedWeight = [Float](repeating: 0, count: size) }
+        if transformedInput.count != inputSize { transformedInput = [Float](repeating: 0, count: inputSize) }
         LayerTimes.measure(s.label + " forward") {
             transformedWeight.withUnsafeMutableBufferPointer { u in
-                conv2dForward(&y.data, x.data, weight.value.data, bias?.value.data, s, relu: relu, transformedWeight: size > 0 ? u.baseAddress : nil)
+                transformedInput.withUnsafeMutableBufferPointer { v in
+                    conv2dForward(&y.data, x.data, weight.value.data, bias?.value.data, s, relu: relu,
+                                  transformedWeight: size > 0 ? u.baseAddress : nil, transformedInput: inputSize > 0 ? v.baseAddress : nil)
+                }
             }
         }
         return y
@@ -58,8 +65,11 @@ public final class Conv2d: Module {
             dx.data.withUnsafeMutableBufferPointer { dxp in
                 withGrad(weight) { dw in
                     withGrad(dbias) { db in
-                        conv2dBackward(needsInputGradient ? dxp.baseAddress : nil, dw, db, dy.data, input.data, weight.value.data, s,
-                                       transformedWeight: transformedWeight.isEmpty ? nil : transformedWeight)
+                        transformedInput.withUnsafeMutableBufferPointer { v in
+                            conv2dBackward(needsInputGradient ? dxp.baseAddress : nil, dw, db, dy.data, input.data, weight.value.data, s,
+                                           transformedWeight: transformedWeight.isEmpty ? nil : transformedWeight,
+                                           transformedInput: v.isEmpty ? nil : v.baseAddress)
+                        }
                     }
                 }
             }

@@ -59,6 +59,13 @@ struct Winograd {
         return stride(from: 0, to: rows, by: size).map { $0..<min(rows, $0 + size) }
     }
 
+    /// Floats of V for the whole batch where its tiles make one chunk of `budget` (what a layer keeps
+    /// from its forward pass for its backward, which then does not transform its input again), else 0.
+    func keptInputFloats(_ budget: Int) -> Int {
+        let all = chunks(budget)
+        return all.count == 1 ? positions * s.C * lead(all[0]) : 0
+    }
+
     /// Floats between one channel's transformed tiles and the next's, for the tiles of tile rows
     /// `rows` (T = rows.count · tilesW): room for the eight-lane loops below to run past the last tile.
     func lead(_ rows: Range<Int>) -> Int { (rows.count * tilesW + 15) & ~7 }
@@ -214,18 +221,21 @@ struct Winograd {
 
 /// out (N, K, OH, OW) = conv(inp, weight) + bias (ReLU'd when asked) by Winograd's F(2×2, 3×3)
 /// or F(4×4, 3×3), as `w` says. The weight's transform (positions, K, C) is made in `transformed`
-/// when given (for the backward pass).
+/// when given (for the backward pass), and the input's in `keptInput` when given and the batch
+/// makes one chunk (`keptInputFloats`).
 func conv2dForwardWinograd(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
-                           _ bias: UnsafePointer<Float>?, _ w: Winograd, budget: Int, relu: Bool, transformed: UnsafeMutablePointer<Float>?) {
-    let s = w.s, P = w.positions, chunks = w.chunks(budget), most = w.mostLead(chunks)
-    let scratch = transformed == nil ? Scratch.take(P * s.K * s.C) : nil, v = Scratch.take(P * s.C * most), m = Scratch.take(P * s.K * most)
+                           _ bias: UnsafePointer<Float>?, _ w: Winograd, budget: Int, relu: Bool, transformed: UnsafeMutablePointer<Float>?,
+                           keptInput: UnsafeMutablePointer<Float>? = nil) {
+    let s = w.s, P = w.positions, chunks = w.chunks(budget), most = w.mostLead(chunks), kept = chunks.count == 1 ? keptInput : nil
+    let scratch = transformed == nil ? Scratch.take(P * s.K * s.C) : nil, m = Scratch.take(P * s.K * most)
+    let v = kept == nil ? Scratch.take(P * s.C * most) : nil
     defer { [scratch, v, m].compactMap { $0 }.forEach(Scratch.release) }
-    let u = transformed ?? scratch!.p
+    let u = transformed ?? scratch!.p, vbase = kept ?? v!.p
     w.transformWeights(u, weight)
-    let (up, vp, mp) = (Shared(u), Shared(v.p), Shared(m.p))
+    let (up, vp, mp) = (Shared(u), Shared(vbase), Shared(m.p))
     for rows in chunks {
         let T = rows.count * w.tilesW, ld = w.lead(rows)
-        w.transformInput(v.p, inp, rows: rows)
+        w.transformInput(vbase, inp, rows: rows)
         parallelFor(P) { pos in
             // M[pos] (K, T) = U[pos] (K, C) · V[pos] (C, T)
             sgemm(s.K, T, s.C, up.p + pos * s.K * s.C, lda: s.C, vp.p + pos * s.C * ld, ldb: ld,
@@ -236,21 +246,23 @@ func conv2dForwardWinograd(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePoin
 }
 
 /// The input's and the weight's gradients (+=) of `conv2dForwardWinograd`, each only when asked
-/// for; `transformed` is the weight's transform as the forward pass left it, or nil.
+/// for; `transformed` is the weight's transform as the forward pass left it, or nil; `keptInput`
+/// the input's, when the forward pass left it there (overwritten), or nil.
 func conv2dBackwardWinograd(_ dinp: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutablePointer<Float>?,
                             _ dout: UnsafePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
-                            _ w: Winograd, budget: Int, transformed: UnsafePointer<Float>?) {
+                            _ w: Winograd, budget: Int, transformed: UnsafePointer<Float>?, keptInput: UnsafeMutablePointer<Float>? = nil) {
     guard dinp != nil || dweight != nil else { return }
     let s = w.s, P = w.positions, KC = s.K * s.C, chunks = w.chunks(budget), most = w.mostLead(chunks)
+    let kept = chunks.count == 1 ? keptInput : nil
     let scratch = dinp != nil && transformed == nil ? Scratch.take(P * KC) : nil, du = dweight.map { _ in Scratch.take(P * KC) }
-    let v = Scratch.take(P * s.C * most), dm = Scratch.take(P * s.K * most)
+    let v = kept == nil ? Scratch.take(P * s.C * most) : nil, dm = Scratch.take(P * s.K * most)
     defer { [scratch, du, v, dm].compactMap { $0 }.forEach(Scratch.release) }
     if let scratch { w.transformWeights(scratch.p, weight) }
-    let u = dinp == nil ? nil : transformed ?? UnsafePointer(scratch!.p)
-    let (up, dup, vp, mp) = (u.map(Shared.init), du.map { Shared($0.p) }, Shared(v.p), Shared(dm.p))
+    let u = dinp == nil ? nil : transformed ?? UnsafePointer(scratch!.p), vbase = kept ?? v!.p
+    let (up, dup, vp, mp) = (u.map(Shared.init), du.map { Shared($0.p) }, Shared(vbase), Shared(dm.p))
     for (index, rows) in chunks.enumerated() {
         let T = rows.count * w.tilesW, ld = w.lead(rows)
-        if du != nil { w.transformInput(v.p, inp, rows: rows) }
+        if du != nil && kept == nil { w.transformInput(vbase, inp, rows: rows) }
         w.transformOutputGradient(dm.p, dout, rows: rows)
         parallelFor(P) { pos in
             let dmPos = mp.p + pos * s.K * ld, vPos = vp.p + pos * s.C * ld
@@ -264,7 +276,7 @@ func conv2dBackwardWinograd(_ dinp: UnsafeMutablePointer<Float>?, _ dweight: Uns
                 sgemm(transA: true, s.C, T, s.K, up.p + pos * KC, lda: s.C, dmPos, ldb: ld, vPos, ldc: ld, split: false)
             }
         }
-        if let dinp { w.addInputGradient(dinp, v.p, rows: rows) }
+        if let dinp { w.addInputGradient(dinp, vbase, rows: rows) }
     }
     if let dweight, let du { w.addWeightGradient(dweight, du.p) }
 }

@@ -71,7 +71,7 @@ extension Facet.Bench {
     struct Conv: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "conv",
-            abstract: "ResNet18's 3×3 convolutions one by one, forward and backward, by Winograd's F(2×2) and F(4×4) paths, one product per kernel position (shifted) and im2col; median ms of each, and im2col's time over each other path's.")
+            abstract: "ResNet18's convolutions one by one, forward and backward, by every path that can take each (Winograd's F(2×2) and F(4×4), one product per kernel position, im2col on the batch or per image); median ms of each, the path facet takes marked.")
         @Option(help: "Input side in pixels of the network the shapes come from.") var size = 112
         @Option(help: "Images per step.") var batch = 32
         @Option(help: "Channels of the first stage (torchvision's ResNet18: 64; the demo's: 16).") var width = 64
@@ -80,10 +80,11 @@ extension Facet.Bench {
         func run() throws {
             guard size >= 32, batch >= 1, width >= 1 else { throw ValidationError("--size must be at least 32, --batch and --width at least 1") }
             for r in ConvolutionBenchmark.run(ConvolutionBenchmark.resnetShapes(size: size, batch: batch, width: width), repeats: max(1, repeats)) {
-                let s = r.shape
-                print(String(format: "conv %d→%d channels, %d×%d, batch %d: Winograd F(2×2) %.2f ms, F(4×4) %.2f ms, shifted %.2f ms, im2col (%@) %.2f ms: %.2fx, %.2fx, %.2fx",
-                             s.C, s.K, s.H, s.W, s.N, r.winograd, r.winograd4, r.shifted, s.unfolded == .perImage ? "per image" : "batched", r.unfolded,
-                             r.unfolded / r.winograd, r.unfolded / r.winograd4, r.unfolded / r.shifted))
+                let s = r.shape, fastest = r.times.min { $0.ms < $1.ms }!
+                let times = r.times.map { String(format: "%@ %.2f%@", "\($0.path)", $0.ms, $0.path == r.automatic ? " (taken)" : "") }
+                print(String(format: "conv %d×%d/%d %d→%d on %d×%d, batch %d%@: %@ ms; taken/fastest %.2fx",
+                             s.KH, s.KW, s.stride, s.C, s.K, s.H, s.W, s.N, r.inputGradient ? "" : " (no input gradient)",
+                             times.joined(separator: ", "), r.times.first { $0.path == r.automatic }!.ms / fastest.ms))
             }
         }
     }

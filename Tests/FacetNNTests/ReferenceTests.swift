@@ -65,6 +65,10 @@ import Testing
             #expect(s.resolve(path) == path)
             expectConvMatchesTheLoopNest(s, path: path, budget: budget)
             expectConvMatchesTheLoopNest(s, path: path, budget: budget, relu: true)
+            // Both transforms kept from the forward pass for the backward, as a layer does (the
+            // input's only where the batch makes one chunk).
+            let w = s.winograd(path)!
+            expectConvMatchesTheLoopNest(s, path: path, budget: budget, kept: w.positions * s.K * s.C, keptInput: w.keptInputFloats(budget))
         }
     }
 
@@ -130,23 +134,27 @@ import Testing
     /// Forward (with `relu`, the ReLU of the loop nest's output) and backward of `path` against the
     /// loop nest, every budget set to `budget`; `kept`: floats of a buffer the forward pass leaves
     /// the weight's transform in for the backward pass (0: none, each makes its own).
-    func expectConvMatchesTheLoopNest(_ s: ConvShape, path: ConvPath, budget: Int, relu: Bool = false, kept: Int = 0) {
+    func expectConvMatchesTheLoopNest(_ s: ConvShape, path: ConvPath, budget: Int, relu: Bool = false, kept: Int = 0, keptInput: Int = 0) {
         var r = Rand(state: UInt64(s.N * 1000 + s.C * 100 + s.H * 10 + s.K))
         let x = r.array(s.N * s.C * s.H * s.W), wt = r.array(s.K * s.C * s.KH * s.KW), b = r.array(s.K)
         let dout = r.array(s.N * s.K * s.OH * s.OW)
         var fast = [Float](repeating: 0, count: dout.count), slow = fast
-        var transformed = [Float](repeating: 7, count: kept)   // what the forward pass must overwrite
+        var transformed = [Float](repeating: 7, count: kept), input = [Float](repeating: 7, count: keptInput)   // what the forward pass must overwrite
         transformed.withUnsafeMutableBufferPointer { t in
-            conv2dForward(&fast, x, wt, b, s, path: path, columnBudget: budget, bandFloats: budget, winogradFloats: budget, relu: relu,
-                          transformedWeight: kept > 0 ? t.baseAddress : nil)
+            input.withUnsafeMutableBufferPointer { v in
+                conv2dForward(&fast, x, wt, b, s, path: path, columnBudget: budget, bandFloats: budget, winogradFloats: budget, relu: relu,
+                              transformedWeight: kept > 0 ? t.baseAddress : nil, transformedInput: keptInput > 0 ? v.baseAddress : nil)
+            }
         }
         conv2dForwardNaive(&slow, x, wt, b, s)
         if relu { slow = slow.map { max($0, 0) } }
         #expect(Tensor(shape: [fast.count], data: fast).maxRelativeDifference(Tensor(shape: [slow.count], data: slow)) < 1e-5)
         // The gradients are added to what the buffers hold.
         var dx1 = r.array(x.count), dx2 = dx1, dw1 = r.array(wt.count), dw2 = dw1, db1 = r.array(s.K), db2 = db1
-        conv2dBackward(&dx1, &dw1, &db1, dout, x, wt, s, path: path, columnBudget: budget, winogradFloats: budget,
-                       transformedWeight: kept > 0 ? transformed : nil)
+        input.withUnsafeMutableBufferPointer { v in
+            conv2dBackward(&dx1, &dw1, &db1, dout, x, wt, s, path: path, columnBudget: budget, winogradFloats: budget,
+                           transformedWeight: kept > 0 ? transformed : nil, transformedInput: keptInput > 0 ? v.baseAddress : nil)
+        }
         conv2dBackwardNaive(&dx2, &dw2, &db2, dout, x, wt, s)
         for (a, b) in [(dx1, dx2), (dw1, dw2), (db1, db2)] {
             #expect(Tensor(shape: [a.count], data: a).maxRelativeDifference(Tensor(shape: [b.count], data: b)) < 1e-5)

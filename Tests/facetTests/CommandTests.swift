@@ -102,15 +102,22 @@ import Testing
         #expect(bad.status != 0 && bad.stderr.contains("/nonexistent/photo.jpg"), "\(bad.stderr)")
     }
 
-    /// `facet bench conv` times ResNet18's four 3×3 stages by each path, each line naming its shape;
-    /// an input too small for the network is a usage error.
-    @Test func benchConvTimesEachStageBothWays() throws {
+    /// `facet bench conv` times each of ResNet18's convolutions by every path that can take it,
+    /// each line naming its shape, its paths' times and the one facet takes; an input too small for
+    /// the network is a usage error.
+    @Test func benchConvTimesEachConvolutionByEveryPath() throws {
         let run = try Self.facet(["bench", "conv", "--size", "32", "--batch", "2", "--repeats", "1"])
         #expect(run.status == 0, "\(run.stderr)")
         let lines = run.stdout.split(separator: "\n").map(String.init)
         #expect(lines.map { $0.components(separatedBy: ", batch")[0] }
-                == ["conv 64→64 channels, 8×8", "conv 128→128 channels, 4×4", "conv 256→256 channels, 2×2", "conv 512→512 channels, 1×1"])
-        #expect(lines.allSatisfy { $0.contains("Winograd ") && $0.contains(" ms, im2col (") && $0.hasSuffix("x") })
+                == ["conv 7×7/2 3→64 on 32×32", "conv 3×3/1 64→64 on 8×8", "conv 3×3/2 64→128 on 8×8", "conv 1×1/2 64→128 on 8×8",
+                    "conv 3×3/1 128→128 on 4×4", "conv 3×3/2 128→256 on 4×4", "conv 1×1/2 128→256 on 4×4",
+                    "conv 3×3/1 256→256 on 2×2", "conv 3×3/2 256→512 on 2×2", "conv 1×1/2 256→512 on 2×2", "conv 3×3/1 512→512 on 1×1"])
+        // Every line times im2col both ways and marks one path taken; 3×3 of stride 1 also by Winograd's and the shifted path.
+        #expect(lines.allSatisfy { $0.contains("batched ") && $0.contains("perImage ") && $0.components(separatedBy: "(taken)").count == 2 })
+        #expect(lines.filter { $0.contains("3×3/1") }.allSatisfy { $0.contains("winograd ") && $0.contains("winograd4 ") && $0.contains("shifted ") })
+        // The stem computes no input gradient; the last stage's 1×1 planes take the shifted path.
+        #expect(lines[0].contains("(no input gradient)") && lines.last!.range(of: #"shifted [0-9.]+ \(taken\)"#, options: .regularExpression) != nil)
         let bad = try Self.facet(["bench", "conv", "--size", "8"])
         #expect(bad.status != 0 && bad.stderr.contains("--size"), "\(bad.stderr)")
     }
