@@ -11,21 +11,19 @@
 /// like Winograd's transform; an output pixel is its bias plus the Y of every position that
 /// reaches it. Backward: dY[pos] gathered from the output gradient as X[pos] from the input,
 /// dW[pos] = dY[pos] · X[pos]ᵀ, dX[pos] = W[pos]ᵀ · dY[pos] added back into the pixels they came
-/// from. Each product is split over the cores by rows or columns of its result, so the sums do
-/// not depend on how many there are.
+/// from. Each product runs on one core, the positions spread over the cores, so the sums do not
+/// depend on how many there are.
 struct ShiftedProducts {
     /// A kernel position that reaches the input from some output pixel.
     struct Position {
         /// Its index in the kernel, kh·KW + kw.
         let index: Int
-        /// The output rows and columns it reaches the input from; their input pixel is (oh + dh, ow + dw).
-        let rows: Range<Int>, cols: Range<Int>
-        let dh, dw: Int
         /// The column of X (and Y) where its pixels start: image n's at first + n·pixels.
         let first: Int
-        /// Where its pixels' places in a plane start in `inputPixel` and `outputPixel`.
-        let offset: Int
-        let pixels: Int
+        /// Where its pixels' places in a plane start in `inputPixel` and `outputPixel`, and how many
+        /// there are: the output pixels (oh, ow) whose input pixel (oh + dh, ow + dw) lies inside the
+        /// input, for (dh, dw) its offset from the kernel's centre (less the padding).
+        let offset: Int, pixels: Int
     }
 
     let s: ConvShape
@@ -44,8 +42,7 @@ struct ShiftedProducts {
                 let (top, bottom, left, right) = (max(0, -dh), min(s.OH, s.H - dh), max(0, -dw), min(s.OW, s.W - dw))
                 guard bottom > top && right > left else { continue }
                 let pixels = (bottom - top) * (right - left)
-                positions.append(Position(index: kh * s.KW + kw, rows: top..<bottom, cols: left..<right, dh: dh, dw: dw,
-                                          first: first, offset: inputPixel.count, pixels: pixels))
+                positions.append(Position(index: kh * s.KW + kw, first: first, offset: inputPixel.count, pixels: pixels))
                 for oh in top..<bottom {
                     for ow in left..<right {
                         inputPixel.append((oh + dh) * s.W + ow + dw)
@@ -66,7 +63,8 @@ struct ShiftedProducts {
     /// channels or more on each side (2×2 planes: 16/36; 3×3 ones do 49/81, 4×4 ones 100/144),
     /// where the products are large enough to run well. `facet bench conv` (working-tree build),
     /// im2col's time over this path's, the weight's positions kept from forward to backward:
-    /// 2×2 planes 1.16× at 512 channels, 1.09× at 256, 0.91× at 128; 1×1 planes 2.4× at 512, 3.0× at 128.
+    /// 2×2 planes 1.00–1.31× at 512 channels (six runs, median 1.17), 1.09× at 256, 0.91× at
+    /// 128; 1×1 planes 2.4× at 512, 3.0× at 128.
     var pays: Bool { work <= 0.25 || work <= 0.5 && s.C >= 256 && s.K >= 256 }
 
     /// Floats of the weight's positions, W[pos] (K, C) each.
