@@ -147,6 +147,33 @@ import Testing
         #expect(chosen.stdout == "OpenBLAS Prescott kernels, set by OPENBLAS_CORETYPE\n", "\(chosen.stdout)")
     }
 
+    /// `facet bench train --profile` adds where the timed step went: the step's parts, which add up
+    /// to the total it prints, and each convolution shape with its path and each batch norm plane,
+    /// forward and backward, whose times lie within their pass's. Without the flag, only the rate.
+    @Test func benchTrainProfileSaysWhereTheStepWent() throws {
+        let args = ["bench", "train", "--arch", "resnet18", "--size", "32", "--batch", "2", "--steps", "2"]
+        let plain = try Self.facet(args)
+        #expect(plain.status == 0 && plain.stdout.split(separator: "\n").count == 1, "\(plain.stdout)")
+        let run = try Self.facet(args + ["--profile"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let lines = run.stdout.split(separator: "\n").map(String.init)
+        func ms(_ line: String) -> Double { Double(line.split(separator: " ", omittingEmptySubsequences: true)[0])! }
+        func part(_ label: String) -> String? { lines.first { $0.contains("  \(label) (") } }
+        let steps = ["step: forward", "step: backward", "step: Adam", "step: zero gradients", "step: loss"].compactMap(part)
+        #expect(steps.count == 5, "\(run.stdout)")
+        let total = lines.last!
+        #expect(total.hasSuffix("ms per step in all (the step: lines add up to it; the others are parts of them)"))
+        #expect(abs(steps.map(ms).reduce(0, +) - ms(total)) < 0.05 * Double(steps.count), "\(run.stdout)")
+        // ResNet18 at 32 px: the stem unfolded, the last stage's 1×1 planes on the shifted path.
+        #expect(part("conv 7×7/2 3→64 on 32×32 (batched) forward") != nil || part("conv 7×7/2 3→64 on 32×32 (perImage) forward") != nil,
+                "\(run.stdout)")
+        #expect(part("conv 3×3/1 512→512 on 1×1 (shifted) backward")?.hasSuffix("(3 calls)") == true, "\(run.stdout)")
+        for pass in ["forward", "backward"] {
+            let parts = lines.filter { ($0.contains("  conv ") || $0.contains("  batch norm ")) && $0.contains(" \(pass) (") }
+            #expect(parts.count >= 10 && parts.map(ms).reduce(0, +) <= ms(part("step: \(pass)")!) + 0.01 * Double(parts.count), "\(run.stdout)")
+        }
+    }
+
     @Test func badArgumentsAreValidationErrors() throws {
         let run = try Self.facet(["synth", "/tmp/never-written", "--count", "0"])
         #expect(run.status == 64)
