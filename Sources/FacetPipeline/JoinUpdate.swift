@@ -41,11 +41,16 @@ extension Shards {
                 }
                 return lo
             }
+            /// Whether previous line `range` holds the bytes of `line` (memcmp: a generic byte-by-byte
+            /// comparison of lines of half a kilobyte was a visible part of an update).
+            func same(_ range: Range<Int>, _ line: ArraySlice<UInt8>) -> Bool {
+                range.count == line.count && line.withUnsafeBufferPointer { memcmp(prev.baseAddress! + range.lowerBound, $0.baseAddress!, range.count) == 0 }
+            }
             var gone = Set<Int>()
             for chunk in removed {
                 for line in chunk.split(separator: 0x0A) {
                     guard let k = line.withUnsafeBufferPointer({ lastString($0, marker: marker) }), var i = lowerBound(k) else { return nil }
-                    while i < lines.count, keyOf(i) == k, gone.contains(i) || !prev[lines[i]].elementsEqual(line) { i += 1 }
+                    while i < lines.count, keyOf(i) == k, gone.contains(i) || !same(lines[i], line) { i += 1 }
                     guard i < lines.count, keyOf(i) == k else { return nil }
                     gone.insert(i)
                 }
@@ -106,19 +111,30 @@ extension Shards {
 
     /// The ranges of the rows of a CSV file from `start` on, each with its line break: a row ends at
     /// a line break outside quotes (a quoted field may hold one; its inner quotes come doubled).
+    /// A row without a quote is found whole by `memchr`; one with quotes is walked byte by byte.
     static func csvRowRanges(_ bytes: [UInt8], from start: Int) -> [Range<Int>] {
         var out: [Range<Int>] = []
-        var rowStart = start, quoted = false
-        for i in start..<bytes.count {
-            switch bytes[i] {
-            case UInt8(ascii: "\""): quoted.toggle()
-            case 0x0A where !quoted:
-                out.append(rowStart..<(i + 1))
-                rowStart = i + 1
-            default: break
+        bytes.withUnsafeBufferPointer { b in
+            guard let base = b.baseAddress else { return }
+            let n = b.count
+            var rowStart = start, i = start, quoted = false
+            while i < n {
+                // At a row's start: the next line break ends the row when no quote comes before it.
+                let end = memchr(base + i, 0x0A, n - i).map { UnsafePointer($0.assumingMemoryBound(to: UInt8.self)) - base } ?? n
+                if memchr(base + i, Int32(UInt8(ascii: "\"")), end - i) == nil {
+                    if end < n { out.append(rowStart..<(end + 1)); rowStart = end + 1 }
+                    i = end + 1
+                    continue
+                }
+                // Quotes in the row: to its first line break outside them.
+                while i < n {
+                    let c = b[i]
+                    i += 1
+                    if c == UInt8(ascii: "\"") { quoted.toggle() } else if c == 0x0A && !quoted { out.append(rowStart..<i); rowStart = i; break }
+                }
             }
+            if rowStart < n { out.append(rowStart..<n) }
         }
-        if rowStart < bytes.count { out.append(rowStart..<bytes.count) }
         return out
     }
 }

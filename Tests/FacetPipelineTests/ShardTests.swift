@@ -108,4 +108,30 @@ import Testing
         let rows = Shards.csvRowRanges(csv, from: 6).map { String(decoding: csv[$0], as: UTF8.self) }
         #expect(rows == ["a,\"b\nc\"\n", "\"x\"\"\ny\",z\n", "last"])
     }
+
+    /// The rows found with `memchr` are those of a byte-by-byte walk, on random text of quotes,
+    /// line breaks (empty rows too), commas and letters, with and without a last line break.
+    @Test func csvRowsMatchAByteByByteWalk() {
+        func walk(_ bytes: [UInt8], from start: Int) -> [Range<Int>] {
+            var out: [Range<Int>] = [], rowStart = start, quoted = false
+            for i in start..<bytes.count {
+                if bytes[i] == UInt8(ascii: "\"") { quoted.toggle() }
+                if bytes[i] == 0x0A && !quoted { out.append(rowStart..<(i + 1)); rowStart = i + 1 }
+            }
+            if rowStart < bytes.count { out.append(rowStart..<bytes.count) }
+            return out
+        }
+        var state: UInt64 = 7
+        let alphabet = Array("\"\n,ab\n\n".utf8)
+        for trial in 0..<500 {
+            let count = trial % 60
+            let bytes = (0..<count).map { _ -> UInt8 in
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                return alphabet[Int(state >> 33) % (trial % 3 == 0 ? 3 : alphabet.count)]
+            }
+            for start in Set([0, min(2, count), count]) {
+                #expect(Shards.csvRowRanges(bytes, from: start) == walk(bytes, from: start), "\(String(decoding: bytes, as: UTF8.self).debugDescription) from \(start)")
+            }
+        }
+    }
 }
