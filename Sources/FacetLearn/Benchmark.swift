@@ -89,17 +89,23 @@ public enum ConvolutionBenchmark {
             let x = rng.uniform(s.N * s.C * s.H * s.W, 1), w = rng.uniform(s.K * s.C * s.KH * s.KW, 0.1)
             let dy = rng.uniform(s.N * s.K * s.OH * s.OW, 1), inputGradient = s.C != 3
             var y = [Float](repeating: 0, count: dy.count), dx = x, dw = w
-            // The weight's transform (Winograd's) or positions (shifted) made by the forward pass
-            // and read by the backward, as a network's layers do.
+            // The weight's transform (Winograd's) or positions (shifted), and Winograd's transformed
+            // input where the batch makes one chunk, made by the forward pass and read by the
+            // backward, as a network's layers do.
             var kept = [Float](repeating: 0, count: 36 * s.K * s.C)
             func time(_ path: ConvPath) -> Double {
                 let keeps = path != .batched && path != .perImage
+                var input = [Float](repeating: 0, count: s.transformedInputFloats(on: path))
                 return 1000 * Timing.medianSeconds(repeats: repeats) {
                     kept.withUnsafeMutableBufferPointer { k in
-                        conv2dForward(&y, x, w, nil, s, path: path, transformedWeight: keeps ? k.baseAddress : nil)
-                        dx.withUnsafeMutableBufferPointer { d in
-                            conv2dBackward(inputGradient ? d.baseAddress : nil, &dw, nil, dy, x, w, s, path: path,
-                                           transformedWeight: keeps ? UnsafePointer(k.baseAddress) : nil)
+                        input.withUnsafeMutableBufferPointer { v in
+                            conv2dForward(&y, x, w, nil, s, path: path, transformedWeight: keeps ? k.baseAddress : nil,
+                                          transformedInput: v.isEmpty ? nil : v.baseAddress)
+                            dx.withUnsafeMutableBufferPointer { d in
+                                conv2dBackward(inputGradient ? d.baseAddress : nil, &dw, nil, dy, x, w, s, path: path,
+                                               transformedWeight: keeps ? UnsafePointer(k.baseAddress) : nil,
+                                               transformedInput: v.isEmpty ? nil : v.baseAddress)
+                            }
                         }
                     }
                 }

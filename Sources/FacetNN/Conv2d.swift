@@ -48,7 +48,10 @@ public struct ConvShape: Sendable, Equatable {
     /// Floats of the transformed input that `conv2dForward` can leave for `conv2dBackward` on the
     /// automatic path (`transformedInput`): Winograd's V for the whole batch, where its tiles make
     /// one chunk of `winogradFloats`; none elsewhere.
-    public var transformedInputFloats: Int { winograd(resolve(.automatic))?.keptInputFloats(Self.winogradFloats) ?? 0 }
+    public var transformedInputFloats: Int { transformedInputFloats(on: resolve(.automatic)) }
+
+    /// The same on `path` (one that can take the shape, as `resolve` gives it).
+    public func transformedInputFloats(on path: ConvPath) -> Int { winograd(path)?.keptInputFloats(Self.winogradFloats) ?? 0 }
 
     /// The Winograd transform of `path` for this shape, if it is one.
     func winograd(_ path: ConvPath) -> Winograd? {

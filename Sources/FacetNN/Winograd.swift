@@ -140,6 +140,22 @@ struct Winograd {
         }
     }
 
+    /// The frame of both output transforms: for each output channel k (on all cores) and each
+    /// block of tile rows of `rows`, `transform(y, q, bk, count)` makes the block's `count` tiles'
+    /// output pixels, pixel (a, b) of each at y + (tile·a + b)·packed, from the channel's m at q
+    /// (place j at q + j·K·lead(rows)) and its bias bk; then `write(out, y)` puts each output row
+    /// of the block inside the image, from the arrays of its pixel (a, 0) at y, into out.
+    @inline(__always)
+    func forEachOutputBlock(_ out: UnsafeMutablePointer<Float>, _ m: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?, rows: Range<Int>,
+                            transform: (_ y: UnsafeMutablePointer<Float>, _ q: UnsafePointer<Float>, _ bk: Lanes, _ count: Int) -> Void,
+                            write: (_ out: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>) -> Void) {
+        let ld = lead(rows), (op, mp, bp) = (Shared(out), Shared(m), bias.map(Shared.init))
+        forEachBlock(s.K, arrays: tile * tile, rows) { k, y, block, at in
+            transform(y, mp.p + k * ld + at, Lanes(repeating: bp?.p[k] ?? 0), block.count * tilesW)
+            forEachOutputRow(block, k, y) { r, at in if let at { write(op.p + at, r) } }
+        }
+    }
+
     /// A block's `count` tiles after B dV Bᵀ, place (i, j) at d + (n·i + j)·packed (n = tile + 2):
     /// in every row i, column 1 of each tile gains column n − 1 of the tile before it in its row,
     /// and column n − 2 gains column 0 of the tile after it — the input columns neighbouring tiles

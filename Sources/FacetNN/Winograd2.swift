@@ -65,12 +65,9 @@ extension Winograd {
     /// m (16, K, lead(rows)).
     func transformOutput2(_ out: UnsafeMutablePointer<Float>, _ m: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
                           relu: Bool, rows: Range<Int>) {
-        let (K, OW, TW, L) = (s.K, s.OW, tilesW, packed), ld = lead(rows), st = K * ld
-        let (op, mp, bp) = (Shared(out), Shared(m), bias.map(Shared.init))
-        // Output pixel (a, b) of each tile of the block at y + (2a + b)·L.
-        forEachBlock(K, arrays: 4, rows) { k, y, block, at in
-            let bk = Lanes(repeating: bp?.p[k] ?? 0), q = mp.p + k * ld + at
-            for t in stride(from: 0, to: block.count * TW, by: 8) {
+        let (OW, L, st) = (s.OW, packed, s.K * lead(rows))
+        forEachOutputBlock(out, m, bias, rows: rows, transform: { y, q, bk, count in
+            for t in stride(from: 0, to: count, by: 8) {
                 @inline(__always) func column(_ j: Int) -> (Lanes, Lanes) { Self.at2(Self.load4(q + j * st + t, 4 * st)) }
                 let (x0, x1, x2, x3) = (column(0), column(1), column(2), column(3))
                 @inline(__always) func put(_ a: Int, _ r: (Lanes, Lanes)) {
@@ -78,8 +75,7 @@ extension Winograd {
                 }
                 put(0, Self.at2((x0.0, x1.0, x2.0, x3.0))); put(1, Self.at2((x0.1, x1.1, x2.1, x3.1)))
             }
-            forEachOutputRow(block, k, y) { r, at in if let at { interleave(op.p + at, OW, r, r + L) } }
-        }
+        }, write: { o, r in interleave(o, OW, r, r + L) })
     }
 
     /// dm (16, K, lead(rows)) = A dY Aᵀ for the tiles of `rows`, dY read from dout (N, K, OH, OW),

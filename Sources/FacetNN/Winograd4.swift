@@ -107,12 +107,9 @@ extension Winograd {
     /// m (36, K, lead(rows)).
     func transformOutput4(_ out: UnsafeMutablePointer<Float>, _ m: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
                           relu: Bool, rows: Range<Int>) {
-        let (K, OW, TW, L) = (s.K, s.OW, tilesW, packed), ld = lead(rows), st = K * ld
-        let (op, mp, bp) = (Shared(out), Shared(m), bias.map(Shared.init))
-        // Output pixel (a, b) of each tile of the block at y + (4a + b)·L.
-        forEachBlock(K, arrays: 16, rows) { k, y, block, at in
-            let bk = Lanes(repeating: bp?.p[k] ?? 0), q = mp.p + k * ld + at
-            for t in stride(from: 0, to: block.count * TW, by: 8) {
+        let (OW, L, st) = (s.OW, packed, s.K * lead(rows))
+        forEachOutputBlock(out, m, bias, rows: rows, transform: { y, q, bk, count in
+            for t in stride(from: 0, to: count, by: 8) {
                 @inline(__always) func column(_ j: Int) -> Four { Self.at(Self.load6(q + j * st + t, 6 * st)) }
                 let (x0, x1, x2, x3, x4, x5) = (column(0), column(1), column(2), column(3), column(4), column(5))
                 @inline(__always) func put(_ a: Int, _ r: Four) {
@@ -123,8 +120,7 @@ extension Winograd {
                 put(0, Self.at((x0.0, x1.0, x2.0, x3.0, x4.0, x5.0))); put(1, Self.at((x0.1, x1.1, x2.1, x3.1, x4.1, x5.1)))
                 put(2, Self.at((x0.2, x1.2, x2.2, x3.2, x4.2, x5.2))); put(3, Self.at((x0.3, x1.3, x2.3, x3.3, x4.3, x5.3)))
             }
-            forEachOutputRow(block, k, y) { r, at in if let at { join4(op.p + at, OW, r, r + L, r + 2 * L, r + 3 * L) } }
-        }
+        }, write: { o, r in join4(o, OW, r, r + L, r + 2 * L, r + 3 * L) })
     }
 
     /// dm (36, K, lead(rows)) = A dY Aᵀ for the tiles of `rows`, dY read from dout (N, K, OH, OW),

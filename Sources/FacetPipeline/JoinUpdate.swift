@@ -96,13 +96,19 @@ extension Shards {
         }
     }
 
+    /// The position of the first `byte` in `bytes` from `start` on (`memchr`), or the end.
+    @inline(__always)
+    static func find(_ byte: UInt8, in bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        guard let base = bytes.baseAddress, start < bytes.count else { return bytes.count }
+        return memchr(base + start, Int32(byte), bytes.count - start).map { UnsafePointer($0.assumingMemoryBound(to: UInt8.self)) - base } ?? bytes.count
+    }
+
     /// The ranges of the lines of `bytes`, each without its line break; empty lines left out.
     static func lineRanges(_ bytes: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
         var out: [Range<Int>] = []
-        guard let base = bytes.baseAddress else { return out }
         var start = 0
         while start < bytes.count {
-            let end = memchr(base + start, 0x0A, bytes.count - start).map { UnsafePointer($0.assumingMemoryBound(to: UInt8.self)) - base } ?? bytes.count
+            let end = find(0x0A, in: bytes, from: start)
             if end > start { out.append(start..<end) }
             start = end + 1
         }
@@ -115,13 +121,12 @@ extension Shards {
     static func csvRowRanges(_ bytes: [UInt8], from start: Int) -> [Range<Int>] {
         var out: [Range<Int>] = []
         bytes.withUnsafeBufferPointer { b in
-            guard let base = b.baseAddress else { return }
             let n = b.count
             var rowStart = start, i = start, quoted = false
             while i < n {
                 // At a row's start: the next line break ends the row when no quote comes before it.
-                let end = memchr(base + i, 0x0A, n - i).map { UnsafePointer($0.assumingMemoryBound(to: UInt8.self)) - base } ?? n
-                if memchr(base + i, Int32(UInt8(ascii: "\"")), end - i) == nil {
+                let end = find(0x0A, in: b, from: i)
+                if find(UInt8(ascii: "\""), in: UnsafeBufferPointer(rebasing: b[..<end]), from: i) == end {
                     if end < n { out.append(rowStart..<(end + 1)); rowStart = end + 1 }
                     i = end + 1
                     continue
