@@ -156,6 +156,26 @@ struct Winograd {
         }
     }
 
+    /// The frame of both output-gradient transforms: for each output channel k (on all cores) and
+    /// each block of tile rows of `rows`, `read(dout, y)` fills the arrays of each output row of
+    /// the block inside the image (those of its pixel (a, 0) at y; pixel (a, b) of each tile at
+    /// y + (tile·a + b)·packed) from that row of dout, the rows past the image zeroed, and the
+    /// places past its columns (the same on every row) staying zero; then `transform(y, q, count)`
+    /// makes the channel's dm at q (place j at q + j·K·lead(rows)) for the block's `count` tiles.
+    @inline(__always)
+    func forEachOutputGradientBlock(_ dm: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>, rows: Range<Int>,
+                                    read: (_ dout: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) -> Void,
+                                    transform: (_ y: UnsafeMutablePointer<Float>, _ q: UnsafeMutablePointer<Float>, _ count: Int) -> Void) {
+        let ld = lead(rows), (mp, dp) = (Shared(dm), Shared(dout))
+        forEachBlock(s.K, arrays: tile * tile, rows) { k, y, block, at in
+            forEachOutputRow(block, k, y) { r, at in
+                guard let at else { for b in 0..<tile { (r + b * packed).update(repeating: 0, count: tilesW) }; return }
+                read(dp.p + at, r)
+            }
+            transform(y, mp.p + k * ld + at, block.count * tilesW)
+        }
+    }
+
     /// A block's `count` tiles after B dV Bᵀ, place (i, j) at d + (n·i + j)·packed (n = tile + 2):
     /// in every row i, column 1 of each tile gains column n − 1 of the tile before it in its row,
     /// and column n − 2 gains column 0 of the tile after it — the input columns neighbouring tiles

@@ -81,23 +81,15 @@ extension Winograd {
     /// dm (16, K, lead(rows)) = A dY Aᵀ for the tiles of `rows`, dY read from dout (N, K, OH, OW),
     /// zero beyond the image.
     func transformOutputGradient2(_ dm: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>, rows: Range<Int>) {
-        let (K, OW, TW, L) = (s.K, s.OW, tilesW, packed), ld = lead(rows), st = K * ld
-        let (mp, dp) = (Shared(dm), Shared(dout))
-        // Output pixel (a, b) of each tile of the block at y + (2a + b)·L; the places past the
-        // image's columns (the same on every row) stay zero.
-        forEachBlock(K, arrays: 4, rows) { k, y, block, at in
-            forEachOutputRow(block, k, y) { r, at in
-                guard let at else { r.update(repeating: 0, count: TW); (r + L).update(repeating: 0, count: TW); return }
-                deinterleave(dp.p + at, OW, r, r + L)
-            }
+        let (OW, L, st) = (s.OW, packed, s.K * lead(rows))
+        forEachOutputGradientBlock(dm, dout, rows: rows, read: { d, r in deinterleave(d, OW, r, r + L) }, transform: { y, q, count in
             // A along the rows, then down the columns.
-            let q = mp.p + k * ld + at
-            for t in stride(from: 0, to: block.count * TW, by: 8) {
+            for t in stride(from: 0, to: count, by: 8) {
                 let w0 = Self.a2((load(y + t), load(y + L + t))), w1 = Self.a2((load(y + 2 * L + t), load(y + 3 * L + t)))
                 @inline(__always) func put(_ j: Int, _ z: (Lanes, Lanes, Lanes, Lanes)) { Self.store4(z, q + j * st + t, 4 * st) }
                 put(0, Self.a2((w0.0, w1.0))); put(1, Self.a2((w0.1, w1.1))); put(2, Self.a2((w0.2, w1.2))); put(3, Self.a2((w0.3, w1.3)))
             }
-        }
+        })
     }
 
     /// dinp (N, C, H, W) += B dV Bᵀ over the input tiles of `rows`, from dv (16, C, lead(rows)).

@@ -126,18 +126,11 @@ extension Winograd {
     /// dm (36, K, lead(rows)) = A dY Aᵀ for the tiles of `rows`, dY read from dout (N, K, OH, OW),
     /// zero beyond the image.
     func transformOutputGradient4(_ dm: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>, rows: Range<Int>) {
-        let (K, OW, TW, L) = (s.K, s.OW, tilesW, packed), ld = lead(rows), st = K * ld
-        let (mp, dp) = (Shared(dm), Shared(dout))
-        // Output pixel (a, b) of each tile of the block at y + (4a + b)·L; the places past the
-        // image's columns (the same on every row) stay zero.
-        forEachBlock(K, arrays: 16, rows) { k, y, block, at in
-            forEachOutputRow(block, k, y) { r, at in
-                guard let at else { for b in 0..<4 { (r + b * L).update(repeating: 0, count: TW) }; return }
-                split4(dp.p + at, OW, r, r + L, r + 2 * L, r + 3 * L)
-            }
+        let (OW, L, st) = (s.OW, packed, s.K * lead(rows))
+        forEachOutputGradientBlock(dm, dout, rows: rows, read: { d, r in split4(d, OW, r, r + L, r + 2 * L, r + 3 * L) },
+                                   transform: { y, q, count in
             // A along the rows, then down the columns.
-            let q = mp.p + k * ld + at
-            for t in stride(from: 0, to: block.count * TW, by: 8) {
+            for t in stride(from: 0, to: count, by: 8) {
                 @inline(__always) func row(_ a: Int) -> Six {
                     let p = y + 4 * a * L + t
                     return Self.a((load(p), load(p + L), load(p + 2 * L), load(p + 3 * L)))
@@ -148,7 +141,7 @@ extension Winograd {
                 put(2, Self.a((w0.2, w1.2, w2.2, w3.2))); put(3, Self.a((w0.3, w1.3, w2.3, w3.3)))
                 put(4, Self.a((w0.4, w1.4, w2.4, w3.4))); put(5, Self.a((w0.5, w1.5, w2.5, w3.5)))
             }
-        }
+        })
     }
 
     /// dinp (N, C, H, W) += B dV Bᵀ over the input tiles of `rows`, from dv (36, C, lead(rows)).
