@@ -220,6 +220,11 @@ extension Pipeline {
         let keys = refs.map { Self.shardKey(base: base, prefix: $0.prefix, hashes: [$0.hash]) }
         var rendered = 0
         var fresh: [String: [DatasetRecord]] = [:]
+        // The last run's joined manifest and CSV, read and checked while the shards are worked.
+        let store = store
+        let last = previous.flatMap { p in
+            p["manifest"].flatMap { m in p["csv"].map { c in Background { (manifest: try store.get(m), csv: try store.get(c)) } } }
+        }
         let (shards, redone) = try sharded(.augment, keys: keys, force: force) { missing in
             let parts = try missing.map { try memo.shard(refs[$0].hash) }
             // One build for every shard that needs one, so the rendering uses every core.
@@ -245,7 +250,7 @@ extension Pipeline {
         for s in shards { for (k, n) in s.written { written[k, default: 0] += n } }
         // The manifests in order of file, as `facet augment` writes them (the shards hold them by
         // group): the last run's brought up to date when it can be, else joined from every shard.
-        let (lines, csv) = try previous.flatMap { try updatedJoin(shards, previous: $0, memo: memo) } ?? join(shards)
+        let (lines, csv) = try previous.flatMap { try updatedJoin(shards, previous: $0, last: last, memo: memo) } ?? join(shards)
         let manifestHash = try store.put(lines)
         Trace.mark("augment: manifest joined")
         if redone == shards.count { memo.dataset[manifestHash] = shards.flatMap { fresh[$0.manifest]! }.sorted { $0.file < $1.file } }
@@ -275,13 +280,14 @@ extension Pipeline {
 
     /// The last run's join (its outputs `previous`) brought up to date from the shards that changed
     /// since; nil when it cannot be (see `Shards.updatedLines`), and the caller joins in full.
-    func updatedJoin(_ shards: [AugmentShard], previous: [String: String], memo: Memo) throws -> (manifest: [UInt8], csv: [UInt8])? {
-        guard let was = previous["index"], let lastManifest = previous["manifest"], let lastCSV = previous["csv"],
-              let before = try? memo.index(was).map(\.hash), let oldCSV = try? store.get(lastCSV),
+    /// `last`: the bytes of the last run's manifest and CSV (its outputs `previous`), being read.
+    func updatedJoin(_ shards: [AugmentShard], previous: [String: String], last: Background<(manifest: [UInt8], csv: [UInt8])>?,
+                     memo: Memo) throws -> (manifest: [UInt8], csv: [UInt8])? {
+        guard let was = previous["index"], let before = try? memo.index(was).map(\.hash), let (lastManifest, oldCSV) = try? last?.wait(),
               oldCSV.starts(with: DatasetExport.csvHeader) else { return nil }
         let (gone, came) = Shards.changes(from: before, to: shards.map(\.manifest))
         let added = came.map { shards[$0] }
-        guard let update = Shards.updatedLines(try store.get(lastManifest), removing: try store.get(gone),
+        guard let update = Shards.updatedLines(lastManifest, removing: try store.get(gone),
                                                adding: try store.get(added.map(\.manifest)), by: "file") else { return nil }
         let oldRows = Shards.csvRowRanges(oldCSV, from: DatasetExport.csvHeader.count)
         guard oldRows.count == update.previousLines else { return nil }

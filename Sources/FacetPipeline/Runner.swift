@@ -48,7 +48,21 @@ extension Pipeline {
         var outputs: [StageKind: [String: String]] = [:]
         var outcomes: [StageOutcome] = []
         let memo = Memo(store: store)
+        // `WORKSPACE/manifest.jsonl` follows the last records stage: written on another thread
+        // while the stages after it run, and waited for before the run ends (or throws).
+        let lastRecords = order.last { selected.contains($0) && StageKind.records.contains($0) }
+        var records: Background<Void>?
+        defer { _ = try? records?.wait() }
         for kind in order where selected.contains(kind) {
+            defer {
+                if kind == lastRecords, records == nil, let h = outputs[kind]?["records"] {
+                    // Its own memo (a `Memo` is not shared across threads), given the index it needs.
+                    let side = Memo(store: store)
+                    side.adopt(index: h, memo.known(index: h))
+                    nonisolated(unsafe) let pipeline = self
+                    records = Background { try pipeline.materializeRecords(h, memo: side) }
+                }
+            }
             let started = Date()
             func took() -> String { String(format: "%.2f s", Date().timeIntervalSince(started)) }
             let params = manifest.stages[kind]!
@@ -82,7 +96,7 @@ extension Pipeline {
             for k in stale { lock.stages[k] = nil }
             try lock.write(manifest.lock)
         }
-        try materializeRecords(outputs, memo: memo)
+        try records?.wait()
         Trace.mark("manifest.jsonl")
         return outcomes
     }
@@ -145,37 +159,30 @@ extension Pipeline {
         }
     }
 
-    /// `WORKSPACE/manifest.jsonl`: the records of the last records stage (split, else label, tag, ingest).
-    func materializeRecords(_ outputs: [StageKind: [String: String]], memo: Memo) throws {
-        for k in [StageKind.split, .label, .tag, .ingest] {
-            if let h = outputs[k]?["records"] {
-                // Written from the index `h`, and not touched since (a stamp of its size and mtime): as it should be.
-                let path = Workspace.manifest(manifest.workspace), stampPath = manifest.workspace + "/cache/manifest.stamp"
-                /// The file's size and time, as its stamp holds them after the index's hash.
-                func identity() -> String? {
-                    var st = stat()
-                    guard stat(path, &st) == 0 else { return nil }
-                    return "\t\(st.st_size)\t\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)\n"
-                }
-                let stamped = FileSystem.read(stampPath).map { String(decoding: $0, as: UTF8.self) }, now = identity()
-                if let stamped, let now, stamped == h + now { return }
-                // Written from an earlier index and not touched since: only the shards that changed are read.
-                let was = stamped?.split(separator: "\t", maxSplits: 1).first.map(String.init)
-                if let was, let now, stamped == was + now, let previous = FileSystem.read(path),
-                   let updated = try? updatedRecords(previous, from: was, to: h, memo: memo) {
-                    Trace.mark("records: updated")
-                    try writeIfChanged(updated, to: path)
-                } else {
-                    // In order of source, as `facet ingest` writes it (the shards hold them by group).
-                    let shards = try store.get(try memo.index(h).map(\.hash))
-                    Trace.mark("records: shards read")
-                    try writeIfChanged(try Shards.sortedLines(shards, by: "source").bytes, to: path)
-                    Trace.mark("records: sorted")
-                }
-                if let written = identity() { try? CacheFile.write(Array((h + written).utf8), to: stampPath) }   // a stamp missing costs a compare
-                return
-            }
+    /// `WORKSPACE/manifest.jsonl`: the records of index `h`, those of the last records stage
+    /// (split, else label, tag, ingest).
+    func materializeRecords(_ h: String, memo: Memo) throws {
+        // Written from the index `h`, and not touched since (a stamp of its size and mtime): as it should be.
+        let path = Workspace.manifest(manifest.workspace), stampPath = manifest.workspace + "/cache/manifest.stamp"
+        /// The file's size and time, as its stamp holds them after the index's hash.
+        func identity() -> String? {
+            var st = stat()
+            guard stat(path, &st) == 0 else { return nil }
+            return "\t\(st.st_size)\t\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)\n"
         }
+        let stamped = FileSystem.read(stampPath).map { String(decoding: $0, as: UTF8.self) }, now = identity()
+        if let stamped, let now, stamped == h + now { return }
+        // Written from an earlier index and not touched since: only the shards that changed are read.
+        let was = stamped?.split(separator: "\t", maxSplits: 1).first.map(String.init)
+        if let was, let now, stamped == was + now, let previous = FileSystem.read(path),
+           let updated = try? updatedRecords(previous, from: was, to: h, memo: memo) {
+            try writeIfChanged(updated, to: path)
+        } else {
+            // In order of source, as `facet ingest` writes it (the shards hold them by group).
+            let shards = try store.get(try memo.index(h).map(\.hash))
+            try writeIfChanged(try Shards.sortedLines(shards, by: "source").bytes, to: path)
+        }
+        if let written = identity() { try? CacheFile.write(Array((h + written).utf8), to: stampPath) }   // a stamp missing costs a compare
     }
 
     /// The records manifest `previous`, written from index `was`, brought up to index `now` from
@@ -332,6 +339,12 @@ final class Memo {
         indexes[h] = refs
         return h
     }
+
+    /// The index `hash` when this memo has it (made or read), without reading the store.
+    func known(index hash: String) -> [ShardRef]? { indexes[hash] }
+
+    /// Takes `refs` as the index `hash` (read by another memo), when given.
+    func adopt(index hash: String, _ refs: [ShardRef]?) { if let refs { indexes[hash] = refs } }
 
     func index(_ hash: String) throws -> [ShardRef] {
         if let r = indexes[hash] { return r }

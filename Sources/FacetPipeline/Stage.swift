@@ -10,6 +10,9 @@ import Foundation
 public enum StageKind: String, CaseIterable, Sendable, Comparable, Codable {
     case ingest, tag, label, split, augment, train, evaluate, report
 
+    /// The stages whose outputs are photo records (sharded, `WORKSPACE/manifest.jsonl` shows the last's).
+    public static let records: Set<StageKind> = [.ingest, .tag, .label, .split]
+
     /// Stages this one needs present in the manifest.
     public var requires: [StageKind] {
         switch self {
