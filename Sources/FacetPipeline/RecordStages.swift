@@ -76,7 +76,11 @@ extension Pipeline {
         let shards: [LabelShard], redone: Int
         do {
             (shards, redone) = try sharded(.label, keys: keys, force: force) { missing in
-                let done = try missing.map { try labeler.apply(try memo.shard(refs[$0].hash), duplicates: duplicates) }
+                // A shard is given only the copies of its own photos (those of others vote on photos it lacks).
+                let done = try missing.map { i in
+                    let records = try memo.shard(refs[i].hash), ids = Set(records.map(\.id))
+                    return try labeler.apply(records, duplicates: duplicates.filter { ids.contains($0.duplicateOf) })
+                }
                 let hashes = try memo.putShards(done.map(\.records))
                 return try zip(done, hashes).map { d, h in
                     LabelShard(records: h, discarded: d.discarded.isEmpty ? nil : try store.putLines(d.discarded),

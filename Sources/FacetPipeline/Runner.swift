@@ -197,15 +197,18 @@ extension Pipeline {
     /// its manifest matches and every image is there; brought up to date in place when it has a
     /// manifest (only the images that changed are touched, and when it holds the stage's previous
     /// dataset, only those of the shards that changed are read); otherwise built beside it and
-    /// swapped in.
+    /// swapped in. Which manifest it holds: its stamp's, else the store object its manifest is a
+    /// hard link of (as runs leave it), else the hash of its manifest's bytes.
     func materializeDataset(_ outputs: [String: String], previous: [String: String]?, memo: Memo) throws {
         let final = DatasetExport.folder(manifest.workspace)
         let fm = FileManager.default
         // Untouched since a run found it complete (its stamp): what it held then, it holds now.
         let stamped = DatasetStamp.read(manifest.workspace).flatMap { $0.matches(final) ? $0.manifestHash : nil }
         if stamped == outputs["manifest"] { return }
-        let current = stamped == nil ? FileSystem.read(final + "/manifest.jsonl") : nil
-        let currentHash = stamped ?? current.map(Store.hash)
+        // The last run's manifest object itself (a hard link of it, as runs leave it): its bytes, unread.
+        let linked = stamped == nil ? previous?["manifest"].flatMap { sameFile(final + "/manifest.jsonl", store.path($0)) ? $0 : nil } : nil
+        let current = stamped == nil && linked == nil ? FileSystem.read(final + "/manifest.jsonl") : nil
+        let currentHash = stamped ?? linked ?? current.map(Store.hash)
         if currentHash == outputs["manifest"], let old = current.flatMap(Self.images(in:)),
            old.allSatisfy({ FileSystem.exists(final + "/" + $0.file) }) {
             try? DatasetStamp.take(final, manifestHash: currentHash!)?.write(manifest.workspace)
@@ -235,6 +238,12 @@ extension Pipeline {
         try store.materialize(outputs["csv"]!, at: staging + "/manifest.csv")
         try store.materialize(outputs["options"]!, at: staging + "/augment.json")
         try DatasetExport.swapIn(staging, as: final)
+    }
+
+    /// Whether two paths name the same file (one is a hard link of the other).
+    func sameFile(_ a: String, _ b: String) -> Bool {
+        var sa = stat(), sb = stat()
+        return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino
     }
 
     /// Updates a dataset folder in place, from the images `old` (what the folder holds, or the

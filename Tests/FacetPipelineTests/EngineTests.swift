@@ -142,6 +142,30 @@ import FacetLearn
         #expect(before.allSatisfy { splitOf[$0.id] == $0.split })
     }
 
+    /// A copy set aside by ingest votes on its original's label, in the pipeline's label shards as
+    /// in `facet label` over the whole workspace: a copy under another class's folder makes its
+    /// original a conflict, left unlabelled.
+    @Test func aCopyUnderAnotherClassMakesItsOriginalAConflict() throws {
+        let root = try Support.project(count: 18)
+        _ = try Support.pipeline(root).run()
+        let original = "happy/2024-03-01/IMG_0013.jpg", copy = "sad/2024-03-01/IMG_0013 copy.jpg"
+        try FileManager.default.copyItem(atPath: root + "/raw/" + original, toPath: root + "/raw/" + copy)
+        let label = try Support.pipeline(root).run().first { $0.stage == .label }!.note
+        #expect(label.contains(", 1 conflicts"), "\(label)")
+        let records = try JSONLines.read(Record.self, from: root + "/ws/manifest.jsonl")
+        #expect(records.contains { $0.source == original })
+        #expect(records.first { $0.source == original }?.label == nil)
+        #expect(!records.contains { $0.source == copy })
+        // The same labels as `facet label` gives the whole dump.
+        let ws = Support.temp("manual")
+        defer { try? FileManager.default.removeItem(atPath: ws) }
+        _ = try Ingest.run(dump: root + "/raw", workspace: ws)
+        let whole = try Labeling.run(workspace: ws, options: LabelOptions())
+        #expect(whole.conflicts.count == 1)
+        let labels = Dictionary(uniqueKeysWithValues: try JSONLines.read(Record.self, from: ws + "/manifest.jsonl").map { ($0.source, $0.label) })
+        #expect(records.allSatisfy { labels[$0.source] == .some($0.label) })
+    }
+
     @Test func thePipelineDatasetEqualsTheStandaloneCommands() throws {
         let root = try Support.project()
         let p = try Support.pipeline(root)
