@@ -21,6 +21,16 @@ public struct DumpListing: Sendable {
     /// Entries that are not usable files: unreadable folders, broken links, devices, …
     public var problems: [QuarantineRecord] = []
 
+    /// The file at `path`, found by bisection (the files are sorted by path).
+    public func file(_ path: String) -> File? {
+        var lo = 0, hi = files.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if files[mid].path < path { lo = mid + 1 } else { hi = mid }
+        }
+        return lo < files.count && files[lo].path == path ? files[lo] : nil
+    }
+
     /// An entry that is not a folder: a regular file joins the files, anything else the problems.
     mutating func add(_ path: String, _ status: Result<stat, DataError>) {
         switch status {

@@ -3,47 +3,6 @@ import FacetImage
 import Foundation
 
 extension Pipeline {
-    func executeIngest(_ o: IngestOptions, _ params: StageParameters, inputs: [String: String], force: Bool,
-                       memo: Memo, events: RunEvents) throws -> ([String: String], String, Int) {
-        let r = try Ingest.scan(dump: manifest.source, workspace: manifest.workspace, options: o, useCache: !force,
-                                listing: memo.listing, progress: events.progress("ingest"))
-        let s = r.summary
-        memo.thumbs = { r.thumbs }
-        // A record follows from its photo's analysis (its id, under this analyser), its path, group
-        // and size, and the dump's median photo area (its quality's odd_size): a shard's key. Only
-        // the records of the shards not found are built.
-        let base = Self.shardBase(.ingest, params, inputs, leaving: ["dump"])
-            + "\nanalyzer \(Analyzer.version)\nmedian area \(r.medianArea)"
-        // Photos by position (a photo carries its whole analysis: not copied into the shards).
-        let parts = Shards.partition(Array(r.photos.indices)) { r.photos[$0].group }
-        let keys = parts.map { p in
-            var extra: [UInt8] = []
-            for (n, i) in p.items.enumerated() {
-                let photo = r.photos[i]
-                if n > 0 { extra.append(0x0A) }
-                extra += photo.analysis.sha256.utf8
-                extra.append(0x09)
-                extra += photo.source.utf8
-                extra.append(0x09)
-                extra += photo.group.utf8
-                extra.append(0x09)
-                extra += String(photo.bytes).utf8
-            }
-            return Self.shardKey(base: base, prefix: p.prefix, hashes: [], extra: String(decoding: extra, as: UTF8.self))
-        }
-        let (shards, _) = try sharded(.ingest, keys: keys, force: force) { missing in
-            let built = missing.map { parts[$0].items.map { r.record(r.photos[$0]) } }
-            let hashes = try memo.putShards(built)
-            return hashes.map(RecordsShard.init)
-        }
-        let index = try memo.putIndex(zip(parts, shards).map { ShardRef(prefix: $0.prefix, hash: $1.records) })
-        return ([
-            "records": index, "quarantine": try store.putLines(r.quarantine),
-            "duplicates": try store.putLines(r.duplicates), "summary": try store.putLines([try Self.dataOnly(s)]),
-        ], "\(s.found) files: \(s.accepted) accepted, \(s.quarantined) quarantined, \(s.duplicates) duplicates; "
-            + "\(s.decoded) decoded, \(s.reused) from the cache", s.decoded)
-    }
-
     func executeTag(_ thresholds: TagThresholds, overrides: String?, _ params: StageParameters, inputs: [String: String],
                     force: Bool, memo: Memo) throws -> ([String: String], String, Int) {
         let tagger = try Tagging.Tagger(thresholds: thresholds, overrides: overrides)

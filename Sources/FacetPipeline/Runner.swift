@@ -66,7 +66,11 @@ extension Pipeline {
             let started = Date()
             func took() -> String { String(format: "%.2f s", Date().timeIntervalSince(started)) }
             let params = manifest.stages[kind]!
-            let inputs = try inputs(kind, upstream: outputs, dumpHash: { try store.put(try dumpFingerprint { memo.listing = $0 }) })!
+            let inputs = try inputs(kind, upstream: outputs, dumpHash: {
+                let bytes = try dumpFingerprint { memo.listing = $0 }
+                memo.fingerprint = bytes
+                return try store.put(bytes)
+            })!
             Trace.mark("\(kind.rawValue): inputs")
             let key = Pipeline.key(kind: kind, version: kind.version, params: params.canonical, inputs: inputs)
             if !force.contains(kind), let entry = lock.stages[kind.rawValue], entry.key == key,
@@ -315,6 +319,8 @@ final class Memo {
     var thumbs: (() -> [String: Data])?
     /// The dump's listing made for its fingerprint, which ingest reads rather than walk the dump again.
     var listing: DumpListing?
+    /// The dump's fingerprint made in this run (the bytes of ingest's `dump` input).
+    var fingerprint: [UInt8]?
     /// The dataset records the augment stage made in this run, by the hash of their manifest.
     var dataset: [String: [DatasetRecord]] = [:]
     /// The decoded dataset images, with the hash of the manifest they were read for.

@@ -1,0 +1,76 @@
+import FacetImage
+import Foundation
+import Testing
+@testable import FacetData
+@testable import FacetPipeline
+
+/// A dump that only gained files is ingested from the last ingest's state, the added files
+/// analysed alone (`Ingest.extend`); that must end where an ingest of the whole dump ends.
+@Suite struct IngestStateTests {
+    /// Rounds of changes to a dump — new photos, a copy, a near copy, a broken file, a removal —
+    /// each run on the workspace and on a fresh one: the same outputs at every stage and the same
+    /// records manifest; and only the added files looked at exactly when they are new photos of their own.
+    @Test func anIngestOfAddedFilesEndsWhereAFullOneEnds() throws {
+        // Enough photos that added ones fall in shards that hold some already (checked below).
+        // (No augment stage: it reads only the split's records, which are compared.)
+        let root = try Support.project(count: 100, stages: """
+              ingest: {}
+              tag: {}
+              label: {from: folders}
+              split: {test: 0.25, val: 0.25, stable: true}
+            """), more = Support.temp("more")
+        defer { for p in [root, more] { try? FileManager.default.removeItem(atPath: p) } }
+        _ = try Support.pipeline(root).run()
+        try Support.synth(more, count: 20, seed: 5, extras: 0)
+        let extra = try String(contentsOfFile: more + "/truth.csv", encoding: .utf8).split(separator: "\n").dropFirst().map { row in
+            let f = row.split(separator: ","); return (file: String(f[0]), label: f[1] == "normal" ? "neutral" : String(f[1]))
+        }
+        var next = 0, added: [String] = []
+        func put(_ bytes: [UInt8], _ label: String, _ name: String) throws {
+            let folder = root + "/raw/" + label + "/added"
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try Data(bytes).write(to: URL(fileURLWithPath: folder + "/" + name))
+            added.append(folder + "/" + name)
+        }
+        func addNew(_ n: Int) throws {
+            for e in extra[next..<(next + n)] { try put(Array(try Data(contentsOf: URL(fileURLWithPath: more + "/" + e.file))), e.label, "new\(next)-" + (e.file as NSString).lastPathComponent); next += 1 }
+        }
+        let photo = root + "/raw/happy/2024-03-01/IMG_0013.jpg"
+        let rounds: [(change: String, alone: Bool)] = [("new", true), ("copy", false), ("new", true), ("near copy", false),
+                                                        ("broken", false), ("new", true), ("removal", false), ("new", true)]
+        /// The number of ingest's record shards now.
+        func shardCount() throws -> Int {
+            let p = try Support.pipeline(root)
+            return try Shards.decodeIndex(try p.store.get(try LockFile.read(p.manifest.lock)!.stages["ingest"]!.outputs["records"]!), name: "index").count
+        }
+        var joined = 0
+        for (round, r) in rounds.enumerated() {
+            let shards = try shardCount()
+            switch r.change {
+            case "new": try addNew(3)
+            case "copy": try addNew(1); try put(Array(try Data(contentsOf: URL(fileURLWithPath: photo))), "happy", "copy.jpg")
+            case "near copy":
+                // Smaller and re-encoded: another size and bytes, a close hash and thumbnail (grouped with it).
+                let image = try ImageDecoder.decode(file: photo).image
+                try put(try ImageEncoder.jpeg(image.resized(width: image.width * 9 / 10, height: image.height * 9 / 10), quality: 80), "happy", "near.jpg")
+            case "broken": try addNew(1); try put(Array(repeating: 0x5A, count: 900), "sad", "broken.jpg")
+            default: try FileManager.default.removeItem(atPath: added.removeFirst())
+            }
+            let note = try Support.pipeline(root).run().first { $0.stage == .ingest }!.note
+            #expect(note.contains("files added were looked at") == r.alone, "round \(round), \(r.change): \(note)")
+            // Shards redone that were there before: added photos joined photos of their shard.
+            if r.alone, let m = note.firstMatch(of: /; (\d+) of (\d+) shards redone/) { joined += Int(m.1)! - (try shardCount() - shards) }
+            // A workspace with the analysis caches (no photo decoded again) but no state: a full ingest.
+            let fm = FileManager.default
+            try fm.createDirectory(atPath: root + "/fresh\(round)/cache", withIntermediateDirectories: true)
+            for f in ["ingest.bin", "files.tsv", "faces.bin"] { try fm.copyItem(atPath: root + "/ws/cache/" + f, toPath: root + "/fresh\(round)/cache/" + f) }
+            let fresh = try Support.pipeline(root, ["workspace=fresh\(round)", "lock=fresh\(round).lock"])
+            #expect(try fresh.run().first { $0.stage == .ingest }!.note.contains(" 0 decoded"))
+            let a = try LockFile.read(try Support.pipeline(root).manifest.lock)!, b = try LockFile.read(fresh.manifest.lock)!
+            #expect(a.stages.count == 4)
+            for (stage, entry) in a.stages { #expect(entry.outputs == b.stages[stage]?.outputs, "round \(round), \(r.change): \(stage)") }
+            #expect(FileManager.default.contents(atPath: root + "/ws/manifest.jsonl") == FileManager.default.contents(atPath: root + "/fresh\(round)/manifest.jsonl"))
+        }
+        #expect(joined > 0)
+    }
+}
