@@ -14,8 +14,9 @@ extension Ingest {
     /// Ingests files added to a dump since the ingest that left `state`, analysing them alone (the
     /// analyses and face crops go to the caches as in `scan`). What a full ingest would make of them
     /// when each is a readable photo, no copy of another (by bytes — the caller checks the dump's
-    /// other files — or by pixel size, perceptual hash and thumbnail), no near duplicate of any photo,
-    /// and the median photo area is unchanged: then every earlier photo keeps its group and record.
+    /// other files — or by pixel size and perceptual hash), near duplicates join groups without
+    /// renaming or merging earlier ones (`group`), and the median photo area is unchanged: then every
+    /// earlier photo keeps its group and record.
     /// Nil otherwise, or when bursts are grouped or the caches changed since `state` (the caller
     /// ingests in full; the analyses made stay in the cache).
     public static func extend(_ state: IngestState, adding files: [DumpListing.File], dump: String, workspace: String,
@@ -38,29 +39,7 @@ extension Ingest {
             guard case .photo(let p) = o else { return nil }
             photos.append(Result.Photo(source: f.path, analysis: p, group: p.sha256, bytes: f.size))
         }
-        guard Set(photos.map(\.analysis.sha256)).count == photos.count else { return nil }
-        // Each must stay a photo of its own: no other with its pixel size and hash (the pixel-duplicate
-        // check's first sieve), and no near-duplicate pair (hashes close, then thumbnails).
-        func near(_ a: PhotoAnalysis, _ phash: UInt64) -> Bool {
-            options.nearMaxDistance.map { PerceptualHash.distance(a.phash, phash) <= $0 } ?? false
-        }
-        func close(_ a: PhotoAnalysis, _ thumb: Data?) -> Bool {
-            guard let thumb else { return true }   // a thumbnail that does not read: not vouched for
-            return Grouping.thumbDifference(a.thumb, thumb) <= options.nearMaxThumbDifference
-        }
-        for (k, p) in photos.enumerated() {
-            let a = p.analysis
-            var candidates: [Int] = []
-            for i in 0..<state.count {
-                if state.widths[i] == a.width && state.heights[i] == a.height && state.phashes[i] == a.phash { return nil }
-                if near(a, state.phashes[i]) { candidates.append(i) }
-            }
-            let thumbs = state.thumbs(candidates)
-            if candidates.contains(where: { close(a, thumbs[$0]) }) { return nil }
-            for q in photos[..<k].map(\.analysis) {
-                if (q.width == a.width && q.height == a.height && q.phash == a.phash) || (near(a, q.phash) && close(a, q.thumb)) { return nil }
-            }
-        }
+        guard Set(photos.map(\.analysis.sha256)).count == photos.count, let grouped = group(&photos, state, options) else { return nil }
         let areas = ((0..<state.count).map { Double(state.widths[$0] * state.heights[$0]) }
                      + photos.map { Double($0.analysis.width * $0.analysis.height) }).sorted()
         guard areas[areas.count / 2] == state.medianArea else { return nil }
@@ -69,6 +48,7 @@ extension Ingest {
         var summary = state.summary
         summary.found += files.count
         summary.accepted += photos.count
+        summary.groups += grouped
         // Every file analysed before is now in the cache.
         summary.reused = state.summary.reused + state.summary.decoded
         summary.decoded = photos.count
@@ -77,6 +57,61 @@ extension Ingest {
         next.summary = summary
         next.cacheSizes = IngestState.cacheSizes(workspace)
         return Extension(photos: photos, summary: summary, state: next)
+    }
+
+    /// Groups added photos as a full ingest would, when that leaves every earlier photo's group as
+    /// it was: a photo near duplicates of one earlier group joins it when the group keeps its id
+    /// (the smallest in it), added photos near one another make a group. Returns the number of
+    /// groups of more than one photo that this makes; nil when an added photo has an earlier or
+    /// another added photo's pixel size and hash (the pixel-duplicate check's first sieve, which
+    /// could set one aside), would join two earlier groups, or would rename one.
+    static func group(_ photos: inout [Result.Photo], _ state: IngestState, _ options: IngestOptions) -> Int? {
+        func near(_ a: PhotoAnalysis, _ phash: UInt64) -> Bool {
+            options.nearMaxDistance.map { PerceptualHash.distance(a.phash, phash) <= $0 } ?? false
+        }
+        func close(_ a: PhotoAnalysis, _ thumb: Data) -> Bool {
+            Grouping.thumbDifference(a.thumb, thumb) <= options.nearMaxThumbDifference
+        }
+        // Added photos linked by near pairs (union–find), and the earlier groups each is near.
+        var parent = Array(photos.indices)
+        func find(_ i: Int) -> Int { var i = i; while parent[i] != i { i = parent[i] }; return i }
+        var touched = [Set<Int>](repeating: [], count: photos.count)
+        for (k, p) in photos.enumerated() {
+            let a = p.analysis
+            var candidates: [Int] = []
+            for i in 0..<state.count {
+                if state.widths[i] == a.width && state.heights[i] == a.height && state.phashes[i] == a.phash { return nil }
+                if near(a, state.phashes[i]) { candidates.append(i) }
+            }
+            let thumbs = state.thumbs(candidates)
+            for i in candidates {
+                guard let thumb = thumbs[i] else { return nil }   // a thumbnail that does not read: not vouched for
+                if close(a, thumb) { touched[k].insert(state.groups[i]) }
+            }
+            for (j, q) in photos[..<k].enumerated() {
+                let b = q.analysis
+                if a.width == b.width && a.height == b.height && a.phash == b.phash { return nil }
+                if near(a, b.phash) && close(a, b.thumb) { parent[find(k)] = find(j) }
+            }
+        }
+        var made = 0
+        for root in Set(photos.indices.map(find)) {
+            let members = photos.indices.filter { find($0) == root }
+            let groups = members.reduce(into: Set<Int>()) { $0.formUnion(touched[$1]) }
+            guard groups.count <= 1 else { return nil }
+            if let g = groups.first {
+                let id = String(decoding: state.id(g), as: UTF8.self)
+                guard members.allSatisfy({ photos[$0].analysis.sha256 > id }) else { return nil }
+                for m in members { photos[m].group = id }
+                // An earlier photo alone until now: a group of more than one from here.
+                if !(0..<state.count).contains(where: { $0 != g && state.groups[$0] == g }) { made += 1 }
+            } else if members.count > 1 {
+                let id = members.map { photos[$0].analysis.sha256 }.min()!
+                for m in members { photos[m].group = id }
+                made += 1
+            }
+        }
+        return made
     }
 
     /// The record of an accepted photo, its quality measured against `medianArea`.

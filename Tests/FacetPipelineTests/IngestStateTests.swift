@@ -7,9 +7,10 @@ import Testing
 /// A dump that only gained files is ingested from the last ingest's state, the added files
 /// analysed alone (`Ingest.extend`); that must end where an ingest of the whole dump ends.
 @Suite struct IngestStateTests {
-    /// Rounds of changes to a dump — new photos, a copy, a near copy, a broken file, a removal —
-    /// each run on the workspace and on a fresh one: the same outputs at every stage and the same
-    /// records manifest; and only the added files looked at exactly when they are new photos of their own.
+    /// Rounds of changes to a dump — new photos, a copy, near copies, a broken file, a removal —
+    /// each run on the workspace and on one whose ingest is a full one: the same outputs at every
+    /// stage and the same records manifest; and only the added files looked at exactly when they are
+    /// new photos, or near copies that join a group without renaming it.
     @Test func anIngestOfAddedFilesEndsWhereAFullOneEnds() throws {
         // Enough photos that added ones fall in shards that hold some already (checked below).
         // (No augment stage: it reads only the split's records, which are compared.)
@@ -36,8 +37,19 @@ import Testing
             for e in extra[next..<(next + n)] { try put(Array(try Data(contentsOf: URL(fileURLWithPath: more + "/" + e.file))), e.label, "new\(next)-" + (e.file as NSString).lastPathComponent); next += 1 }
         }
         let photo = root + "/raw/happy/2024-03-01/IMG_0013.jpg"
-        let rounds: [(change: String, alone: Bool)] = [("new", true), ("copy", false), ("new", true), ("near copy", false),
-                                                        ("broken", false), ("new", true), ("removal", false), ("new", true)]
+        let group = try #require(try JSONLines.read(Record.self, from: root + "/ws/manifest.jsonl").first { $0.source == "happy/2024-03-01/IMG_0013.jpg" }?.group)
+        /// A smaller, re-encoded copy (other bytes and pixel size, a close hash and thumbnail) whose id passes `test`.
+        func nearCopy(tenths: Int, _ test: (String) -> Bool) throws -> [UInt8] {
+            let image = try ImageDecoder.decode(file: photo).image
+            for quality in stride(from: 95, to: 40, by: -1) {
+                let bytes = try ImageEncoder.jpeg(image.resized(width: image.width * tenths / 10, height: image.height * tenths / 10), quality: quality)
+                if test(Analyzer.sha256(bytes)) { return bytes }
+            }
+            throw DataError("no near copy found")
+        }
+        let rounds: [(change: String, alone: Bool)] = [("new", true), ("copy", false), ("new", true), ("near copy, joining", true),
+                                                        ("near copy, renaming", false), ("broken", false), ("new", true),
+                                                        ("removal", false), ("new", true)]
         /// The number of ingest's record shards now.
         func shardCount() throws -> Int {
             let p = try Support.pipeline(root)
@@ -49,10 +61,9 @@ import Testing
             switch r.change {
             case "new": try addNew(3)
             case "copy": try addNew(1); try put(Array(try Data(contentsOf: URL(fileURLWithPath: photo))), "happy", "copy.jpg")
-            case "near copy":
-                // Smaller and re-encoded: another size and bytes, a close hash and thumbnail (grouped with it).
-                let image = try ImageDecoder.decode(file: photo).image
-                try put(try ImageEncoder.jpeg(image.resized(width: image.width * 9 / 10, height: image.height * 9 / 10), quality: 80), "happy", "near.jpg")
+            // Grouped with the photo: under its group's id when theirs is larger, else the group is renamed.
+            case "near copy, joining": try put(try nearCopy(tenths: 9) { $0 > group }, "happy", "near-1.jpg")
+            case "near copy, renaming": try put(try nearCopy(tenths: 8) { $0 < group }, "happy", "near-2.jpg")
             case "broken": try addNew(1); try put(Array(repeating: 0x5A, count: 900), "sad", "broken.jpg")
             default: try FileManager.default.removeItem(atPath: added.removeFirst())
             }
@@ -70,6 +81,11 @@ import Testing
             #expect(a.stages.count == 4)
             for (stage, entry) in a.stages { #expect(entry.outputs == b.stages[stage]?.outputs, "round \(round), \(r.change): \(stage)") }
             #expect(FileManager.default.contents(atPath: root + "/ws/manifest.jsonl") == FileManager.default.contents(atPath: root + "/fresh\(round)/manifest.jsonl"))
+            if r.change.hasPrefix("near") {
+                let near = try JSONLines.read(Record.self, from: root + "/ws/manifest.jsonl").filter { ["happy/2024-03-01/IMG_0013.jpg", "happy/added/copy.jpg", "happy/added/near-1.jpg", "happy/added/near-2.jpg"].contains($0.source) }
+                let groups = Set(near.map(\.group))
+                #expect(groups.count == 1 && (r.alone ? groups == [group] : groups != [group]), "\(r.change): \(groups) \(near.map { ($0.source, $0.phash, $0.width, $0.height, $0.group.prefix(8)) })")
+            }
         }
         #expect(joined > 0)
     }
