@@ -118,12 +118,39 @@ public struct IngestState: Sendable {
 
     static func checksum(_ d: Data) -> UInt64 { d.withUnsafeBytes { BinaryRecords.checksum($0) } }
 
-    /// The 16×16 thumbnails by photo id (for the leakage check; read when asked).
+    /// A lookup of thumbnails by photo id, for the leakage check: at its first call the ids are
+    /// indexed and the thumbnail file read (at once; a thumbnail that does not match its checksum is nil).
+    public func thumbLookup() -> (String) -> Data? {
+        final class Read { var positions: [String: Int]?, file: [UInt8] = [] }
+        let read = Read(), state = self
+        return { id in
+            if read.positions == nil {
+                var positions: [String: Int] = [:]
+                positions.reserveCapacity(state.count)
+                for i in 0..<state.count { positions[String(decoding: state.id(i), as: UTF8.self)] = i }
+                (read.positions, read.file) = (positions, state.thumbFile.flatMap { FileSystem.read($0) } ?? [])
+            }
+            return read.positions![id].flatMap { state.thumb(at: $0, file: read.file) }
+        }
+    }
+
+    /// Thumbnail `i`, from this run's or `file` (the thumbnail file's bytes), when it matches its checksum.
+    func thumb(at i: Int, file: [UInt8]) -> Data? {
+        let before = count - newThumbs.count / max(thumbSize, 1)
+        if i >= before { return Data(newThumbs[((i - before) * thumbSize)..<((i - before + 1) * thumbSize)]) }
+        let at = Self.thumbsHeader.count + i * thumbSize
+        guard at + thumbSize <= file.count else { return nil }
+        let t = Data(file[at..<(at + thumbSize)])
+        return Self.checksum(t) == thumbSums[i] ? t : nil
+    }
+
+    /// The 16×16 thumbnails by photo id (for the leakage check; read when asked, the file in one
+    /// read; a thumbnail that does not match its checksum is left out).
     public var thumbsByID: [String: Data] {
-        let all = thumbs(Array(0..<count))
+        let file = thumbFile.flatMap { FileSystem.read($0) } ?? []
         var out: [String: Data] = [:]
         out.reserveCapacity(count)
-        for (i, t) in all { out[String(decoding: id(i), as: UTF8.self)] = t }
+        for i in 0..<count { if let t = thumb(at: i, file: file) { out[String(decoding: id(i), as: UTF8.self)] = t } }
         return out
     }
 

@@ -98,6 +98,7 @@ extension Pipeline {
         let index = try memo.putIndex(zip(prefixes, shards).map { ShardRef(prefix: $0, hash: $1.records) })
         Trace.mark("ingest: shards of the added files")
         memo.thumbs = { ext.state.thumbsByID }
+        memo.thumb = ext.state.thumbLookup()
         var next = ext.state
         (next.dump, next.records, next.keys) = (dumpHash, index, keys)
         try? next.write(w)

@@ -124,7 +124,8 @@ extension Pipeline {
             if thumbs == nil { thumbs = memo.thumbs?() ?? Leakage.thumbs(workspace: manifest.workspace) }
             return thumbs!
         }
-        let updated = perShard.flatMap { p in state.flatMap { Leakage.update(p, previous: $0, thumbs: { allThumbs()[$0] }) } }
+        let one = memo.thumb ?? { allThumbs()[$0] }
+        let updated = perShard.flatMap { p in state.flatMap { Leakage.update(p, previous: $0, thumbs: one) } }
         let leaks = updated ?? Leakage.check(candidates, thumbs: allThumbs())
         if let perShard {
             try LeakageState(shards: Dictionary(perShard.map { ($0.hash, $0.candidates) }) { a, _ in a }, pairs: leaks)

@@ -317,6 +317,8 @@ final class Memo {
     private var indexes: [String: [ShardRef]] = [:]
     /// The ingest thumbnails by photo id, when ingest ran (made when first asked).
     var thumbs: (() -> [String: Data])?
+    /// One ingest thumbnail by photo id, when ingest took only added files (cheaper than all of them for a few).
+    var thumb: ((String) -> Data?)?
     /// The dump's listing made for its fingerprint, which ingest reads rather than walk the dump again.
     var listing: DumpListing?
     /// The dump's fingerprint made in this run (the bytes of ingest's `dump` input).

@@ -32,4 +32,35 @@ import Testing
         // Four more: the median moves, and every record with it.
         #expect(try Ingest.extend(one.state, adding: Array(files[1...]), dump: root, workspace: ws, options: IngestOptions()) == nil)
     }
+
+    /// Thumbnails come back by photo id from the state's file and from photos not yet written,
+    /// before and after the state is written and read again; one damaged in the file does not.
+    @Test func thumbnailsComeBackByIDAndADamagedOneDoesNot() throws {
+        let root = try Support.synth("thumbs", count: 6, seed: 3, size: 64, extras: 0)
+        let ws = Support.temp("thumbs-ws")
+        defer { Support.remove(root, ws) }
+        let r = try Ingest.scan(dump: root, workspace: ws)
+        let expected = Dictionary(uniqueKeysWithValues: r.photos.map { ($0.analysis.sha256, $0.analysis.thumb) })
+        var state = IngestState(basis: "b", dump: "d", records: "r", quarantine: "q", duplicates: "u", medianArea: r.medianArea,
+                                summary: r.summary, keys: [:], cacheSizes: IngestState.cacheSizes(ws))
+        let first = state.append(Array(r.photos.prefix(4)))
+        #expect(first)
+        try state.write(ws)
+        var read = try #require(IngestState.read(ws))
+        let rest = read.append(Array(r.photos.dropFirst(4)))   // in memory only
+        #expect(rest && read.count == r.photos.count)
+        #expect(read.thumbsByID == expected)
+        let lookup = read.thumbLookup()
+        #expect(expected.allSatisfy { lookup($0.key) == $0.value } && lookup(String(repeating: "0", count: 64)) == nil)
+        try read.write(ws)
+        #expect(try #require(IngestState.read(ws)).thumbsByID == expected)
+        // A byte of the third thumbnail changed in the file: that one is not given.
+        let file = ws + "/cache/ingest-thumbs.bin"
+        var bytes = try #require(FileSystem.read(file))
+        let size = r.photos[0].analysis.thumb.count
+        bytes[bytes.count - 4 * size + 5] ^= 0xFF
+        try Data(bytes).write(to: URL(fileURLWithPath: file))
+        let damaged = try #require(IngestState.read(ws)).thumbsByID
+        #expect(damaged.count == expected.count - 1 && damaged.allSatisfy { expected[$0.key] == $0.value })
+    }
 }
