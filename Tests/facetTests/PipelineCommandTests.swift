@@ -158,4 +158,56 @@ import Testing
         // The kill points must have landed inside runs, or the test shows nothing.
         #expect(killedMidway >= 5, "only \(killedMidway) runs were killed before they ended")
     }
+
+    /// The same for a run after photos were added (ingest takes the added files alone): killed at
+    /// several points on copies of one workspace, then run again, each ends with the dataset,
+    /// manifest and lock of a run from nothing on the grown dump.
+    @Test func aRunAfterPhotosWereAddedKilledAtAnyPointEndsLikeAnUninterruptedOne() throws {
+        let root = try Self.project(count: 16)
+        let fm = FileManager.default
+        #expect(try C.facet(["run", root + "/p.yaml"]).status == 0)
+        let more = try C.facet(["synth", root + "/more", "--count", "4", "--size", "64", "--seed", "8", "--extras", "0"])
+        #expect(more.status == 0, "\(more.stderr)")
+        for (i, row) in try String(contentsOfFile: root + "/more/truth.csv", encoding: .utf8).split(separator: "\n").dropFirst().enumerated() {
+            let f = row.split(separator: ","), label = f[1] == "normal" ? "neutral" : String(f[1])
+            try fm.createDirectory(atPath: root + "/raw/\(label)/added", withIntermediateDirectories: true)
+            try fm.copyItem(atPath: root + "/more/" + f[0], toPath: root + "/raw/\(label)/added/new\(i).jpg")
+        }
+        try fm.removeItem(atPath: root + "/more")
+        let reference = try C.facet(["run", root + "/p.yaml", "-p", "workspace=ref", "-p", "lock=ref.lock"])
+        #expect(reference.status == 0, "\(reference.stderr)")
+        let expected = Self.files(root + "/ref/dataset")
+        let expectedManifest = fm.contents(atPath: root + "/ref/manifest.jsonl"), expectedLock = fm.contents(atPath: root + "/ref.lock")
+        // Uninterrupted, on a copy: the added files alone are looked at, and it ends as the reference.
+        try fm.copyItem(atPath: root + "/ws", toPath: root + "/wsA")
+        try fm.copyItem(atPath: root + "/Manifests/k.lock", toPath: root + "/kA.lock")
+        let alone = try C.facet(["run", root + "/p.yaml", "-p", "workspace=wsA", "-p", "lock=kA.lock"])
+        #expect(alone.status == 0 && alone.stdout.contains("only the 4 files added were looked at"), "\(alone.stdout)")
+        #expect(Self.files(root + "/wsA/dataset") == expected && fm.contents(atPath: root + "/kA.lock") == expectedLock)
+        let before = Self.count(root + "/ws/store") + Self.lines(root + "/ws/cache/augment.jsonl")
+        var killedMidway = 0
+        for after in [1, 3, 6, 10, 15, 22, 30] {
+            let ws = "ws\(after)", lock = "k\(after).lock"
+            try fm.copyItem(atPath: root + "/ws", toPath: root + "/" + ws)
+            try fm.copyItem(atPath: root + "/Manifests/k.lock", toPath: root + "/" + lock)
+            let process = Process()
+            process.executableURL = C.binary
+            process.arguments = ["run", root + "/p.yaml", "-p", "workspace=\(ws)", "-p", "lock=\(lock)"]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            while process.isRunning && Self.count(root + "/\(ws)/store") + Self.lines(root + "/\(ws)/cache/augment.jsonl") < before + after { usleep(200) }
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                killedMidway += 1
+            }
+            process.waitUntilExit()
+            let rerun = try C.facet(["run", root + "/p.yaml", "-p", "workspace=\(ws)", "-p", "lock=\(lock)"])
+            #expect(rerun.status == 0, "killed after \(after): \(rerun.stderr)")
+            #expect(Self.files(root + "/\(ws)/dataset") == expected, "killed after \(after) objects")
+            #expect(fm.contents(atPath: root + "/\(ws)/manifest.jsonl") == expectedManifest, "killed after \(after)")
+            #expect(fm.contents(atPath: root + "/\(lock)") == expectedLock, "killed after \(after)")
+        }
+        #expect(killedMidway >= 4, "only \(killedMidway) runs were killed before they ended")
+    }
 }
