@@ -19,11 +19,13 @@ extension Ingest {
     /// earlier photo keeps its group and record.
     /// Nil otherwise, or when bursts are grouped or the caches changed since `state` (the caller
     /// ingests in full; the analyses made stay in the cache).
+    /// `decoded`: set to the number of files decoded, also when nil is returned.
     public static func extend(_ state: IngestState, adding files: [DumpListing.File], dump: String, workspace: String,
-                              options: IngestOptions) throws -> Extension? {
+                              options: IngestOptions, decoded: inout Int) throws -> Extension? {
         guard !files.isEmpty, options.burstSeconds == nil, state.cacheSizes == IngestState.cacheSizes(workspace),
               FaceStore.isValid(workspace) else { return nil }
         let outcomes = concurrentMap(files.count) { analyze(files[$0], dump: dump, cache: IngestCache(), options: options).0 }
+        decoded = outcomes.filter { if case .photo = $0 { true } else { $0.sha256 != nil } }.count
         Trace.mark("ingest: added files analysed")
         // Crops first, then analyses, as `scan` records them.
         let crops = outcomes.compactMap { o -> (id: String, crop: Data)? in

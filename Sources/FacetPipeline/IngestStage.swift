@@ -9,10 +9,13 @@ extension Pipeline {
         // and size, and the dump's median photo area (its quality's odd_size): a shard's key.
         let basis = Self.shardBase(.ingest, params, inputs, leaving: ["dump"]) + "\nanalyzer \(Analyzer.version)"
         // A dump that only gained files: those alone are analysed, when that gives what a full ingest gives.
-        if !force, let done = try? extendIngest(o, basis: basis, inputs: inputs, memo: memo) { return done }
+        var decodedFirst = 0
+        if !force, let done = try? extendIngest(o, basis: basis, inputs: inputs, memo: memo, decoded: &decodedFirst) { return done }
         let r = try Ingest.scan(dump: manifest.source, workspace: manifest.workspace, options: o, useCache: !force,
                                 listing: memo.listing, progress: events.progress("ingest"))
-        let s = r.summary
+        // Files the attempt above decoded are in the cache now: decoded by this run all the same.
+        var s = r.summary
+        (s.decoded, s.reused) = (s.decoded + decodedFirst, s.reused - decodedFirst)
         memo.thumbs = { r.thumbs }
         let base = basis + "\nmedian area \(r.medianArea)"
         // Photos by position (a photo carries its whole analysis: not copied into the shards). Only
@@ -64,7 +67,7 @@ extension Pipeline {
     /// files analysed alone and their shards redone, the other shards' keys and records taken from
     /// the state and the store. Nil when the dump lost or changed a file, an added file is not a new
     /// photo of its own (`Ingest.extend`), or the state does not fit this run: the caller ingests in full.
-    func extendIngest(_ o: IngestOptions, basis: String, inputs: [String: String], memo: Memo) throws -> ([String: String], String, Int)? {
+    func extendIngest(_ o: IngestOptions, basis: String, inputs: [String: String], memo: Memo, decoded: inout Int) throws -> ([String: String], String, Int)? {
         let w = manifest.workspace
         guard let state = IngestState.read(w), state.basis == basis, let dumpHash = inputs["dump"], let listing = memo.listing,
               [state.quarantine, state.duplicates].allSatisfy(store.has) else { return nil }
@@ -75,7 +78,7 @@ extension Pipeline {
             guard let f = listing.file(path) else { throw DataError("ingest: \(path) is in the fingerprint but not the listing") }
             return f
         }
-        guard let ext = try Ingest.extend(state, adding: files, dump: manifest.source, workspace: w, options: o) else { return nil }
+        guard let ext = try Ingest.extend(state, adding: files, dump: manifest.source, workspace: w, options: o, decoded: &decoded) else { return nil }
         let base = basis + "\nmedian area \(state.medianArea)"
         var keys = state.keys
         let byShard = Dictionary(grouping: ext.photos) { String($0.group.prefix(Shards.prefixLength)) }

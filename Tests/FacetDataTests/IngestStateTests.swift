@@ -27,10 +27,13 @@ import Testing
         let listing = try DumpWalker.list(root)
         let files = added.map { listing.file("big-" + ($0 as NSString).lastPathComponent)! }
         // One larger photo of five: the median is still the small photos' area.
-        let one = try #require(try Ingest.extend(read, adding: [files[0]], dump: root, workspace: ws, options: IngestOptions()))
+        var decoded = 0
+        let one = try #require(try Ingest.extend(read, adding: [files[0]], dump: root, workspace: ws, options: IngestOptions(), decoded: &decoded))
+        #expect(decoded == 1)
         #expect(one.photos.map(\.source) == [files[0].path] && one.summary.accepted == 5 && one.state.count == 5)
         // Four more: the median moves, and every record with it.
-        #expect(try Ingest.extend(one.state, adding: Array(files[1...]), dump: root, workspace: ws, options: IngestOptions()) == nil)
+        let moved = try Ingest.extend(one.state, adding: Array(files[1...]), dump: root, workspace: ws, options: IngestOptions(), decoded: &decoded)
+        #expect(moved == nil && decoded == 4)
     }
 
     /// Thumbnails come back by photo id from the state's file and from photos not yet written,

@@ -69,6 +69,8 @@ import Testing
             }
             let note = try Support.pipeline(root).run().first { $0.stage == .ingest }!.note
             #expect(note.contains("files added were looked at") == r.alone, "round \(round), \(r.change): \(note)")
+            // Each new photo decoded once, whether or not the files added were taken alone.
+            if r.change == "new" || r.change.hasPrefix("near") { #expect(note.contains("; \(r.change == "new" ? 3 : 1) decoded,"), "\(note)") }
             // Shards redone that were there before: added photos joined photos of their shard.
             if r.alone, let m = note.firstMatch(of: /; (\d+) of (\d+) shards redone/) { joined += Int(m.1)! - (try shardCount() - shards) }
             // A workspace with the analysis caches (no photo decoded again) but no state: a full ingest.
