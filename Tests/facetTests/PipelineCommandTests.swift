@@ -135,28 +135,35 @@ import Testing
         #expect(expected.count > 16)
 
         var killedMidway = 0
-        for after in [1, 4, 8, 12, 20, 30, 45] {
-            let ws = "ws\(after)", lock = "k\(after).lock"
-            let process = Process()
-            process.executableURL = C.binary
-            process.arguments = ["run", root + "/p.yaml", "-p", "workspace=\(ws)", "-p", "lock=\(lock)"]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            while process.isRunning && Self.count(root + "/\(ws)/store") + Self.lines(root + "/\(ws)/cache/augment.jsonl") < after { usleep(500) }
-            if process.isRunning {
-                kill(process.processIdentifier, SIGKILL)
-                killedMidway += 1
-            }
-            process.waitUntilExit()
-            let rerun = try C.facet(["run", root + "/p.yaml", "-p", "workspace=\(ws)", "-p", "lock=\(lock)"])
-            #expect(rerun.status == 0, "killed after \(after): \(rerun.stderr)")
-            #expect(Self.files(root + "/\(ws)/dataset") == expected, "killed after \(after) objects")
-            #expect(FileManager.default.contents(atPath: root + "/\(ws)/manifest.jsonl") == expectedManifest)
-            #expect(FileManager.default.contents(atPath: root + "/\(lock)") == expectedLock, "killed after \(after)")
+        for after in [1, 4, 8, 12, 20, 30, 45] where try Self.killAndRunAgain(root, "ws\(after)", "k\(after).lock", after: after,
+                                                                              expecting: (expected, expectedManifest, expectedLock)) {
+            killedMidway += 1
         }
         // The kill points must have landed inside runs, or the test shows nothing.
         #expect(killedMidway >= 5, "only \(killedMidway) runs were killed before they ended")
+    }
+
+    /// Runs the pipeline on workspace `ws` and lock `lock`, kills it with SIGKILL once the
+    /// workspace holds `after` store objects and augment index lines, runs it again, and checks the
+    /// dataset, records manifest and lock against `expected`. Whether the kill came before the run ended.
+    static func killAndRunAgain(_ root: String, _ ws: String, _ lock: String, after: Int,
+                                expecting expected: (dataset: [String: Data], manifest: Data?, lock: Data?)) throws -> Bool {
+        let process = Process()
+        process.executableURL = C.binary
+        process.arguments = ["run", root + "/p.yaml", "-p", "workspace=\(ws)", "-p", "lock=\(lock)"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        while process.isRunning && Self.count(root + "/\(ws)/store") + Self.lines(root + "/\(ws)/cache/augment.jsonl") < after { usleep(200) }
+        let killed = process.isRunning
+        if killed { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        let rerun = try C.facet(["run", root + "/p.yaml", "-p", "workspace=\(ws)", "-p", "lock=\(lock)"])
+        #expect(rerun.status == 0, "killed after \(after): \(rerun.stderr)")
+        #expect(Self.files(root + "/\(ws)/dataset") == expected.dataset, "killed after \(after) objects")
+        #expect(FileManager.default.contents(atPath: root + "/\(ws)/manifest.jsonl") == expected.manifest, "killed after \(after)")
+        #expect(FileManager.default.contents(atPath: root + "/\(lock)") == expected.lock, "killed after \(after)")
+        return killed
     }
 
     /// The same for a run after photos were added (ingest takes the added files alone): killed at
@@ -187,26 +194,10 @@ import Testing
         let before = Self.count(root + "/ws/store") + Self.lines(root + "/ws/cache/augment.jsonl")
         var killedMidway = 0
         for after in [1, 3, 6, 10, 15, 22, 30] {
-            let ws = "ws\(after)", lock = "k\(after).lock"
-            try fm.copyItem(atPath: root + "/ws", toPath: root + "/" + ws)
-            try fm.copyItem(atPath: root + "/Manifests/k.lock", toPath: root + "/" + lock)
-            let process = Process()
-            process.executableURL = C.binary
-            process.arguments = ["run", root + "/p.yaml", "-p", "workspace=\(ws)", "-p", "lock=\(lock)"]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            while process.isRunning && Self.count(root + "/\(ws)/store") + Self.lines(root + "/\(ws)/cache/augment.jsonl") < before + after { usleep(200) }
-            if process.isRunning {
-                kill(process.processIdentifier, SIGKILL)
-                killedMidway += 1
-            }
-            process.waitUntilExit()
-            let rerun = try C.facet(["run", root + "/p.yaml", "-p", "workspace=\(ws)", "-p", "lock=\(lock)"])
-            #expect(rerun.status == 0, "killed after \(after): \(rerun.stderr)")
-            #expect(Self.files(root + "/\(ws)/dataset") == expected, "killed after \(after) objects")
-            #expect(fm.contents(atPath: root + "/\(ws)/manifest.jsonl") == expectedManifest, "killed after \(after)")
-            #expect(fm.contents(atPath: root + "/\(lock)") == expectedLock, "killed after \(after)")
+            try fm.copyItem(atPath: root + "/ws", toPath: root + "/ws\(after)")
+            try fm.copyItem(atPath: root + "/Manifests/k.lock", toPath: root + "/k\(after).lock")
+            if try Self.killAndRunAgain(root, "ws\(after)", "k\(after).lock", after: before + after,
+                                        expecting: (expected, expectedManifest, expectedLock)) { killedMidway += 1 }
         }
         #expect(killedMidway >= 4, "only \(killedMidway) runs were killed before they ended")
     }
