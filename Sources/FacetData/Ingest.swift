@@ -146,10 +146,7 @@ public enum Ingest {
         try FileManager.default.createDirectory(atPath: workspace + "/cache", withIntermediateDirectories: true)
         // Crops are made only by a decode: those of this run's decodes join the face store, before
         // the analysis cache records the analyses (a run killed between the two decodes them again).
-        let made = results.compactMap { o -> (id: String, crop: Data)? in
-            if case .photo(let p) = o, let face = p.face { (id: p.sha256, crop: face) } else { nil }
-        }
-        try FaceStore.update(made, keep: Set(results.compactMap(\.sha256)), fresh: cache.lines == 0, workspace: workspace)
+        try FaceStore.update(crops(results), keep: Set(results.compactMap(\.sha256)), fresh: cache.lines == 0, workspace: workspace)
         try IngestCache.update(zip(files, results).map {
             IngestCache.Entry(path: $0.path, size: $0.size, mtime: $0.mtime, outcome: $1)
         }, previous: cache, workspace: workspace)
@@ -210,6 +207,11 @@ public enum Ingest {
             }
         }
         return (lines + listing.problems.map { $0.source + "\tproblem:" + $0.reason }, listing)
+    }
+
+    /// The face crops that decodes among `outcomes` made, by photo id.
+    static func crops(_ outcomes: [AnalysisOutcome]) -> [(id: String, crop: Data)] {
+        outcomes.compactMap { o in if case .photo(let p) = o, let face = p.face { (id: p.sha256, crop: face) } else { nil } }
     }
 
     enum How { case cached, decoded, unread }

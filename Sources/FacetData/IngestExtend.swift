@@ -4,7 +4,7 @@ import Foundation
 extension Ingest {
     /// What files added to a dump since an ingest make: the added photos and the state after them.
     public struct Extension: Sendable {
-        /// The added photos, sorted by source, each a group of its own.
+        /// The added photos, sorted by source, each in its group (its own, or an earlier one it joined).
         public var photos: [Result.Photo]
         public var summary: IngestSummary
         /// `state` with the added photos, and the caches' sizes after them.
@@ -28,9 +28,7 @@ extension Ingest {
         decoded = outcomes.filter { if case .photo = $0 { true } else { $0.sha256 != nil } }.count
         Trace.mark("ingest: added files analysed")
         // Crops first, then analyses, as `scan` records them.
-        let crops = outcomes.compactMap { o -> (id: String, crop: Data)? in
-            if case .photo(let p) = o, let face = p.face { (id: p.sha256, crop: face) } else { nil }
-        }
+        let crops = Self.crops(outcomes)
         if !crops.isEmpty { try FileSystem.append(FaceStore.encode(crops), to: FaceStore.path(workspace)) }
         let entries = zip(files, outcomes).map { IngestCache.Entry(path: $0.path, size: $0.size, mtime: $0.mtime, outcome: $1) }
         try FileSystem.append(IngestCache.encode(entries), to: IngestCache.path(workspace))
@@ -85,9 +83,8 @@ extension Ingest {
                 if state.widths[i] == a.width && state.heights[i] == a.height && state.phashes[i] == a.phash { return nil }
                 if near(a, state.phashes[i]) { candidates.append(i) }
             }
-            let thumbs = state.thumbs(candidates)
             for i in candidates {
-                guard let thumb = thumbs[i] else { return nil }   // a thumbnail that does not read: not vouched for
+                guard let thumb = state.thumb(i) else { return nil }   // a thumbnail that does not read: not vouched for
                 if close(a, thumb) { touched[k].insert(state.groups[i]) }
             }
             for (j, q) in photos[..<k].enumerated() {

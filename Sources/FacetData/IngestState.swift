@@ -1,5 +1,6 @@
 import FacetImage
 import Foundation
+import Synchronization
 
 /// What the last ingest of a pipeline workspace accepted, kept so that a dump that only gained
 /// files is ingested by analysing those alone (`Ingest.extend`): per photo its id, group, size in
@@ -30,8 +31,15 @@ public struct IngestState: Sendable {
     var sourceEnds: [Int] = [], sources: [UInt8] = []
     /// The thumbnails not yet in the thumbnail file (this run's), and the file's thumbnail size.
     var newThumbs: [UInt8] = [], thumbSize = 0
-    /// Where the thumbnails of the photos before `newThumbs` are (nil: a state being made whole).
+    /// Where the thumbnails of the photos before `newThumbs` are (nil: a state being made whole),
+    /// and the file's bytes once read.
     var thumbFile: String?
+    private let thumbBytes = ReadOnce()
+
+    /// A file's bytes, read at the first ask and shared by the copies of the state holding it.
+    final class ReadOnce: Sendable {
+        let bytes = Mutex<[UInt8]?>(nil)
+    }
     /// A checksum of each thumbnail, against which the file's are read.
     var thumbSums: [UInt64] = []
 
@@ -87,70 +95,63 @@ public struct IngestState: Sendable {
     func id(_ i: Int) -> ArraySlice<UInt8> { ids[(i * 64)..<(i * 64 + 64)] }
     func source(_ i: Int) -> String { String(decoding: sources[(i == 0 ? 0 : sourceEnds[i - 1])..<sourceEnds[i]], as: UTF8.self) }
 
-    /// The photos whose group's shard is `prefix` (the group id's first two hex digits), as
-    /// (id, source, group, bytes), in the order given.
-    public func members(ofShard prefix: String) -> [(id: String, source: String, group: String, bytes: Int)] {
-        let p = Array(prefix.utf8)
-        guard p.count == 2 else { return [] }
-        return (0..<count).filter { ids[groups[$0] * 64] == p[0] && ids[groups[$0] * 64 + 1] == p[1] }.map { i in
-            (String(decoding: id(i), as: UTF8.self), source(i), String(decoding: id(groups[i]), as: UTF8.self), sizes[i])
-        }
-    }
-
-    /// The thumbnails of photos `positions`, read from the thumbnail file (or this run's).
-    func thumbs(_ positions: [Int]) -> [Int: Data] {
-        let before = count - newThumbs.count / max(thumbSize, 1)
-        var out: [Int: Data] = [:]
-        let fd = thumbFile.map { open($0, O_RDONLY | O_CLOEXEC) } ?? -1
-        defer { if fd >= 0 { close(fd) } }
-        for i in positions {
-            if i >= before {
-                let at = (i - before) * thumbSize
-                out[i] = Data(newThumbs[at..<(at + thumbSize)])
-            } else if fd >= 0 {
-                var d = Data(count: thumbSize)
-                let n = d.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, thumbSize, off_t(Self.thumbsHeader.count + i * thumbSize)) }
-                if n == thumbSize, Self.checksum(d) == thumbSums[i] { out[i] = d }
-            }
+    /// The photos whose group's shard is one of `prefixes` (the group id's first two hex digits),
+    /// as (id, source, group, bytes), by prefix, each in the order given.
+    public func members(ofShards prefixes: Set<String>) -> [String: [(id: String, source: String, group: String, bytes: Int)]] {
+        var out: [String: [(id: String, source: String, group: String, bytes: Int)]] = [:]
+        for i in 0..<count {
+            let group = id(groups[i]), prefix = String(decoding: group.prefix(2), as: UTF8.self)
+            guard prefixes.contains(prefix) else { continue }
+            out[prefix, default: []].append((String(decoding: id(i), as: UTF8.self), source(i), String(decoding: group, as: UTF8.self), sizes[i]))
         }
         return out
     }
 
-    static func checksum(_ d: Data) -> UInt64 { d.withUnsafeBytes { BinaryRecords.checksum($0) } }
-
-    /// A lookup of thumbnails by photo id, for the leakage check: at its first call the ids are
-    /// indexed and the thumbnail file read (at once; a thumbnail that does not match its checksum is nil).
-    public func thumbLookup() -> (String) -> Data? {
-        final class Read { var positions: [String: Int]?, file: [UInt8] = [] }
-        let read = Read(), state = self
-        return { id in
-            if read.positions == nil {
-                var positions: [String: Int] = [:]
-                positions.reserveCapacity(state.count)
-                for i in 0..<state.count { positions[String(decoding: state.id(i), as: UTF8.self)] = i }
-                (read.positions, read.file) = (positions, state.thumbFile.flatMap { FileSystem.read($0) } ?? [])
-            }
-            return read.positions![id].flatMap { state.thumb(at: $0, file: read.file) }
-        }
+    /// The same for one shard.
+    public func members(ofShard prefix: String) -> [(id: String, source: String, group: String, bytes: Int)] {
+        members(ofShards: [prefix])[prefix] ?? []
     }
 
-    /// Thumbnail `i`, from this run's or `file` (the thumbnail file's bytes), when it matches its checksum.
-    func thumb(at i: Int, file: [UInt8]) -> Data? {
-        let before = count - newThumbs.count / max(thumbSize, 1)
+    static func checksum(_ d: Data) -> UInt64 { d.withUnsafeBytes { BinaryRecords.checksum($0) } }
+
+    /// Photos before this position have their thumbnails in the file; the others in `newThumbs`.
+    var written: Int { count - newThumbs.count / max(thumbSize, 1) }
+
+    /// Thumbnail `i`, from this run's or the thumbnail file (read whole at the first ask, once for
+    /// this state and its copies), when it matches its checksum.
+    func thumb(_ i: Int) -> Data? {
+        let before = written
         if i >= before { return Data(newThumbs[((i - before) * thumbSize)..<((i - before + 1) * thumbSize)]) }
+        let file = thumbBytes.bytes.withLock { bytes in
+            if bytes == nil { bytes = thumbFile.flatMap { FileSystem.read($0) } ?? [] }
+            return bytes!
+        }
         let at = Self.thumbsHeader.count + i * thumbSize
         guard at + thumbSize <= file.count else { return nil }
         let t = Data(file[at..<(at + thumbSize)])
         return Self.checksum(t) == thumbSums[i] ? t : nil
     }
 
-    /// The 16×16 thumbnails by photo id (for the leakage check; read when asked, the file in one
-    /// read; a thumbnail that does not match its checksum is left out).
+    /// A lookup of thumbnails by photo id, for the leakage check (the ids indexed at its first call).
+    public func thumbLookup() -> (String) -> Data? {
+        final class Index { var positions: [String: Int]? }
+        let index = Index(), state = self
+        return { id in
+            if index.positions == nil {
+                var positions: [String: Int] = [:]
+                positions.reserveCapacity(state.count)
+                for i in 0..<state.count { positions[String(decoding: state.id(i), as: UTF8.self)] = i }
+                index.positions = positions
+            }
+            return index.positions![id].flatMap(state.thumb)
+        }
+    }
+
+    /// The 16×16 thumbnails by photo id (a thumbnail that does not match its checksum left out).
     public var thumbsByID: [String: Data] {
-        let file = thumbFile.flatMap { FileSystem.read($0) } ?? []
         var out: [String: Data] = [:]
         out.reserveCapacity(count)
-        for i in 0..<count { if let t = thumb(at: i, file: file) { out[String(decoding: id(i), as: UTF8.self)] = t } }
+        for i in 0..<count { if let t = thumb(i) { out[String(decoding: id(i), as: UTF8.self)] = t } }
         return out
     }
 
@@ -160,7 +161,7 @@ public struct IngestState: Sendable {
     public func write(_ workspace: String) throws {
         let statePath = Self.path(workspace), thumbsPath = Self.thumbsPath(workspace)
         unlink(statePath)
-        let before = count - newThumbs.count / max(thumbSize, 1)
+        let before = written
         if thumbFile == thumbsPath, before > 0 {
             // Cut back to the photos before (a killed run may have appended more), then append.
             guard truncate(thumbsPath, off_t(Self.thumbsHeader.count + before * thumbSize)) == 0 else { return }

@@ -46,6 +46,12 @@ public enum Leakage {
     /// The pairs among `candidates`, taken in order of source (so the answer does not depend on
     /// the order they come in).
     public static func check(_ candidates: [Candidate], thumbs: [String: Data], maxDistance: Int = 8, maxThumbDifference: Double = 3.0) -> [LeakPair] {
+        check(candidates, thumb: { thumbs[$0] }, maxDistance: maxDistance, maxThumbDifference: maxThumbDifference)
+    }
+
+    /// The same, each thumbnail asked for by photo id.
+    public static func check(_ candidates: [Candidate], thumb lookup: (String) -> Data?, maxDistance: Int = 8,
+                             maxThumbDifference: Double = 3.0) -> [LeakPair] {
         let records = candidates.sorted { $0.source < $1.source }
         let hashes = records.map(\.phash)
         // Per record once: its split as a number and its thumbnail (a dump of one person's face
@@ -56,7 +62,7 @@ public enum Leakage {
             splitNumbers[r.split] = splitNumbers.count
             return splitNumbers.count - 1
         }
-        let thumb = records.map { thumbs[$0.id] }
+        let thumb = records.map { lookup($0.id) }
         var pairs: [LeakPair] = []
         for (i, j) in PerceptualHash.nearPairs(hashes, maxDistance: maxDistance) where split[i] != split[j] {
             if let p = pair(records[i], records[j], distance: PerceptualHash.distance(hashes[i], hashes[j]),

@@ -16,7 +16,6 @@ extension Pipeline {
         // Files the attempt above decoded are in the cache now: decoded by this run all the same.
         var s = r.summary
         (s.decoded, s.reused) = (s.decoded + decodedFirst, s.reused - decodedFirst)
-        memo.thumbs = { r.thumbs }
         let base = basis + "\nmedian area \(r.medianArea)"
         // Photos by position (a photo carries its whole analysis: not copied into the shards). Only
         // the records of the shards not found are built.
@@ -38,7 +37,14 @@ extension Pipeline {
         var state = IngestState(basis: basis, dump: inputs["dump"] ?? "", records: index, quarantine: outputs["quarantine"]!,
                                 duplicates: outputs["duplicates"]!, medianArea: r.medianArea, summary: s,
                                 keys: Dictionary(zip(parts.map(\.prefix), keys)) { a, _ in a }, cacheSizes: IngestState.cacheSizes(manifest.workspace))
-        if state.append(r.photos) { try? state.write(manifest.workspace) } else { unlink(IngestState.path(manifest.workspace)) }
+        if state.append(r.photos) {
+            try? state.write(manifest.workspace)
+            memo.thumbs = state.thumbLookup()
+        } else {
+            unlink(IngestState.path(manifest.workspace))
+            let thumbs = r.thumbs
+            memo.thumbs = { thumbs[$0] }
+        }
         return (outputs, Self.ingestNote(s, redone: redone, of: parts.count), s.decoded)
     }
 
@@ -82,8 +88,9 @@ extension Pipeline {
         let base = basis + "\nmedian area \(state.medianArea)"
         var keys = state.keys
         let byShard = Dictionary(grouping: ext.photos) { String($0.group.prefix(Shards.prefixLength)) }
+        let earlier = state.members(ofShards: Set(byShard.keys))
         for (p, new) in byShard {
-            let members = (state.members(ofShard: p) + new.map { ($0.analysis.sha256, $0.source, $0.group, $0.bytes) }).sorted { $0.source < $1.source }
+            let members = ((earlier[p] ?? []) + new.map { ($0.analysis.sha256, $0.source, $0.group, $0.bytes) }).sorted { $0.source < $1.source }
             keys[p] = Self.shardKey(base: base, prefix: p, hashes: [], extra: Self.members(members))
         }
         let prefixes = keys.keys.sorted()
@@ -100,11 +107,10 @@ extension Pipeline {
         }
         let index = try memo.putIndex(zip(prefixes, shards).map { ShardRef(prefix: $0, hash: $1.records) })
         Trace.mark("ingest: shards of the added files")
-        memo.thumbs = { ext.state.thumbsByID }
-        memo.thumb = ext.state.thumbLookup()
         var next = ext.state
         (next.dump, next.records, next.keys) = (dumpHash, index, keys)
         try? next.write(w)
+        memo.thumbs = next.thumbLookup()
         let s = ext.summary
         return (["records": index, "quarantine": state.quarantine, "duplicates": state.duplicates,
                  "summary": try store.putLines([try Self.dataOnly(s)])],
@@ -132,11 +138,11 @@ extension Pipeline {
                 }
                 guard j == oldLines.count, !added.isEmpty else { return nil }
                 // A hash already in the dump, or twice among those added: a copy, which a full ingest sets aside.
-                func same(_ a: UnsafeBufferPointer<UInt8>, _ at: Int, _ h: Range<Int>) -> Bool { memcmp(a.baseAddress! + at, new.baseAddress! + h.lowerBound, 64) == 0 }
-                for (k, a) in added.enumerated() {
-                    if added[..<k].contains(where: { same(new, $0.hash.lowerBound, a.hash) }) { return nil }
-                    if oldLines.contains(where: { $0.count > 65 && old[$0.upperBound - 65] == 0x09 && same(old, $0.upperBound - 64, a.hash) }) { return nil }
-                }
+                let hashes = Set(added.map { String(decoding: UnsafeBufferPointer(rebasing: new[$0.hash]), as: UTF8.self) })
+                guard hashes.count == added.count, !oldLines.contains(where: { r in
+                    r.count > 65 && old[r.upperBound - 65] == 0x09
+                        && hashes.contains(String(decoding: UnsafeBufferPointer(rebasing: old[(r.upperBound - 64)..<r.upperBound]), as: UTF8.self))
+                }) else { return nil }
                 return added.map { String(decoding: UnsafeBufferPointer(rebasing: new[$0.path]), as: UTF8.self) }
             }
         }

@@ -118,15 +118,15 @@ extension Pipeline {
         }
         Trace.mark("split: shards")
         events.line(tally.table)
-        // Thumbnails read from the ingest cache only when ingest did not run and a pair needs them.
-        var thumbs: [String: Data]?
-        func allThumbs() -> [String: Data] {
-            if thumbs == nil { thumbs = memo.thumbs?() ?? Leakage.thumbs(workspace: manifest.workspace) }
-            return thumbs!
+        // Thumbnails from ingest's state when ingest ran, else read from the ingest cache when a pair needs them.
+        var cached: [String: Data]?
+        let workspace = manifest.workspace
+        let thumb = memo.thumbs ?? { id in
+            if cached == nil { cached = Leakage.thumbs(workspace: workspace) }
+            return cached![id]
         }
-        let one = memo.thumb ?? { allThumbs()[$0] }
-        let updated = perShard.flatMap { p in state.flatMap { Leakage.update(p, previous: $0, thumbs: one) } }
-        let leaks = updated ?? Leakage.check(candidates, thumbs: allThumbs())
+        let updated = perShard.flatMap { p in state.flatMap { Leakage.update(p, previous: $0, thumbs: thumb) } }
+        let leaks = updated ?? Leakage.check(candidates, thumb: thumb)
         if let perShard {
             try LeakageState(shards: Dictionary(perShard.map { ($0.hash, $0.candidates) }) { a, _ in a }, pairs: leaks)
                 .write(to: LeakageState.path(manifest.workspace))

@@ -55,10 +55,8 @@ extension Pipeline {
         defer { _ = try? records?.wait() }
         for kind in order where selected.contains(kind) {
             defer {
-                if kind == lastRecords, records == nil, let h = outputs[kind]?["records"] {
-                    // Its own memo (a `Memo` is not shared across threads), given the index it needs.
-                    let side = Memo(store: store)
-                    side.adopt(index: h, memo.known(index: h))
+                if kind == lastRecords, let h = outputs[kind]?["records"] {
+                    let side = memo.handing(index: h)
                     nonisolated(unsafe) let pipeline = self
                     records = Background { try pipeline.materializeRecords(h, memo: side) }
                 }
@@ -315,10 +313,8 @@ final class Memo {
     let store: Store
     private var shards: [String: [Record]] = [:]
     private var indexes: [String: [ShardRef]] = [:]
-    /// The ingest thumbnails by photo id, when ingest ran (made when first asked).
-    var thumbs: (() -> [String: Data])?
-    /// One ingest thumbnail by photo id, when ingest took only added files (cheaper than all of them for a few).
-    var thumb: ((String) -> Data?)?
+    /// The ingest thumbnail of a photo by its id, when ingest ran.
+    var thumbs: ((String) -> Data?)?
     /// The dump's listing made for its fingerprint, which ingest reads rather than walk the dump again.
     var listing: DumpListing?
     /// The dump's fingerprint made in this run (the bytes of ingest's `dump` input).
@@ -357,11 +353,12 @@ final class Memo {
         return h
     }
 
-    /// The index `hash` when this memo has it (made or read), without reading the store.
-    func known(index hash: String) -> [ShardRef]? { indexes[hash] }
-
-    /// Takes `refs` as the index `hash` (read by another memo), when given.
-    func adopt(index hash: String, _ refs: [ShardRef]?) { if let refs { indexes[hash] = refs } }
+    /// A new memo for another thread (a memo is not shared across threads), given the index `hash` when this one has it.
+    func handing(index hash: String) -> Memo {
+        let other = Memo(store: store)
+        other.indexes[hash] = indexes[hash]
+        return other
+    }
 
     func index(_ hash: String) throws -> [ShardRef] {
         if let r = indexes[hash] { return r }
