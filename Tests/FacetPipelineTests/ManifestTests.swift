@@ -109,6 +109,20 @@ import Testing
         #expect(Value.object(["p": .int(1)]).changes(from: .object(["p": .double(1)])).isEmpty)
     }
 
+    /// The study's pipeline as committed (`Pipelines/emotion.yaml`) passes validation, given the
+    /// dump folder and the two weight files it names (empty here): every stage, in order.
+    @Test func theStudysPipelineValidates() throws {
+        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        let root = Support.temp("emotion"), fm = FileManager.default
+        defer { try? fm.removeItem(atPath: root) }
+        for folder in ["Pipelines", "data/raw", "weights"] { try fm.createDirectory(atPath: root + "/" + folder, withIntermediateDirectories: true) }
+        try fm.copyItem(atPath: repo + "/Pipelines/emotion.yaml", toPath: root + "/Pipelines/emotion.yaml")
+        for w in ["resnet18-f37072fd.pth", "vgg_face_dag.pth"] { #expect(fm.createFile(atPath: root + "/weights/" + w, contents: Data())) }
+        let m = try PipelineManifest.load(root + "/Pipelines/emotion.yaml")
+        #expect(m.name == "emotion" && m.source == URL(fileURLWithPath: root + "/data/raw").standardizedFileURL.path)
+        #expect(Pipeline(m).order == [.ingest, .tag, .label, .split, .augment, .train, .evaluate, .report])
+    }
+
     /// The cache key of a fixed stage, pinned: an accidental change of the canonical encoding,
     /// the key format or the hashing shows up here (and would silently rerun every pipeline).
     @Test func theKeyOfAFixedStageIsPinned() throws {
