@@ -68,6 +68,7 @@ public enum Ingest {
     /// (with its reason) or an exact duplicate of an accepted one. The dump is only read.
     public static func run(dump: String, workspace: String, options: IngestOptions = IngestOptions(),
                            progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> IngestSummary {
+        if let problem = SafePaths.overlapProblem(workspace: workspace, dump: dump) { throw DataError(problem) }
         let result = try scan(dump: dump, workspace: workspace, options: options, progress: progress)
         try JSONLines.write(result.records, to: Workspace.manifest(workspace))
         try JSONLines.write(result.quarantine, to: Workspace.quarantine(workspace))
@@ -124,6 +125,7 @@ public enum Ingest {
     /// `listing`: the dump's listing when the caller has just made it (the pipeline's fingerprint).
     public static func scan(dump: String, workspace: String, options: IngestOptions = IngestOptions(), useCache: Bool = true,
                             listing: DumpListing? = nil, progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> Result {
+        if let problem = SafePaths.overlapProblem(workspace: workspace, dump: dump) { throw DataError(problem) }
         let listing = try listing ?? DumpWalker.list(dump, exclude: [workspace])
         Trace.mark("ingest: listing")
         let cache = useCache ? IngestCache(workspace: workspace) : IngestCache()
@@ -187,6 +189,7 @@ public enum Ingest {
     /// files that cannot be read and other problems appear by path and reason. Two dumps with
     /// equal fingerprints ingest to the same records.
     public static func fingerprint(dump: String, workspace: String, maxBytes: Int) throws -> (lines: [String], listing: DumpListing) {
+        if let problem = SafePaths.overlapProblem(workspace: workspace, dump: dump) { throw DataError(problem) }
         let listing = try DumpWalker.list(dump, exclude: [workspace])
         let index = IngestCache.readIndex(workspace)
         var lines = [String](repeating: "", count: listing.files.count)

@@ -19,6 +19,10 @@ public struct LabelOptions: Sendable {
     public var aliases: [String: String] = ["happiness": "happy", "neutral": "normal", "sadness": "sad"]
     /// Names that remove a photo on purpose.
     public var discard: [String] = ["discard"]
+    /// Sheet rows that match no photo are an error (else they are listed).
+    public var strict = false
+    /// `facet label` on a workspace: photos that have a label may lose it (else that is an error).
+    public var allowUnlabelling = false
     public init() {}
 }
 
@@ -28,15 +32,35 @@ public struct LabelSummary: Sendable {
     public var unlabelled: [String] = []
     /// Photos, or groups of copies, given two different labels: left unlabelled.
     public var conflicts: [(sources: [String], labels: [String])] = []
+    /// Sheet rows whose file matches no photo: (line, file).
+    public var unmatched: [(line: Int, file: String)] = []
 }
 
 public enum Labeling {
     /// Labels the records of `workspace`'s manifest. Unknown labels are an error listing each
     /// value and its count, and nothing is written.
+    /// Photos that have a label and would lose it are an error unless `allowUnlabelling`; so are
+    /// sheet rows matching no photo when `strict`. Either way nothing is written.
     public static func run(workspace: String, options: LabelOptions) throws -> LabelSummary {
         let records = try JSONLines.read(Record.self, from: Workspace.manifest(workspace))
         let duplicates = (try? JSONLines.read(DuplicateRecord.self, from: Workspace.duplicates(workspace))) ?? []
-        let (kept, discarded, summary) = try apply(records, duplicates: duplicates, options: options)
+        let labeler = try Labeler(options)
+        var (kept, discarded, summary) = try labeler.apply(records, duplicates: duplicates)
+        summary.unmatched = labeler.unmatchedRows(sources: records.map(\.source) + duplicates.map(\.source))
+        try labeler.checkUnmatched(summary.unmatched)
+        if !options.allowUnlabelling {
+            let before = Dictionary(records.map { ($0.id, $0.label) }) { a, _ in a }
+            let lost = kept.filter { $0.label == nil && before[$0.id] != nil && before[$0.id]! != nil }
+            if !lost.isEmpty {
+                let conflicted = Set(summary.conflicts.flatMap(\.sources))
+                let inConflict = lost.filter { conflicted.contains($0.source) }.count
+                let why = [lost.count - inConflict > 0 ? "\(lost.count - inConflict) get no label from \(options.source.words)" : nil,
+                           inConflict > 0 ? "\(inConflict) are in conflicts" : nil].compactMap { $0 }.joined(separator: ", ")
+                throw DataError("label: \(lost.count) photos labelled now would be left without a label (\(why); e.g. "
+                                + "\(lost.prefix(3).map(\.source).joined(separator: ", "))); nothing was written. "
+                                + "Check the label source, or pass --allow-unlabelling to clear those labels")
+            }
+        }
         try JSONLines.write(kept, to: Workspace.manifest(workspace))
         if !discarded.isEmpty || FileManager.default.fileExists(atPath: Workspace.discarded(workspace)) {
             try JSONLines.write(discarded, to: Workspace.discarded(workspace))
@@ -62,6 +86,21 @@ public enum Labeling {
             self.options = options
             lookup = try Lookup(options.source)
             names = Names(options)
+        }
+
+        /// The sheet rows whose file names none of `sources` (by relative path, or by file name
+        /// for a row that gives only a name): typos that would otherwise pass unseen.
+        public func unmatchedRows(sources: [String]) -> [(line: Int, file: String)] {
+            guard case .sheet = lookup.source else { return [] }
+            let paths = Set(sources), names = Set(sources.map { ($0 as NSString).lastPathComponent })
+            return lookup.rows.filter { $0.file.contains("/") ? !paths.contains($0.file) : !names.contains($0.file) }
+        }
+
+        /// Throws, with the rows, when `unmatched` is not empty and the options are strict.
+        public func checkUnmatched(_ unmatched: [(line: Int, file: String)]) throws {
+            guard options.strict, !unmatched.isEmpty, case .sheet(let path) = options.source else { return }
+            throw DataError("\(path): \(unmatched.count) rows match no photo (strict): "
+                            + Labeling.describe(unmatched) + "; nothing was written")
         }
 
         /// Labels `records`, whose groups are whole (copies in `duplicates` vote on their original's
@@ -137,6 +176,8 @@ public enum Labeling {
         var byPath: [String: [String]] = [:]
         var byName: [String: [String]] = [:]
         var regex: NSRegularExpression?
+        /// The sheet's rows: (line, file), for finding the ones that match no photo.
+        var rows: [(line: Int, file: String)] = []
 
         init(_ source: LabelSource) throws {
             self.source = source
@@ -148,8 +189,9 @@ public enum Labeling {
                     throw DataError("\(path): a label sheet needs a \"file\" and a \"label\" column; found \(sheet.columns.joined(separator: ", "))")
                 }
                 for row in sheet.rows {
-                    let file = row.values[fileColumn]!, label = row.values["label"]!
+                    let file = row[fileColumn]!, label = row["label"]!
                     guard !file.isEmpty else { throw DataError("\(path):\(row.line): empty file name") }
+                    rows.append((row.line, file))
                     if label.isEmpty { continue }
                     if file.contains("/") { byPath[file, default: []].append(label) } else { byName[file, default: []].append(label) }
                 }
@@ -176,6 +218,25 @@ public enum Labeling {
                 guard let m = regex!.firstMatch(in: path, range: range), let r = Range(m.range(at: 1), in: path) else { return [] }
                 return [String(path[r])]
             }
+        }
+    }
+}
+
+extension Labeling {
+    /// "line 4: hapy/001.jpg, line 9: …" for the first 20 rows, and how many more.
+    public static func describe(_ rows: [(line: Int, file: String)]) -> String {
+        rows.prefix(20).map { "line \($0.line): \($0.file)" }.joined(separator: ", ")
+            + (rows.count > 20 ? ", … and \(rows.count - 20) more" : "")
+    }
+}
+
+extension LabelSource {
+    /// Words for messages: "the folders (level 0)", "the sheet labels.csv".
+    public var words: String {
+        switch self {
+        case .folders(let level): "the folders (level \(level))"
+        case .sheet(let path): "the sheet \(path)"
+        case .pattern(let p): "the pattern \(p)"
         }
     }
 }

@@ -1,53 +1,85 @@
+import FacetImage
 import Foundation
 
 /// A CSV or TSV sheet (RFC 4180 quoting; tab-separated when the header has tabs and no commas),
-/// read into rows of named columns.
+/// read into rows of named columns. Lines may end in LF, CRLF or a lone CR. The sheet is parsed
+/// as bytes, once, so memory stays near the file's size; sheets over `maxBytes` are refused.
 public struct Sheet: Sendable {
+    /// The largest sheet read: a label sheet of a million photos is about 50 MB.
+    public static let maxBytes = 256 << 20
+
     public var path: String
     public var columns: [String]
-    /// (line number, values by column name)
-    public var rows: [(line: Int, values: [String: String])]
+    public var rows: [Row]
+
+    /// One data row: its first line in the file and its fields, by column name.
+    public struct Row: Sendable {
+        public let line: Int
+        public let fields: [String]
+        let index: [String: Int]
+        public subscript(column: String) -> String? { index[column].map { fields[$0] } }
+    }
 
     public init(path: String) throws {
+        var st = stat()
+        guard stat(path, &st) == 0 else { throw DataError("\(path): cannot be read (\(String(cString: strerror(errno))))") }
+        guard Int(st.st_size) <= Sheet.maxBytes else {
+            throw DataError("\(path): \(st.st_size) bytes; a sheet may hold at most \(Sheet.maxBytes >> 20) MB")
+        }
+        guard let bytes = FileSystem.read(path, limit: Sheet.maxBytes) else { throw DataError("\(path): cannot be read") }
+        try self.init(bytes: bytes, path: path)
+    }
+
+    public init(bytes: [UInt8], path: String) throws {
         self.path = path
-        guard let data = FileManager.default.contents(atPath: path) else { throw DataError("\(path): cannot be read") }
-        guard let text = String(data: data, encoding: .utf8) else { throw DataError("\(path): not UTF-8 text") }
-        let header = text.prefix { $0 != "\n" && $0 != "\r\n" }
-        let separator: Character = header.contains("\t") && !header.contains(",") ? "\t" : ","
-        let records = try Sheet.parse(text, separator: separator, path: path)
-        guard let first = records.first else { throw DataError("\(path): empty sheet (no header line)") }
+        var body = bytes[...]
+        if body.starts(with: [0xEF, 0xBB, 0xBF]) { body = body.dropFirst(3) }
+        let headerEnd = body.firstIndex { $0 == 0x0A || $0 == 0x0D } ?? body.endIndex
+        let header = body[..<headerEnd]
+        let separator: UInt8 = header.contains(0x09) && !header.contains(0x2C) ? 0x09 : 0x2C
+        var records = try Sheet.parse(body, separator: separator, path: path).makeIterator()
+        guard let first = records.next() else { throw DataError("\(path): empty sheet (no header line)") }
         columns = first.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        let index = Dictionary(columns.enumerated().map { ($1, $0) }) { a, _ in a }
         rows = []
-        for record in records.dropFirst() where !(record.fields.count == 1 && record.fields[0].isEmpty) {
+        while let record = records.next() {
+            if record.fields.count == 1 && record.fields[0].isEmpty { continue }
             guard record.fields.count == columns.count else {
                 throw DataError("\(path):\(record.line): \(record.fields.count) fields, the header has \(columns.count)")
             }
-            rows.append((record.line, Dictionary(uniqueKeysWithValues: zip(columns, record.fields.map { $0.trimmingCharacters(in: .whitespaces) }))))
+            rows.append(Row(line: record.line, fields: record.fields.map { $0.trimmingCharacters(in: .whitespaces) }, index: index))
         }
     }
 
-    static func parse(_ text: String, separator: Character, path: String) throws -> [(line: Int, fields: [String])] {
-        var out: [(Int, [String])] = []
-        var fields: [String] = [], field = ""
+    /// The records of `bytes`: each with the line it starts on and its fields, unquoted.
+    static func parse(_ bytes: ArraySlice<UInt8>, separator: UInt8, path: String) throws -> [(line: Int, fields: [String])] {
+        var out: [(line: Int, fields: [String])] = []
+        var fields: [String] = [], field: [UInt8] = []
         var quoted = false, line = 1, start = 1
-        var chars = Array(text.replacingOccurrences(of: "\r\n", with: "\n"))
-        if chars.first == "\u{FEFF}" { chars.removeFirst() }
-        var i = 0
-        while i < chars.count {
-            let c = chars[i]
+        func finishField() throws {
+            guard let s = String(validating: field, as: UTF8.self) else { throw DataError("\(path):\(line): not UTF-8 text") }
+            fields.append(s)
+            field.removeAll(keepingCapacity: true)
+        }
+        var i = bytes.startIndex
+        while i < bytes.endIndex {
+            let c = bytes[i]
             if quoted {
-                if c == "\"" {
-                    if i + 1 < chars.count && chars[i + 1] == "\"" { field.append("\""); i += 1 } else { quoted = false }
+                if c == 0x22 {
+                    if i + 1 < bytes.endIndex && bytes[i + 1] == 0x22 { field.append(0x22); i += 1 } else { quoted = false }
+                } else if c == 0x0D && i + 1 < bytes.endIndex && bytes[i + 1] == 0x0A {
+                    // CRLF inside a quoted field is kept as LF, as elsewhere
                 } else {
-                    if c == "\n" { line += 1 }
+                    if c == 0x0A || c == 0x0D { line += 1 }
                     field.append(c)
                 }
-            } else if c == "\"" && field.isEmpty {
+            } else if c == 0x22 && field.isEmpty {
                 quoted = true
             } else if c == separator {
-                fields.append(field); field = ""
-            } else if c == "\n" {
-                fields.append(field); field = ""
+                try finishField()
+            } else if c == 0x0A || c == 0x0D {
+                if c == 0x0D && i + 1 < bytes.endIndex && bytes[i + 1] == 0x0A { i += 1 }
+                try finishField()
                 out.append((start, fields)); fields = []
                 line += 1; start = line
             } else {
@@ -56,7 +88,7 @@ public struct Sheet: Sendable {
             i += 1
         }
         if quoted { throw DataError("\(path):\(start): a quoted field is never closed") }
-        if !field.isEmpty || !fields.isEmpty { fields.append(field); out.append((start, fields)) }
+        if !field.isEmpty || !fields.isEmpty { try finishField(); out.append((start, fields)) }
         return out
     }
 }

@@ -111,14 +111,14 @@ struct ConditionSheet {
         for row in sheet.rows {
             var values: [Condition: String] = [:]
             for c in present {
-                let v = row.values[c.rawValue]!.lowercased()
+                let v = row[c.rawValue]!.lowercased()
                 if v.isEmpty { continue }
                 guard v == c.values.low || v == c.values.high else {
                     throw DataError("\(path):\(row.line): \(c.rawValue) must be \(c.values.low) or \(c.values.high), not \"\(v)\"")
                 }
                 values[c] = v
             }
-            byKey[row.values[key]!] = values
+            byKey[row[key]!] = values
         }
     }
 

@@ -16,9 +16,16 @@ public struct DecodeOptions: Sendable {
     /// Treat a JPEG's corrupt-data warnings (damaged entropy data the codec papered over
     /// with gray) as errors. Truncation is always an error.
     public var strict: Bool = true
+    /// Images whose longer side is more than this many times their shorter side are refused
+    /// before decoding: every use of a photo scales its shorter side to a working size, so a
+    /// 1×60000 strip would become a 256×15,360,000 buffer. nil accepts any shape (`inspect`).
+    public var maxAspectRatio: Int? = DecodeOptions.defaultMaxAspectRatio
+    public static let defaultMaxAspectRatio = 50
 
     public init(maxPixels: Int = 100_000_000, maxBytes: Int = 1 << 30, minimumSide: Int? = nil,
-                applyOrientation: Bool = true, strict: Bool = true) {
+                applyOrientation: Bool = true, strict: Bool = true,
+                maxAspectRatio: Int? = DecodeOptions.defaultMaxAspectRatio) {
+        self.maxAspectRatio = maxAspectRatio
         self.maxPixels = maxPixels
         self.maxBytes = maxBytes
         self.minimumSide = minimumSide
@@ -111,9 +118,17 @@ public enum ImageDecoder {
     }
 
     /// Why a header's size cannot be decoded, or nil: checked before any pixel is allocated.
-    static func sizeError(_ width: Int, _ height: Int, limit: Int, path: String) -> ImageError? {
+    static func sizeError(_ width: Int, _ height: Int, options: DecodeOptions, path: String) -> ImageError? {
+        let limit = options.maxPixels
         if width <= 0 || height <= 0 {
             return ImageError(.corrupt, path: path, reason: "the header gives an empty size \(width)x\(height)")
+        }
+        let (long, short) = (max(width, height), min(width, height))
+        if let ratio = options.maxAspectRatio, case let (bound, overflow) = short.multipliedReportingOverflow(by: ratio),
+           !overflow, long > bound {
+            let shape = width < height ? "1:\((height + width / 2) / width)" : "\((width + height / 2) / height):1"
+            return ImageError(.tooLarge, path: path,
+                              reason: "extreme aspect ratio \(shape) (\(width)x\(height); facet accepts up to 1:\(ratio))")
         }
         if width.multipliedReportingOverflow(by: height).overflow || width * height > limit {
             return ImageError(.tooLarge, path: path,

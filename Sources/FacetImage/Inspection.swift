@@ -19,7 +19,7 @@ public struct Inspection: Sendable, Encodable {
     public init(path: String, maxPixels: Int = 100_000_000) {
         self.path = path
         do {
-            let options = DecodeOptions(maxPixels: maxPixels, minimumSide: 1, applyOrientation: false)
+            let options = DecodeOptions(maxPixels: maxPixels, minimumSide: 1, applyOrientation: false, maxAspectRatio: nil)
             let decoded = try ImageDecoder.decode(file: path, options: options)
             ok = true
             format = decoded.format

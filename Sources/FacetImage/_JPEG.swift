@@ -11,7 +11,7 @@ enum _JPEG {
             }
             defer { fc_jpeg_close(dec) }
             let width = Int(info.width), height = Int(info.height)
-            if let error = ImageDecoder.sizeError(width, height, limit: options.maxPixels, path: path) {
+            if let error = ImageDecoder.sizeError(width, height, options: options, path: path) {
                 return .failure(error)
             }
             let block = info.exif.map { Array(UnsafeBufferPointer(start: $0, count: info.exif_size)) }

@@ -11,7 +11,7 @@ enum _PNG {
             }
             defer { fc_png_close(dec) }
             let width = Int(info.width), height = Int(info.height)
-            if let error = ImageDecoder.sizeError(width, height, limit: options.maxPixels, path: path) {
+            if let error = ImageDecoder.sizeError(width, height, options: options, path: path) {
                 return .failure(error)
             }
             var pixels = [UInt8](repeating: 0, count: width * height * 3)

@@ -91,7 +91,9 @@ public enum Safetensors {
         for name in names {
             tensors[name]!.data.withUnsafeBytes { raw in out += raw }   // little-endian hosts only
         }
-        try Data(out).write(to: URL(fileURLWithPath: path), options: .atomic)
+        do { try Data(out).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
+            throw WeightError("\(path): cannot be written: \(SystemError.reason(error))")
+        }
     }
 
     enum DType: String {

@@ -12,42 +12,54 @@ public enum TorchFile {
     /// Every tensor of the state dict in `path` by name (a checkpoint's `state_dict` entry when
     /// the file wraps one); other values are skipped.
     public static func load(_ path: String) throws -> [String: Tensor] {
-        guard let data = FileManager.default.contents(atPath: path) else { throw WeightError("\(path): cannot be read") }
-        let bytes = [UInt8](data)
+        guard let head = FileHandle(forReadingAtPath: path).map({ h in defer { try? h.close() }; return (try? h.read(upToCount: 512)) ?? Data() }) else {
+            throw WeightError("\(path): cannot be read")
+        }
+        let bytes = [UInt8](head)
         if bytes.starts(with: [0x50, 0x4B, 0x03, 0x04]) { return try zipFormat(path) }
-        if bytes.starts(with: [0x80]) { return try legacy(bytes, name: path) }
+        if bytes.starts(with: [0x80]) {
+            guard let data = FileManager.default.contents(atPath: path) else { throw WeightError("\(path): cannot be read") }
+            return try legacy([UInt8](data), name: path)
+        }
         if bytes.count > 262, Array(bytes[257..<262]) == Array("ustar".utf8) {
             throw WeightError("\(path): a tar-format checkpoint from PyTorch before 0.1.10; load and save it again with a newer PyTorch")
         }
         throw WeightError("\(path): not a PyTorch weight file (neither the zip format nor the legacy pickle format)")
     }
 
-    /// Storages by key, read on first use.
+    /// Storages by key, read on first use, each only as far as the tensors that view it reach.
     final class Storages {
         var dtypes: [String: String] = [:]
         var loaded: [String: [Float]] = [:]
         /// Legacy views: view key → (root key, offset in elements).
         var views: [String: (String, Int)] = [:]
-        let read: (String, String) throws -> [Float]
-        init(read: @escaping (String, String) throws -> [Float]) { self.read = read }
+        /// (key, dtype, elements needed) → at least that many elements.
+        let read: (String, String, Int) throws -> [Float]
+        init(read: @escaping (String, String, Int) throws -> [Float]) { self.read = read }
 
-        func floats(_ key: String) throws -> [Float] {
+        func floats(_ key: String, count: Int) throws -> [Float] {
             if let f = loaded[key] { return f }
             guard let dtype = dtypes[key] else { throw WeightError("storage \(key) is not described") }
-            let f = try read(key, dtype)
+            let f = try read(key, dtype, count)
             loaded[key] = f
             return f
         }
     }
 
+    /// The largest pickle accepted (`data.pkl`, or the pickled part of a legacy file): a
+    /// checkpoint's is a few kilobytes to a few megabytes.
+    static let maxPickle = 256 << 20
+    /// The most bytes one storage may hold: over four times VGG16's whole 528 MB.
+    static let maxStorage = 1 << 31
+
     static func unpickler(_ bytes: [UInt8], at pos: Int = 0, name: String, storages: Storages) -> Unpickler {
         Unpickler(bytes, at: pos, name: name, persistent: { pid in
-            guard case .tuple(let t) = pid, t.count >= 5, t[0].string == "storage", case .global(let type) = t[1],
+            guard let t = pid.items, t.count >= 5, t[0].string == "storage", case .global(let type) = t[1],
                   let key = t[2].string, let dtype = Unpickler.storageTypes[String(type.dropFirst("torch.".count))] else {
                 throw WeightError("\(name): a persistent id that is not a storage")
             }
             storages.dtypes[key] = dtype
-            if t.count >= 6, case .tuple(let view) = t[5], view.count >= 2, let viewKey = view[0].string, let offset = view[1].int {
+            if t.count >= 6, let view = t[5].items, view.count >= 2, let viewKey = view[0].string, let offset = view[1].int {
                 storages.views[viewKey] = (key, offset)
                 storages.dtypes[viewKey] = dtype
                 return .storage(dtype: dtype, key: viewKey)
@@ -56,13 +68,31 @@ public enum TorchFile {
         })
     }
 
+    /// How many elements of its storage a view needs (its last element + 1; 0 when empty), with
+    /// every product and sum checked for overflow.
+    static func extent(offset: Int, size: [Int], stride: [Int], name: String) throws -> Int {
+        guard size.count == stride.count, size.allSatisfy({ $0 >= 0 }), stride.allSatisfy({ $0 >= 0 }), offset >= 0,
+              let count = Safetensors.product(size) else {
+            throw WeightError("\(name): a tensor of size \(size), stride \(stride) at offset \(offset)")
+        }
+        if count == 0 { return 0 }
+        var last = offset
+        for (n, st) in zip(size, stride) {
+            let (step, o1) = (n - 1).multipliedReportingOverflow(by: st)
+            let (sum, o2) = last.addingReportingOverflow(step)
+            guard !o1, !o2 else { throw WeightError("\(name): a tensor of size \(size), stride \(stride) at offset \(offset) overflows") }
+            last = sum
+        }
+        guard last < Int.max else { throw WeightError("\(name): a tensor view at offset \(offset) overflows") }
+        return last + 1
+    }
+
     /// The elements of a strided view, bounds-checked against the storage.
     static func view(_ s: [Float], offset: Int, size: [Int], stride: [Int], name: String) throws -> Tensor {
-        guard size.allSatisfy({ $0 >= 0 }), stride.allSatisfy({ $0 >= 0 }), offset >= 0, let count = Safetensors.product(size) else {
-            throw WeightError("\(name): a tensor of size \(size), stride \(stride)")
-        }
+        let end = try extent(offset: offset, size: size, stride: stride, name: name)
+        let count = Safetensors.product(size)!
         if count == 0 { return Tensor(shape: size, data: []) }
-        let last = offset + zip(size, stride).reduce(0) { $0 + ($1.0 - 1) * $1.1 }
+        let last = end - 1
         guard last < s.count else { throw WeightError("\(name): a tensor view reaches element \(last) of a storage of \(s.count)") }
         var contiguous = true, expected = 1
         for (n, st) in zip(size, stride).reversed() where n > 1 { if st != expected { contiguous = false }; expected *= n }
@@ -82,11 +112,26 @@ public enum TorchFile {
         do { archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read) } catch {
             throw WeightError("\(path): a damaged zip archive (\(error))")
         }
-        func read(_ entry: Entry) throws -> [UInt8] {
-            guard entry.uncompressedSize <= 1 << 34 else { throw WeightError("\(path): \(entry.path) is too large") }
-            var out = [UInt8]()
-            out.reserveCapacity(Int(entry.uncompressedSize))
-            do { _ = try archive.extract(entry, skipCRC32: false) { out += $0 } } catch {
+        /// The first `wanted` bytes of `entry` (all of them when nil), refused when the entry says
+        /// it holds more than `limit`; inflating stops at the wanted bytes or at the declared
+        /// size, whichever is first, so an entry that inflates past its claim costs no more.
+        func read(_ entry: Entry, wanted: Int?, limit: Int) throws -> [UInt8] {
+            guard entry.uncompressedSize <= UInt64(limit) else {
+                throw WeightError("\(path): \(entry.path) declares \(entry.uncompressedSize) bytes, over the limit of \(limit)")
+            }
+            let declared = Int(entry.uncompressedSize), cap = min(wanted ?? declared, declared), partial = cap < declared
+            struct Enough: Error {}
+            var out = [UInt8](), overrun = false
+            out.reserveCapacity(min(cap, 1 << 26))
+            do {
+                _ = try archive.extract(entry, skipCRC32: partial) { chunk in
+                    if out.count + chunk.count > declared { overrun = true; throw Enough() }
+                    out += chunk.prefix(cap - out.count)
+                    if partial && out.count >= cap { throw Enough() }
+                }
+            } catch is Enough {
+                if overrun { throw WeightError("\(path): \(entry.path) inflates past its declared size of \(declared) bytes") }
+            } catch {
                 throw WeightError("\(path): \(entry.path) cannot be read (\(error))")
             }
             return out
@@ -95,19 +140,25 @@ public enum TorchFile {
             throw WeightError("\(path): a zip archive without data.pkl, so not a PyTorch file")
         }
         let prefix = String(pkl.path.dropLast("data.pkl".count))
-        let storages = Storages { key, dtype in
+        let storages = Storages { key, dtype, count in
             guard let entry = archive[prefix + "data/" + key] else { throw WeightError("\(path): storage \(key) is missing from the archive") }
-            let raw = try read(entry)
             let type = Safetensors.DType(rawValue: dtype)!
-            guard raw.count % type.width == 0 else { throw WeightError("\(path): storage \(key) has \(raw.count) bytes") }
-            return type.floats(raw, from: 0, count: raw.count / type.width)
+            guard case let (bytes, overflow) = count.multipliedReportingOverflow(by: type.width), !overflow, bytes <= maxStorage else {
+                throw WeightError("\(path): a tensor needs \(count) elements of storage \(key), over the limit of \(maxStorage) bytes")
+            }
+            guard UInt64(bytes) <= entry.uncompressedSize else {
+                throw WeightError("\(path): a tensor view reaches element \(count - 1) of storage \(key), which holds \(entry.uncompressedSize / UInt64(type.width))")
+            }
+            let raw = try read(entry, wanted: bytes, limit: maxStorage * 8)
+            guard raw.count == bytes else { throw WeightError("\(path): storage \(key) ends after \(raw.count) of its \(entry.uncompressedSize) bytes") }
+            return type.floats(raw, from: 0, count: count)
         }
-        var u = unpickler(try read(pkl), name: path, storages: storages)
+        var u = unpickler(try read(pkl, wanted: nil, limit: maxPickle), name: path, storages: storages)
         return try stateDict(try u.load(), storages: storages, name: path)
     }
 
     static func legacy(_ bytes: [UInt8], name: String) throws -> [String: Tensor] {
-        let storages = Storages { key, _ in throw WeightError("\(name): storage \(key) has no data in the file") }
+        let storages = Storages { key, _, _ in throw WeightError("\(name): storage \(key) has no data in the file") }
         var u = unpickler(bytes, name: name, storages: storages)
         guard case .bytes(let m) = try u.load(), m == magic else { throw WeightError("\(name): not a PyTorch file (no magic number)") }
         guard case .int(let protocolVersion) = try u.load(), protocolVersion == 1001 else {
@@ -119,29 +170,42 @@ public enum TorchFile {
         var pos = u.pos
         for k in keys.items {
             guard let key = k.string, let dtype = storages.dtypes[key], let type = Safetensors.DType(rawValue: dtype) else {
-                throw WeightError("\(name): storage key \(k) is not described")
+                throw WeightError("\(name): storage key \(k.kind) is not described")
             }
             guard pos + 8 <= bytes.count else { throw WeightError("\(name): ends before storage \(key)") }
-            let n = Int(bytes[pos..<pos + 8].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) })
+            let declared = bytes[pos..<pos + 8].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
             pos += 8
-            guard n >= 0, n <= (bytes.count - pos) / type.width else { throw WeightError("\(name): storage \(key) runs past the end of the file") }
+            guard declared <= UInt64((bytes.count - pos) / type.width) else {
+                throw WeightError("\(name): storage \(key) declares \(declared) elements, past the end of the file")
+            }
+            let n = Int(declared)
             storages.loaded[key] = type.floats(bytes, from: pos, count: n)
             pos += n * type.width
         }
         return try stateDict(root, storages: storages, name: name)
     }
 
-    /// The tensors of a (possibly wrapped) state dict.
+    /// The tensors of a (possibly wrapped) state dict. Each storage is read once, as far as the
+    /// furthest element any tensor viewing it needs.
     static func stateDict(_ v: Unpickler.Value, storages: Storages, name: String) throws -> [String: Tensor] {
+        var v = v
+        // The unpickler bounds nesting and forbids cycles, so this unwrapping ends.
+        while case .dict(let d) = v, let inner = d.pairs.first(where: { $0.0.string == "state_dict" }), case .dict = inner.1 { v = inner.1 }
         guard case .dict(let d) = v else { throw WeightError("\(name): holds no dictionary of tensors") }
-        if let inner = d.pairs.first(where: { $0.0.string == "state_dict" }), case .dict = inner.1 {
-            return try stateDict(inner.1, storages: storages, name: name)
-        }
-        var out: [String: Tensor] = [:]
+        var views: [(key: String, root: String, offset: Int, t: Unpickler.TensorRef)] = [], needed: [String: Int] = [:]
         for (k, value) in d.pairs {
             guard let key = k.string, case .tensor(let t) = value else { continue }
             let (root, base) = storages.views[t.storage] ?? (t.storage, 0)
-            out[key] = try view(try storages.floats(root), offset: base + t.offset, size: t.size, stride: t.stride, name: name)
+            guard case let (offset, overflow) = base.addingReportingOverflow(t.offset), !overflow else {
+                throw WeightError("\(name): \(key): a storage offset of \(base) + \(t.offset) overflows")
+            }
+            let end = try extent(offset: offset, size: t.size, stride: t.stride, name: "\(name): \(key)")
+            needed[root] = max(needed[root] ?? 0, end)
+            views.append((key, root, offset, t))
+        }
+        var out: [String: Tensor] = [:]
+        for (key, root, offset, t) in views {
+            out[key] = try view(try storages.floats(root, count: needed[root]!), offset: offset, size: t.size, stride: t.stride, name: name)
         }
         guard !out.isEmpty else { throw WeightError("\(name): holds no tensors") }
         return out

@@ -56,9 +56,15 @@ public struct PipelineManifest: Sendable {
         let top = Section(node, path: "", problems: problems)
         let name = top.string("name", default: nil)
         if top.node("name") == nil { problems.add(top.mark, "name is missing: give the pipeline a name") }
+        if let name, let problem = SafePaths.nameProblem(name) { problems.add(top.markOf("name"), "name \(problem)") }
         let seed = top.int("seed", default: 2024, in: 0...Int.max)
         let classes = top.strings("classes", default: ["happy", "normal", "sad"])
         if classes.count < 2 { problems.add(top.markOf("classes"), "classes must name at least two classes") }
+        for c in classes {
+            guard let problem = SafePaths.nameProblem(c) else { continue }
+            let item = top.node("classes")?.sequence?.first { $0.string == c }
+            problems.add(item?.mark ?? top.markOf("classes"), "class name \(problem)")
+        }
         func path(_ key: String, required: Bool) -> String? {
             guard let p = top.string(key, default: nil) else {
                 if required { problems.add(top.mark, "\(key) is missing") }
@@ -72,8 +78,8 @@ public struct PipelineManifest: Sendable {
         if let source, !isFolder(source) {
             problems.add(top.markOf("source"), "source \(source) is not a folder (the photo dump); for the demo, facet demo makes it")
         }
-        if let source, let workspace, (workspace + "/").hasPrefix(source + "/") == false, (source + "/").hasPrefix(workspace + "/") {
-            problems.add(top.markOf("workspace"), "the workspace must not contain the photo dump")
+        if let source, let workspace, let problem = SafePaths.overlapProblem(workspace: workspace, dump: source) {
+            problems.add(top.markOf("workspace"), problem)
         }
 
         var stages: [StageKind: StageParameters] = [:]

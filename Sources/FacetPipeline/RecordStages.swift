@@ -29,6 +29,12 @@ extension Pipeline {
         let labeler = try Labeling.Labeler(o)
         let refs = try memo.index(inputs["ingest.records"]!)
         let duplicates = try store.lines(DuplicateRecord.self, inputs["ingest.duplicates"]!)
+        if case .sheet(let path) = o.source {
+            let sources = try memo.records(inputs["ingest.records"]!).map(\.source) + duplicates.map(\.source)
+            let unmatched = labeler.unmatchedRows(sources: sources)
+            try labeler.checkUnmatched(unmatched)
+            if !unmatched.isEmpty { events.line("label: \(path): \(unmatched.count) rows match no photo: \(Labeling.describe(unmatched))") }
+        }
         // The copies set aside by ingest stay in the key (through the duplicates input): they vote on labels.
         let base = Self.shardBase(.label, params, inputs, leaving: ["ingest.records"])
         let keys = refs.map { Self.shardKey(base: base, prefix: $0.prefix, hashes: [$0.hash]) }

@@ -113,6 +113,17 @@ final class Section {
         return v
     }
 
+    /// A switch that is off by default and recorded only when on, so a manifest that never names it
+    /// keeps its keys (and its lock) as they were.
+    func flag(_ key: String) -> Bool {
+        guard let n = node(key) else { return false }
+        guard case .scalar(let s) = n, let v = Bool(s.string.lowercased()) else {
+            problems.add(n.mark, "\(name(key)) must be true or false, not \(Section.show(n))"); return false
+        }
+        if v { record(key, .bool(true)) }
+        return v
+    }
+
     func strings(_ key: String, default d: [String], oneOf choices: [String]? = nil) -> [String] {
         guard let n = node(key) else { record(key, .array(d.map(Value.string))); return d }
         let items: [Node]

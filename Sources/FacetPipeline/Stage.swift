@@ -155,6 +155,7 @@ public struct StageParameters: Sendable {
                 s.problems.add(s.markOf("aliases"), "label.aliases: \(alias) → \(target), which is not a class (\(c.classes.joined(separator: ", ")))")
             }
             o.discard = s.strings("discard", default: o.discard)
+            o.strict = s.flag("strict")
             options = .label(o)
         case .split:
             var o = SplitOptions()

@@ -1,3 +1,4 @@
+import FacetData
 import FacetLearn
 import FacetNN
 import Foundation
@@ -48,6 +49,7 @@ public struct TrainStage: Sendable {
             if case .mapping(let m) = node {
                 for (k, v) in m {
                     guard let name = k.string else { continue }
+                    if let problem = SafePaths.nameProblem(name) { s.problems.add(k.mark, "model name \(problem)") }
                     let ms = Section(v, path: "train.models.\(name)", problems: s.problems)
                     let arch = ms.string("arch", default: "resnet18", oneOf: Architecture.allCases.map(\.rawValue)).flatMap(Architecture.init(rawValue:)) ?? .resnet18
                     var config = fill(ms, base)

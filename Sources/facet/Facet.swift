@@ -7,8 +7,21 @@ enum Main {
         // Before anything else: OpenBLAS's kernels are chosen when it loads (FacetNN's BLASCore).
         BLASCore.restartIfNeeded()
         BLASThreads.stopIdleWorkers()
-        Facet.main()
+        do {
+            var command = try Facet.parseAsRoot()
+            try command.run()
+        } catch {
+            Facet.exit(withError: SystemError.isFoundation(error) ? Sentence(error) : error)
+        }
     }
+}
+
+/// Foundation's file errors (`NSCocoaErrorDomain Code=640 …`) as "PATH: the disk is full (…)";
+/// every other error as it is, for argument parsing's own messages and exit codes.
+struct Sentence: Error, CustomStringConvertible {
+    let error: Error
+    init(_ error: Error) { self.error = error }
+    var description: String { SystemError.sentence(error) }
 }
 
 struct Facet: ParsableCommand {

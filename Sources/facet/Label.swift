@@ -8,7 +8,7 @@ extension Facet {
             abstract: "Label the photos of a workspace from folder names, a CSV/TSV sheet or a file-name pattern.")
         enum From: String, ExpressibleByArgument { case folders, sheet, pattern }
         @Argument(help: "Workspace written by facet ingest.") var workspace: String
-        @Option(help: "Where labels come from: folders, sheet or pattern.") var from: From = .folders
+        @Option(help: "Where labels come from: folders (the default), sheet (implied by --sheet) or pattern (implied by --pattern).") var from: From?
         @Option(help: "With --from folders: the folder depth that names the class (0: top folder, -1: the file's own folder).") var level = 0
         @Option(help: "With --from sheet: CSV/TSV with columns file (name or relative path) and label.") var sheet: String?
         @Option(help: "With --from pattern: a regular expression on the relative path; its first group is the label.") var pattern: String?
@@ -16,10 +16,27 @@ extension Facet {
         @Option(name: .customLong("alias"), help: "Another name of a class, NAME=CLASS (repeatable; default happiness=happy, neutral=normal, sadness=sad).")
         var aliases: [String] = []
         @Option(help: "A label that removes a photo on purpose (repeatable).") var discard: [String] = ["discard"]
+        @Flag(help: "Sheet rows that match no photo are an error, and nothing is written.") var strict = false
+        @Flag(help: "Let photos that have a label lose it (else that is an error, and nothing is written).") var allowUnlabelling = false
+
+        /// The label source: --from, or the one that --sheet or --pattern implies.
+        var source: From {
+            from ?? (sheet != nil ? .sheet : pattern != nil ? .pattern : .folders)
+        }
 
         func validate() throws {
-            if from == .sheet && sheet == nil { throw ValidationError("--from sheet needs --sheet FILE") }
-            if from == .pattern && pattern == nil { throw ValidationError("--from pattern needs --pattern REGEX") }
+            if sheet != nil && pattern != nil { throw ValidationError("give --sheet or --pattern, not both") }
+            if let sheet, source != .sheet {
+                throw ValidationError("--sheet \(sheet) is read only with --from sheet, and --from \(source.rawValue) was given")
+            }
+            if let pattern, source != .pattern {
+                throw ValidationError("--pattern \(pattern) is read only with --from pattern, and --from \(source.rawValue) was given")
+            }
+            if source == .sheet && sheet == nil { throw ValidationError("--from sheet needs --sheet FILE") }
+            if source == .pattern && pattern == nil { throw ValidationError("--from pattern needs --pattern REGEX") }
+            for c in classes.flatMap({ $0.split(separator: ",").map(String.init) }) {
+                if let problem = SafePaths.nameProblem(c) { throw ValidationError("class name \(problem)") }
+            }
             for a in aliases where a.split(separator: "=").count != 2 { throw ValidationError("--alias takes NAME=CLASS, got \(a)") }
         }
 
@@ -31,7 +48,9 @@ extension Facet {
                                              uniquingKeysWith: { $1 })
             }
             options.discard = discard
-            switch from {
+            options.strict = strict
+            options.allowUnlabelling = allowUnlabelling
+            switch source {
             case .folders: options.source = .folders(level: level)
             case .sheet: options.source = .sheet(path: sheet!)
             case .pattern: options.source = .pattern(pattern!)
@@ -41,6 +60,7 @@ extension Facet {
             print("labelled \(s.perClass.values.reduce(0, +)): \(counts); discarded \(s.discarded.count); "
                   + "unlabelled \(s.unlabelled.count); conflicts \(s.conflicts.count)")
             for c in s.conflicts { print("conflict: \(c.labels.joined(separator: " vs ")): \(c.sources.joined(separator: ", "))") }
+            if !s.unmatched.isEmpty { print("sheet rows matching no photo: \(s.unmatched.count): \(Labeling.describe(s.unmatched))") }
             for u in s.unlabelled.prefix(20) { print("unlabelled: \(u)") }
             if s.unlabelled.count > 20 { print("unlabelled: … and \(s.unlabelled.count - 20) more (label null in the manifest)") }
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FacetImage
+import FacetNN
 import FacetPipeline
 import Foundation
 
@@ -32,7 +33,7 @@ func pipelineExits<T>(_ body: () throws -> T) throws -> T {
     } catch let e as ExitCode {
         throw e
     } catch {
-        FileHandle.standardError.write(Data("facet: \(error)\n".utf8))
+        FileHandle.standardError.write(Data("facet: \(SystemError.sentence(error))\n".utf8))
         throw ExitCode(PipelineExit.failed)
     }
 }
