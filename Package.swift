@@ -58,7 +58,7 @@ let package = Package(
         .testTarget(name: "FacetImageTests", dependencies: ["FacetImage"]),
         .testTarget(name: "FacetSynthTests", dependencies: ["FacetSynth", "FacetImage"]),
         .testTarget(name: "FacetDataTests", dependencies: ["FacetData", "FacetLearn", "FacetSynth", "FacetImage"]),
-        .testTarget(name: "FacetPipelineTests", dependencies: ["FacetPipeline", "FacetLearn", "FacetData", "FacetSynth", "FacetImage"]),
+        .testTarget(name: "FacetPipelineTests", dependencies: ["FacetPipeline", "FacetLearn", "FacetData", "FacetSynth", "FacetImage", "FacetNN"]),
         .testTarget(name: "FacetNNTests", dependencies: ["FacetNN", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .testTarget(name: "FacetLearnTests", dependencies: ["FacetLearn", "FacetNN", "FacetImage"]),
         .testTarget(name: "FacetReportTests", dependencies: ["FacetReport", "FacetLearn", "FacetData"]),

@@ -11,11 +11,12 @@ let package = Package(
     products: targets.map { .executable(name: $0, targets: [$0]) },
     dependencies: [.package(name: "facet", path: "..")],
     targets: [
-        .executableTarget(name: "FuzzTorchFile", dependencies: [.product(name: "FacetNN", package: "facet")]),
-        .executableTarget(name: "FuzzSafetensors", dependencies: [.product(name: "FacetNN", package: "facet")]),
-        .executableTarget(name: "FuzzManifest", dependencies: [.product(name: "FacetPipeline", package: "facet")]),
-        .executableTarget(name: "FuzzSheet", dependencies: [.product(name: "FacetData", package: "facet")]),
-        .executableTarget(name: "FuzzImage", dependencies: [.product(name: "FacetData", package: "facet"),
+        .target(name: "CFuzzer"),
+        .executableTarget(name: "FuzzTorchFile", dependencies: ["CFuzzer", .product(name: "FacetNN", package: "facet")]),
+        .executableTarget(name: "FuzzSafetensors", dependencies: ["CFuzzer", .product(name: "FacetNN", package: "facet")]),
+        .executableTarget(name: "FuzzManifest", dependencies: ["CFuzzer", .product(name: "FacetPipeline", package: "facet")]),
+        .executableTarget(name: "FuzzSheet", dependencies: ["CFuzzer", .product(name: "FacetData", package: "facet")]),
+        .executableTarget(name: "FuzzImage", dependencies: ["CFuzzer", .product(name: "FacetData", package: "facet"),
                                                             .product(name: "FacetImage", package: "facet")]),
     ]
 )

@@ -62,7 +62,7 @@ public enum DumpWalker {
         var stack: [String] = [""]
         while let rel = stack.popLast() {
             let dir = rel.isEmpty ? root : root + "/" + rel
-            guard let handle = opendir(dir) else {
+            guard let handle = opendir(FileName.cString(dir)) else {
                 listing.problems.append(QuarantineRecord(source: rel + "/", reason: "folder cannot be listed: \(String(cString: strerror(errno)))",
                                                          kind: "unreadable", bytes: nil))
                 continue
@@ -70,7 +70,8 @@ public enum DumpWalker {
             defer { closedir(handle) }
             var entries: [(name: String, type: UInt8)] = []
             while let e = readdir(handle) {
-                let name = withUnsafeBytes(of: e.pointee.d_name) { String(cString: $0.baseAddress!.assumingMemoryBound(to: CChar.self)) }
+                // Whatever its bytes: a name that is not UTF-8 is kept escaped (FileName), never lost.
+                let name = withUnsafeBytes(of: e.pointee.d_name) { FileName.string($0.prefix { $0 != 0 }) }
                 if name != "." && name != ".." { entries.append((name, e.pointee.d_type)) }
             }
             var regular: [String] = []
@@ -90,7 +91,7 @@ public enum DumpWalker {
         }
         let examined = concurrentMap(found.count) { i -> [(String, Result<stat, DataError>)] in
             let (rel, names) = found[i]
-            let fd = open(rel.isEmpty ? root : root + "/" + rel, O_RDONLY | O_DIRECTORY)
+            let fd = open(FileName.cString(rel.isEmpty ? root : root + "/" + rel), O_RDONLY | O_DIRECTORY)
             let failure = fd < 0 ? DataError("cannot be examined: \(String(cString: strerror(errno)))") : nil
             defer { if fd >= 0 { close(fd) } }
             return names.map { name in (rel.isEmpty ? name : rel + "/" + name, failure.map { .failure($0) } ?? examine(fd, name)) }
@@ -104,6 +105,7 @@ public enum DumpWalker {
     /// The status of entry `name` of the open folder `fd`, a symbolic link followed; or why there is none.
     static func examine(_ fd: Int32, _ name: String) -> Result<stat, DataError> {
         var entry = stat()
+        let name = FileName.cString(name)
         guard fstatat(fd, name, &entry, AT_SYMLINK_NOFOLLOW) == 0 else { return .failure(DataError("cannot be examined: \(String(cString: strerror(errno)))")) }
         if (entry.st_mode & S_IFMT) == S_IFLNK {
             guard fstatat(fd, name, &entry, 0) == 0 else { return .failure(DataError("broken symbolic link")) }

@@ -24,6 +24,14 @@ public enum DatasetExport {
         let dump = try Workspace.dump(workspace)
         let records = try JSONLines.read(Record.self, from: Workspace.manifest(workspace)).filter { $0.split != nil && $0.label != nil }
         guard !records.isEmpty else { throw DataError("augment: no split, labelled photos; run facet split first") }
+        // The manifest is outside bytes too: a label or split that is not one plain name, or a source
+        // that climbs out of the dump, would send reads or writes outside their folders.
+        for r in records {
+            for (what, name) in [("label", r.label!), ("split", r.split!)] {
+                if let problem = SafePaths.nameProblem(name) { throw DataError("\(Workspace.manifest(workspace)): \(r.source): \(what) \(problem)") }
+            }
+            if let problem = SafePaths.relativePathProblem(r.source) { throw DataError("\(Workspace.manifest(workspace)): source \(problem)") }
+        }
         let final = folder(workspace), staging = final + ".tmp"
         let fm = FileManager.default
         let pool = FilePool(folder: recycled(workspace))

@@ -15,6 +15,15 @@ public enum SafePaths {
         return nil
     }
 
+    /// Why `path` cannot be a path relative to its folder, or nil: it must not be empty or
+    /// absolute, and no component may be `..`.
+    public static func relativePathProblem(_ path: String) -> String? {
+        if path.isEmpty { return "is empty" }
+        if path.hasPrefix("/") { return "\"\(printable(path))\" is absolute" }
+        if path.split(separator: "/", omittingEmptySubsequences: false).contains("..") { return "\"\(printable(path))\" climbs out of its folder" }
+        return nil
+    }
+
     /// `name` with control characters written as \u{…}, to show it on one line.
     public static func printable(_ name: String) -> String {
         name.unicodeScalars.map { $0.properties.generalCategory == .control ? "\\u{\(String($0.value, radix: 16))}" : String($0) }.joined()
@@ -25,11 +34,13 @@ public enum SafePaths {
     public static func resolved(_ path: String) -> String {
         var existing = URL(fileURLWithPath: path).standardizedFileURL.path
         var rest: [String] = []
-        while realpath(existing, nil) == nil, existing != "/" {
+        var found = realpath(existing, nil)
+        while found == nil, existing != "/" {
             rest.insert((existing as NSString).lastPathComponent, at: 0)
             existing = (existing as NSString).deletingLastPathComponent
+            found = realpath(existing, nil)
         }
-        guard let real = realpath(existing, nil) else { return path }
+        guard let real = found else { return path }
         defer { free(real) }
         let base = String(cString: real)
         return rest.isEmpty ? base : URL(fileURLWithPath: base).appendingPathComponent(rest.joined(separator: "/")).standardizedFileURL.path

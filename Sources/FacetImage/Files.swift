@@ -49,7 +49,7 @@ public enum FileSystem {
     /// gives (a file that grew meanwhile is read on to its end); nil when it cannot be opened or
     /// read, or holds more than `limit` bytes (errno is then EFBIG).
     public static func read(_ path: String, limit: Int = .max) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = open(FileName.cString(path), O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var st = stat()

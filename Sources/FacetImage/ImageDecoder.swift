@@ -82,7 +82,7 @@ public enum ImageDecoder {
     /// The whole file, after checking it exists, is a regular file and is not over `maxBytes`.
     public static func readFile(_ path: String, maxBytes: Int = 1 << 30) throws(ImageError) -> [UInt8] {
         var st = stat()
-        guard stat(path, &st) == 0 else {
+        guard stat(FileName.cString(path), &st) == 0 else {
             throw ImageError(.unreadable, path: path, reason: String(cString: strerror(errno)))
         }
         guard (st.st_mode & S_IFMT) == S_IFREG else {

@@ -30,24 +30,19 @@ public enum Safetensors {
             throw WeightError("\(name): not a safetensors file (header length \(n) for a file of \(bytes.count) bytes)")
         }
         let start = 8 + Int(n)
-        guard let header = try? JSONSerialization.jsonObject(with: Data(bytes[8..<start])) as? [String: Any] else {
-            throw WeightError("\(name): the safetensors header is not a JSON object")
+        // Decoded into typed entries (not Foundation's object graph, which took 4 KB an entry), so
+        // memory follows the entries' own size.
+        let header: Header
+        do { header = try JSONDecoder().decode(Header.self, from: Data(bytes[8..<start])) } catch let e as DecodingError {
+            throw WeightError("\(name): the safetensors header is not a JSON object of tensors (\(Header.describe(e)))")
+        } catch {
+            throw WeightError("\(name): the safetensors header is not a JSON object of tensors")
         }
-        var file = File(tensors: [:], metadata: [:])
+        var file = File(tensors: [:], metadata: header.metadata)
         let dataCount = bytes.count - start
-        for (key, value) in header {
-            if key == "__metadata__" {
-                guard let m = value as? [String: Any] else { throw WeightError("\(name): __metadata__ is not an object") }
-                for (k, v) in m {
-                    guard let s = v as? String else { throw WeightError("\(name): metadata \(k) is not a string") }
-                    file.metadata[k] = s
-                }
-                continue
-            }
-            guard let info = value as? [String: Any], let dtype = info["dtype"] as? String,
-                  let shape = info["shape"] as? [Int], let offsets = info["data_offsets"] as? [Int], offsets.count == 2 else {
-                throw WeightError("\(name): \(key): needs dtype, shape and data_offsets")
-            }
+        for (key, info) in header.entries {
+            let (dtype, shape, offsets) = (info.dtype, info.shape, info.data_offsets)
+            guard offsets.count == 2 else { throw WeightError("\(name): \(key): data_offsets must hold two numbers") }
             guard shape.allSatisfy({ $0 >= 0 }), let count = Self.product(shape), let width = DType(rawValue: dtype)?.width else {
                 throw WeightError("\(name): \(key): unsupported dtype \(dtype) or bad shape \(shape)")
             }
@@ -58,6 +53,44 @@ public enum Safetensors {
             file.tensors[key] = Tensor(shape: shape, data: DType(rawValue: dtype)!.floats(bytes, from: start + b, count: count))
         }
         return file
+    }
+
+    /// The JSON header: tensors by name, and `__metadata__` (strings by name).
+    struct Header: Decodable {
+        struct Entry: Decodable { let dtype: String; let shape: [Int]; let data_offsets: [Int] }
+        struct Key: CodingKey {
+            let stringValue: String
+            init(stringValue: String) { self.stringValue = stringValue }
+            var intValue: Int? { nil }
+            init?(intValue: Int) { nil }
+        }
+        var entries: [(String, Entry)] = []
+        var metadata: [String: String] = [:]
+
+        init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: Key.self)
+            for key in c.allKeys {
+                if key.stringValue == "__metadata__" { metadata = try c.decode([String: String].self, forKey: key) } else {
+                    entries.append((key.stringValue, try c.decode(Entry.self, forKey: key)))
+                }
+            }
+        }
+
+        /// "x: needs dtype, shape and data_offsets", "__metadata__.k is not a string", …
+        static func describe(_ e: DecodingError) -> String {
+            switch e {
+            case .keyNotFound(let key, let context):
+                let at = context.codingPath.map(\.stringValue).joined(separator: ".")
+                return "\(at): needs dtype, shape and data_offsets (no \(key.stringValue))"
+            case .typeMismatch(_, let context), .valueNotFound(_, let context):
+                let at = context.codingPath.map(\.stringValue).joined(separator: ".")
+                return at.isEmpty ? "the header is not an object" : "\(at) has the wrong type"
+            case .dataCorrupted(let context):
+                return "not valid JSON: " + context.debugDescription
+            @unknown default:
+                return "\(e)"
+            }
+        }
     }
 
     /// The element count of `shape`, nil when it overflows.

@@ -176,7 +176,7 @@ public enum TorchFile {
             let declared = bytes[pos..<pos + 8].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
             pos += 8
             guard declared <= UInt64((bytes.count - pos) / type.width) else {
-                throw WeightError("\(name): storage \(key) declares \(declared) elements, past the end of the file")
+                throw WeightError("\(name): storage \(key) declares \(declared) elements, which runs past the end of the file")
             }
             let n = Int(declared)
             storages.loaded[key] = type.floats(bytes, from: pos, count: n)

@@ -74,7 +74,7 @@ import ZIPFoundation
         #expect(try Self.failure([0x80, 0x02, 0x58, 0xFF, 0xFF, 0xFF, 0xFF]).contains("runs past the end"))
         let root = Pickle.stateDict(offset: 0, size: [4], stride: [1])
         #expect(try Self.failure(Self.legacy(root, storage: [UInt8](repeating: 0xFF, count: 8)))
-                    .contains("storage 0 declares 18446744073709551615 elements, past the end of the file"))
+                    .contains("storage 0 declares 18446744073709551615 elements, which runs past the end of the file"))
     }
 
     @Test func viewsThatOverflowOrLeaveTheirStorageAreErrors() throws {

@@ -32,6 +32,47 @@ import Testing
         #expect(quarantine.contains("strip.png") && quarantine.contains("extreme aspect ratio 1:60000"), "\(quarantine)")
     }
 
+    @Test func aPhotoWhoseNameIsNotUTF8IsKeptAndReadAgain() throws {
+        let (root, dump, ws) = try Self.workspace("bytes")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        // "café.jpg" as Latin-1 wrote it: the byte 0xE9 alone is not UTF-8.
+        var pixels = [UInt8](repeating: 0, count: 64 * 64 * 3)
+        for i in pixels.indices { pixels[i] = UInt8(truncatingIfNeeded: i * 7 / 3) }
+        let bytes = try ImageEncoder.jpeg(Image(width: 64, height: 64, pixels: pixels))
+        let name: [CChar] = Array((dump + "/happy/caf").utf8CString.dropLast()) + [CChar(bitPattern: 0xE9)] + Array(".jpg".utf8CString)
+        let fd = open(name, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+        #expect(fd >= 0)
+        _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        let run = try C.facet(["ingest", dump, "-o", ws])
+        #expect(run.status == 0 && run.stdout.contains("11 files found: 10 accepted + 1 quarantined"), "\(run.stdout)\(run.stderr)")
+        let kept = try Self.sources(ws).map(\.source).filter { $0.hasPrefix("happy/caf") }
+        #expect(kept == ["happy/caf\u{10FFE9}.jpg"], "\(kept)")
+        // Labelled from its folder, split, and read again from the dump by augment under its own bytes.
+        #expect(try C.facet(["label", ws]).stdout.contains("labelled 10"))
+        #expect(try C.facet(["split", ws, "--test", "3", "--val", "2"]).status == 0)
+        let augment = try C.facet(["augment", ws, "--size", "32", "--splits", "train", "val", "test"])
+        #expect(augment.status == 0 && augment.stdout.contains("to \(ws)/dataset"), "\(augment.stdout)\(augment.stderr)")
+        let csv = try String(contentsOfFile: ws + "/dataset/manifest.csv", encoding: .utf8)
+        #expect(csv.contains("happy/caf\u{10FFE9}.jpg"), "\(csv)")
+    }
+
+    @Test func aLabelOrSourceEditedToClimbOutOfTheWorkspaceIsRefused() throws {
+        let (root, dump, ws) = try Self.workspace("climb")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        #expect(try C.facet(["ingest", dump, "-o", ws]).status == 0)
+        #expect(try C.facet(["label", ws]).status == 0)
+        #expect(try C.facet(["split", ws, "--test", "3", "--val", "2"]).status == 0)
+        let manifest = try String(contentsOfFile: ws + "/manifest.jsonl", encoding: .utf8)
+        for (from, to, says) in [(#""label":"happy""#, #""label":"../../../x""#, #"label "../../../x" holds a "/""#),
+                                 (#""source":"happy/"#, #""source":"../../happy/"#, "climbs out of its folder")] {
+            try manifest.replacingOccurrences(of: from, with: to).write(toFile: ws + "/manifest.jsonl", atomically: true, encoding: .utf8)
+            let run = try C.facet(["augment", ws, "--size", "32"])
+            #expect(run.status == 1 && run.stderr.contains(says), "\(run.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: root + "/x") && !FileManager.default.fileExists(atPath: ws + "/dataset"))
+    }
+
     @Test func ingestNeverWritesIntoTheDump() throws {
         let (root, dump, _) = try Self.workspace("into")
         defer { try? FileManager.default.removeItem(atPath: root) }

@@ -1,3 +1,4 @@
+import CFuzzer
 import FacetPipeline
 import Foundation
 
@@ -5,9 +6,14 @@ import Foundation
 /// paths resolve inside a scratch folder, so nothing outside it is named).
 let root = FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-manifest-\(getpid())").path
 
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzz(_ data: UnsafePointer<UInt8>, _ count: Int) -> CInt {
-    guard let text = String(validating: UnsafeBufferPointer(start: data, count: count), as: UTF8.self) else { return 0 }
+func fuzz(_ data: UnsafePointer<UInt8>, _ count: Int) {
+    guard let text = String(validating: UnsafeBufferPointer(start: data, count: count), as: UTF8.self) else { return }
     _ = try? PipelineManifest.parse(text, file: root + "/Pipelines/fuzz.yaml")
-    return 0
 }
+
+var argc = CommandLine.argc
+var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
+exit(LLVMFuzzerRunDriver(&argc, &argv) { data, count in
+    fuzz(data ?? UnsafePointer(bitPattern: 1)!, count)
+    return 0
+})

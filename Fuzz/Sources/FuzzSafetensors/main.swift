@@ -1,7 +1,14 @@
+import CFuzzer
+import Foundation
 import FacetNN
 
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzz(_ data: UnsafePointer<UInt8>, _ count: Int) -> CInt {
+func fuzz(_ data: UnsafePointer<UInt8>, _ count: Int) {
     _ = try? Safetensors.parse(Array(UnsafeBufferPointer(start: data, count: count)), name: "fuzz.safetensors")
-    return 0
 }
+
+var argc = CommandLine.argc
+var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
+exit(LLVMFuzzerRunDriver(&argc, &argv) { data, count in
+    fuzz(data ?? UnsafePointer(bitPattern: 1)!, count)
+    return 0
+})

@@ -1,3 +1,4 @@
+import CFuzzer
 import FacetNN
 import Foundation
 
@@ -5,9 +6,14 @@ import Foundation
 /// tensors or a WeightError, never a crash, a hang or an allocation out of proportion.
 let path = FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-torchfile-\(getpid()).pth").path
 
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzz(_ data: UnsafePointer<UInt8>, _ count: Int) -> CInt {
-    guard FileManager.default.createFile(atPath: path, contents: Data(bytes: data, count: count)) else { return 0 }
+func fuzz(_ data: UnsafePointer<UInt8>, _ count: Int) {
+    guard FileManager.default.createFile(atPath: path, contents: Data(bytes: data, count: count)) else { return }
     _ = try? TorchFile.load(path)
-    return 0
 }
+
+var argc = CommandLine.argc
+var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
+exit(LLVMFuzzerRunDriver(&argc, &argv) { data, count in
+    fuzz(data ?? UnsafePointer(bitPattern: 1)!, count)
+    return 0
+})

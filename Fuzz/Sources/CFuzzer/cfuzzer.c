@@ -1,0 +1,1 @@
+// The declaration in include/cfuzzer.h is all: libFuzzer defines it.
