@@ -108,6 +108,10 @@ public enum TorchFile {
     }
 
     static func zipFormat(_ path: String) throws -> [String: Tensor] {
+        guard let handle = FileHandle(forReadingAtPath: path), let size = try? handle.seekToEnd() else { throw WeightError("\(path): cannot be read") }
+        let bounds = ZipBounds.problem(handle, size: size)
+        try? handle.close()
+        if let bounds { throw WeightError("\(path): a damaged zip archive (\(bounds))") }
         let archive: Archive
         do { archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read) } catch {
             throw WeightError("\(path): a damaged zip archive (\(error))")

@@ -21,7 +21,14 @@ public struct PipelineManifest: Sendable {
     public var stages: [StageKind: StageParameters]
 
     /// Reads and validates `file`; `overrides` are `stage.key=value` settings applied first.
+    /// The largest manifest read: a pipeline's is a few kilobytes.
+    public static let maxBytes = 1 << 20
+
     public static func load(_ file: String, overrides: [String] = []) throws -> PipelineManifest {
+        var st = stat()
+        if stat(file, &st) == 0, Int(st.st_size) > maxBytes {
+            throw ManifestError(file: file, issues: [.init(line: 1, column: 1, message: "is \(st.st_size) bytes; a pipeline manifest may hold at most \(maxBytes >> 20) MB")])
+        }
         guard let data = FileManager.default.contents(atPath: file) else {
             throw ManifestError(file: file, issues: [.init(line: 1, column: 1, message: "cannot be read")])
         }

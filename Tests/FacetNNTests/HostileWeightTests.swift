@@ -156,6 +156,17 @@ import ZIPFoundation
         do { _ = try TorchFile.load(huge); Issue.record("loaded") } catch { #expect("\(error)".contains("archive/data.pkl declares 4294967295 bytes, over the limit"), "\(error)") }
     }
 
+    @Test func aZipDirectoryThatPointsPastTheFileIsADamagedArchive() throws {
+        // Found by FuzzTorchFile: ZIPFoundation 0.9.20 traps on this ZIP64 end record ("Not enough bits").
+        let input = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/fuzz/FuzzTorchFile/zip64-directory-past-the-end.pth").path
+        #expect(try Self.failure([UInt8](FileManager.default.contents(atPath: input)!)) == "a damaged zip archive (a central directory outside the file)")
+        // The archives PyTorch writes pass the same checks.
+        let good = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/nn/resnet18_w4.pth").path
+        #expect(try TorchFile.load(good).count > 100)
+    }
+
     @Test func aFullDiskIsASentenceNamingTheFile() throws {
         let error = CocoaError(.fileWriteOutOfSpace, userInfo: [NSFilePathErrorKey: "/x/best.safetensors"])
         #expect(SystemError.sentence(error) == "/x/best.safetensors: the disk is full (no space left on the device)")
