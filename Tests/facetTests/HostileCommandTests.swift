@@ -124,6 +124,41 @@ import Testing
         #expect(cleared.status == 0 && cleared.stdout.contains("unlabelled 9"), "\(cleared.stdout)")
     }
 
+    @Test func thePipelineQuarantinesAStripListsUnmatchedRowsAndKeepsOutOfTheDump() throws {
+        let (root, dump, ws) = try Self.workspace("pipeline")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try Data(try ImageEncoder.png(Image(width: 1, height: 60000, fill: 100))).write(to: URL(fileURLWithPath: dump + "/strip.png"))
+        let sources = try String(contentsOfFile: dump + "/truth.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+            .map { String($0.split(separator: ",")[0]) }
+        let sheet = "file,label\n" + sources.map { "\($0),\($0.split(separator: "/")[0])" }.joined(separator: "\n") + "\nsda/typo.jpg,sad\n"
+        try sheet.write(toFile: root + "/labels.csv", atomically: true, encoding: .utf8)
+        func yaml(workspace: String) -> String {
+            """
+            name: h
+            source: dump
+            workspace: \(workspace)
+            stages:
+              ingest: {}
+              label: {from: sheet, sheet: labels.csv}
+            """
+        }
+        try yaml(workspace: "ws").write(toFile: root + "/p.yaml", atomically: true, encoding: .utf8)
+        let run = try C.facet(["run", root + "/p.yaml"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("labels.csv: 1 rows match no photo: line \(sources.count + 2): sda/typo.jpg"), "\(run.stdout)")
+        #expect(run.stdout.contains("1 quarantined") || run.stdout.contains("2 quarantined"), "\(run.stdout)")
+        let strict = try C.facet(["run", root + "/p.yaml", "-p", "label.strict=true"])
+        #expect(strict.status == 1 && strict.stderr.contains("1 rows match no photo (strict): line \(sources.count + 2): sda/typo.jpg"), "\(strict.stderr)")
+        _ = ws
+        // A workspace that is the dump, through a link: refused before anything runs.
+        try FileManager.default.createSymbolicLink(atPath: root + "/link", withDestinationPath: dump)
+        try yaml(workspace: "link").write(toFile: root + "/q.yaml", atomically: true, encoding: .utf8)
+        let before = try FileManager.default.subpathsOfDirectory(atPath: dump).sorted()
+        let into = try C.facet(["run", root + "/q.yaml"])
+        #expect(into.status == 2 && into.stderr.contains("q.yaml:3:12: the workspace \(root)/link is the photo dump"), "\(into.stderr)")
+        #expect(try FileManager.default.subpathsOfDirectory(atPath: dump).sorted() == before)
+    }
+
     @Test func aFullDiskWhileWritingACheckpointIsASentenceNamingTheFile() throws {
         let (root, dump, ws) = try Self.workspace("full")
         defer { try? FileManager.default.removeItem(atPath: root) }
