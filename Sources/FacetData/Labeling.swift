@@ -92,8 +92,8 @@ public enum Labeling {
         /// for a row that gives only a name): typos that would otherwise pass unseen.
         public func unmatchedRows(sources: [String]) -> [(line: Int, file: String)] {
             guard case .sheet = lookup.source else { return [] }
-            let paths = Set(sources), names = Set(sources.map { ($0 as NSString).lastPathComponent })
-            return lookup.rows.filter { $0.file.contains("/") ? !paths.contains($0.file) : !names.contains($0.file) }
+            let paths = Set(sources), names = Set(sources.map(Labeling.fileName))
+            return lookup.rows.filter { $0.file.utf8.contains(UInt8(ascii: "/")) ? !paths.contains($0.file) : !names.contains($0.file) }
         }
 
         /// Throws, with the rows, when `unmatched` is not empty and the options are strict.
@@ -188,12 +188,14 @@ public enum Labeling {
                 guard let fileColumn, sheet.columns.contains("label") else {
                     throw DataError("\(path): a label sheet needs a \"file\" and a \"label\" column; found \(sheet.columns.joined(separator: ", "))")
                 }
+                rows.reserveCapacity(sheet.rows.count)
+                byPath.reserveCapacity(sheet.rows.count)
                 for row in sheet.rows {
                     let file = row[fileColumn]!, label = row["label"]!
                     guard !file.isEmpty else { throw DataError("\(path):\(row.line): empty file name") }
                     rows.append((row.line, file))
                     if label.isEmpty { continue }
-                    if file.contains("/") { byPath[file, default: []].append(label) } else { byName[file, default: []].append(label) }
+                    if file.utf8.contains(UInt8(ascii: "/")) { byPath[file, default: []].append(label) } else { byName[file, default: []].append(label) }
                 }
             case .pattern(let pattern):
                 do { regex = try NSRegularExpression(pattern: pattern) } catch {
@@ -212,7 +214,7 @@ public enum Labeling {
                 let index = level >= 0 ? level : folders.count + level
                 return folders.indices.contains(index) ? [String(Substring(folders[index]))] : []
             case .sheet:
-                return byPath[path] ?? byName[(path as NSString).lastPathComponent] ?? []
+                return byPath[path] ?? byName[Labeling.fileName(path)] ?? []
             case .pattern:
                 let range = NSRange(path.startIndex..., in: path)
                 guard let m = regex!.firstMatch(in: path, range: range), let r = Range(m.range(at: 1), in: path) else { return [] }
@@ -223,6 +225,13 @@ public enum Labeling {
 }
 
 extension Labeling {
+    /// The last component of a relative path (`happy/a.jpg` → `a.jpg`), without Foundation's
+    /// NSString bridge, which cost most of the time of matching a large sheet.
+    static func fileName(_ path: String) -> String {
+        guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return path }
+        return String(path[path.utf8.index(after: slash)...])
+    }
+
     /// "line 4: hapy/001.jpg, line 9: …" for the first 20 rows, and how many more.
     public static func describe(_ rows: [(line: Int, file: String)]) -> String {
         rows.prefix(20).map { "line \($0.line): \($0.file)" }.joined(separator: ", ")

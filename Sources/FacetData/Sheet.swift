@@ -37,23 +37,38 @@ public struct Sheet: Sendable {
         let headerEnd = body.firstIndex { $0 == 0x0A || $0 == 0x0D } ?? body.endIndex
         let header = body[..<headerEnd]
         let separator: UInt8 = header.contains(0x09) && !header.contains(0x2C) ? 0x09 : 0x2C
-        var records = try Sheet.parse(body, separator: separator, path: path).makeIterator()
-        guard let first = records.next() else { throw DataError("\(path): empty sheet (no header line)") }
-        columns = first.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-        let index = Dictionary(columns.enumerated().map { ($1, $0) }) { a, _ in a }
-        rows = []
-        while let record = records.next() {
-            if record.fields.count == 1 && record.fields[0].isEmpty { continue }
-            guard record.fields.count == columns.count else {
-                throw DataError("\(path):\(record.line): \(record.fields.count) fields, the header has \(columns.count)")
+        var columns: [String]?, index: [String: Int] = [:], rows: [Row] = []
+        // Each record is turned into its row as it is parsed: the sheet is never held twice.
+        try Sheet.parse(body, separator: separator, path: path) { line, fields in
+            guard let header = columns else {
+                columns = fields.map { Sheet.trimmed($0).lowercased() }
+                index = Dictionary(columns!.enumerated().map { ($1, $0) }) { a, _ in a }
+                return
             }
-            rows.append(Row(line: record.line, fields: record.fields.map { $0.trimmingCharacters(in: .whitespaces) }, index: index))
+            if fields.count == 1 && fields[0].isEmpty { return }
+            guard fields.count == header.count else {
+                throw DataError("\(path):\(line): \(fields.count) fields, the header has \(header.count)")
+            }
+            rows.append(Row(line: line, fields: fields.map(Sheet.trimmed), index: index))
         }
+        guard let columns else { throw DataError("\(path): empty sheet (no header line)") }
+        (self.columns, self.rows) = (columns, rows)
     }
 
-    /// The records of `bytes`: each with the line it starts on and its fields, unquoted.
-    static func parse(_ bytes: ArraySlice<UInt8>, separator: UInt8, path: String) throws -> [(line: Int, fields: [String])] {
-        var out: [(line: Int, fields: [String])] = []
+    /// `field` without the spaces and tabs around it (most fields have none: returned as they are).
+    static func trimmed(_ field: String) -> String {
+        let u = field.utf8
+        func blank(_ b: UInt8?) -> Bool { b == 0x20 || b == 0x09 }
+        guard blank(u.first) || blank(u.last) else { return field }
+        var a = u.startIndex, b = u.endIndex
+        while a < b, blank(u[a]) { a = u.index(after: a) }
+        while b > a, blank(u[u.index(before: b)]) { b = u.index(before: b) }
+        return String(field[a..<b])
+    }
+
+    /// Hands each record of `bytes` to `each`: the line it starts on and its fields, unquoted.
+    static func parse(_ bytes: ArraySlice<UInt8>, separator: UInt8, path: String,
+                      each: (_ line: Int, _ fields: [String]) throws -> Void) throws {
         var fields: [String] = [], field: [UInt8] = []
         var quoted = false, line = 1, start = 1
         func finishField() throws {
@@ -80,7 +95,7 @@ public struct Sheet: Sendable {
             } else if c == 0x0A || c == 0x0D {
                 if c == 0x0D && i + 1 < bytes.endIndex && bytes[i + 1] == 0x0A { i += 1 }
                 try finishField()
-                out.append((start, fields)); fields = []
+                try each(start, fields); fields = []
                 line += 1; start = line
             } else {
                 field.append(c)
@@ -88,7 +103,6 @@ public struct Sheet: Sendable {
             i += 1
         }
         if quoted { throw DataError("\(path):\(start): a quoted field is never closed") }
-        if !field.isEmpty || !fields.isEmpty { try finishField(); out.append((start, fields)) }
-        return out
+        if !field.isEmpty || !fields.isEmpty { try finishField(); try each(start, fields) }
     }
 }
