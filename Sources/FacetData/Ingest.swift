@@ -68,7 +68,6 @@ public enum Ingest {
     /// (with its reason) or an exact duplicate of an accepted one. The dump is only read.
     public static func run(dump: String, workspace: String, options: IngestOptions = IngestOptions(),
                            progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> IngestSummary {
-        if let problem = SafePaths.overlapProblem(workspace: workspace, dump: dump) { throw DataError(problem) }
         let result = try scan(dump: dump, workspace: workspace, options: options, progress: progress)
         try JSONLines.write(result.records, to: Workspace.manifest(workspace))
         try JSONLines.write(result.quarantine, to: Workspace.quarantine(workspace))
@@ -125,8 +124,7 @@ public enum Ingest {
     /// `listing`: the dump's listing when the caller has just made it (the pipeline's fingerprint).
     public static func scan(dump: String, workspace: String, options: IngestOptions = IngestOptions(), useCache: Bool = true,
                             listing: DumpListing? = nil, progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> Result {
-        if let problem = SafePaths.overlapProblem(workspace: workspace, dump: dump) { throw DataError(problem) }
-        let listing = try listing ?? DumpWalker.list(dump, exclude: [workspace])
+        let listing = try listing ?? list(dump: dump, workspace: workspace)
         Trace.mark("ingest: listing")
         let cache = useCache ? IngestCache(workspace: workspace) : IngestCache()
         Trace.mark("ingest: analysis cache read")
@@ -188,9 +186,15 @@ public enum Ingest {
     /// its bytes, from the analysis cache when (path, size, mtime) match, else read and hashed;
     /// files that cannot be read and other problems appear by path and reason. Two dumps with
     /// equal fingerprints ingest to the same records.
-    public static func fingerprint(dump: String, workspace: String, maxBytes: Int) throws -> (lines: [String], listing: DumpListing) {
+    /// The dump's listing, for a workspace that may hold outputs for it: one that is the dump,
+    /// lies inside it or contains it is refused here, where every ingest starts.
+    static func list(dump: String, workspace: String) throws -> DumpListing {
         if let problem = SafePaths.overlapProblem(workspace: workspace, dump: dump) { throw DataError(problem) }
-        let listing = try DumpWalker.list(dump, exclude: [workspace])
+        return try DumpWalker.list(dump, exclude: [workspace])
+    }
+
+    public static func fingerprint(dump: String, workspace: String, maxBytes: Int) throws -> (lines: [String], listing: DumpListing) {
+        let listing = try list(dump: dump, workspace: workspace)
         let index = IngestCache.readIndex(workspace)
         var lines = [String](repeating: "", count: listing.files.count)
         lines.withUnsafeMutableBufferPointer { out in

@@ -46,11 +46,10 @@ public enum Labeling {
         let duplicates = (try? JSONLines.read(DuplicateRecord.self, from: Workspace.duplicates(workspace))) ?? []
         let labeler = try Labeler(options)
         var (kept, discarded, summary) = try labeler.apply(records, duplicates: duplicates)
-        summary.unmatched = labeler.unmatchedRows(sources: records.map(\.source) + duplicates.map(\.source))
-        try labeler.checkUnmatched(summary.unmatched)
+        summary.unmatched = try labeler.unmatchedRows(sources: records.map(\.source) + duplicates.map(\.source))
         if !options.allowUnlabelling {
-            let before = Dictionary(records.map { ($0.id, $0.label) }) { a, _ in a }
-            let lost = kept.filter { $0.label == nil && before[$0.id] != nil && before[$0.id]! != nil }
+            let labelled = Set(records.filter { $0.label != nil }.map(\.id))
+            let lost = kept.filter { $0.label == nil && labelled.contains($0.id) }
             if !lost.isEmpty {
                 let conflicted = Set(summary.conflicts.flatMap(\.sources))
                 let inConflict = lost.filter { conflicted.contains($0.source) }.count
@@ -89,18 +88,16 @@ public enum Labeling {
         }
 
         /// The sheet rows whose file names none of `sources` (by relative path, or by file name
-        /// for a row that gives only a name): typos that would otherwise pass unseen.
-        public func unmatchedRows(sources: [String]) -> [(line: Int, file: String)] {
-            guard case .sheet = lookup.source else { return [] }
+        /// for a row that gives only a name): typos that would otherwise pass unseen. With
+        /// `strict`, any such row is an error that lists them.
+        public func unmatchedRows(sources: [String]) throws -> [(line: Int, file: String)] {
+            guard case .sheet(let path) = lookup.source else { return [] }
             let paths = Set(sources), names = Set(sources.map(Labeling.fileName))
-            return lookup.rows.filter { $0.file.utf8.contains(UInt8(ascii: "/")) ? !paths.contains($0.file) : !names.contains($0.file) }
-        }
-
-        /// Throws, with the rows, when `unmatched` is not empty and the options are strict.
-        public func checkUnmatched(_ unmatched: [(line: Int, file: String)]) throws {
-            guard options.strict, !unmatched.isEmpty, case .sheet(let path) = options.source else { return }
-            throw DataError("\(path): \(unmatched.count) rows match no photo (strict): "
-                            + Labeling.describe(unmatched) + "; nothing was written")
+            let unmatched = lookup.rows.filter { $0.file.utf8.contains(UInt8(ascii: "/")) ? !paths.contains($0.file) : !names.contains($0.file) }
+            if options.strict && !unmatched.isEmpty {
+                throw DataError("\(path): \(unmatched.count) rows match no photo (strict): " + Labeling.describe(unmatched) + "; nothing was written")
+            }
+            return unmatched
         }
 
         /// Labels `records`, whose groups are whole (copies in `duplicates` vote on their original's

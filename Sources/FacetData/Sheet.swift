@@ -21,12 +21,10 @@ public struct Sheet: Sendable {
     }
 
     public init(path: String) throws {
-        var st = stat()
-        guard stat(path, &st) == 0 else { throw DataError("\(path): cannot be read (\(String(cString: strerror(errno))))") }
-        guard Int(st.st_size) <= Sheet.maxBytes else {
-            throw DataError("\(path): \(st.st_size) bytes; a sheet may hold at most \(Sheet.maxBytes >> 20) MB")
+        guard let bytes = FileSystem.read(path, limit: Sheet.maxBytes) else {
+            throw DataError(errno == EFBIG ? "\(path): over \(Sheet.maxBytes >> 20) MB; a sheet may hold at most that"
+                                           : "\(path): cannot be read (\(String(cString: strerror(errno))))")
         }
-        guard let bytes = FileSystem.read(path, limit: Sheet.maxBytes) else { throw DataError("\(path): cannot be read") }
         try self.init(bytes: bytes, path: path)
     }
 

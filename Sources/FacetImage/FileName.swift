@@ -10,7 +10,7 @@ public enum FileName {
 
     /// The name of `bytes` (no NUL), escaped where they are not UTF-8.
     public static func string(_ bytes: some Collection<UInt8>) -> String {
-        if let s = String(validating: bytes, as: UTF8.self), !s.unicodeScalars.contains(where: isEscape) { return s }
+        if let s = String(validating: bytes, as: UTF8.self), !isEscaped(s) { return s }
         let b = Array(bytes)
         var out = String.UnicodeScalarView(), i = 0
         while i < b.count {
@@ -31,7 +31,7 @@ public enum FileName {
 
     /// The bytes `name` stands for, NUL-terminated, for the system's calls.
     public static func cString(_ name: String) -> [CChar] {
-        guard name.unicodeScalars.contains(where: isEscape) else { return Array(name.utf8CString) }
+        guard isEscaped(name) else { return Array(name.utf8CString) }
         var out: [CChar] = []
         for scalar in name.unicodeScalars {
             if isEscape(scalar) { out.append(CChar(bitPattern: UInt8(scalar.value - base))) } else {
@@ -42,7 +42,7 @@ public enum FileName {
     }
 
     /// Whether `name` holds bytes that are not UTF-8 (shown escaped).
-    public static func isEscaped(_ name: String) -> Bool { name.unicodeScalars.contains(where: isEscape) }
+    static func isEscaped(_ name: String) -> Bool { name.unicodeScalars.contains(where: isEscape) }
 
     static func isEscape(_ s: Unicode.Scalar) -> Bool { s.value >= base + 0x80 && s.value <= base + 0xFF }
 }

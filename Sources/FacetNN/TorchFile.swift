@@ -12,13 +12,12 @@ public enum TorchFile {
     /// Every tensor of the state dict in `path` by name (a checkpoint's `state_dict` entry when
     /// the file wraps one); other values are skipped.
     public static func load(_ path: String) throws -> [String: Tensor] {
-        guard let head = FileHandle(forReadingAtPath: path).map({ h in defer { try? h.close() }; return (try? h.read(upToCount: 512)) ?? Data() }) else {
-            throw WeightError("\(path): cannot be read")
-        }
-        let bytes = [UInt8](head)
-        if bytes.starts(with: [0x50, 0x4B, 0x03, 0x04]) { return try zipFormat(path) }
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw WeightError("\(path): cannot be read") }
+        defer { try? handle.close() }
+        let bytes = [UInt8]((try? handle.read(upToCount: 512)) ?? Data())
+        if bytes.starts(with: [0x50, 0x4B, 0x03, 0x04]) { return try zipFormat(path, handle) }
         if bytes.starts(with: [0x80]) {
-            guard let data = FileManager.default.contents(atPath: path) else { throw WeightError("\(path): cannot be read") }
+            guard (try? handle.seek(toOffset: 0)) != nil, let data = try? handle.readToEnd() else { throw WeightError("\(path): cannot be read") }
             return try legacy([UInt8](data), name: path)
         }
         if bytes.count > 262, Array(bytes[257..<262]) == Array("ustar".utf8) {
@@ -87,9 +86,8 @@ public enum TorchFile {
         return last + 1
     }
 
-    /// The elements of a strided view, bounds-checked against the storage.
-    static func view(_ s: [Float], offset: Int, size: [Int], stride: [Int], name: String) throws -> Tensor {
-        let end = try extent(offset: offset, size: size, stride: stride, name: name)
+    /// The elements of a strided view whose `extent` is `end`, bounds-checked against the storage.
+    static func view(_ s: [Float], offset: Int, size: [Int], stride: [Int], end: Int, name: String) throws -> Tensor {
         let count = Safetensors.product(size)!
         if count == 0 { return Tensor(shape: size, data: []) }
         let last = end - 1
@@ -107,23 +105,19 @@ public enum TorchFile {
         return Tensor(shape: size, data: out)
     }
 
-    static func zipFormat(_ path: String) throws -> [String: Tensor] {
-        guard let handle = FileHandle(forReadingAtPath: path), let size = try? handle.seekToEnd() else { throw WeightError("\(path): cannot be read") }
-        let bounds = ZipBounds.problem(handle, size: size)
-        try? handle.close()
-        if let bounds { throw WeightError("\(path): a damaged zip archive (\(bounds))") }
+    /// The zip format; `handle` is the file open, for checking its directory first.
+    static func zipFormat(_ path: String, _ handle: FileHandle) throws -> [String: Tensor] {
+        guard let size = try? handle.seekToEnd() else { throw WeightError("\(path): cannot be read") }
+        if let bounds = ZipBounds.problem(handle, size: size) { throw WeightError("\(path): a damaged zip archive (\(bounds))") }
         let archive: Archive
         do { archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read) } catch {
             throw WeightError("\(path): a damaged zip archive (\(error))")
         }
-        /// The first `wanted` bytes of `entry` (all of them when nil), refused when the entry says
-        /// it holds more than `limit`; inflating stops at the wanted bytes or at the declared
-        /// size, whichever is first, so an entry that inflates past its claim costs no more.
-        func read(_ entry: Entry, wanted: Int?, limit: Int) throws -> [UInt8] {
-            guard entry.uncompressedSize <= UInt64(limit) else {
-                throw WeightError("\(path): \(entry.path) declares \(entry.uncompressedSize) bytes, over the limit of \(limit)")
-            }
-            let declared = Int(entry.uncompressedSize), cap = min(wanted ?? declared, declared), partial = cap < declared
+        /// The first `wanted` bytes of `entry` (at most its declared size, which `ZipBounds` kept
+        /// under 2^63): inflating stops there, and an entry that inflates past its claim is
+        /// refused as soon as it does, so it costs no more than it claims.
+        func read(_ entry: Entry, wanted: Int) throws -> [UInt8] {
+            let declared = Int(entry.uncompressedSize), cap = min(wanted, declared), partial = cap < declared
             struct Enough: Error {}
             var out = [UInt8](), overrun = false
             out.reserveCapacity(min(cap, 1 << 26))
@@ -153,11 +147,14 @@ public enum TorchFile {
             guard UInt64(bytes) <= entry.uncompressedSize else {
                 throw WeightError("\(path): a tensor view reaches element \(count - 1) of storage \(key), which holds \(entry.uncompressedSize / UInt64(type.width))")
             }
-            let raw = try read(entry, wanted: bytes, limit: maxStorage * 8)
+            let raw = try read(entry, wanted: bytes)
             guard raw.count == bytes else { throw WeightError("\(path): storage \(key) ends after \(raw.count) of its \(entry.uncompressedSize) bytes") }
             return type.floats(raw, from: 0, count: count)
         }
-        var u = unpickler(try read(pkl, wanted: nil, limit: maxPickle), name: path, storages: storages)
+        guard pkl.uncompressedSize <= UInt64(maxPickle) else {
+            throw WeightError("\(path): \(pkl.path) declares \(pkl.uncompressedSize) bytes, over the limit of \(maxPickle)")
+        }
+        var u = unpickler(try read(pkl, wanted: Int(pkl.uncompressedSize)), name: path, storages: storages)
         return try stateDict(try u.load(), storages: storages, name: path)
     }
 
@@ -196,7 +193,7 @@ public enum TorchFile {
         // The unpickler bounds nesting and forbids cycles, so this unwrapping ends.
         while case .dict(let d) = v, let inner = d.pairs.first(where: { $0.0.string == "state_dict" }), case .dict = inner.1 { v = inner.1 }
         guard case .dict(let d) = v else { throw WeightError("\(name): holds no dictionary of tensors") }
-        var views: [(key: String, root: String, offset: Int, t: Unpickler.TensorRef)] = [], needed: [String: Int] = [:]
+        var views: [(key: String, root: String, offset: Int, end: Int, t: Unpickler.TensorRef)] = [], needed: [String: Int] = [:]
         for (k, value) in d.pairs {
             guard let key = k.string, case .tensor(let t) = value else { continue }
             let (root, base) = storages.views[t.storage] ?? (t.storage, 0)
@@ -205,11 +202,11 @@ public enum TorchFile {
             }
             let end = try extent(offset: offset, size: t.size, stride: t.stride, name: "\(name): \(key)")
             needed[root] = max(needed[root] ?? 0, end)
-            views.append((key, root, offset, t))
+            views.append((key, root, offset, end, t))
         }
         var out: [String: Tensor] = [:]
-        for (key, root, offset, t) in views {
-            out[key] = try view(try storages.floats(root, count: needed[root]!), offset: offset, size: t.size, stride: t.stride, name: name)
+        for (key, root, offset, end, t) in views {
+            out[key] = try view(try storages.floats(root, count: needed[root]!), offset: offset, size: t.size, stride: t.stride, end: end, name: name)
         }
         guard !out.isEmpty else { throw WeightError("\(name): holds no tensors") }
         return out

@@ -48,9 +48,15 @@ enum ZipBounds {
                 guard e + 4 + length <= extraEnd else { return "a damaged extra field" }
                 if id == 1 {
                     var q = e + 4
-                    if uncompressed == 0xFFFF_FFFF { guard q + 8 <= e + 4 + length else { return "a short ZIP64 field" }; uncompressed = u(cd, q, 8); q += 8 }
-                    if compressed == 0xFFFF_FFFF { guard q + 8 <= e + 4 + length else { return "a short ZIP64 field" }; compressed = u(cd, q, 8); q += 8 }
-                    if local == 0xFFFF_FFFF { guard q + 8 <= e + 4 + length else { return "a short ZIP64 field" }; local = u(cd, q, 8); q += 8 }
+                    /// The 64-bit form of `field` when it holds 0xFFFFFFFF; false when the extra field runs short.
+                    func widen(_ field: inout UInt64) -> Bool {
+                        guard field == 0xFFFF_FFFF else { return true }
+                        guard q + 8 <= e + 4 + length else { return false }
+                        field = u(cd, q, 8)
+                        q += 8
+                        return true
+                    }
+                    guard widen(&uncompressed), widen(&compressed), widen(&local) else { return "a short ZIP64 field" }
                 }
                 e += 4 + length
             }

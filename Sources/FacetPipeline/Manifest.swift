@@ -20,10 +20,10 @@ public struct PipelineManifest: Sendable {
     /// The stages present, by kind, with their parameters.
     public var stages: [StageKind: StageParameters]
 
-    /// Reads and validates `file`; `overrides` are `stage.key=value` settings applied first.
     /// The largest manifest read: a pipeline's is a few kilobytes.
     public static let maxBytes = 1 << 20
 
+    /// Reads and validates `file`; `overrides` are `stage.key=value` settings applied first.
     public static func load(_ file: String, overrides: [String] = []) throws -> PipelineManifest {
         var st = stat()
         if stat(file, &st) == 0, Int(st.st_size) > maxBytes {

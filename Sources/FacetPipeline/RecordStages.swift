@@ -31,8 +31,7 @@ extension Pipeline {
         let duplicates = try store.lines(DuplicateRecord.self, inputs["ingest.duplicates"]!)
         if case .sheet(let path) = o.source {
             let sources = try memo.records(inputs["ingest.records"]!).map(\.source) + duplicates.map(\.source)
-            let unmatched = labeler.unmatchedRows(sources: sources)
-            try labeler.checkUnmatched(unmatched)
+            let unmatched = try labeler.unmatchedRows(sources: sources)
             if !unmatched.isEmpty { events.line("label: \(path): \(unmatched.count) rows match no photo: \(Labeling.describe(unmatched))") }
         }
         // The copies set aside by ingest stay in the key (through the duplicates input): they vote on labels.

@@ -116,11 +116,8 @@ final class Section {
     /// A switch that is off by default and recorded only when on, so a manifest that never names it
     /// keeps its keys (and its lock) as they were.
     func flag(_ key: String) -> Bool {
-        guard let n = node(key) else { return false }
-        guard case .scalar(let s) = n, let v = Bool(s.string.lowercased()) else {
-            problems.add(n.mark, "\(name(key)) must be true or false, not \(Section.show(n))"); return false
-        }
-        if v { record(key, .bool(true)) }
+        let v = bool(key, default: false)
+        if !v { canonical[key] = nil }
         return v
     }
 

@@ -19,6 +19,9 @@ extension Facet {
         @Flag(help: "Sheet rows that match no photo are an error, and nothing is written.") var strict = false
         @Flag(help: "Let photos that have a label lose it (else that is an error, and nothing is written).") var allowUnlabelling = false
 
+        /// --classes as given: several options, or one comma-separated list.
+        var classNames: [String] { classes.flatMap { $0.split(separator: ",").map(String.init) } }
+
         /// The label source: --from, or the one that --sheet or --pattern implies.
         var source: From {
             from ?? (sheet != nil ? .sheet : pattern != nil ? .pattern : .folders)
@@ -34,7 +37,7 @@ extension Facet {
             }
             if source == .sheet && sheet == nil { throw ValidationError("--from sheet needs --sheet FILE") }
             if source == .pattern && pattern == nil { throw ValidationError("--from pattern needs --pattern REGEX") }
-            for c in classes.flatMap({ $0.split(separator: ",").map(String.init) }) {
+            for c in classNames {
                 if let problem = SafePaths.nameProblem(c) { throw ValidationError("class name \(problem)") }
             }
             for a in aliases where a.split(separator: "=").count != 2 { throw ValidationError("--alias takes NAME=CLASS, got \(a)") }
@@ -42,7 +45,7 @@ extension Facet {
 
         func run() throws {
             var options = LabelOptions()
-            options.classes = classes.flatMap { $0.split(separator: ",").map(String.init) }
+            options.classes = classNames
             if !aliases.isEmpty {
                 options.aliases = Dictionary(aliases.map { a in let p = a.split(separator: "="); return (String(p[0]), String(p[1])) },
                                              uniquingKeysWith: { $1 })
