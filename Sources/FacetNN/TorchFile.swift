@@ -113,11 +113,15 @@ public enum TorchFile {
         do { archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read) } catch {
             throw WeightError("\(path): a damaged zip archive (\(error))")
         }
-        /// The first `wanted` bytes of `entry` (at most its declared size, which `ZipBounds` kept
-        /// under 2^63): inflating stops there, and an entry that inflates past its claim is
-        /// refused as soon as it does, so it costs no more than it claims.
+        /// The first `wanted` bytes of `entry` (at most its declared size): inflating stops there,
+        /// and an entry that inflates past its claim is refused as soon as it does, so it costs no
+        /// more than it claims. The size ZIPFoundation reports can come from a local header or a
+        /// data descriptor, which `ZipBounds` does not see: it is checked here.
         func read(_ entry: Entry, wanted: Int) throws -> [UInt8] {
-            let declared = Int(entry.uncompressedSize), cap = min(wanted, declared), partial = cap < declared
+            guard let declared = Int(exactly: entry.uncompressedSize) else {
+                throw WeightError("\(path): \(entry.path) declares \(entry.uncompressedSize) bytes")
+            }
+            let cap = min(wanted, declared), partial = cap < declared
             struct Enough: Error {}
             var out = [UInt8](), overrun = false
             out.reserveCapacity(min(cap, 1 << 26))

@@ -161,6 +161,10 @@ import ZIPFoundation
         let input = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Fixtures/fuzz/FuzzTorchFile/zip64-directory-past-the-end.pth").path
         #expect(try Self.failure([UInt8](FileManager.default.contents(atPath: input)!)) == "a damaged zip archive (a central directory outside the file)")
+        // Found by FuzzTorchFile after the review: an entry whose size, as ZIPFoundation reports it, is over 2^63.
+        let size = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/fuzz/FuzzTorchFile/entry-size-past-2-63.pth").path
+        #expect(try Self.failure([UInt8](FileManager.default.contents(atPath: size)!)) == "strided/data/2 declares 17512247151097498448 bytes")
         // The archives PyTorch writes pass the same checks.
         let good = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Fixtures/nn/resnet18_w4.pth").path
