@@ -175,7 +175,7 @@ import FacetLearn
         _ = try Ingest.run(dump: root + "/raw", workspace: ws)
         _ = try Tagging.run(workspace: ws, thresholds: TagThresholds())
         _ = try Labeling.run(workspace: ws, options: LabelOptions())
-        guard case .split(let s) = p.manifest.stages[.split]!.options, case .augment(let a) = p.manifest.stages[.augment]!.options else {
+        guard let s = (p.manifest.stages[.split]!.stage as? SplitStage)?.options, let a = (p.manifest.stages[.augment]!.stage as? AugmentStage)?.options else {
             Issue.record("options"); return
         }
         _ = try Splitting.run(workspace: ws, options: s)

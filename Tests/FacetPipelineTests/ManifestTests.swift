@@ -36,12 +36,12 @@ import Testing
         let m = try PipelineManifest.parse(Self.good, file: dir + "/p.yaml")
         #expect(m.source == dir + "/raw" && m.workspace == dir + "/ws" && m.lock == dir + "/Manifests/t.lock")
         #expect(Pipeline(m).order == [.ingest, .tag, .label, .split, .augment])
-        guard case .augment(let o) = m.stages[.augment]!.options else { Issue.record("augment options"); return }
+        guard let o = (m.stages[.augment]!.stage as? AugmentStage)?.options else { Issue.record("augment options"); return }
         #expect(o.size == 32 && o.copies == 1 && o.seed == 2024 && o.ops.count == 4)
         let leaves = m.stages[.augment]!.canonical.leaves()
         #expect(leaves["ops[3].color_jitter.hue"] == .double(0.1))
         #expect(leaves["size"] == .int(32))
-        guard case .split(let s) = m.stages[.split]!.options else { Issue.record("split options"); return }
+        guard let s = (m.stages[.split]!.stage as? SplitStage)?.options else { Issue.record("split options"); return }
         #expect(s.test == .fraction(0.25) && s.seed == 2024)
     }
 
@@ -94,7 +94,7 @@ import Testing
                                            overrides: ["augment.ops[3].color_jitter.hue=0.2", "augment.copies=3", "seed=9", "split.stratify=[label, lighting]"])
         let leaves = m.stages[.augment]!.canonical.leaves()
         #expect(leaves["ops[3].color_jitter.hue"] == .double(0.2) && leaves["copies"] == .int(3) && leaves["seed"] == .int(9))
-        guard case .split(let s) = m.stages[.split]!.options else { Issue.record("split"); return }
+        guard let s = (m.stages[.split]!.stage as? SplitStage)?.options else { Issue.record("split"); return }
         #expect(s.stratify == ["label", "lighting"] && s.seed == 9)
         #expect(Self.problems(Self.good, overrides: ["augment.ops[3].color_jitter.hue=0.7"]).contains { $0.contains("augment.ops[3].color_jitter.hue must be in 0.0…0.5, not 0.7") })
         #expect(Self.problems(Self.good, overrides: ["augment.ops[9].hflip.p=1"]).contains { $0.contains("past its end") })

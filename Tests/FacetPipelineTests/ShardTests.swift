@@ -46,9 +46,9 @@ import Testing
         let items = ["plain/a.jpg", "tab\there.jpg", "line\nbreak\r.jpg", "100%25 %09 real%.jpg"].enumerated().map { i, s in
             Leakage.Candidate(id: String(repeating: "\(i)", count: 64), source: s, split: ["train", "val", "test", "train"][i], phash: UInt64(i) << 60 | 7)
         }
-        let bytes = Pipeline.encodeCandidates(items)
-        #expect(try Pipeline.decodeCandidates(bytes, name: "t") == items)
-        #expect(throws: DataError.self) { try Pipeline.decodeCandidates(Array("not\ta candidate\n".utf8), name: "t") }
+        let bytes = SplitStage.encodeCandidates(items)
+        #expect(try SplitStage.decodeCandidates(bytes, name: "t") == items)
+        #expect(throws: DataError.self) { try SplitStage.decodeCandidates(Array("not\ta candidate\n".utf8), name: "t") }
     }
 
     /// A shard memo line cut short, or one of an older form, is skipped: that shard is computed again.

@@ -4,10 +4,32 @@ import FacetLearn
 import FacetReport
 import Foundation
 
-extension Pipeline {
-    /// The report stage: the run's metrics gathered from the upstream stages' outputs, a
-    /// self-contained HTML page, its figures and `metrics.json`, all in the store.
-    func executeReport(thumbnails: Int, inputs: [String: String], memo: Memo) throws -> ([String: String], String, Int) {
+/// `report:` — the run's metrics gathered from the upstream stages' outputs, a self-contained
+/// HTML page (FacetReport), its figures and `metrics.json`, all in the store; shown in
+/// `WORKSPACE/reports/RUN`, with `WORKSPACE/report` a link to the newest.
+struct ReportStage: PipelineStage {
+    static let kind = StageKind.report
+    static let requires: [StageKind] = [.evaluate]
+    static let reads: [StageKind] = [.evaluate, .train, .split, .augment, .ingest]
+    static let outputs = ["html", "metrics", "figures"]
+    /// How many misclassified photos are shown as thumbnails.
+    var thumbnails: Int
+
+    init(_ s: Section, _ c: StageContext) {
+        thumbnails = s.int("thumbnails", default: 24, in: 0...10_000)
+    }
+
+    func inputs(_ upstream: [StageKind: [String: String]], _ pipeline: Pipeline, dumpHash: () throws -> String) throws -> [String: String]? {
+        take(upstream, [(.evaluate, "metrics"), (.train, "models"), (.split, "records"), (.split, "leaks"),
+                        (.augment, "manifest"), (.augment, "options"), (.ingest, "summary")])
+    }
+
+    func materialize(_ outputs: [String: String], previous: [String: String]?, _ pipeline: Pipeline, memo: Memo) throws {
+        try pipeline.materializeReport(outputs)
+    }
+
+    func execute(_ run: StageRun) throws -> StageResult {
+        let (store, manifest, memo, inputs) = (run.store, run.manifest, run.memo, run.inputs)
         let trained = try store.lines(TrainedModel.self, inputs["train.models"]!)
         let evaluations = try store.lines(ModelEvaluation.self, inputs["evaluate.metrics"]!)
         let records = try memo.records(inputs["split.records"]!)
@@ -19,7 +41,7 @@ extension Pipeline {
         let leaks = try store.get(inputs["split.leaks"]!).filter { $0 == 0x0A }.count
         let options = try JSONDecoder().decode(AugmentOptions.self, from: Data(store.get(inputs["augment.options"]!)))
         var finetune: [String: String] = [:]
-        if case .train(let t)? = manifest.stages[.train]?.options {
+        if let t = manifest.stages[.train]?.stage as? TrainStage {
             for m in t.models { finetune[m.name] = m.config.finetune.text }
         }
         let byFile = Dictionary(dataset.map { ($0.file, $0) }) { a, _ in a }
@@ -37,7 +59,7 @@ extension Pipeline {
                     RunMetrics.Miss(file: $0.file, source: byFile[$0.file]?.source ?? "", truth: $0.truth, predicted: $0.predicted)
                 }
                 for miss in (e.misclassified ?? []).prefix(thumbnails) where pictures[miss.file] == nil {
-                    if let r = byFile[miss.file] { pictures[miss.file] = try thumbnail(store.get(r.id)) }
+                    if let r = byFile[miss.file] { pictures[miss.file] = try Self.thumbnail(store.get(r.id)) }
                 }
             }
             models.append(m)
@@ -51,18 +73,21 @@ extension Pipeline {
         var figures: [FigureEntry] = []
         for f in files.figures { figures.append(FigureEntry(name: f.name, hash: try store.put(Array(f.svg.utf8)))) }
         let evaluated = models.filter { $0.report != nil }.count
-        return (["html": try store.put(files.html), "metrics": try store.put(files.metrics), "figures": try store.putLines(figures)],
-                "\(evaluated) of \(models.count) models reported, \(figures.count) figures, \(pictures.count) thumbnails", 0)
+        return StageResult(outputs: ["html": try store.put(files.html), "metrics": try store.put(files.metrics), "figures": try store.putLines(figures)],
+                           note: "\(evaluated) of \(models.count) models reported, \(figures.count) figures, \(pictures.count) thumbnails")
     }
 
     /// A misclassified test image, 112 px on its longer side, as a small JPEG.
-    func thumbnail(_ bytes: [UInt8]) throws -> [UInt8] {
+    static func thumbnail(_ bytes: [UInt8]) throws -> [UInt8] {
         let image = try ImageDecoder.decode(bytes).image
         let scale = 112.0 / Double(max(image.width, image.height))
         let small = scale < 1 ? image.resized(width: max(1, Int((Double(image.width) * scale).rounded())),
                                               height: max(1, Int((Double(image.height) * scale).rounded()))) : image
         return try ImageEncoder.jpeg(small, quality: 85)
     }
+}
+
+extension Pipeline {
 
     /// WORKSPACE/reports/RUN/{index.html, metrics.json, figures/*.svg}, RUN the first 12 hex
     /// digits of the page's hash; WORKSPACE/report is a link to the newest.

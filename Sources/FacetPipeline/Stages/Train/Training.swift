@@ -23,25 +23,12 @@ struct TrainedModel: Codable, Sendable {
     }
 }
 
-/// One model's evaluation on the test split.
-struct ModelEvaluation: Codable, Sendable {
-    struct Slice: Codable, Sendable { var n: Int; var accuracy: Double }
-    struct Miss: Codable, Sendable { var file: String; var truth: String; var predicted: String }
-    var name: String
-    var status: String
-    var reason: String?
-    var report: ClassificationReport?
-    var text: String?
-    /// condition → value → accuracy on the test photos with that value.
-    var slices: [String: [String: Slice]]?
-    var misclassified: [Miss]?
-}
-
-extension Pipeline {
+extension TrainStage {
     /// The train stage: each model trained on the materialized dataset, or taken from the
     /// per-model cache when its parameters, the dataset and its weights are unchanged.
-    func executeTrain(_ t: TrainStage, inputs: [String: String], force: Bool, memo: Memo, events: RunEvents) throws -> ([String: String], String, Int) {
-        let data = try images(inputs["augment.manifest"]!, memo: memo, events: events)
+    func execute(_ run: StageRun) throws -> StageResult {
+        let (t, pipeline, store, manifest, inputs, force, events) = (self, run.pipeline, run.store, run.manifest, run.inputs, run.force, run.events)
+        let data = try pipeline.images(inputs["augment.manifest"]!, memo: run.memo, events: events)
         let cacheFolder = manifest.workspace + "/cache/train"
         try FileManager.default.createDirectory(atPath: cacheFolder, withIntermediateDirectories: true)
         var results: [TrainedModel] = []
@@ -78,7 +65,7 @@ extension Pipeline {
                 model = try m.config.architecture.pretrained(weights: w, classes: manifest.classes.count, width: m.config.width, seed: m.config.seed)
             }
             let trainer = Trainer(m.config, classes: manifest.classes.count, model: model)
-            let features = try m.config.finetune == .head ? backboneFeatures(m, trainer, data, weightsHash: weightsHash, dataset: inputs["augment.manifest"]!, events: events) : nil
+            let features = try m.config.finetune == .head ? pipeline.backboneFeatures(m, trainer, data, weightsHash: weightsHash, dataset: inputs["augment.manifest"]!, events: events) : nil
             var checkpoint = Checkpoint(architecture: m.config.architecture, classes: manifest.classes, inputSize: data.size)
             if m.config.width != 64 { checkpoint.extra["width"] = String(m.config.width) }
             let scratch = manifest.workspace + "/tmp"
@@ -109,48 +96,13 @@ extension Pipeline {
             trainedNow += 1
         }
         let trained = results.filter { $0.status == "trained" }.count
-        return (["models": try store.putLines(results)],
-                "\(trained) of \(results.count) models trained (\(trainedNow) now, \(trained - trainedNow) from the cache)", trainedNow)
+        return StageResult(outputs: ["models": try store.putLines(results)],
+                           note: "\(trained) of \(results.count) models trained (\(trainedNow) now, \(trained - trainedNow) from the cache)",
+                           work: trainedNow)
     }
+}
 
-    /// The evaluate stage: each trained model's best checkpoint on the test split — the report,
-    /// the confusion matrix, accuracy per condition value, the misclassified photos.
-    func executeEvaluate(slices: [String], inputs: [String: String], memo: Memo, events: RunEvents) throws -> ([String: String], String, Int) {
-        let models = try store.lines(TrainedModel.self, inputs["train.models"]!)
-        let data = try images(inputs["augment.manifest"]!, memo: memo, events: events)
-        let test = data.indices("test")
-        guard !test.isEmpty else { throw DataError("evaluate: the dataset has no test split") }
-        var out: [ModelEvaluation] = []
-        for m in models {
-            guard m.status == "trained", let ck = m.checkpoint else {
-                out.append(ModelEvaluation(name: m.name, status: m.status, reason: m.reason))
-                continue
-            }
-            let (c, model) = try Checkpoint.load(store.path(ck))
-            var config = TrainConfig()
-            config.architecture = c.architecture
-            let (_, _, predictions) = Trainer(config, classes: c.classes.count, model: model).evaluate(data, test)
-            let truth = test.map { data.items[$0].label }
-            let report = ClassificationReport(truth: truth, predicted: predictions, classes: c.classes)
-            var bySlice: [String: [String: ModelEvaluation.Slice]] = [:]
-            for condition in slices {
-                var groups: [String: (Int, Int)] = [:]
-                for (j, i) in test.enumerated() {
-                    guard let v = data.items[i].conditions[condition] else { continue }
-                    groups[v, default: (0, 0)].0 += 1
-                    if truth[j] == predictions[j] { groups[v, default: (0, 0)].1 += 1 }
-                }
-                bySlice[condition] = groups.mapValues { ModelEvaluation.Slice(n: $0.0, accuracy: Double($0.1) / Double($0.0)) }
-            }
-            let misses = test.indices.filter { truth[$0] != predictions[$0] }.map {
-                ModelEvaluation.Miss(file: data.items[test[$0]].file, truth: c.classes[truth[$0]], predicted: c.classes[predictions[$0]])
-            }
-            events.line("evaluate: \(m.name): test accuracy \(String(format: "%.4f", report.accuracy)) on \(test.count) photos")
-            out.append(ModelEvaluation(name: m.name, status: "evaluated", report: report, text: report.text(), slices: bySlice, misclassified: misses))
-        }
-        return (["metrics": try store.putLines(out)], "\(out.filter { $0.status == "evaluated" }.count) models evaluated on \(test.count) test photos", 0)
-    }
-
+extension Pipeline {
     /// A frozen backbone's features of the train and val images, computed once for a backbone
     /// (architecture, width, weights or seed) and dataset, and kept in WORKSPACE/cache/features:
     /// another head (a new learning rate, more epochs) trains in seconds.
@@ -195,12 +147,19 @@ extension Pipeline {
         }
     }
 
-    /// WORKSPACE/evaluation/{metrics.jsonl, NAME.txt}.
-    func materializeEvaluation(_ outputs: [String: String]) throws {
-        let dir = manifest.workspace + "/evaluation"
-        try copyIfChanged(outputs["metrics"]!, to: dir + "/metrics.jsonl")
-        for m in try store.lines(ModelEvaluation.self, outputs["metrics"]!) {
-            try writeIfChanged(Array((m.text ?? "not run: \(m.reason ?? m.status)\n").utf8), to: dir + "/\(m.name).txt")
-        }
+    /// SHA-256 of a weights file, or "missing"; remembered by (path, size, mtime) in
+    /// WORKSPACE/cache/weights.tsv so a 500 MB file is hashed once.
+    func weightsHash(_ path: String) -> String {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return "missing" }
+        let stamp = "\(path)\t\(st.st_size)\t\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)"
+        let cache = manifest.workspace + "/cache/weights.tsv"
+        let lines = (try? String(contentsOfFile: cache, encoding: .utf8))?.split(separator: "\n").map(String.init) ?? []
+        if let hit = lines.first(where: { $0.hasPrefix(stamp + "\t") }) { return String(hit.dropFirst(stamp.count + 1)) }
+        guard let data = FileManager.default.contents(atPath: path) else { return "missing" }
+        let hash = Store.hash([UInt8](data))
+        let kept = lines.filter { !$0.hasPrefix(path + "\t") } + [stamp + "\t" + hash]
+        try? AtomicFile.write(Array((kept.joined(separator: "\n") + "\n").utf8), to: cache)
+        return hash
     }
 }

@@ -102,18 +102,16 @@ struct ShardMemo<R: ShardResult> {
 }
 
 extension Pipeline {
+    /// "; 3 of 212 shards redone", when some were found.
+    static func shardNote(_ redone: Int, of total: Int) -> String {
+        redone == total ? "" : "; \(redone) of \(total) shards redone"
+    }
+
     /// The key of one shard of a stage: the stage's key with its record inputs left out, the
     /// shard's prefix, and the hashes of the shard in each record input (plus `extra`, what
     /// else of the stage's inputs the shard reads).
     static func shardKey(base: String, prefix: String, hashes: [String?], extra: String = "") -> String {
         Store.hash(Array("shard\n\(base)\n\(prefix)\n\(hashes.map { $0 ?? "-" }.joined(separator: "\n"))\n\(extra)".utf8))
-    }
-
-    /// The stage key without the inputs named (the record indexes the shards stand for).
-    static func shardBase(_ kind: StageKind, _ params: StageParameters, _ inputs: [String: String], leaving: [String]) -> String {
-        var rest = inputs
-        for name in leaving { rest[name] = nil }
-        return key(kind: kind, version: kind.version, params: params.canonical, inputs: rest)
     }
 
     /// Runs a records stage shard by shard: the results its memo holds for `keys` are used,
@@ -200,4 +198,13 @@ extension Shards {
 struct JSONString: JSONReadable {
     var value: String
     init(_ r: inout JSONReader) throws { value = try r.string() }
+}
+
+extension JSONReader {
+    /// `{"key": Int, …}`
+    mutating func counts() throws -> [String: Int] {
+        var out: [String: Int] = [:]
+        try object { r, key in out[key] = try r.int() }
+        return out
+    }
 }

@@ -4,8 +4,16 @@ import FacetNN
 import Foundation
 import Yams
 
-/// The `train` stage's parameters: shared defaults and a mapping of model names to their own.
-public struct TrainStage: Sendable {
+/// `train:` — each model under `models` trained on the dataset (FacetLearn's `Trainer`), from
+/// scratch or from pretrained weights, or taken from the per-model cache (`Training.swift`).
+/// Parameters: shared defaults and a mapping of model names to their own.
+public struct TrainStage: PipelineStage {
+    static let kind = StageKind.train
+    static let requires: [StageKind] = [.augment]
+    static let reads: [StageKind] = [.augment]
+    static let outputs = ["models"]
+    /// 2: paths in "not run" reasons relative to the project; 3: no times in the stored logs; 4: the last checkpoint too.
+    static let version = 4
     public struct Model: Sendable {
         public var name: String
         public var config: TrainConfig
@@ -27,7 +35,7 @@ public struct TrainStage: Sendable {
         }
     }
 
-    static func read(_ s: Section, _ c: StageContext) -> TrainStage {
+    init(_ s: Section, _ c: StageContext) {
         var base = TrainConfig()
         func fill(_ sec: Section, _ d: TrainConfig) -> TrainConfig {
             var t = d
@@ -68,6 +76,17 @@ public struct TrainStage: Sendable {
         }
         if models.isEmpty { s.problems.add(s.mark, "train needs at least one model under models") }
         s.record("models", .object(Dictionary(uniqueKeysWithValues: models.map { ($0.name, $0.canonical) })))
-        return TrainStage(models: models, missingWeights: missing)
+        (self.models, missingWeights) = (models, missing)
+    }
+
+    func inputs(_ upstream: [StageKind: [String: String]], _ pipeline: Pipeline, dumpHash: () throws -> String) throws -> [String: String]? {
+        guard var out = take(upstream, [(.augment, "manifest")]) else { return nil }
+        for m in models { if let w = m.weights { out["weights:" + m.name] = pipeline.weightsHash(w) } }
+        return out
+    }
+
+    /// WORKSPACE/models/NAME/{best.safetensors, last.safetensors, log.jsonl, log.csv}.
+    func materialize(_ outputs: [String: String], previous: [String: String]?, _ pipeline: Pipeline, memo: Memo) throws {
+        try pipeline.materializeModels(outputs)
     }
 }

@@ -2,78 +2,13 @@ import FacetData
 import FacetImage
 import Foundation
 
-extension Pipeline {
-    func executeIngest(_ o: IngestOptions, _ params: StageParameters, inputs: [String: String], force: Bool,
-                       memo: Memo, events: RunEvents) throws -> ([String: String], String, Int) {
-        // A record follows from its photo's analysis (its id, under this analyser), its path, group
-        // and size, and the dump's median photo area (its quality's odd_size): a shard's key.
-        let basis = Self.shardBase(.ingest, params, inputs, leaving: ["dump"]) + "\nanalyzer \(Analyzer.version)"
-        // A dump that only gained files: those alone are analysed, when that gives what a full ingest gives.
-        var decodedFirst = 0
-        if !force, let done = try? extendIngest(o, basis: basis, inputs: inputs, memo: memo, decoded: &decodedFirst) { return done }
-        let r = try Ingest.scan(dump: manifest.source, workspace: manifest.workspace, options: o, useCache: !force,
-                                listing: memo.listing, progress: events.progress("ingest"))
-        // Files the attempt above decoded are in the cache now: decoded by this run all the same.
-        var s = r.summary
-        (s.decoded, s.reused) = (s.decoded + decodedFirst, s.reused - decodedFirst)
-        let base = basis + "\nmedian area \(r.medianArea)"
-        // Photos by position (a photo carries its whole analysis: not copied into the shards). Only
-        // the records of the shards not found are built.
-        let parts = Shards.partition(Array(r.photos.indices)) { r.photos[$0].group }
-        let keys = parts.map { p in
-            Self.shardKey(base: base, prefix: p.prefix, hashes: [],
-                          extra: Self.members(p.items.map { (r.photos[$0].analysis.sha256, r.photos[$0].source, r.photos[$0].group, r.photos[$0].bytes) }))
-        }
-        let (shards, redone) = try sharded(.ingest, keys: keys, force: force) { missing in
-            let built = missing.map { parts[$0].items.map { r.record(r.photos[$0]) } }
-            return try memo.putShards(built).map(RecordsShard.init)
-        }
-        let index = try memo.putIndex(zip(parts, shards).map { ShardRef(prefix: $0.prefix, hash: $1.records) })
-        let outputs = [
-            "records": index, "quarantine": try store.putLines(r.quarantine),
-            "duplicates": try store.putLines(r.duplicates), "summary": try store.putLines([try Self.dataOnly(s)]),
-        ]
-        // What the next run needs to take only the files added since (a state not written costs it a full ingest).
-        var state = IngestState(basis: basis, dump: inputs["dump"] ?? "", records: index, quarantine: outputs["quarantine"]!,
-                                duplicates: outputs["duplicates"]!, medianArea: r.medianArea, summary: s,
-                                keys: Dictionary(zip(parts.map(\.prefix), keys)) { a, _ in a }, cacheSizes: IngestState.cacheSizes(manifest.workspace))
-        if state.append(r.photos) {
-            try? state.write(manifest.workspace)
-            memo.thumbs = state.thumbLookup()
-        } else {
-            unlink(IngestState.path(manifest.workspace))
-            let thumbs = r.thumbs
-            memo.thumbs = { thumbs[$0] }
-        }
-        return (outputs, Self.ingestNote(s, redone: redone, of: parts.count), s.decoded)
-    }
-
-    static func ingestNote(_ s: IngestSummary, redone: Int, of shards: Int) -> String {
-        "\(s.found) files: \(s.accepted) accepted, \(s.quarantined) quarantined, \(s.duplicates) duplicates; "
-            + "\(s.decoded) decoded, \(s.reused) from the cache" + shardNote(redone, of: shards)
-    }
-
-    /// What a records shard's key holds of its photos: id, path, group and size, a line each.
-    static func members(_ photos: [(id: String, source: String, group: String, bytes: Int)]) -> String {
-        var extra: [UInt8] = []
-        for (n, p) in photos.enumerated() {
-            if n > 0 { extra.append(0x0A) }
-            extra += p.id.utf8
-            extra.append(0x09)
-            extra += p.source.utf8
-            extra.append(0x09)
-            extra += p.group.utf8
-            extra.append(0x09)
-            extra += String(p.bytes).utf8
-        }
-        return String(decoding: extra, as: UTF8.self)
-    }
-
+extension IngestStage {
     /// The ingest of a dump that only gained files since the last (its `IngestState`): the added
     /// files analysed alone and their shards redone, the other shards' keys and records taken from
     /// the state and the store. Nil when the dump lost or changed a file, an added file is not a new
     /// photo of its own (`Ingest.extend`), or the state does not fit this run: the caller ingests in full.
-    func extendIngest(_ o: IngestOptions, basis: String, inputs: [String: String], memo: Memo, decoded: inout Int) throws -> ([String: String], String, Int)? {
+    func extend(_ run: StageRun, basis: String, decoded: inout Int) throws -> StageResult? {
+        let (o, store, manifest, memo, inputs) = (options, run.store, run.manifest, run.memo, run.inputs)
         let w = manifest.workspace
         guard let state = IngestState.read(w), state.basis == basis, let dumpHash = inputs["dump"], let listing = memo.listing,
               [state.quarantine, state.duplicates].allSatisfy(store.has) else { return nil }
@@ -91,11 +26,11 @@ extension Pipeline {
         let earlier = state.members(ofShards: Set(byShard.keys))
         for (p, new) in byShard {
             let members = ((earlier[p] ?? []) + new.map { ($0.analysis.sha256, $0.source, $0.group, $0.bytes) }).sorted { $0.source < $1.source }
-            keys[p] = Self.shardKey(base: base, prefix: p, hashes: [], extra: Self.members(members))
+            keys[p] = Pipeline.shardKey(base: base, prefix: p, hashes: [], extra: Self.members(members))
         }
         let prefixes = keys.keys.sorted()
         let before = Dictionary(try memo.index(state.records).map { ($0.prefix, $0.hash) }) { a, _ in a }
-        let (shards, redone) = try sharded(.ingest, keys: prefixes.map { keys[$0]! }, force: false) { missing in
+        let (shards, redone) = try run.sharded(keys: prefixes.map { keys[$0]! }) { missing in
             let built = try missing.map { i -> [Record] in
                 // A shard the photos added fall in: its records before, and theirs. (Another shard's
                 // records gone from the store cannot be made without every analysis: a full ingest.)
@@ -112,9 +47,10 @@ extension Pipeline {
         try? next.write(w)
         memo.thumbs = next.thumbLookup()
         let s = ext.summary
-        return (["records": index, "quarantine": state.quarantine, "duplicates": state.duplicates,
-                 "summary": try store.putLines([try Self.dataOnly(s)])],
-                Self.ingestNote(s, redone: redone, of: prefixes.count) + "; only the \(files.count) files added were looked at", s.decoded)
+        return StageResult(outputs: ["records": index, "quarantine": state.quarantine, "duplicates": state.duplicates,
+                                     "summary": try store.putLines([try Self.dataOnly(s)])],
+                           note: Self.ingestNote(s, redone: redone, of: prefixes.count) + "; only the \(files.count) files added were looked at",
+                           work: s.decoded)
     }
 
     /// The paths of the files added between two fingerprints of a dump, when the later holds every

@@ -90,7 +90,6 @@ public struct PipelineManifest: Sendable {
         }
 
         var stages: [StageKind: StageParameters] = [:]
-        let context = StageContext(root: root, seed: UInt64(seed), classes: classes)
         if let n = top.node("stages") {
             guard case .mapping(let m) = n else {
                 problems.add(n.mark, "stages must be a mapping of stage names to their parameters")
@@ -106,7 +105,7 @@ public struct PipelineManifest: Sendable {
                     continue
                 }
                 let section = Section(v, path: key, problems: problems)
-                stages[kind] = StageParameters.read(kind, section, context)
+                stages[kind] = StageParameters.read(kind, section, root: root, seed: UInt64(seed), classes: classes)
                 section.finish()
             }
         } else {
@@ -119,8 +118,8 @@ public struct PipelineManifest: Sendable {
             }
         }
         guard let name, let source, let workspace else { return nil }
-        if case .split(let o)? = stages[.split]?.options, o.stratify.contains(where: { $0 != "label" }), stages[.tag] == nil {
-            problems.add(top.markOf("stages"), "split stratifies by conditions, which needs a tag stage")
+        for kind in stages.keys.sorted() {
+            if let problem = stages[kind]!.stage.problem(with: stages) { problems.add(top.markOf("stages"), problem) }
         }
         return PipelineManifest(file: file, name: name, seed: UInt64(seed), classes: classes, source: source,
                                 workspace: workspace, lock: lock, root: root, stages: stages)

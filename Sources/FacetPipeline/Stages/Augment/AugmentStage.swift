@@ -1,0 +1,90 @@
+import FacetData
+import FacetImage
+import Foundation
+
+/// `augment:` — the dataset: each split, labelled photo resized (and its train copies
+/// augmented by `ops`), written as JPEGs with `manifest.jsonl`, `manifest.csv` and
+/// `augment.json`, in `WORKSPACE/dataset` (`DatasetFolder.swift`). Per-photo cache:
+/// `AugmentCache`; shard by shard, the joined manifests brought up to date (`AugmentJoin.swift`).
+struct AugmentStage: PipelineStage {
+    static let kind = StageKind.augment
+    static let requires: [StageKind] = [.split]
+    static let reads: [StageKind] = [.split]
+    static let outputs = ["manifest", "index", "csv", "options"]
+    var options: AugmentOptions
+
+    init(_ s: Section, _ c: StageContext) {
+        var o = AugmentOptions()
+        o.splits = s.strings("splits", default: o.splits, oneOf: Splitting.names)
+        o.size = s.int("size", default: o.size, in: 8...4096)
+        o.policy = ResizePolicy(rawValue: s.string("policy", default: "crop", oneOf: ["crop", "pad"]) ?? "crop") ?? .crop
+        o.copies = s.int("copies", default: o.copies, in: 0...100)
+        o.keepSource = s.bool("keep_source", default: o.keepSource)
+        o.seed = UInt64(s.int("seed", default: Int(c.seed), in: 0...Int.max))
+        o.quality = s.int("quality", default: o.quality, in: 1...100)
+        o.ops = AugmentOpsReader.read(s)
+        options = o
+    }
+
+    func inputs(_ upstream: [StageKind: [String: String]], _ pipeline: Pipeline, dumpHash: () throws -> String) throws -> [String: String]? {
+        take(upstream, [(.split, "records")])
+    }
+
+    func materialize(_ outputs: [String: String], previous: [String: String]?, _ pipeline: Pipeline, memo: Memo) throws {
+        try pipeline.materializeDataset(outputs, previous: previous, memo: memo)
+    }
+
+    /// Augments shard by shard; the dataset's manifests are the shards' lines in order of file,
+    /// and `index` lists the shards of the manifest.
+    func execute(_ run: StageRun) throws -> StageResult {
+        let (o, manifest, memo, inputs, previous, force, events) = (options, run.manifest, run.memo, run.inputs, run.previous, run.force, run.events)
+        let refs = try memo.index(inputs["split.records"]!)
+        let base = run.shardBase(leaving: ["split.records"])
+        let keys = refs.map { Pipeline.shardKey(base: base, prefix: $0.prefix, hashes: [$0.hash]) }
+        var rendered = 0
+        var fresh: [String: [DatasetRecord]] = [:]
+        // The last run's joined manifest and CSV, read and checked while the shards are worked.
+        let store = run.store
+        let last = previous.flatMap { p in
+            p["manifest"].flatMap { m in p["csv"].map { c in Background { (manifest: try store.get(m), csv: try store.get(c)) } } }
+        }
+        let (shards, redone) = try run.sharded(keys: keys) { missing in
+            let parts = try missing.map { try memo.shard(refs[$0].hash) }
+            // One build for every shard that needs one, so the rendering uses every core.
+            let (made, n) = try AugmentCache(store: store, workspace: manifest.workspace)
+                .build(parts.flatMap { $0 }, dump: manifest.source, options: o, useCache: !force, progress: events.progress("augment"))
+            rendered = n
+            var next = made.makeIterator()
+            return try parts.map { records in
+                let dataset = records.flatMap { _ in next.next()! }.sorted { $0.file < $1.file }
+                let h = try store.putLines(dataset)
+                fresh[h] = dataset
+                var written: [String: Int] = [:]
+                for r in dataset { written[r.split, default: 0] += 1 }
+                let rows = dataset.map(DatasetExport.csvRow)
+                return AugmentShard(manifest: h, csv: try store.put(Array(rows.joined())), written: written,
+                                    photos: Set(dataset.map(\.derivedFrom)).count, rows: rows.map(\.count))
+            }
+        }
+        Trace.mark("augment: shards")
+        let photos = shards.reduce(0) { $0 + $1.photos }
+        guard photos > 0 else { throw DataError("augment: no split, labelled photos") }
+        var written: [String: Int] = [:]
+        for s in shards { for (k, n) in s.written { written[k, default: 0] += n } }
+        // The manifests in order of file, as `facet augment` writes them (the shards hold them by
+        // group): the last run's brought up to date when it can be, else joined from every shard.
+        let (lines, csv) = try previous.flatMap { try run.pipeline.updatedJoin(shards, previous: $0, last: last, memo: memo) } ?? run.pipeline.join(shards)
+        let manifestHash = try store.put(lines)
+        Trace.mark("augment: manifest joined")
+        if redone == shards.count { memo.dataset[manifestHash] = shards.flatMap { fresh[$0.manifest]! }.sorted { $0.file < $1.file } }
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .prettyPrinted]
+        let index = Shards.encodeIndex(zip(refs, shards).map { ShardRef(prefix: $0.prefix, hash: $1.manifest) })
+        return StageResult(outputs: [
+            "manifest": manifestHash, "index": try store.put(index),
+            "csv": try store.put(DatasetExport.csvHeader + csv),
+            "options": try store.put(Array(try e.encode(o)) + [0x0A]),
+        ], note: Splitting.names.map { "\(written[$0] ?? 0) \($0)" }.joined(separator: ", ") + " images; "
+            + "\(rendered) photos rendered, \(photos - rendered) from the cache" + Pipeline.shardNote(redone, of: shards.count), work: rendered)
+    }
+}
