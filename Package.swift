@@ -39,7 +39,7 @@ let package = Package(
 
         .target(name: "FacetImage", dependencies: ["CCodecs", "CEXIF"], swiftSettings: processor),
         .target(name: "FacetSynth", dependencies: ["FacetImage"], swiftSettings: processor),
-        .target(name: "FacetData", dependencies: ["FacetImage", "FacetLearn", .product(name: "Crypto", package: "swift-crypto")],
+        .target(name: "FacetData", dependencies: ["FacetImage", .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: processor),
         // Numeric kernels are unusable unoptimised: FacetNN is built with -O even in debug builds (tests included).
         .target(name: "FacetNN", dependencies: ["COpenBLAS", .product(name: "ZIPFoundation", package: "ZIPFoundation")], swiftSettings: [.unsafeFlags(["-O"])] + processor),

@@ -1,5 +1,4 @@
 import FacetImage
-import FacetLearn
 import Foundation
 
 /// The thresholds that turn feature scores into condition tags.
@@ -162,8 +161,10 @@ public enum Tagging {
 
     /// Tags every record of `workspace`: computed values, then sheet overrides. When `calibrate`
     /// names a hand-tagged sheet, thresholds (and the occlusion tagger) are first fitted to it and saved.
+    /// `learner`: trains and loads the learned occlusion tagger (needed when `calibrate` may train
+    /// one or the thresholds name one).
     public static func run(workspace: String, thresholds: TagThresholds, overrides: String? = nil,
-                           calibrate: String? = nil, saveThresholds: String? = nil,
+                           calibrate: String? = nil, saveThresholds: String? = nil, learner: OcclusionLearner? = nil,
                            progress: ((Int, Int) -> Void)? = nil) throws -> TagSummary {
         let records = try JSONLines.read(Record.self, from: Workspace.manifest(workspace))
         var t = thresholds
@@ -173,10 +174,10 @@ public enum Tagging {
         if let calibrate {
             let path = saveThresholds ?? thresholdsPath(workspace)
             (t, calibration) = try fitThresholds(records, sheet: calibrate, start: thresholds, faces: faces,
-                                                 modelPath: TagThresholds.modelPath(besides: path), progress: progress)
+                                                 modelPath: TagThresholds.modelPath(besides: path), learner: learner, progress: progress)
             try t.save(path)
         }
-        var (tagged, summary) = try apply(records, thresholds: t, overrides: overrides, faces: faces)
+        var (tagged, summary) = try apply(records, thresholds: t, overrides: overrides, faces: faces, learner: learner)
         summary.calibration = calibration
         try JSONLines.write(tagged, to: Workspace.manifest(workspace))
         return summary
@@ -186,7 +187,7 @@ public enum Tagging {
     /// With `faces` (crops by photo id) and enough hand-tagged faces of each occlusion value, an
     /// occlusion tagger is trained and saved to `modelPath`.
     public static func fitThresholds(_ records: [Record], sheet path: String, start: TagThresholds, faces: [String: Data] = [:],
-                                     modelPath: String? = nil, progress: ((Int, Int) -> Void)? = nil) throws
+                                     modelPath: String? = nil, learner: OcclusionLearner? = nil, progress: ((Int, Int) -> Void)? = nil) throws
         -> (TagThresholds, [String: Calibration]) {
         var t = start
         var calibration: [String: Calibration] = [:]
@@ -200,8 +201,8 @@ public enum Tagging {
             let before = accuracy(t)
             t[keyPath: c.threshold] = fit(pairs.map { ($0.0, $0.1) }, current: t[keyPath: c.threshold])
             calibration[c.rawValue] = Calibration(before: before, after: accuracy(t), threshold: t[keyPath: c.threshold], rows: pairs.count)
-            guard c == .occlusion, let modelPath else { continue }
-            if try learnOcclusion(pairs.map { ($0.1, $0.2) }, faces: faces, start: start, modelPath: modelPath,
+            guard c == .occlusion, let modelPath, let learner else { continue }
+            if try learnOcclusion(pairs.map { ($0.1, $0.2) }, faces: faces, start: start, modelPath: modelPath, learner: learner,
                                   calibration: &calibration[c.rawValue]!, progress: progress) {
                 t.occlusionModel = modelPath
             }
@@ -213,7 +214,7 @@ public enum Tagging {
     /// `calibration` gets the score's and the tagger's accuracy on the rows held out, or why none
     /// was trained (then false).
     static func learnOcclusion(_ rows: [(partial: Bool, record: Record)], faces: [String: Data], start: TagThresholds, modelPath: String,
-                               calibration: inout Calibration, progress: ((Int, Int) -> Void)?) throws -> Bool {
+                               learner: OcclusionLearner, calibration: inout Calibration, progress: ((Int, Int) -> Void)?) throws -> Bool {
         let tagged = rows.compactMap { r in faces[r.record.id].map { (partial: r.partial, record: r.record, crop: $0) } }
         let partial = tagged.filter(\.partial).count, clear = tagged.count - partial
         guard partial >= minimumPerValue, clear >= minimumPerValue else {
@@ -225,11 +226,11 @@ public enum Tagging {
         // Held out: the rows whose id's first hex digit (uniform in a SHA-256) is 0, 1 or 2 (3/16 ≈ 19%).
         let isHeld = { (r: Record) in r.id.first.map { "012".contains($0) } ?? false }
         let held = tagged.filter { isHeld($0.record) }, train = tagged.filter { !isHeld($0.record) }
-        let estimate = try OcclusionTagger.train(train.map(\.crop), partial: train.map(\.partial), progress: progress)
+        let estimate = try learner.train(train.map(\.crop), train.map(\.partial), progress)
         let right = zip(held, estimate.scores(held.map(\.crop))).filter { ($1 >= 0.5) == $0.partial }.count
         let scoreRight = held.filter { (Condition.occlusion.value($0.record.features, start) == "partial") == $0.partial }.count
         // The tagger kept is trained on every row; the held-out accuracy estimates it (from less data).
-        try OcclusionTagger.train(tagged.map(\.crop), partial: tagged.map(\.partial), progress: progress).save(modelPath)
+        try learner.train(tagged.map(\.crop), tagged.map(\.partial), progress).save(modelPath)
         if !held.isEmpty {
             calibration.before = Double(scoreRight) / Double(held.count)
             calibration.after = Double(right) / Double(held.count)
@@ -241,8 +242,8 @@ public enum Tagging {
     /// Tags `records` under thresholds `t`, then applies a sheet's overrides. `faces`: the face
     /// crops by photo id, read when `t` names an occlusion tagger.
     public static func apply(_ records: [Record], thresholds t: TagThresholds, overrides: String? = nil,
-                             faces: [String: Data] = [:]) throws -> ([Record], TagSummary) {
-        try Tagger(thresholds: t, overrides: overrides).apply(records, faces: { faces })
+                             faces: [String: Data] = [:], learner: OcclusionLearner? = nil) throws -> ([Record], TagSummary) {
+        try Tagger(thresholds: t, overrides: overrides, learner: learner).apply(records, faces: { faces })
     }
 
     /// Thresholds with their sheet and learned tagger loaded once, for tagging records a part at
@@ -250,13 +251,15 @@ public enum Tagging {
     public struct Tagger {
         public let thresholds: TagThresholds
         let sheet: ConditionSheet?
-        let model: OcclusionTagger?
+        let model: OcclusionModel?
 
-        public init(thresholds t: TagThresholds, overrides: String?) throws {
+        /// `learner` loads the learned occlusion tagger the thresholds name, when they name one.
+        public init(thresholds t: TagThresholds, overrides: String?, learner: OcclusionLearner? = nil) throws {
             thresholds = t
             sheet = try overrides.map { try ConditionSheet(path: $0) }
             if let m = t.occlusionModel {
-                do { model = try OcclusionTagger.load(m) } catch { throw DataError("\(error)") }
+                guard let learner else { throw DataError("\(m): a learned occlusion tagger, which this caller of tagging cannot load") }
+                do { model = try learner.load(m) } catch { throw DataError("\(error)") }
             } else {
                 model = nil
             }

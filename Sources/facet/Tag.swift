@@ -1,5 +1,6 @@
 import ArgumentParser
 import FacetData
+import FacetPipeline
 import Foundation
 
 extension Facet {
@@ -37,7 +38,7 @@ extension Facet {
             if let occludedAbove { t.occludedAbove = occludedAbove }
             let progress = Progress(label: "tag: training the occlusion tagger", unit: "epochs")
             let s = try Tagging.run(workspace: workspace, thresholds: t, overrides: overrides, calibrate: calibrate,
-                                    saveThresholds: saveThresholds, progress: { progress.update($0, of: $1) })
+                                    saveThresholds: saveThresholds, learner: .learned, progress: { progress.update($0, of: $1) })
             for (name, c) in s.calibration.sorted(by: { $0.key < $1.key }) {
                 if let model = c.model, let held = c.heldOut, let faces = c.faces {
                     print(held == 0

@@ -21,10 +21,10 @@ import FacetLearn
         defer { Support.remove(a, b, wa, wb, thresholds) }
         _ = try Ingest.run(dump: a, workspace: wa)
         _ = try Ingest.run(dump: b, workspace: wb)
-        let fitted = try Tagging.run(workspace: wb, thresholds: TagThresholds(), calibrate: b + "/truth.csv", saveThresholds: thresholds)
+        let fitted = try Tagging.run(workspace: wb, thresholds: TagThresholds(), calibrate: b + "/truth.csv", saveThresholds: thresholds, learner: Support.learner)
         #expect(fitted.calibration["lighting"]!.after >= fitted.calibration["lighting"]!.before)
         #expect(fitted.calibration["background"]!.after >= 0.95)
-        _ = try Tagging.run(workspace: wa, thresholds: try TagThresholds.load(thresholds))
+        _ = try Tagging.run(workspace: wa, thresholds: try TagThresholds.load(thresholds), learner: Support.learner)
         let truth = try Support.truth(a)
         #expect(try Self.accuracy(wa, truth, .lighting) == 1)
         #expect(try Self.accuracy(wa, truth, .background) >= 0.93)
@@ -46,14 +46,14 @@ import FacetLearn
         _ = try Tagging.run(workspace: wa, thresholds: TagThresholds())
         let scored = try Self.accuracy(wa, truth, .occlusion)
 
-        let fitted = try Tagging.run(workspace: wb, thresholds: TagThresholds(), calibrate: b + "/truth.csv", saveThresholds: thresholds)
+        let fitted = try Tagging.run(workspace: wb, thresholds: TagThresholds(), calibrate: b + "/truth.csv", saveThresholds: thresholds, learner: Support.learner)
         let c = try #require(fitted.calibration["occlusion"])
         #expect(c.model == folder + "/fitted.occlusion.safetensors")
         #expect(FileManager.default.fileExists(atPath: c.model!))
         #expect(try #require(c.heldOut) > 40 && c.after > c.before)
         #expect(try String(contentsOfFile: thresholds, encoding: .utf8).contains("\"occlusion_model\" : \"fitted.occlusion.safetensors\""))
 
-        let s = try Tagging.run(workspace: wa, thresholds: try TagThresholds.load(thresholds))
+        let s = try Tagging.run(workspace: wa, thresholds: try TagThresholds.load(thresholds), learner: Support.learner)
         let records = try JSONLines.read(Record.self, from: Workspace.manifest(wa))
         #expect(s.learned + s.fallback == records.count && s.fallback <= 2)
         #expect(records.allSatisfy { $0.conditions!.occlusion.score.map { (0...1).contains($0) } == true })
@@ -83,7 +83,7 @@ import FacetLearn
         try (["file,occlusion"] + truth.map { "\($0.file),\($0.occlusion)" }).joined(separator: "\n").write(toFile: sheet, atomically: true, encoding: .utf8)
         let records = try JSONLines.read(Record.self, from: Workspace.manifest(ws))
         let (t, calibration) = try Tagging.fitThresholds(records, sheet: sheet, start: TagThresholds(), faces: Ingest.faces(workspace: ws),
-                                                         modelPath: ws + "/never.safetensors")
+                                                         modelPath: ws + "/never.safetensors", learner: Support.learner)
         #expect(t.occlusionModel == nil && !FileManager.default.fileExists(atPath: ws + "/never.safetensors"))
         #expect(calibration["occlusion"]?.note?.hasSuffix("20 of each are needed") == true)
     }

@@ -40,7 +40,7 @@ struct TagStage: PipelineStage {
 
     func execute(_ run: StageRun) throws -> StageResult {
         let (memo, inputs, manifest) = (run.memo, run.inputs, run.manifest)
-        let tagger = try Tagging.Tagger(thresholds: thresholds, overrides: overrides)
+        let tagger = try Tagging.Tagger(thresholds: thresholds, overrides: overrides, learner: .learned)
         let refs = try memo.index(inputs["ingest.records"]!)
         let base = run.shardBase(leaving: ["ingest.records"])
         let keys = refs.map { Pipeline.shardKey(base: base, prefix: $0.prefix, hashes: [$0.hash]) }
