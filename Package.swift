@@ -14,6 +14,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "facet", targets: ["facet"]),
+        .library(name: "FacetCore", targets: ["FacetCore"]),
         .library(name: "FacetImage", targets: ["FacetImage"]),
         .library(name: "FacetSynth", targets: ["FacetSynth"]),
         .library(name: "FacetData", targets: ["FacetData"]),
@@ -37,31 +38,34 @@ let package = Package(
         // The only C with setjmp/longjmp: libjpeg/libpng error recovery. Returns codes and messages.
         .target(name: "CCodecs", dependencies: ["CJPEG", "CPNG"]),
 
-        .target(name: "FacetImage", dependencies: ["CCodecs", "CEXIF"], swiftSettings: processor),
-        .target(name: "FacetSynth", dependencies: ["FacetImage"], swiftSettings: processor),
-        .target(name: "FacetData", dependencies: ["FacetImage", .product(name: "Crypto", package: "swift-crypto")],
+        // What every module shares: files written atomically, file names, parallel loops, background
+        // work, tracing, the seeded generators. Depends on nothing.
+        .target(name: "FacetCore", swiftSettings: processor),
+        .target(name: "FacetImage", dependencies: ["FacetCore", "CCodecs", "CEXIF"], swiftSettings: processor),
+        .target(name: "FacetSynth", dependencies: ["FacetCore", "FacetImage"], swiftSettings: processor),
+        .target(name: "FacetData", dependencies: ["FacetCore", "FacetImage", .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: processor),
         // Numeric kernels are unusable unoptimised: FacetNN is built with -O even in debug builds (tests included).
-        .target(name: "FacetNN", dependencies: ["COpenBLAS", .product(name: "ZIPFoundation", package: "ZIPFoundation")], swiftSettings: [.unsafeFlags(["-O"])] + processor),
-        .target(name: "FacetLearn", dependencies: ["FacetNN", "FacetImage"], swiftSettings: processor),
+        .target(name: "FacetNN", dependencies: ["FacetCore", "COpenBLAS", .product(name: "ZIPFoundation", package: "ZIPFoundation")], swiftSettings: [.unsafeFlags(["-O"])] + processor),
+        .target(name: "FacetLearn", dependencies: ["FacetCore", "FacetNN", "FacetImage"], swiftSettings: processor),
         .target(name: "FacetReport", dependencies: ["FacetData", "FacetLearn"]),
         .target(name: "FacetPipeline", dependencies: [
-            "FacetData", "FacetImage", "FacetLearn", "FacetNN", "FacetReport", .product(name: "Yams", package: "Yams"),
+            "FacetCore", "FacetData", "FacetImage", "FacetLearn", "FacetNN", "FacetReport", .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(
             name: "facet",
             dependencies: [
-                "FacetImage", "FacetSynth", "FacetData", "FacetPipeline", "FacetNN", "FacetLearn", "FacetReport",
+                "FacetCore", "FacetImage", "FacetSynth", "FacetData", "FacetPipeline", "FacetNN", "FacetLearn", "FacetReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
-        .testTarget(name: "FacetImageTests", dependencies: ["FacetImage"]),
-        .testTarget(name: "FacetSynthTests", dependencies: ["FacetSynth", "FacetImage"]),
-        .testTarget(name: "FacetDataTests", dependencies: ["FacetData", "FacetLearn", "FacetSynth", "FacetImage"]),
-        .testTarget(name: "FacetPipelineTests", dependencies: ["FacetPipeline", "FacetLearn", "FacetData", "FacetSynth", "FacetImage", "FacetNN"]),
-        .testTarget(name: "FacetNNTests", dependencies: ["FacetNN", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
-        .testTarget(name: "FacetLearnTests", dependencies: ["FacetLearn", "FacetNN", "FacetImage"]),
-        .testTarget(name: "FacetReportTests", dependencies: ["FacetReport", "FacetLearn", "FacetData"]),
-        .testTarget(name: "facetTests", dependencies: ["FacetImage", "FacetNN"]),
+        .testTarget(name: "FacetImageTests", dependencies: ["FacetCore", "FacetImage"]),
+        .testTarget(name: "FacetSynthTests", dependencies: ["FacetCore", "FacetSynth", "FacetImage"]),
+        .testTarget(name: "FacetDataTests", dependencies: ["FacetCore", "FacetData", "FacetLearn", "FacetSynth", "FacetImage"]),
+        .testTarget(name: "FacetPipelineTests", dependencies: ["FacetCore", "FacetPipeline", "FacetLearn", "FacetData", "FacetSynth", "FacetImage", "FacetNN"]),
+        .testTarget(name: "FacetNNTests", dependencies: ["FacetCore", "FacetNN", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+        .testTarget(name: "FacetLearnTests", dependencies: ["FacetCore", "FacetLearn", "FacetNN", "FacetImage"]),
+        .testTarget(name: "FacetReportTests", dependencies: ["FacetCore", "FacetReport", "FacetLearn", "FacetData"]),
+        .testTarget(name: "facetTests", dependencies: ["FacetCore", "FacetImage", "FacetNN"]),
     ]
 )

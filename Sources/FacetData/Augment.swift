@@ -1,3 +1,4 @@
+import FacetCore
 import FacetImage
 import Foundation
 
@@ -36,7 +37,7 @@ public struct AugmentOptions: Sendable, Codable, Equatable {
     public var copies = 1
     /// Also write each source photo, resized but not augmented (copy 0).
     public var keepSource = true
-    public var seed: UInt64 = 2024
+    public var seed: UInt64 = defaultSeed
     public var quality = 95
     public var ops: [AugmentOp] = [.hflip(p: 0.5), .vflip(p: 0.5), .gaussianBlur(p: 0.5, kernel: 5, sigma: 0.1...2.0),
                                    .colorJitter(p: 1, brightness: 0.4, contrast: 0.4, saturation: 0.4, hue: 0.1)]
@@ -83,7 +84,7 @@ public struct DatasetRecord: Sendable, Codable, Equatable {
 public enum Augmenting {
     /// Draws the parameters of copy `copy` of photo `id`: keyed by (seed, id, copy) only.
     public static func sample(_ ops: [AugmentOp], seed: UInt64, id: String, copy: Int) -> [AppliedOp] {
-        var r = AugmentRandom(seed: seed, id: id, copy: copy)
+        var r = KeyedRandom(seed: seed, key: id + "#" + String(copy))
         return ops.map { op in
             switch op {
             case .hflip(let p), .vflip(let p):
@@ -142,16 +143,4 @@ public enum Augmenting {
             return image.resized(width: min(w, size), height: min(h, size)).padded(width: size, height: size, fill: [0, 0, 0])
         }
     }
-}
-
-/// SplitMix64 keyed by (seed, photo id, copy index).
-struct AugmentRandom {
-    private var state: UInt64
-
-    init(seed: UInt64, id: String, copy: Int) {
-        state = SplitRandom.hash(seed, id + "#" + String(copy))
-    }
-
-    mutating func next() -> UInt64 { state = SplitRandom.mix(state); return state }
-    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }

@@ -1,3 +1,4 @@
+import FacetCore
 import FacetImage
 
 /// Length-prefixed binary records for the caches a run reads whole: each record is its payload's

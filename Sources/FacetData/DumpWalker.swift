@@ -1,3 +1,4 @@
+import FacetCore
 import FacetImage
 import Foundation
 

@@ -1,3 +1,4 @@
+import FacetCore
 import FacetImage
 import Foundation
 import Synchronization
@@ -39,24 +40,18 @@ public enum DatasetExport {
         try fm.createDirectory(atPath: staging, withIntermediateDirectories: true)
         for r in records { try fm.createDirectory(atPath: "\(staging)/\(r.split!)/\(r.label!)", withIntermediateDirectories: true) }
 
-        let results = Mutex([[DatasetRecord]?](repeating: nil, count: records.count))
-        let failure = Mutex<String?>(nil)
-        let done = Atomic<Int>(0)
-        let work: @Sendable (Int) -> Void = { i in
-            do {
-                let made = try export(records[i], dump: dump, into: staging, options: options, pool: pool)
-                results.withLock { $0[i] = made }
-            } catch {
-                failure.withLock { $0 = $0 ?? "\(records[i].source): \(error)" }
+        let made: [[DatasetRecord]]
+        do {
+            made = try parallelMap(records.count, threads: threads ?? 0, progress: progress) { i in
+                do { return try export(records[i], dump: dump, into: staging, options: options, pool: pool) } catch {
+                    throw DataError("augment: \(records[i].source): \(error) (has the dump changed since ingest? run facet ingest again)")
+                }
             }
-            progress?(done.add(1, ordering: .relaxed).newValue, records.count)
-        }
-        if threads == 1 { for i in records.indices { work(i) } } else { DispatchQueue.concurrentPerform(iterations: records.count, execute: work) }
-        if let message = failure.withLock({ $0 }) {
+        } catch {
             try? fm.removeItem(atPath: staging)
-            throw DataError("augment: \(message) (has the dump changed since ingest? run facet ingest again)")
+            throw error
         }
-        let all = results.withLock { $0.flatMap { $0! } }.sorted { $0.file < $1.file }
+        let all = made.flatMap { $0 }.sorted { $0.file < $1.file }
         try writeManifests(all, options: options, into: staging)
         try swapIn(staging, as: final, pool: pool, keep: all.count + 3)   // the images and the three manifests
         var summary = AugmentSummary()
@@ -146,15 +141,13 @@ public enum DatasetExport {
 
     /// A CSV row per record, made on all cores.
     public static func csvRows(_ records: [DatasetRecord]) -> [UInt8] {
-        let block = 512, blocks = (records.count + block - 1) / block
-        let parts = Mutex([[UInt8]](repeating: [], count: blocks))
-        DispatchQueue.concurrentPerform(iterations: blocks) { b in
+        let block = 512
+        return Array(concurrentMap((records.count + block - 1) / block) { b in
             var out: [UInt8] = []
             out.reserveCapacity(block * 192)
             for r in records[b * block..<min(records.count, (b + 1) * block)] { row(r, &out) }
-            parts.withLock { $0[b] = out }
-        }
-        return parts.withLock { Array($0.joined()) }
+            return out
+        }.joined())
     }
 
     /// The CSV row of one record, made on the calling thread (a shard's rows, one by one).

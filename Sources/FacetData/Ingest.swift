@@ -1,3 +1,4 @@
+import FacetCore
 import FacetImage
 import Foundation
 import Synchronization
@@ -129,19 +130,16 @@ public enum Ingest {
         let cache = useCache ? IngestCache(workspace: workspace) : IngestCache()
         Trace.mark("ingest: analysis cache read")
         let files = listing.files
-        let outcomes = Mutex([AnalysisOutcome?](repeating: nil, count: files.count))
-        let decodedCount = Atomic<Int>(0), reusedCount = Atomic<Int>(0), done = Atomic<Int>(0)
-        DispatchQueue.concurrentPerform(iterations: files.count) { i in
+        let decodedCount = Atomic<Int>(0), reusedCount = Atomic<Int>(0)
+        let results = parallelMap(files.count, progress: progress) { i in
             let (outcome, how) = analyze(files[i], dump: dump, cache: cache, options: options)
             switch how {
             case .decoded: decodedCount.add(1, ordering: .relaxed)
             case .cached: reusedCount.add(1, ordering: .relaxed)
             case .unread: break
             }
-            outcomes.withLock { $0[i] = outcome }
-            progress?(done.add(1, ordering: .relaxed).newValue, files.count)
+            return outcome
         }
-        let results = outcomes.withLock { $0.map { $0! } }
         Trace.mark("ingest: files analysed or looked up")
         try FileManager.default.createDirectory(atPath: workspace + "/cache", withIntermediateDirectories: true)
         // Crops are made only by a decode: those of this run's decodes join the face store, before
@@ -196,21 +194,14 @@ public enum Ingest {
     public static func fingerprint(dump: String, workspace: String, maxBytes: Int) throws -> (lines: [String], listing: DumpListing) {
         let listing = try list(dump: dump, workspace: workspace)
         let index = IngestCache.readIndex(workspace)
-        var lines = [String](repeating: "", count: listing.files.count)
-        lines.withUnsafeMutableBufferPointer { out in
-            nonisolated(unsafe) let out = out
-            DispatchQueue.concurrentPerform(iterations: listing.files.count) { i in
-                let f = listing.files[i]
-                if let known = index[f.path], known.size == f.size, known.mtime == f.mtime {
-                    out[i] = f.path + "\t" + known.sha256
-                    return
-                }
-                do throws(ImageError) {
-                    out[i] = f.path + "\t" + Analyzer.sha256(try ImageDecoder.readFile(dump + "/" + f.path, maxBytes: maxBytes))
-                } catch {
-                    // What ingest will make of the file follows from the kind alone (empty, too large, unreadable).
-                    out[i] = f.path + "\t" + error.kind.rawValue + ":\(f.size)"
-                }
+        let lines = concurrentMap(listing.files.count) { i in
+            let f = listing.files[i]
+            if let known = index[f.path], known.size == f.size, known.mtime == f.mtime { return f.path + "\t" + known.sha256 }
+            do throws(ImageError) {
+                return f.path + "\t" + Analyzer.sha256(try ImageDecoder.readFile(dump + "/" + f.path, maxBytes: maxBytes))
+            } catch {
+                // What ingest will make of the file follows from the kind alone (empty, too large, unreadable).
+                return f.path + "\t" + error.kind.rawValue + ":\(f.size)"
             }
         }
         return (lines + listing.problems.map { $0.source + "\tproblem:" + $0.reason }, listing)

@@ -1,3 +1,4 @@
+import FacetCore
 import FacetImage
 import Foundation
 
@@ -14,7 +15,7 @@ public struct SplitOptions: Sendable, Codable, Equatable {
     public var val: Amount = .fraction(0.2)
     /// `label` and any of `lighting`, `background`, `occlusion`.
     public var stratify: [String] = ["label"]
-    public var seed: UInt64 = 2024
+    public var seed: UInt64 = defaultSeed
     /// Assign by a keyed hash of the group id: adding photos never moves one already assigned
     /// (fractions only; proportions are then close, not exact).
     public var stable = false
@@ -186,7 +187,7 @@ public enum Splitting {
             let perStratum = controlledRound(rows: weights, columns: perClass[k])
             for (j, key) in keys.enumerated() {
                 var need = ["test": perStratum[j][0], "val": perStratum[j][1], "train": perStratum[j][2]]
-                var rng = SplitRandom(seed: o.seed, key: c + "/" + key)
+                var rng = KeyedRandom(seed: o.seed, key: c + "/" + key)
                 // Big groups first; among equals the seeded shuffle decides.
                 let shuffled = rng.shuffled(strata[key]!.sorted { records[$0[0]].id < records[$1[0]].id })
                 let dealt = shuffled.indices.sorted { (shuffled[$0].count, -$0) > (shuffled[$1].count, -$1) }.map { shuffled[$0] }
@@ -217,7 +218,7 @@ public enum Splitting {
         guard tf >= 0, vf >= 0, tf < 1, vf < 1 else { throw DataError("split: fractions must be in [0, 1)") }
         var out = [String?](repeating: nil, count: records.count)
         for i in labelled {
-            let u = SplitRandom.unit(seed: o.seed, key: records[i].group)
+            let u = KeyedRandom.unit(seed: o.seed, key: records[i].group)
             out[i] = u < tf ? "test" : (u < tf + vf * (1 - tf) ? "val" : "train")
         }
         return out
@@ -269,38 +270,6 @@ public struct SplitTally: Codable, Sendable, Equatable {
             }
         }
         return lines.joined(separator: "\n")
-    }
-}
-
-/// Seeded randomness for splits, keyed by strings (so it depends only on what it names).
-struct SplitRandom {
-    private var state: UInt64
-
-    init(seed: UInt64, key: String) { state = SplitRandom.hash(seed, key) }
-
-    static func hash(_ seed: UInt64, _ key: String) -> UInt64 {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325 ^ seed
-        for b in key.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
-        return mix(h ^ seed)
-    }
-
-    static func mix(_ x: UInt64) -> UInt64 {
-        var z = x &+ 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// A number in [0, 1) for (seed, key).
-    static func unit(seed: UInt64, key: String) -> Double { Double(hash(seed, key) >> 11) / Double(1 << 53) }
-
-    mutating func next() -> UInt64 { state = SplitRandom.mix(state); return state }
-
-    mutating func shuffled<T>(_ items: [T]) -> [T] {
-        var a = items
-        if a.count < 2 { return a }
-        for i in stride(from: a.count - 1, to: 0, by: -1) { a.swapAt(i, Int(next() % UInt64(i + 1))) }
-        return a
     }
 }
 

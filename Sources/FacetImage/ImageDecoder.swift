@@ -1,4 +1,5 @@
 import CCodecs
+import FacetCore
 import Foundation
 
 /// How to decode. The defaults refuse anything over 100 megapixels or 1 GiB of file.

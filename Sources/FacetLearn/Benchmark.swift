@@ -1,3 +1,4 @@
+import FacetCore
 import FacetNN
 import Foundation
 
@@ -20,8 +21,8 @@ public enum NetworkBenchmark {
         model.train(train)
         model.requiresGrad(train)
         model.firstConvolution?.needsInputGradient = false
-        var rng = Random(seed: 7)
-        let x = Tensor(shape: [batch, 3, size, size], data: rng.uniform(batch * 3 * size * size, 1))
+        var rng = SplitMix64(seed: 7)
+        let x = Tensor(shape: [batch, 3, size, size], data: rng.weights(batch * 3 * size * size, 1))
         let targets = (0..<batch).map { Int32($0 % classes) }
         let adam = train ? Adam(model, lr: 1e-4) : nil
         var rates: [Double] = []
@@ -85,9 +86,9 @@ public enum ConvolutionBenchmark {
 
     public static func run(_ shapes: [ConvShape], repeats: Int) -> [Row] {
         shapes.map { s in
-            var rng = Random(seed: 3)
-            let x = rng.uniform(s.N * s.C * s.H * s.W, 1), w = rng.uniform(s.K * s.C * s.KH * s.KW, 0.1)
-            let dy = rng.uniform(s.N * s.K * s.OH * s.OW, 1), inputGradient = s.C != 3
+            var rng = SplitMix64(seed: 3)
+            let x = rng.weights(s.N * s.C * s.H * s.W, 1), w = rng.weights(s.K * s.C * s.KH * s.KW, 0.1)
+            let dy = rng.weights(s.N * s.K * s.OH * s.OW, 1), inputGradient = s.C != 3
             var y = [Float](repeating: 0, count: dy.count), dx = x, dw = w
             // The weight's transform (Winograd's) or positions (shifted), and Winograd's transformed
             // input where the batch makes one chunk, made by the forward pass and read by the

@@ -1,3 +1,4 @@
+import FacetCore
 import FacetImage
 import FacetNN
 import Foundation
@@ -38,22 +39,13 @@ public struct ImageDataset: Sendable {
             items.append(Item(file: l.file, label: label, split: l.split, conditions: conditions))
         }
         guard !items.isEmpty else { throw WeightError("\(path): no images") }
-        var decoded = [Image?](repeating: nil, count: items.count)
-        let failure = Mutex<String?>(nil)
-        let done = Atomic<Int>(0)
         let folderPath = folder
         let files = items.map(\.file)
-        decoded.withUnsafeMutableBufferPointer { out in
-            nonisolated(unsafe) let out = out
-            DispatchQueue.concurrentPerform(iterations: files.count) { i in
-                do { out[i] = try ImageDecoder.decode(file: folderPath + "/" + files[i]).image } catch {
-                    failure.withLock { $0 = $0 ?? "\(error)" }
-                }
-                progress?(done.add(1, ordering: .relaxed).newValue, files.count)
+        let images = try parallelMap(files.count, progress: progress) { i in
+            do { return try ImageDecoder.decode(file: folderPath + "/" + files[i]).image } catch {
+                throw WeightError("dataset \(folderPath): \(error)")
             }
         }
-        if let failure = failure.withLock({ $0 }) { throw WeightError("dataset \(folder): \(failure)") }
-        let images = decoded.map { $0! }
         let size = images[0].width
         if let bad = images.indices.first(where: { images[$0].width != size || images[$0].height != size || images[$0].channels != 3 }) {
             throw WeightError("\(folder)/\(items[bad].file): \(images[bad].width)×\(images[bad].height), not the dataset's \(size)×\(size) RGB")

@@ -1,3 +1,4 @@
+import FacetCore
 import FacetImage
 import FacetNN
 import Foundation
@@ -19,7 +20,7 @@ public final class OcclusionTagger {
     public let model: Module
 
     public init(seed: UInt64 = 0) {
-        var rng = Random(seed: seed)
+        var rng = SplitMix64(seed: seed)
         func block(_ c: Int, _ k: Int) -> [Module] {
             [Conv2d(c, k, kernel: 3, padding: 1, bias: false, rng: &rng), BatchNorm2d(k, relu: true), MaxPool2d(kernel: 2, stride: 2)]
         }
@@ -51,7 +52,7 @@ public final class OcclusionTagger {
         for epoch in 0..<s.epochs {
             // PyTorch's CosineAnnealingLR stepped once per epoch.
             optimizer.lr = Float(s.lr * 0.5 * (1 + cos(Double.pi * Double(epoch) / Double(s.epochs))))
-            var rng = Random(seed: s.seed &+ 0x9E37_79B9 &* UInt64(epoch + 1))
+            var rng = SplitMix64(seed: s.seed &+ 0x9E37_79B9 &* UInt64(epoch + 1))
             var order = Array(crops.indices)
             for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
             for b in stride(from: 0, to: order.count, by: s.batch) {

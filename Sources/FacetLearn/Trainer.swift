@@ -1,3 +1,4 @@
+import FacetCore
 import FacetNN
 import Foundation
 
@@ -28,7 +29,7 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     /// `adam`, `adamw` or `sgd` (momentum 0.9).
     public var optimizer = "adam"
     public var weightDecay = 0.0
-    public var seed: UInt64 = 2024
+    public var seed: UInt64 = defaultSeed
     public var finetune = Finetune.all
     /// `constant` (the study's) or `cosine`: PyTorch's `CosineAnnealingLR(T_max: epochs, eta_min: 0)`
     /// stepped once per epoch, so epoch e (from 1) trains at lr · (1 + cos(π (e − 1) / epochs)) / 2.
@@ -125,7 +126,7 @@ public final class Trainer {
             let start = Date()
             optimizer.lr = Float(config.learningRate(epoch: epoch))
             var order = train
-            var rng = Random(seed: config.seed &+ UInt64(epoch) &* 0x9E37_79B9)
+            var rng = SplitMix64(seed: config.seed &+ UInt64(epoch) &* 0x9E37_79B9)
             for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
             model.train(cache == nil)
             model.requiresGrad(true)

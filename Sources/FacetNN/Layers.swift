@@ -1,3 +1,4 @@
+import FacetCore
 import Foundation
 
 /// `nn.Conv2d` (square kernel, no dilation or groups): weight (K, C, KH, KW), bias (K).
@@ -16,11 +17,11 @@ public final class Conv2d: Module {
     private var transformedInput: [Float] = []
 
     public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, bias: Bool = true,
-                rng: inout Random) {
+                rng: inout SplitMix64) {
         // PyTorch's default: kaiming_uniform(a=√5) — U(−b, b) with b = 1/√fan_in, for weight and bias alike.
         let fanIn = inChannels * kernel * kernel, bound = 1 / Float(fanIn).squareRoot()
-        weight = Param(Tensor(shape: [outChannels, inChannels, kernel, kernel], data: rng.uniform(outChannels * fanIn, bound)))
-        self.bias = bias ? Param(Tensor(shape: [outChannels], data: rng.uniform(outChannels, bound))) : nil
+        weight = Param(Tensor(shape: [outChannels, inChannels, kernel, kernel], data: rng.weights(outChannels * fanIn, bound)))
+        self.bias = bias ? Param(Tensor(shape: [outChannels], data: rng.weights(outChannels, bound))) : nil
         self.stride = stride
         self.padding = padding
     }
@@ -232,10 +233,10 @@ public final class Linear: Module {
     public let bias: Param?
     private var input = Tensor(zeros: [0])
 
-    public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true, rng: inout Random) {
+    public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true, rng: inout SplitMix64) {
         let bound = 1 / Float(inFeatures).squareRoot()
-        weight = Param(Tensor(shape: [outFeatures, inFeatures], data: rng.uniform(outFeatures * inFeatures, bound)))
-        self.bias = bias ? Param(Tensor(shape: [outFeatures], data: rng.uniform(outFeatures, bound))) : nil
+        weight = Param(Tensor(shape: [outFeatures, inFeatures], data: rng.weights(outFeatures * inFeatures, bound)))
+        self.bias = bias ? Param(Tensor(shape: [outFeatures], data: rng.weights(outFeatures, bound))) : nil
     }
 
     override public var ownParams: [(String, Param)] { [("weight", weight)] + (bias.map { [("bias", $0)] } ?? []) }
@@ -268,10 +269,10 @@ public final class Linear: Module {
 /// `nn.Dropout`: in training, zero each element with probability p and scale the rest by 1/(1−p).
 public final class Dropout: Module {
     public let p: Float
-    public var rng: Random
+    public var rng: SplitMix64
     private var mask: [Float] = []
 
-    public init(_ p: Float = 0.5, seed: UInt64 = 0) { self.p = p; rng = Random(seed: seed) }
+    public init(_ p: Float = 0.5, seed: UInt64 = 0) { self.p = p; rng = SplitMix64(seed: seed) }
 
     override public func forward(_ x: Tensor) -> Tensor {
         guard training, p > 0 else { mask = []; return x }
@@ -288,19 +289,4 @@ public final class Dropout: Module {
         for i in dx.data.indices { dx.data[i] *= mask[i] }
         return dx
     }
-}
-
-/// SplitMix64: the seeded generator of initial weights and dropout masks.
-public struct Random: Sendable {
-    private var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    public mutating func unit() -> Float { Float(next() >> 40) / Float(1 << 24) }
-    public mutating func uniform(_ n: Int, _ bound: Float) -> [Float] { (0..<n).map { _ in (2 * unit() - 1) * bound } }
 }

@@ -1,3 +1,4 @@
+import FacetCore
 /// torchvision's `BasicBlock`: conv3×3 → bn → relu → conv3×3 → bn, plus the identity (or a
 /// 1×1 conv + bn `downsample` when the shape changes), then relu.
 public final class BasicBlock: Module {
@@ -5,7 +6,7 @@ public final class BasicBlock: Module {
     public let downsample: Sequential?
     private var output = Tensor(zeros: [0])      // after the last ReLU, saved for its backward
 
-    public init(_ inChannels: Int, _ channels: Int, stride: Int, rng: inout Random) {
+    public init(_ inChannels: Int, _ channels: Int, stride: Int, rng: inout SplitMix64) {
         conv1 = Conv2d(inChannels, channels, kernel: 3, stride: stride, padding: 1, bias: false, rng: &rng)
         bn1 = BatchNorm2d(channels, relu: true)
         conv2 = Conv2d(channels, channels, kernel: 3, stride: 1, padding: 1, bias: false, rng: &rng)
@@ -48,7 +49,7 @@ public final class ResNet18: Module {
     private let flatten = Flatten()
 
     public init(classes: Int = 1000, width: Int = 64, seed: UInt64 = 0) {
-        var rng = Random(seed: seed)
+        var rng = SplitMix64(seed: seed)
         conv1 = Conv2d(3, width, kernel: 7, stride: 2, padding: 3, bias: false, rng: &rng)
         bn1 = BatchNorm2d(width, relu: true)
         maxpool = MaxPool2d(kernel: 3, stride: 2, padding: 1)
@@ -71,7 +72,7 @@ public final class ResNet18: Module {
 
     /// Replaces the head with a fresh `classes`-way layer.
     override public func replaceHead(classes: Int, seed: UInt64 = 1) {
-        var rng = Random(seed: seed)
+        var rng = SplitMix64(seed: seed)
         fc = Linear(fc.weight.value.shape[1], classes, rng: &rng)
     }
 

@@ -1,3 +1,4 @@
+import FacetCore
 /// torchvision's VGG16 (`features.0` … `features.28`, `avgpool` to 7×7, `classifier.0/3/6`) and
 /// the VGGFace port (`conv1_1` … `conv5_3`, `fc6`, `fc7`, `fc8`: the same network without the
 /// adaptive pooling, so its input must be 224×224, and with 2,622 identities for a head).
@@ -17,7 +18,7 @@ public final class VGG: Module {
     public init(naming: Naming = .torchvision, classes: Int = 1000, config: [Int] = VGG.vgg16, hidden: Int = 4096,
                 pooled: Int = 7, dropout: Float = 0.5, seed: UInt64 = 0) {
         self.naming = naming
-        var rng = Random(seed: seed)
+        var rng = SplitMix64(seed: seed)
         var inC = 3, block = 1, index = 1, i = 0
         for c in config {
             if c == 0 {
@@ -52,7 +53,7 @@ public final class VGG: Module {
     override public var firstConvolution: Conv2d? { featureLayers.first?.1 as? Conv2d }
 
     override public func replaceHead(classes: Int, seed: UInt64 = 1) {
-        var rng = Random(seed: seed)
+        var rng = SplitMix64(seed: seed)
         classifierLayers[classifierLayers.count - 1].1 = Linear((head as! Linear).weight.value.shape[1], classes, rng: &rng)
     }
 

@@ -1,3 +1,4 @@
+import FacetCore
 /// The facial expression classes of the synthetic study.
 public enum Expression: String, Sendable, CaseIterable, Codable {
     case happy, normal, sad

@@ -1,3 +1,4 @@
+import FacetCore
 import FacetImage
 
 /// Everything that decides one synthetic photo; sampled from a keyed stream, so a photo

@@ -1,3 +1,4 @@
+import FacetCore
 import FacetImage
 import Foundation
 import Synchronization
@@ -68,22 +69,13 @@ public enum SynthDump {
         }
         try prepare(out, overwrite: options.overwrite)
         let plans = (0..<options.count).map { plan(index: $0, options: options) }
-        let rows = Mutex([TruthRow?](repeating: nil, count: plans.count))
-        let failure = Mutex<String?>(nil)
-        let done = Atomic<Int>(0)
-        DispatchQueue.concurrentPerform(iterations: plans.count) { i in
-            do {
-                let row = try writePhoto(plans[i], root: out)
-                rows.withLock { $0[i] = row }
-            } catch {
-                failure.withLock { $0 = $0 ?? "\(plans[i].file): \(error)" }
+        let written = try parallelMap(plans.count, progress: progress) { i in
+            do { return try writePhoto(plans[i], root: out) } catch {
+                throw SynthError(description: "synth: could not write \(plans[i].file): \(error)")
             }
-            let n = done.add(1, ordering: .relaxed).newValue
-            progress?(n, plans.count)
         }
-        if let message = failure.withLock({ $0 }) { throw SynthError(description: "synth: could not write \(message)") }
         var summary = SynthSummary()
-        summary.rows = rows.withLock { $0.compactMap { $0 } }
+        summary.rows = written
         summary.photos = summary.rows.count
         let extra = try writeExtras(plans, options: options, root: out)
         summary.rows += extra

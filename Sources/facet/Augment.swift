@@ -1,4 +1,5 @@
 import ArgumentParser
+import FacetCore
 import FacetData
 
 extension Facet {
@@ -18,7 +19,7 @@ extension Facet {
         @Option(help: "crop: shorter side to size, centre square; pad: longer side to size, black borders.") var policy = "crop"
         @Option(help: "Augmented copies per training photo.") var copies = 1
         @Flag(inversion: .prefixedNo, help: "Also write each training photo unaugmented (copy 0).") var keepSource = true
-        @Option(help: "Random seed.") var seed: UInt64 = 2024
+        @Option(help: "Random seed.") var seed: UInt64 = defaultSeed
         @Option(help: "JPEG quality of the written images.") var quality = 95
         @Option(help: "Probability of a horizontal flip.") var hflip = 0.5
         @Option(help: "Probability of a vertical flip.") var vflip = 0.5

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FacetCore
 import FacetPipeline
 import FacetSynth
 import Foundation
@@ -12,7 +13,7 @@ extension Facet {
         @Option(help: "The demo pipeline.") var pipeline = "Pipelines/demo.yaml"
         @Option(help: "Distinct photos in the synthetic dump.") var count = 1200
         @Option(help: "Shorter side of each photo, in pixels.") var size = 256
-        @Option(help: "Random seed of the synthetic dump.") var seed: UInt64 = 2024
+        @Option(help: "Random seed of the synthetic dump.") var seed: UInt64 = defaultSeed
         @Flag(help: "Draw the dump again even when it is there.") var redraw = false
 
         func run() throws {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FacetCore
 import FacetImage
 import FacetNN
 import FacetPipeline

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FacetCore
 import FacetData
 
 extension Facet {
@@ -14,7 +15,7 @@ extension Facet {
         @Option(help: "Test photos: a count (865) or a fraction of all (0.15).") var test = "0.15"
         @Option(help: "Validation photos: a count or a fraction of what remains after test.") var val = "0.2"
         @Option(parsing: .upToNextOption, help: "Stratify by label and any of lighting, background, occlusion.") var stratify: [String] = ["label"]
-        @Option(help: "Random seed.") var seed: UInt64 = 2024
+        @Option(help: "Random seed.") var seed: UInt64 = defaultSeed
         @Flag(help: "Assign by a keyed hash of each photo's group: adding photos later never moves one (fractions only).") var stable = false
 
         static func amount(_ text: String, _ name: String) throws -> SplitOptions.Amount {

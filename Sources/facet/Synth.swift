@@ -1,4 +1,5 @@
 import ArgumentParser
+import FacetCore
 import FacetSynth
 
 extension Facet {
@@ -8,7 +9,7 @@ extension Facet {
             abstract: "Write a synthetic raw photo dump of one drawn person (happy, normal, sad), with truth.csv.")
         @Argument(help: "Output folder (created; must be empty or an earlier synth dump with --overwrite).") var out: String
         @Option(help: "Distinct photos to draw.") var count: Int = 120
-        @Option(help: "Random seed: the same seed writes the same bytes.") var seed: UInt64 = 2024
+        @Option(help: "Random seed: the same seed writes the same bytes.") var seed: UInt64 = defaultSeed
         @Option(help: "Shorter side of each photo, in pixels.") var size: Int = 256
         @Option(help: "Exact duplicates, near duplicates and broken files, each (default: one per 40 photos).") var extras: Int?
         @Flag(help: "Replace an earlier synth dump in the output folder.") var overwrite = false

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FacetCore
 import FacetData
 import FacetPipeline
 import Foundation

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FacetCore
 import FacetImage
 import FacetLearn
 import FacetNN
@@ -26,7 +27,7 @@ extension Facet {
         @Option(help: "adam, adamw or sgd.") var optimizer = "adam"
         @Option var weightDecay = 0.0
         @Option(help: "constant or cosine (PyTorch's CosineAnnealingLR over the epochs, stepped per epoch).") var schedule = "constant"
-        @Option var seed: UInt64 = 2024
+        @Option var seed: UInt64 = defaultSeed
         @Option(help: "Channel width: 64 is the published networks'; narrower trains faster (ResNet18 and VGG).") var width = 64
 
         func run() throws {

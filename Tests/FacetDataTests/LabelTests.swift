@@ -1,3 +1,4 @@
+import FacetCore
 import Foundation
 import Testing
 @testable import FacetData

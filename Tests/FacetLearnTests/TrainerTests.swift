@@ -1,3 +1,4 @@
+import FacetCore
 import Foundation
 import Testing
 import FacetImage
@@ -9,7 +10,7 @@ import FacetImage
 @Suite struct TrainerTests {
     static func dataset(perClass: Int = 12, size: Int = 32) throws -> String {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("facet-train-\(UUID())").path
-        var rng = Random(seed: 3)
+        var rng = SplitMix64(seed: 3)
         var lines: [String] = []
         for c in 0..<3 {
             for i in 0..<perClass {

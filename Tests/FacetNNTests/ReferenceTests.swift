@@ -1,3 +1,4 @@
+import FacetCore
 import Foundation
 import Testing
 @testable import FacetNN
@@ -94,7 +95,7 @@ import Testing
     /// backward: output and gradients as the loop nest's.
     @Test(arguments: [(2, 256, 2), (3, 8, 1)]) func aLayerOnTheShiftedPathMatchesTheLoopNest(_ shape: (Int, Int, Int)) {
         let (n, c, side) = shape
-        var rng = Random(seed: 4)
+        var rng = SplitMix64(seed: 4)
         let layer = Conv2d(c, c, kernel: 3, padding: 1, bias: true, rng: &rng)
         let s = layer.shape(Tensor(zeros: [n, c, side, side]))
         #expect(s.resolve(.automatic) == .shifted && s.transformedWeightFloats == ShiftedProducts(s)!.weightFloats)
@@ -165,8 +166,8 @@ import Testing
     /// formulas as one scalar loop (Adam and AdamW, five steps).
     @Test(arguments: [false, true]) func adamInBlocksMatchesTheScalarLoop(decoupled: Bool) {
         let n = 100_003
-        var rng = Random(seed: 9)
-        let start = rng.uniform(n, 1)
+        var rng = SplitMix64(seed: 9)
+        let start = rng.weights(n, 1)
         let layer = Linear(1, 1, bias: false, rng: &rng)
         layer.weight.value = Tensor(shape: [n], data: start)
         layer.weight.ensureGrad()
@@ -247,7 +248,7 @@ import Testing
         #expect(vgg.forward(x) == kept)
         #expect(vgg.features(x) == keptFeatures)
         #expect(keptFeatures.data.contains(0) && keptFeatures.data.contains { $0 > 0 })
-        var weights = Random(seed: 4)
+        var weights = SplitMix64(seed: 4)
         let seq = Sequential([Conv2d(3, 5, kernel: 3, padding: 1, rng: &weights), ReLU()])
         let y = seq.forward(x)
         seq.requiresGrad(false)

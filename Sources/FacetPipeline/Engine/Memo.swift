@@ -1,3 +1,4 @@
+import FacetCore
 import FacetData
 import FacetLearn
 import Foundation
@@ -31,13 +32,9 @@ final class Memo {
 
     /// Stores shards (encoded on all cores); returns their hashes.
     func putShards(_ parts: [[Record]]) throws -> [String] {
-        var encoded = [Result<[UInt8], any Error>?](repeating: nil, count: parts.count)
-        encoded.withUnsafeMutableBufferPointer { out in
-            nonisolated(unsafe) let out = out
-            DispatchQueue.concurrentPerform(iterations: parts.count) { i in out[i] = Result { try JSONLines.encodeLines(parts[i]) } }
-        }
+        let encoded = concurrentMap(parts.count) { i in Result { try JSONLines.encodeLines(parts[i]) } }
         return try zip(parts, encoded).map { records, bytes in
-            let h = try store.put(try bytes!.get())
+            let h = try store.put(try bytes.get())
             shards[h] = records
             return h
         }

@@ -1,3 +1,4 @@
+import FacetCore
 import FacetData
 import Foundation
 import Yams
@@ -64,7 +65,7 @@ public struct PipelineManifest: Sendable {
         let name = top.string("name", default: nil)
         if top.node("name") == nil { problems.add(top.mark, "name is missing: give the pipeline a name") }
         if let name, let problem = SafePaths.nameProblem(name) { problems.add(top.markOf("name"), "name \(problem)") }
-        let seed = top.int("seed", default: 2024, in: 0...Int.max)
+        let seed = top.int("seed", default: Int(defaultSeed), in: 0...Int.max)
         let classes = top.strings("classes", default: ["happy", "normal", "sad"])
         if classes.count < 2 { problems.add(top.markOf("classes"), "classes must name at least two classes") }
         for c in classes {

@@ -1,3 +1,4 @@
+import FacetCore
 import FacetData
 import FacetImage
 import Foundation
@@ -93,38 +94,34 @@ struct AugmentCache {
                progress: (@Sendable (Int, Int) -> Void)?) throws -> ([[DatasetRecord]], Int) {
         let records = all.filter { $0.split != nil && $0.label != nil }
         guard !records.isEmpty else { return (all.map { _ in [] }, 0) }
-        let results = Mutex([[DatasetRecord]?](repeating: nil, count: records.count))
-        let failure = Mutex<String?>(nil)
-        let done = Atomic<Int>(0), rendered = Atomic<Int>(0), newKeys = Atomic<Int>(0)
+        let rendered = Atomic<Int>(0), newKeys = Atomic<Int>(0)
         let shaping = try AugmentCache.shaping(options)
         let augmented = records.map { options.splits.contains($0.split!) }
         let keys = records.indices.map { key(records[$0], augmented: augmented[$0], shaping: shaping) }
         let (known, lines, distinct) = read(Set(keys))
         let appender = JSONLines.Appender(index)
-        DispatchQueue.concurrentPerform(iterations: records.count) { i in
-            let r = records[i], k = keys[i]
-            do {
-                var entries = useCache ? known[k].flatMap { e in e.allSatisfy { store.has($0.id) } ? e : nil } : nil
-                if entries == nil {
-                    let images = try DatasetExport.render(r, augmented: augmented[i], dump: dump, options: options)
-                    entries = try images.map { Entry(copy: $0.copy, id: try store.put($0.bytes), augment: $0.augment) }
-                    try appender.append(Line(entries: entries!, key: k))
-                    rendered.add(1, ordering: .relaxed)
-                    if known[k] == nil { newKeys.add(1, ordering: .relaxed) }
+        let outcome = Result {
+            try parallelMap(records.count, progress: progress) { i in
+                let r = records[i], k = keys[i]
+                do {
+                    var entries = useCache ? known[k].flatMap { e in e.allSatisfy { store.has($0.id) } ? e : nil } : nil
+                    if entries == nil {
+                        let images = try DatasetExport.render(r, augmented: augmented[i], dump: dump, options: options)
+                        entries = try images.map { Entry(copy: $0.copy, id: try store.put($0.bytes), augment: $0.augment) }
+                        try appender.append(Line(entries: entries!, key: k))
+                        rendered.add(1, ordering: .relaxed)
+                        if known[k] == nil { newKeys.add(1, ordering: .relaxed) }
+                    }
+                    return entries!.map { DatasetExport.record(r, copy: $0.copy, augment: $0.augment, id: $0.id) }
+                } catch {
+                    throw DataError("augment: \(r.source): \(error) (has the dump changed since ingest?)")
                 }
-                let made = entries!.map { DatasetExport.record(r, copy: $0.copy, augment: $0.augment, id: $0.id) }
-                results.withLock { $0[i] = made }
-            } catch {
-                failure.withLock { $0 = $0 ?? "\(r.source): \(error)" }
             }
-            progress?(done.add(1, ordering: .relaxed).newValue, records.count)
         }
         try appender.close()
-        if let message = failure.withLock({ $0 }) {
-            throw DataError("augment: \(message) (has the dump changed since ingest?)")
-        }
+        let results = try outcome.get()
         try compact(lines: lines + rendered.load(ordering: .relaxed), keys: distinct + newKeys.load(ordering: .relaxed))
-        var made = results.withLock { $0.map { $0! } }.makeIterator()
+        var made = results.makeIterator()
         return (all.map { $0.split != nil && $0.label != nil ? made.next()! : [] }, rendered.load(ordering: .relaxed))
     }
 

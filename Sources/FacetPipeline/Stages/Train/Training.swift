@@ -1,3 +1,4 @@
+import FacetCore
 import FacetData
 import FacetImage
 import FacetLearn
