@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Network engine benchmark: facet against PyTorch on the CPU, side by side in one run — ResNet18
-# training at 64 and 112 px (batch 32) and VGG16 inference at 224 px (batch 16). Each case runs
+# Network engine benchmark: facet against PyTorch on the CPU (torchvision's own models), side by side in one run — ResNet18
+# training at 64, 112 and 224 px (batch 32; 224 is the study's size) and VGG16 inference at 224 px (batch 16). Each case runs
 # ROUNDS rounds, each round one facet process then one PyTorch process (so that both sides meet
 # the same spells of load on a shared machine), each process the median of STEPS steps after a
 # warm-up. Printed per case: every round's two medians and their ratio, then the median of the
@@ -21,14 +21,14 @@ rounds=${2:-3}
 kernels=${3:-as-set}
 run_facet=("$PWD/.build/release/facet")
 [ "$kernels" = own ] && run_facet=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "${run_facet[@]}")
-python3 -c "import torch" 2>/dev/null || pip install --quiet torch==2.13.0+cpu
+python3 -c "import torch, torchvision" 2>/dev/null || pip install --quiet torch==2.13.0+cpu torchvision
 scripts/build >/dev/null
 blas=$("${run_facet[@]}" bench train --arch resnet18 --size 32 --batch 2 --steps 1 | sed -E 's/.*(OpenBLAS .*)/\1/')
 if [ "$kernels" = own ]; then blas+=", OpenBLAS's own choice"; else blas+=" (OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset})"; fi
 echo "machine: $(nproc) cores; $rounds rounds of $steps steps per side; facet: $blas"
 rate() { sed -E 's/.*median ([0-9.]+) images.*/\1/' <<<"$1"; }
 memory() { sed -E 's/.*peak memory ([0-9.]+) MiB.*/\1/' <<<"$1"; }
-for spec in "train resnet18 64 32" "train resnet18 112 32" "infer vgg16 224 16"; do
+for spec in "train resnet18 64 32" "train resnet18 112 32" "train resnet18 224 32" "infer vgg16 224 16"; do
   read -r mode arch size batch <<<"$spec"
   ratios=(); fm=0; tm=0
   for round in $(seq "$rounds"); do

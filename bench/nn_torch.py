@@ -1,22 +1,33 @@
 #!/usr/bin/env python3
-"""The peer of `facet bench train|infer`: the same steps in PyTorch on the CPU (torch==2.13.0+cpu),
-torchvision's ResNet18 and VGG16 replicated by name (tools/torch_models.py),
-random data, one warm-up step, median images/s, and the process's peak memory.
+"""The peer of `facet bench train|infer`: the same steps in PyTorch on the CPU (torch==2.13.0+cpu)
+on torchvision's own ResNet18 and VGG16 (`torchvision.models.resnet18`, `vgg16`, exactly as a user
+builds them, three classes), random data, one warm-up step, median images/s, and the process's
+peak memory.
 
     python3 bench/nn_torch.py train --arch resnet18 --size 64 --batch 32 --steps 5
 """
 import argparse
-import os
 import resource
 import statistics
 import sys
 import time
 
+import importlib.util
+import types
+
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tools"))
-from torch_models import VGG, ResNet18  # noqa: E402
+try:
+    import torchvision
+except RuntimeError:
+    # PyPI's torchvision wheel registers C operators (nms, …) that torch's +cpu build lacks, and its
+    # package __init__ fails on them. The models are plain Python: import them without that __init__.
+    pkg = types.ModuleType("torchvision")
+    pkg.__path__ = list(importlib.util.find_spec("torchvision").submodule_search_locations)
+    sys.modules["torchvision"] = pkg
+from torchvision.models.resnet import resnet18  # noqa: E402
+from torchvision.models.vgg import vgg16  # noqa: E402
 
 p = argparse.ArgumentParser()
 p.add_argument("mode", choices=["train", "infer"])
@@ -27,8 +38,7 @@ p.add_argument("--steps", type=int, default=5)
 a = p.parse_args()
 
 torch.manual_seed(7)
-cfg = [64, 64, 0, 128, 128, 0, 256, 256, 256, 0, 512, 512, 512, 0, 512, 512, 512, 0]
-model = ResNet18(3, 64) if a.arch == "resnet18" else VGG(cfg, 3, 4096)
+model = resnet18(num_classes=3) if a.arch == "resnet18" else vgg16(num_classes=3)
 x = torch.rand(a.batch, 3, a.size, a.size) * 2 - 1
 target = torch.arange(a.batch) % 3
 opt = torch.optim.Adam(model.parameters(), lr=1e-4) if a.mode == "train" else None

@@ -9,8 +9,9 @@ import Foundation
 /// kernels, whose SGEMM does 20–30 GFLOPS on one core where the AVX-512 (SkylakeX) kernels do
 /// 100–135 and the AVX2 (Haswell) ones 50–65 (README, "OpenBLAS's kernels").
 /// The variable `OPENBLAS_CORETYPE` chooses the set, but only before the library loads, so the
-/// executable starts itself again once with it set (`restartIfNeeded`). A value the user set is
-/// never overridden, and a processor OpenBLAS recognises keeps OpenBLAS's own choice.
+/// executable starts itself again once with it set (`OpenBLASKernels.swift` in `facet`: a library
+/// does not restart the process it is in). A value the user set is never overridden, and a
+/// processor OpenBLAS recognises keeps OpenBLAS's own choice.
 public enum BLASCore {
     /// The kernel set OpenBLAS runs in this process ("SkylakeX", "Haswell", "Prescott", …).
     public static var current: String { String(cString: openblas_get_corename()) }
@@ -39,25 +40,8 @@ public enum BLASCore {
         return Set(line[line.index(after: colon)...].split(separator: " ").map(String.init))
     }
 
-    /// Starts the running executable again with `OPENBLAS_CORETYPE` set to the preferred kernel
-    /// set, when there is one and the variable is unset; returns (and carries on with OpenBLAS's
-    /// own choice) otherwise, or when the restart fails. Call it first thing in `main`, before any
-    /// output or thread.
-    public static func restartIfNeeded(arguments: [String] = CommandLine.arguments) {
-        let own = current
-        guard getenv("OPENBLAS_CORETYPE") == nil, let core = preferred(over: own, flags: processorFlags()) else { return }
-        setenv("OPENBLAS_CORETYPE", core, 1)
-        setenv(fallbackVariable, own, 1)
-        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-        execv("/proc/self/exe", &argv)
-        // Only a failed exec returns here.
-        unsetenv("OPENBLAS_CORETYPE")
-        unsetenv(fallbackVariable)
-        for p in argv { free(p) }
-    }
-
     /// Names, for the restarted process, the set OpenBLAS had fallen back to.
-    static let fallbackVariable = "FACET_OPENBLAS_FALLBACK"
+    public static let fallbackVariable = "FACET_OPENBLAS_FALLBACK"
 
     /// Where the kernel set in use came from, in words: "SkylakeX kernels, chosen by facet
     /// (OpenBLAS fell back to Prescott on this processor)", "… set by OPENBLAS_CORETYPE", or

@@ -12,7 +12,7 @@
 /// is each step's adjoint: dM = A dY Aᵀ, dU[pos] = dM[pos] · V[pos]ᵀ, dg = Gᵀ dU G,
 /// dV[pos] = U[pos]ᵀ · dM[pos], dd = B dV Bᵀ added back into the overlapping input tiles.
 /// F(2×2)'s transforms' entries are 0, ±1 and ±½, so its results round like the direct sums'.
-/// F(4×4, 3×3) (`Winograd4.swift`) is the same with 6×6 input tiles, 4×4 output tiles and 36
+/// F(4×4, 3×3) (`WinogradF4x4.swift`) is the same with 6×6 input tiles, 4×4 output tiles and 36
 /// products: fewer multiplications, a few times the rounding error (see there).
 ///
 /// The batch's tiles are taken a run of tile rows at a time (`budget`), so that the transformed
@@ -23,7 +23,7 @@ struct Winograd {
     typealias Lanes = SIMD8<Float>
 
     let s: ConvShape
-    /// Output pixels down and across a tile: 2 (F(2×2, 3×3), below) or 4 (F(4×4, 3×3), `Winograd4.swift`).
+    /// Output pixels down and across a tile: 2 (F(2×2, 3×3), below) or 4 (F(4×4, 3×3), `WinogradF4x4.swift`).
     let tile: Int
     /// Tiles down and across one image: ⌈OH / tile⌉ and ⌈OW / tile⌉.
     let tilesH, tilesW: Int

@@ -5,7 +5,7 @@ import FacetNN
 enum Main {
     static func main() {
         // Before anything else: OpenBLAS's kernels are chosen when it loads (FacetNN's BLASCore).
-        BLASCore.restartIfNeeded()
+        OpenBLASKernels.restartIfNeeded()
         BLASThreads.stopIdleWorkers()
         do {
             var command = try Facet.parseAsRoot()

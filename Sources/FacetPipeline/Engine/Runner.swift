@@ -58,7 +58,7 @@ extension Pipeline {
             defer {
                 if kind == lastRecords, let h = outputs[kind]?["records"] {
                     let side = memo.handing(index: h)
-                    nonisolated(unsafe) let pipeline = self
+                    let pipeline = self
                     records = Background { try pipeline.materializeRecords(h, memo: side) }
                 }
             }

@@ -3,7 +3,7 @@
 ///     Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1]    G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]
 ///     Aᵀ = [1 1 1 0; 0 1 −1 −1]
 ///
-/// Like F(4×4)'s (`Winograd4.swift`), they take a block of tile rows at a time, each of the 16
+/// Like F(4×4)'s (`WinogradF4x4.swift`), they take a block of tile rows at a time, each of the 16
 /// places of a tile in an array of its own, tile after tile along the rows and row after row.
 /// Tile t covers input columns 2t − 1 … 2t + 2: columns 1 and 2 come from the row's even and odd
 /// pixels, columns 0 and 3 are read from columns 2 and 1 one tile back and on.
