@@ -19,26 +19,32 @@ public struct ImageDataset: Sendable {
     public var images: [Image]
     public var size: Int
 
-    struct Line: Decodable { var file: String; var split: String; var label: String; var lighting: String?; var background: String?; var occlusion: String? }
+    /// A line of the dataset's manifest as training needs it. The caller reads the manifest (its
+    /// one codec is FacetData's `DatasetRecord`; FacetPipeline's `ImageDataset.load(dataset:)`).
+    public struct Entry: Sendable {
+        public var file: String
+        public var label: String
+        public var split: String
+        public var conditions: [String: String]
 
-    /// Reads `folder/manifest.jsonl` and decodes every image (all cores). Every image must be
-    /// `size` × `size` (the dataset's training size); a missing or broken one is an error naming it.
-    public static func load(_ folder: String, classes: [String], progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> ImageDataset {
-        let path = folder + "/manifest.jsonl"
-        guard let data = FileManager.default.contents(atPath: path) else { throw WeightError("\(path): missing; run facet augment (or facet run) first") }
-        var items: [Item] = []
-        let decoder = JSONDecoder()
-        for (i, line) in data.split(separator: 0x0A).enumerated() {
-            let l: Line
-            do { l = try decoder.decode(Line.self, from: Data(line)) } catch { throw WeightError("\(path):\(i + 1): not a dataset record") }
-            guard let label = classes.firstIndex(of: l.label) else {
-                throw WeightError("\(path):\(i + 1): label \(l.label) is not one of \(classes.joined(separator: ", "))")
-            }
-            var conditions: [String: String] = [:]
-            for (k, v) in [("lighting", l.lighting), ("background", l.background), ("occlusion", l.occlusion)] { if let v { conditions[k] = v } }
-            items.append(Item(file: l.file, label: label, split: l.split, conditions: conditions))
+        public init(file: String, label: String, split: String, conditions: [String: String]) {
+            (self.file, self.label, self.split, self.conditions) = (file, label, split, conditions)
         }
-        guard !items.isEmpty else { throw WeightError("\(path): no images") }
+    }
+
+    /// Decodes the images of `entries` under `folder` (all cores). Every image must be `size` ×
+    /// `size` (the dataset's training size); a missing or broken one is an error naming it, and
+    /// so is a label outside `classes` (`manifest` names the list in errors, its lines counted from 1).
+    public static func load(_ folder: String, entries: [Entry], classes: [String], manifest: String,
+                            progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> ImageDataset {
+        var items: [Item] = []
+        for (i, e) in entries.enumerated() {
+            guard let label = classes.firstIndex(of: e.label) else {
+                throw WeightError("\(manifest):\(i + 1): label \(e.label) is not one of \(classes.joined(separator: ", "))")
+            }
+            items.append(Item(file: e.file, label: label, split: e.split, conditions: e.conditions))
+        }
+        guard !items.isEmpty else { throw WeightError("\(manifest): no images") }
         let folderPath = folder
         let files = items.map(\.file)
         let images = try parallelMap(files.count, progress: progress) { i in

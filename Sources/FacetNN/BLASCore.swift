@@ -7,7 +7,7 @@ import Foundation
 /// the processor does not know the number and falls back to its most basic set: Debian 12's
 /// OpenBLAS 0.3.21 on an Emerald Rapids Xeon (family 6, model 207) runs the Prescott (SSE3)
 /// kernels, whose SGEMM does 20–30 GFLOPS on one core where the AVX-512 (SkylakeX) kernels do
-/// 100–135 and the AVX2 (Haswell) ones 50–65 (README, "OpenBLAS's kernels").
+/// 100–135 and the AVX2 (Haswell) ones 50–65 (docs/benchmarks.md, "OpenBLAS's kernels").
 /// The variable `OPENBLAS_CORETYPE` chooses the set, but only before the library loads, so the
 /// executable starts itself again once with it set (`OpenBLASKernels.swift` in `facet`: a library
 /// does not restart the process it is in). A value the user set is never overridden, and a

@@ -3,6 +3,7 @@ import FacetCore
 import FacetImage
 import FacetLearn
 import FacetNN
+import FacetPipeline
 import Foundation
 
 extension Facet {
@@ -41,7 +42,7 @@ extension Facet {
             c.schedule = schedule
             let names = classes.split(separator: ",").map(String.init)
             let progress = Progress(label: "load", unit: "images")
-            let data = try ImageDataset.load(dataset, classes: names, progress: { progress.update($0, of: $1) })
+            let data = try ImageDataset.load(dataset: dataset, classes: names, progress: { progress.update($0, of: $1) })
             progress.finish()
             guard a.admits(size: data.size) else { throw ValidationError("\(arch) does not take the dataset's \(data.size) px images") }
             var model: Module?

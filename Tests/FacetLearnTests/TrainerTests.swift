@@ -29,6 +29,16 @@ import FacetImage
         return root
     }
 
+    /// The test dataset's images, its manifest's lines read here (the pipeline reads them through FacetData's codec).
+    static func load(_ root: String, classes: [String]) throws -> ImageDataset {
+        let path = root + "/manifest.jsonl"
+        let entries = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map { line in
+            let o = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: String]
+            return ImageDataset.Entry(file: o["file"]!, label: o["label"]!, split: o["split"]!, conditions: o.filter { $0.key == "lighting" })
+        }
+        return try ImageDataset.load(root, entries: entries, classes: classes, manifest: path)
+    }
+
     static func config() -> TrainConfig {
         var c = TrainConfig()
         c.width = 4
@@ -40,7 +50,7 @@ import FacetImage
     }
 
     @Test func itLearnsAndIsReproducible() throws {
-        let data = try ImageDataset.load(try Self.dataset(), classes: ["happy", "normal", "sad"])
+        let data = try Self.load(try Self.dataset(), classes: ["happy", "normal", "sad"])
         #expect(data.indices("train").count == 24 && data.indices("val").count == 6 && data.size == 32)
         let a = try Trainer(Self.config(), classes: 3).fit(data)
         let b = try Trainer(Self.config(), classes: 3).fit(data)
@@ -55,7 +65,7 @@ import FacetImage
     }
 
     @Test func headFinetuningTrainsOnlyTheHeadOnCachedFeatures() throws {
-        let data = try ImageDataset.load(try Self.dataset(perClass: 6), classes: ["happy", "normal", "sad"])
+        let data = try Self.load(try Self.dataset(perClass: 6), classes: ["happy", "normal", "sad"])
         var c = Self.config()
         c.finetune = .head
         c.epochs = 3
@@ -74,7 +84,7 @@ import FacetImage
     }
 
     @Test func cachedFeaturesRoundTripAndTrainTheSame() throws {
-        let data = try ImageDataset.load(try Self.dataset(perClass: 6), classes: ["happy", "normal", "sad"])
+        let data = try Self.load(try Self.dataset(perClass: 6), classes: ["happy", "normal", "sad"])
         var c = Self.config()
         c.finetune = .head
         let items = data.indices("train") + data.indices("val")
@@ -114,8 +124,8 @@ import FacetImage
 
     @Test func aManifestNamingAnUnknownClassOrAMissingImageIsAnError() throws {
         let root = try Self.dataset(perClass: 5)
-        #expect { try ImageDataset.load(root, classes: ["happy", "sad"]) } throws: { "\($0)".contains("label normal is not one of happy, sad") }
+        #expect { try Self.load(root, classes: ["happy", "sad"]) } throws: { "\($0)".contains("label normal is not one of happy, sad") }
         try FileManager.default.removeItem(atPath: root + "/train/sad/0.png")
-        #expect { try ImageDataset.load(root, classes: ["happy", "normal", "sad"]) } throws: { "\($0)".contains("0.png") }
+        #expect { try Self.load(root, classes: ["happy", "normal", "sad"]) } throws: { "\($0)".contains("0.png") }
     }
 }

@@ -97,24 +97,6 @@ extension Pipeline {
     /// The `file` and `id` of every line of a dataset manifest, the other members skipped (nil: a
     /// manifest that does not read).
     static func images(in manifest: [UInt8]) -> [(file: String, id: String)]? {
-        (try? JSONLines.readLines(DatasetImage.self, manifest))?.map { ($0.file, $0.id) }
-    }
-}
-
-/// A dataset manifest line read for its image only.
-struct DatasetImage: JSONReadable {
-    var file: String
-    var id: String
-
-    init(_ r: inout JSONReader) throws {
-        var file, id: String?
-        try r.object { r, key in
-            switch key {
-            case "file": file = try r.string()
-            case "id": id = try r.string()
-            default: try r.skip()
-            }
-        }
-        (self.file, self.id) = (try required(file, "file", r), try required(id, "id", r))
+        (try? JSONLines.readLines(DatasetRecord.Image.self, manifest))?.map { ($0.file, $0.id) }
     }
 }

@@ -129,7 +129,7 @@ extension Pipeline {
     /// The materialized dataset's images, decoded once per run (train and evaluate share them).
     func images(_ manifestHash: String, memo: Memo, events: RunEvents) throws -> ImageDataset {
         if let (hash, data) = memo.images, hash == manifestHash { return data }
-        let data = try ImageDataset.load(DatasetExport.folder(manifest.workspace), classes: manifest.classes, progress: events.progress("load"))
+        let data = try ImageDataset.load(dataset: DatasetExport.folder(manifest.workspace), classes: manifest.classes, progress: events.progress("load"))
         memo.images = (manifestHash, data)
         return data
     }
