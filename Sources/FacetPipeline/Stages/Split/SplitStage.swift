@@ -115,7 +115,7 @@ struct SplitStage: PipelineStage {
             if cached == nil { cached = Leakage.thumbs(workspace: workspace) }
             return cached![id]
         }
-        let updated = perShard.flatMap { p in state.flatMap { Leakage.update(p, previous: $0, thumbs: thumb) } }
+        let updated = perShard.flatMap { p in state.flatMap { Leakage.update(p, previous: ($0.shards, $0.pairs), thumbs: thumb) } }
         let leaks = updated ?? Leakage.check(candidates, thumb: thumb)
         if let perShard {
             try LeakageState(shards: Dictionary(perShard.map { ($0.hash, $0.candidates) }) { a, _ in a }, pairs: leaks)

@@ -6,7 +6,7 @@ import Testing
 
 /// A dump that only gained files is ingested from the last ingest's state, the added files
 /// analysed alone (`Ingest.extend`); that must end where an ingest of the whole dump ends.
-@Suite struct IngestStateTests {
+@Suite struct IngestStageTests {
     /// Rounds of changes to a dump — new photos, a copy, near copies, a broken file, a removal —
     /// each run on the workspace and on one whose ingest is a full one: the same outputs at every
     /// stage and the same records manifest; and only the added files looked at exactly when they are

@@ -1,5 +1,5 @@
 import FacetCore
-import FacetImage
+import FacetData
 import Foundation
 
 /// The leakage check's last answer and what it was asked, kept between runs: each shard's
@@ -85,39 +85,5 @@ public struct LeakageState: Sendable, Equatable {
         }
         BinaryRecords.append(w.bytes, to: &out)
         try CacheFile.write(out, to: path)
-    }
-}
-
-extension Leakage {
-    /// The pairs among the candidates of `shards` (each by the hash it was read from), as
-    /// `check` finds them, computed from `previous`: pairs between two shards it already held
-    /// are taken from it, and only the candidates of the other shards are compared, with all.
-    /// Needs every source once (a record per file); nil otherwise, and the caller checks in full.
-    /// `thumbs` is asked only for the candidates of pairs compared now.
-    ///
-    /// - Complexity: O(c · n) for c candidates in new shards among n, against O(n log n + pairs).
-    public static func update(_ shards: [(hash: String, candidates: [Candidate])], previous: LeakageState,
-                              thumbs: (String) -> Data?, maxDistance: Int = 8, maxThumbDifference: Double = 3.0) -> [LeakPair]? {
-        let known = Set(shards.map(\.hash)).intersection(previous.shards.keys)
-        var gone = Set<String>()
-        for (hash, items) in previous.shards where !known.contains(hash) { for c in items { gone.insert(c.source) } }
-        // The new candidates first, then the rest: a pair of two new ones is taken once.
-        let new = shards.filter { !known.contains($0.hash) }.flatMap(\.candidates)
-        let all = new + shards.filter { known.contains($0.hash) }.flatMap(\.candidates)
-        guard Set(all.map(\.source)).count == all.count else { return nil }
-        var pairs = previous.pairs.filter { !gone.contains($0.a) && !gone.contains($0.b) }
-        for (i, c) in new.enumerated() {
-            for j in (i + 1)..<all.count {
-                let x = all[j]
-                let distance = PerceptualHash.distance(c.phash, x.phash)
-                guard distance <= maxDistance, c.split != x.split else { continue }
-                let (a, b) = c.source < x.source ? (c, x) : (x, c)
-                if let p = pair(a, b, distance: distance, thumbs: (thumbs(a.id), thumbs(b.id)), maxThumbDifference: maxThumbDifference) {
-                    pairs.append(p)
-                }
-            }
-        }
-        pairs.sort { ($0.a, $0.b) < ($1.a, $1.b) }
-        return pairs
     }
 }

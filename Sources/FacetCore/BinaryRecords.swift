@@ -1,15 +1,14 @@
-import FacetCore
-import FacetImage
+import Foundation
 
 /// Length-prefixed binary records for the caches a run reads whole: each record is its payload's
 /// length (UInt32), the payload and a 64-bit checksum of it, little-endian. A record cut short
 /// (a write killed midway) or whose checksum fails ends the readable part of a file; what came
 /// before it is kept.
-enum BinaryRecords {
+public enum BinaryRecords {
     /// The payloads of the records in `bytes[start...]`, and where the readable part ends. The
     /// records are found by their lengths first, then their checksums tested on all cores (a cache
     /// of 3,942 analyses is 5 MB); the readable part ends before the first record cut short or failing.
-    static func split(_ bytes: [UInt8], from start: Int) -> (payloads: [Range<Int>], end: Int) {
+    public static func split(_ bytes: [UInt8], from start: Int) -> (payloads: [Range<Int>], end: Int) {
         var found: [Range<Int>] = []
         var at = start
         bytes.withUnsafeBytes { b in
@@ -33,7 +32,7 @@ enum BinaryRecords {
     }
 
     /// Appends one record holding `payload` to `out`.
-    static func append(_ payload: [UInt8], to out: inout [UInt8]) {
+    public static func append(_ payload: [UInt8], to out: inout [UInt8]) {
         withUnsafeBytes(of: UInt32(payload.count).littleEndian) { out += $0 }
         out += payload
         payload.withUnsafeBytes { p in withUnsafeBytes(of: checksum(p).littleEndian) { out += $0 } }
@@ -41,7 +40,7 @@ enum BinaryRecords {
 
     /// A 64-bit hash of the bytes, eight at a time (multiply and fold): it catches torn and
     /// damaged records, not tampering.
-    static func checksum(_ p: UnsafeRawBufferPointer) -> UInt64 {
+    public static func checksum(_ p: UnsafeRawBufferPointer) -> UInt64 {
         var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(p.count)
         var i = 0
         while i + 8 <= p.count {
@@ -57,17 +56,18 @@ enum BinaryRecords {
 }
 
 /// Writes the fields of one binary record.
-struct BinaryWriter {
-    var bytes: [UInt8] = []
+public struct BinaryWriter {
+    public var bytes: [UInt8] = []
+    public init() {}
 
-    mutating func int(_ v: Int) { withUnsafeBytes(of: Int64(v).littleEndian) { bytes += $0 } }
-    mutating func uint64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { bytes += $0 } }
-    mutating func double(_ v: Double) { uint64(v.bitPattern) }
-    mutating func byte(_ v: UInt8) { bytes.append(v) }
-    mutating func raw(_ v: some Collection<UInt8>) { int(v.count); bytes += v }
-    mutating func string(_ v: String) { raw(v.utf8) }
+    public mutating func int(_ v: Int) { withUnsafeBytes(of: Int64(v).littleEndian) { bytes += $0 } }
+    public mutating func uint64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { bytes += $0 } }
+    public mutating func double(_ v: Double) { uint64(v.bitPattern) }
+    public mutating func byte(_ v: UInt8) { bytes.append(v) }
+    public mutating func raw(_ v: some Collection<UInt8>) { int(v.count); bytes += v }
+    public mutating func string(_ v: String) { raw(v.utf8) }
 
-    mutating func optional<T>(_ v: T?, _ write: (inout BinaryWriter, T) -> Void) {
+    public mutating func optional<T>(_ v: T?, _ write: (inout BinaryWriter, T) -> Void) {
         byte(v == nil ? 0 : 1)
         if let v { write(&self, v) }
     }
@@ -75,15 +75,15 @@ struct BinaryWriter {
 
 /// Reads the fields of one binary record, in the order they were written; every read is
 /// bounds-checked, and a record that runs short or holds an impossible value throws.
-struct BinaryReader {
-    struct Malformed: Error {}
+public struct BinaryReader {
+    public struct Malformed: Error { public init() {} }
 
     private let bytes: UnsafeRawBufferPointer
     private var at: Int
 
-    init(_ bytes: UnsafeRawBufferPointer) { (self.bytes, at) = (bytes, 0) }
+    public init(_ bytes: UnsafeRawBufferPointer) { (self.bytes, at) = (bytes, 0) }
 
-    var atEnd: Bool { at == bytes.count }
+    public var atEnd: Bool { at == bytes.count }
 
     private mutating func take(_ n: Int) throws(Malformed) -> Range<Int> {
         guard n >= 0, n <= bytes.count - at else { throw Malformed() }
@@ -91,16 +91,16 @@ struct BinaryReader {
         return at..<(at + n)
     }
 
-    mutating func uint64() throws(Malformed) -> UInt64 {
+    public mutating func uint64() throws(Malformed) -> UInt64 {
         UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: try take(8).lowerBound, as: UInt64.self))
     }
-    mutating func int() throws(Malformed) -> Int { Int(Int64(bitPattern: try uint64())) }
-    mutating func double() throws(Malformed) -> Double { Double(bitPattern: try uint64()) }
-    mutating func byte() throws(Malformed) -> UInt8 { bytes[try take(1).lowerBound] }
-    mutating func raw() throws(Malformed) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: bytes[try take(try int())]) }
-    mutating func string() throws(Malformed) -> String { String(decoding: try raw(), as: UTF8.self) }
+    public mutating func int() throws(Malformed) -> Int { Int(Int64(bitPattern: try uint64())) }
+    public mutating func double() throws(Malformed) -> Double { Double(bitPattern: try uint64()) }
+    public mutating func byte() throws(Malformed) -> UInt8 { bytes[try take(1).lowerBound] }
+    public mutating func raw() throws(Malformed) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: bytes[try take(try int())]) }
+    public mutating func string() throws(Malformed) -> String { String(decoding: try raw(), as: UTF8.self) }
 
-    mutating func optional<T>(_ read: (inout BinaryReader) throws(Malformed) -> T) throws(Malformed) -> T? {
+    public mutating func optional<T>(_ read: (inout BinaryReader) throws(Malformed) -> T) throws(Malformed) -> T? {
         switch try byte() {
         case 0: return nil
         case 1: return try read(&self)
