@@ -15,16 +15,23 @@ final class Lines: @unchecked Sendable {
 }
 
 @Suite struct LearnStageTests {
-    static let stages = """
-      ingest: {}
-      tag: {}
-      label: {from: folders}
-      split: {test: 0.25, val: 0.25, stable: true}
-      augment: {size: 32, copies: 1}
-      train:
-        epochs: 2
-        lr: 0.01
-        batch: 8
+    /// The stages up to augment at `size` px, and train's shared parameters.
+    static func upToTrain(size: Int, copies: Int) -> String {
+        """
+          ingest: {}
+          tag: {}
+          label: {from: folders}
+          split: {test: 0.25, val: 0.25, stable: true}
+          augment: {size: \(size), copies: \(copies)}
+          train:
+            epochs: 2
+            lr: 0.01
+            batch: 8
+
+        """
+    }
+
+    static let stages = upToTrain(size: 32, copies: 1) + """
         width: 4
         missing_weights: skip
         models:
@@ -100,16 +107,7 @@ final class Lines: @unchecked Sendable {
     /// (narrow, random: tools/make_pretrained_fixtures.py): torchvision's ResNet18 file (zip
     /// format) fine-tuned whole, the VGG-Face port's (legacy format) with its head only.
     @Test func pretrainedAndVGGFaceWeightsLoadFinetuneAndEvaluate() throws {
-        let stages = """
-          ingest: {}
-          tag: {}
-          label: {from: folders}
-          split: {test: 0.25, val: 0.25, stable: true}
-          augment: {size: 224, copies: 0}
-          train:
-            epochs: 2
-            lr: 0.01
-            batch: 8
+        let stages = Self.upToTrain(size: 224, copies: 0) + """
             models:
               imagenet: {arch: resnet18, weights: \(Self.fixture("resnet18_imagenet_w4.pth")), width: 4}
               face: {arch: vggface, weights: \(Self.fixture("vggface_w2_legacy.pth")), width: 2, finetune: head}

@@ -35,7 +35,7 @@ public enum StageGraph {
         var lines: [String] = []
         for k in order(present) {
             let reads = k.reads.filter(present.contains).map(\.rawValue)
-            let from = k == .ingest ? "the dump \(p.source)" : reads.joined(separator: " + ")
+            let from = k.reads.isEmpty ? "the dump \(p.source)" : reads.joined(separator: " + ")
             lines.append("\(k.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) ← \(from)   → \(k.outputs.joined(separator: ", "))")
         }
         return lines.joined(separator: "\n")

@@ -89,18 +89,19 @@ final class Section {
     }
 
     func int(_ key: String, default d: Int, in range: ClosedRange<Int>) -> Int {
-        guard let n = node(key) else { record(key, .int(d)); return d }
-        guard let v = Section.int(n) else { problems.add(n.mark, "\(name(key)) must be a whole number, not \(Section.show(n))"); return d }
-        guard range.contains(v) else { problems.add(n.mark, "\(name(key)) must be in \(range.lowerBound)…\(range.upperBound), not \(v)"); return d }
-        record(key, .int(v))
-        return v
+        number(key, default: d, in: range, kind: "a whole number", read: Section.int, value: Value.int)
     }
 
     func double(_ key: String, default d: Double, in range: ClosedRange<Double>) -> Double {
-        guard let n = node(key) else { record(key, .double(d)); return d }
-        guard let v = Section.double(n) else { problems.add(n.mark, "\(name(key)) must be a number, not \(Section.show(n))"); return d }
+        number(key, default: d, in: range, kind: "a number", read: Section.double, value: Value.double)
+    }
+
+    private func number<T: Comparable>(_ key: String, default d: T, in range: ClosedRange<T>, kind: String,
+                                       read: (Node) -> T?, value: (T) -> Value) -> T {
+        guard let n = node(key) else { record(key, value(d)); return d }
+        guard let v = read(n) else { problems.add(n.mark, "\(name(key)) must be \(kind), not \(Section.show(n))"); return d }
         guard range.contains(v) else { problems.add(n.mark, "\(name(key)) must be in \(range.lowerBound)…\(range.upperBound), not \(v)"); return d }
-        record(key, .double(v))
+        record(key, value(v))
         return v
     }
 
