@@ -31,11 +31,6 @@ public struct Record: Codable, Sendable, Equatable {
     public var split: String?
     /// Warnings met while reading the file (broken EXIF, invalid orientation, …).
     public var warnings: [String]?
-
-    enum CodingKeys: String, CodingKey {
-        case id, source, format, width, height, orientation, bytes, taken, camera, quality, issues, features, phash
-        case conditions, label, group, split, warnings
-    }
 }
 
 /// Quality scores, each in 0…1 where higher means more of the problem.
