@@ -207,6 +207,37 @@ public enum Ingest {
         return (lines + listing.problems.map { $0.source + "\tproblem:" + $0.reason }, listing)
     }
 
+    /// The paths of the files added between two fingerprints of a dump, when the later holds every
+    /// line of the earlier, in order, and each other line is a file's path and content hash, the
+    /// hash found nowhere else in either; nil otherwise (a file gone, changed or unreadable, a copy added).
+    public static func addedFiles(from before: [UInt8], to now: [UInt8]) -> [String]? {
+        before.withUnsafeBufferPointer { old in
+            now.withUnsafeBufferPointer { new -> [String]? in
+                let oldLines = ByteScan.lineRanges(old), newLines = ByteScan.lineRanges(new)
+                var j = 0
+                var added: [(path: Range<Int>, hash: Range<Int>)] = []
+                for r in newLines {
+                    if j < oldLines.count, oldLines[j].count == r.count,
+                       memcmp(old.baseAddress! + oldLines[j].lowerBound, new.baseAddress! + r.lowerBound, r.count) == 0 {
+                        j += 1
+                        continue
+                    }
+                    guard r.count > 65, new[r.upperBound - 65] == 0x09,
+                          new[(r.upperBound - 64)..<r.upperBound].allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }) else { return nil }
+                    added.append((r.lowerBound..<(r.upperBound - 65), (r.upperBound - 64)..<r.upperBound))
+                }
+                guard j == oldLines.count, !added.isEmpty else { return nil }
+                // A hash already in the dump, or twice among those added: a copy, which a full ingest sets aside.
+                let hashes = Set(added.map { String(decoding: UnsafeBufferPointer(rebasing: new[$0.hash]), as: UTF8.self) })
+                guard hashes.count == added.count, !oldLines.contains(where: { r in
+                    r.count > 65 && old[r.upperBound - 65] == 0x09
+                        && hashes.contains(String(decoding: UnsafeBufferPointer(rebasing: old[(r.upperBound - 64)..<r.upperBound]), as: UTF8.self))
+                }) else { return nil }
+                return added.map { String(decoding: UnsafeBufferPointer(rebasing: new[$0.path]), as: UTF8.self) }
+            }
+        }
+    }
+
     /// The face crops that decodes among `outcomes` made, by photo id.
     static func crops(_ outcomes: [AnalysisOutcome]) -> [(id: String, crop: Data)] {
         outcomes.compactMap { o in if case .photo(let p) = o, let face = p.face { (id: p.sha256, crop: face) } else { nil } }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import FacetCore
 @testable import FacetData
 @testable import FacetPipeline
 
@@ -105,7 +106,7 @@ import Testing
     /// CSV rows end at line breaks outside quotes; a quoted field keeps its own.
     @Test func csvRowsSplitAtUnquotedLineBreaks() {
         let csv = Array("h1,h2\na,\"b\nc\"\n\"x\"\"\ny\",z\nlast".utf8)
-        let rows = Shards.csvRowRanges(csv, from: 6).map { String(decoding: csv[$0], as: UTF8.self) }
+        let rows = ByteScan.csvRowRanges(csv, from: 6).map { String(decoding: csv[$0], as: UTF8.self) }
         #expect(rows == ["a,\"b\nc\"\n", "\"x\"\"\ny\",z\n", "last"])
     }
 
@@ -130,7 +131,7 @@ import Testing
                 return alphabet[Int(state >> 33) % (trial % 3 == 0 ? 3 : alphabet.count)]
             }
             for start in Set([0, min(2, count), count]) {
-                #expect(Shards.csvRowRanges(bytes, from: start) == walk(bytes, from: start), "\(String(decoding: bytes, as: UTF8.self).debugDescription) from \(start)")
+                #expect(ByteScan.csvRowRanges(bytes, from: start) == walk(bytes, from: start), "\(String(decoding: bytes, as: UTF8.self).debugDescription) from \(start)")
             }
         }
     }

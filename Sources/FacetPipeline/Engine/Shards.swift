@@ -147,7 +147,7 @@ extension Shards {
         let found = concurrentMap(chunks.count) { c in
             chunks[c].withUnsafeBufferPointer { b -> Result<[Line], DataError> in
                 var lines: [Line] = []
-                for range in lineRanges(b) {
+                for range in ByteScan.lineRanges(b) {
                     guard let value = lastString(UnsafeBufferPointer(rebasing: b[range]), marker: marker) else {
                         return .failure(DataError("a stored shard line has no \(key) member"))
                     }

@@ -65,7 +65,7 @@ struct AugmentCache {
         let sought = Set(wanted.map { k in Array(k.utf8).withUnsafeBufferPointer(digest) })
         var keys = Set<UInt64>(), lines = 0
         data.withUnsafeBufferPointer { all in
-            for line in Shards.lineRanges(all).map({ UnsafeBufferPointer(rebasing: all[$0]) }) {
+            for line in ByteScan.lineRanges(all).map({ UnsafeBufferPointer(rebasing: all[$0]) }) {
                 // …,"key":"<hash>"}: a line cut short has no closing brace.
                 guard line.last == UInt8(ascii: "}"), let (range, plain) = Shards.lastStringRange(line, marker: marker), plain else { continue }
                 let d = digest(UnsafeBufferPointer(rebasing: line[range]))

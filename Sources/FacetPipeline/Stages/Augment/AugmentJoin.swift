@@ -28,7 +28,7 @@ extension Pipeline {
         let added = came.map { shards[$0] }
         guard let update = Shards.updatedLines(lastManifest, removing: try store.get(gone),
                                                adding: try store.get(added.map(\.manifest)), by: "file") else { return nil }
-        let oldRows = Shards.csvRowRanges(oldCSV, from: DatasetExport.csvHeader.count)
+        let oldRows = ByteScan.csvRowRanges(oldCSV, from: DatasetExport.csvHeader.count)
         guard oldRows.count == update.previousLines else { return nil }
         let newRows = try csvRows(added)
         var csv: [UInt8] = []

@@ -15,7 +15,7 @@ extension IngestStage {
               [state.quarantine, state.duplicates].allSatisfy(store.has) else { return nil }
         Trace.mark("ingest: state read")
         let now = try memo.fingerprint ?? store.get(dumpHash)
-        guard let added = Self.addedFiles(from: try store.get(state.dump), to: now) else { return nil }
+        guard let added = Ingest.addedFiles(from: try store.get(state.dump), to: now) else { return nil }
         let files = try added.map { path in
             guard let f = listing.file(path) else { throw DataError("ingest: \(path) is in the fingerprint but not the listing") }
             return f
@@ -52,36 +52,5 @@ extension IngestStage {
                                      "summary": try store.putLines([try Self.dataOnly(s)])],
                            note: Self.ingestNote(s, redone: redone, of: prefixes.count) + "; only the \(files.count) files added were looked at",
                            work: s.decoded)
-    }
-
-    /// The paths of the files added between two fingerprints of a dump, when the later holds every
-    /// line of the earlier, in order, and each other line is a file's path and content hash, the
-    /// hash found nowhere else in either; nil otherwise (a file gone, changed or unreadable, a copy added).
-    static func addedFiles(from before: [UInt8], to now: [UInt8]) -> [String]? {
-        before.withUnsafeBufferPointer { old in
-            now.withUnsafeBufferPointer { new -> [String]? in
-                let oldLines = Shards.lineRanges(old), newLines = Shards.lineRanges(new)
-                var j = 0
-                var added: [(path: Range<Int>, hash: Range<Int>)] = []
-                for r in newLines {
-                    if j < oldLines.count, oldLines[j].count == r.count,
-                       memcmp(old.baseAddress! + oldLines[j].lowerBound, new.baseAddress! + r.lowerBound, r.count) == 0 {
-                        j += 1
-                        continue
-                    }
-                    guard r.count > 65, new[r.upperBound - 65] == 0x09,
-                          new[(r.upperBound - 64)..<r.upperBound].allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }) else { return nil }
-                    added.append((r.lowerBound..<(r.upperBound - 65), (r.upperBound - 64)..<r.upperBound))
-                }
-                guard j == oldLines.count, !added.isEmpty else { return nil }
-                // A hash already in the dump, or twice among those added: a copy, which a full ingest sets aside.
-                let hashes = Set(added.map { String(decoding: UnsafeBufferPointer(rebasing: new[$0.hash]), as: UTF8.self) })
-                guard hashes.count == added.count, !oldLines.contains(where: { r in
-                    r.count > 65 && old[r.upperBound - 65] == 0x09
-                        && hashes.contains(String(decoding: UnsafeBufferPointer(rebasing: old[(r.upperBound - 64)..<r.upperBound]), as: UTF8.self))
-                }) else { return nil }
-                return added.map { String(decoding: UnsafeBufferPointer(rebasing: new[$0.path]), as: UTF8.self) }
-            }
-        }
     }
 }
