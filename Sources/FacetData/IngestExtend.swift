@@ -8,11 +8,11 @@ extension Ingest {
         /// The added photos, sorted by source, each in its group (its own, or an earlier one it joined).
         public var photos: [Result.Photo]
         public var summary: IngestSummary
-        /// `state` with the added photos, and the caches' sizes after them.
-        public var state: IngestState
+        /// `index` with the added photos, and the caches' sizes after them.
+        public var index: IngestIndex
     }
 
-    /// Ingests files added to a dump since the ingest that left `state`, analysing them alone (the
+    /// Ingests files added to a dump since the ingest that left `state` (its index of photos), analysing them alone (the
     /// analyses and face crops go to the caches as in `scan`). What a full ingest would make of them
     /// when each is a readable photo, no copy of another (by bytes — the caller checks the dump's
     /// other files — or by pixel size and perceptual hash), near duplicates join groups without
@@ -21,9 +21,9 @@ extension Ingest {
     /// Nil otherwise, or when bursts are grouped or the caches changed since `state` (the caller
     /// ingests in full; the analyses made stay in the cache).
     /// `decoded`: set to the number of files decoded, also when nil is returned.
-    public static func extend(_ state: IngestState, adding files: [DumpListing.File], dump: String, workspace: String,
+    public static func extend(_ state: IngestIndex, adding files: [DumpListing.File], dump: String, workspace: String,
                               options: IngestOptions, decoded: inout Int) throws -> Extension? {
-        guard !files.isEmpty, options.burstSeconds == nil, state.cacheSizes == IngestState.cacheSizes(workspace),
+        guard !files.isEmpty, options.burstSeconds == nil, state.cacheSizes == IngestIndex.cacheSizes(workspace),
               FaceStore.isValid(workspace) else { return nil }
         let outcomes = concurrentMap(files.count) { analyze(files[$0], dump: dump, cache: IngestCache(), options: options).0 }
         decoded = outcomes.filter { if case .photo = $0 { true } else { $0.sha256 != nil } }.count
@@ -56,8 +56,8 @@ extension Ingest {
         var next = state
         guard next.append(photos) else { return nil }
         next.summary = summary
-        next.cacheSizes = IngestState.cacheSizes(workspace)
-        return Extension(photos: photos, summary: summary, state: next)
+        next.cacheSizes = IngestIndex.cacheSizes(workspace)
+        return Extension(photos: photos, summary: summary, index: next)
     }
 
     /// Groups added photos as a full ingest would, when that leaves every earlier photo's group as
@@ -66,7 +66,7 @@ extension Ingest {
     /// groups of more than one photo that this makes; nil when an added photo has an earlier or
     /// another added photo's pixel size and hash (the pixel-duplicate check's first sieve, which
     /// could set one aside), would join two earlier groups, or would rename one.
-    static func group(_ photos: inout [Result.Photo], _ state: IngestState, _ options: IngestOptions) -> Int? {
+    static func group(_ photos: inout [Result.Photo], _ state: IngestIndex, _ options: IngestOptions) -> Int? {
         func near(_ a: PhotoAnalysis, _ phash: UInt64) -> Bool {
             options.nearMaxDistance.map { PerceptualHash.distance(a.phash, phash) <= $0 } ?? false
         }

@@ -20,11 +20,11 @@ extension IngestStage {
             guard let f = listing.file(path) else { throw DataError("ingest: \(path) is in the fingerprint but not the listing") }
             return f
         }
-        guard let ext = try Ingest.extend(state, adding: files, dump: manifest.source, workspace: w, options: o, decoded: &decoded) else { return nil }
-        let base = basis + "\nmedian area \(state.medianArea)"
+        guard let ext = try Ingest.extend(state.index, adding: files, dump: manifest.source, workspace: w, options: o, decoded: &decoded) else { return nil }
+        let base = basis + "\nmedian area \(state.index.medianArea)"
         var keys = state.keys
         let byShard = Dictionary(grouping: ext.photos) { String($0.group.prefix(Shards.prefixLength)) }
-        let earlier = state.members(ofShards: Set(byShard.keys))
+        let earlier = state.index.members(ofShards: Set(byShard.keys))
         for (p, new) in byShard {
             let members = ((earlier[p] ?? []) + new.map { ($0.analysis.sha256, $0.source, $0.group, $0.bytes) }).sorted { $0.source < $1.source }
             keys[p] = Pipeline.shardKey(base: base, prefix: p, hashes: [], extra: Self.members(members))
@@ -37,16 +37,16 @@ extension IngestStage {
                 // records gone from the store cannot be made without every analysis: a full ingest.)
                 guard let new = byShard[prefixes[i]] else { throw DataError("ingest: a shard's records are missing from the store") }
                 let old = try before[prefixes[i]].map { try memo.shard($0) } ?? []
-                return (old + new.map { Ingest.record($0, medianArea: state.medianArea) }).sorted { $0.source < $1.source }
+                return (old + new.map { Ingest.record($0, medianArea: state.index.medianArea) }).sorted { $0.source < $1.source }
             }
             return try memo.putShards(built).map(RecordsShard.init)
         }
         let index = try memo.putIndex(zip(prefixes, shards).map { ShardRef(prefix: $0, hash: $1.records) })
         Trace.mark("ingest: shards of the added files")
-        var next = ext.state
-        (next.dump, next.records, next.keys) = (dumpHash, index, keys)
+        var next = state
+        (next.dump, next.records, next.keys, next.index) = (dumpHash, index, keys, ext.index)
         try? next.write(w)
-        memo.thumbs = next.thumbLookup()
+        memo.thumbs = ext.index.thumbLookup()
         let s = ext.summary
         return StageResult(outputs: ["records": index, "quarantine": state.quarantine, "duplicates": state.duplicates,
                                      "summary": try store.putLines([try Self.dataOnly(s)])],

@@ -80,12 +80,12 @@ struct IngestStage: PipelineStage {
             "duplicates": try store.putLines(r.duplicates), "summary": try store.putLines([try Self.dataOnly(s)]),
         ]
         // What the next run needs to take only the files added since (a state not written costs it a full ingest).
-        var state = IngestState(basis: basis, dump: inputs["dump"] ?? "", records: index, quarantine: outputs["quarantine"]!,
-                                duplicates: outputs["duplicates"]!, medianArea: r.medianArea, summary: s,
-                                keys: Dictionary(zip(parts.map(\.prefix), keys)) { a, _ in a }, cacheSizes: IngestState.cacheSizes(manifest.workspace))
-        if state.append(r.photos) {
+        var photos = IngestIndex(medianArea: r.medianArea, summary: s, cacheSizes: IngestIndex.cacheSizes(manifest.workspace))
+        if photos.append(r.photos) {
+            let state = IngestState(basis: basis, dump: inputs["dump"] ?? "", records: index, quarantine: outputs["quarantine"]!,
+                                    duplicates: outputs["duplicates"]!, keys: Dictionary(zip(parts.map(\.prefix), keys)) { a, _ in a }, index: photos)
             try? state.write(manifest.workspace)
-            memo.thumbs = state.thumbLookup()
+            memo.thumbs = photos.thumbLookup()
         } else {
             unlink(IngestState.path(manifest.workspace))
             let thumbs = r.thumbs

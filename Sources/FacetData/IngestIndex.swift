@@ -3,24 +3,19 @@ import FacetImage
 import Foundation
 import Synchronization
 
-/// What the last ingest of a pipeline workspace accepted, kept so that a dump that only gained
-/// files is ingested by analysing those alone (`Ingest.extend`): per photo its id, group, size in
-/// bytes, pixel size, perceptual hash and path, as columns, with what the ingest was made under and
-/// what it gave. `WORKSPACE/cache/ingest-state.bin`: a header line and one checksummed record
-/// (`BinaryRecords`), 0.5 MB for 3,766 photos, read without making a string per photo. Their
-/// thumbnails, needed only for the few photos an added one could be a near duplicate of, are in
-/// `ingest-thumbs.bin` (a header line, then one per photo, of one size, in order), appended to.
-public struct IngestState: Sendable {
-    static let header = Array("facet-ingest-state 2\n".utf8)
+/// The photos an ingest accepted, kept so that a dump that only gained files is ingested by
+/// analysing those alone (`Ingest.extend`): per photo its id, group, size in bytes, pixel size,
+/// perceptual hash and path, as columns, with the ingest's median area and summary.
+/// `WORKSPACE/cache/ingest-index.bin`: a header line and one checksummed record (`BinaryRecords`),
+/// 0.5 MB for 3,766 photos, read without making a string per photo. Their thumbnails, needed only
+/// for the few photos an added one could be a near duplicate of, are in `ingest-thumbs.bin` (a
+/// header line, then one per photo, of one size, in order), appended to. The pipeline's ingest
+/// stage keeps it beside what its own run was made under (FacetPipeline's `IngestState`).
+public struct IngestIndex: Sendable {
+    static let header = Array("facet-ingest-index 1\n".utf8)
 
-    /// What the state was made under (the stage's parameters and the analyser): used only under the same.
-    public var basis: String
-    /// The dump's fingerprint it was made from, and its outputs (store hashes).
-    public var dump: String, records: String, quarantine: String, duplicates: String
     public var medianArea: Double
     public var summary: IngestSummary
-    /// The shard key of each records shard, by prefix.
-    public var keys: [String: String]
     /// The sizes of the analysis cache, its stat index and the face store after that ingest: a state
     /// whose caches changed since (another ingest, a damaged file) is not used.
     public var cacheSizes: [Int]
@@ -44,13 +39,11 @@ public struct IngestState: Sendable {
     /// A checksum of each thumbnail, against which the file's are read.
     var thumbSums: [UInt64] = []
 
-    public init(basis: String, dump: String, records: String, quarantine: String, duplicates: String, medianArea: Double,
-                summary: IngestSummary, keys: [String: String], cacheSizes: [Int]) {
-        (self.basis, self.dump, self.records, self.quarantine, self.duplicates) = (basis, dump, records, quarantine, duplicates)
-        (self.medianArea, self.summary, self.keys, self.cacheSizes) = (medianArea, summary, keys, cacheSizes)
+    public init(medianArea: Double, summary: IngestSummary, cacheSizes: [Int]) {
+        (self.medianArea, self.summary, self.cacheSizes) = (medianArea, summary, cacheSizes)
     }
 
-    public static func path(_ workspace: String) -> String { workspace + "/cache/ingest-state.bin" }
+    public static func path(_ workspace: String) -> String { workspace + "/cache/ingest-index.bin" }
     static func thumbsPath(_ workspace: String) -> String { workspace + "/cache/ingest-thumbs.bin" }
     static let thumbsHeader = Array("facet-ingest-thumbs 1\n".utf8)
 
@@ -59,7 +52,7 @@ public struct IngestState: Sendable {
         [IngestCache.path(workspace), IngestCache.indexPath(workspace), FaceStore.path(workspace)].map(Self.size)
     }
 
-    static func size(_ path: String) -> Int {
+    public static func size(_ path: String) -> Int {
         var st = stat()
         return stat(path, &st) == 0 ? Int(st.st_size) : -1
     }
@@ -156,8 +149,8 @@ public struct IngestState: Sendable {
         return out
     }
 
-    /// Writes the state: its thumbnails first (appended to the file when it holds those before them,
-    /// else the file written whole), then the rest, renamed into place. The old state is removed
+    /// Writes the index: its thumbnails first (appended to the file when it holds those before them,
+    /// else the file written whole), then the rest, renamed into place. The old index is removed
     /// first, so a run killed midway leaves none (and the next ingest is a full one).
     public func write(_ workspace: String) throws {
         let statePath = Self.path(workspace), thumbsPath = Self.thumbsPath(workspace)
@@ -172,13 +165,10 @@ public struct IngestState: Sendable {
             try CacheFile.write(Self.thumbsHeader + newThumbs, to: thumbsPath)
         }
         var w = BinaryWriter()
-        for s in [basis, dump, records, quarantine, duplicates] { w.string(s) }
         w.double(medianArea)
         for n in [summary.found, summary.accepted, summary.quarantined, summary.duplicates, summary.groups, summary.decoded, summary.reused] { w.int(n) }
         w.int(summary.quarantineReasons.count)
         for (k, n) in summary.quarantineReasons.sorted(by: { $0.key < $1.key }) { w.string(k); w.int(n) }
-        w.int(keys.count)
-        for (p, k) in keys.sorted(by: { $0.key < $1.key }) { w.string(p); w.string(k) }
         w.int(cacheSizes.count)
         for n in cacheSizes { w.int(n) }
         w.int(count)
@@ -193,13 +183,13 @@ public struct IngestState: Sendable {
         try CacheFile.write(out, to: statePath)
     }
 
-    /// The state of `workspace`; nil when missing, of another version, damaged, or its thumbnail
+    /// The index of `workspace`; nil when missing, of another version, damaged, or its thumbnail
     /// file holds fewer thumbnails than its photos.
-    public static func read(_ workspace: String) -> IngestState? {
+    public static func read(_ workspace: String) -> IngestIndex? {
         guard let data = FileSystem.read(path(workspace)), data.count > header.count, data[..<header.count].elementsEqual(header) else { return nil }
         let (payloads, end) = BinaryRecords.split(data, from: header.count)
         guard payloads.count == 1, end == data.count,
-              var state = data.withUnsafeBytes({ b in try? IngestState(reading: UnsafeRawBufferPointer(rebasing: b[payloads[0]])) }),
+              var state = data.withUnsafeBytes({ b in try? IngestIndex(reading: UnsafeRawBufferPointer(rebasing: b[payloads[0]])) }),
               size(thumbsPath(workspace)) >= thumbsHeader.count + state.count * state.thumbSize else { return nil }
         state.thumbFile = thumbsPath(workspace)
         return state
@@ -207,14 +197,11 @@ public struct IngestState: Sendable {
 
     init(reading bytes: UnsafeRawBufferPointer) throws(BinaryReader.Malformed) {
         var r = BinaryReader(bytes)
-        (basis, dump, records, quarantine, duplicates) = (try r.string(), try r.string(), try r.string(), try r.string(), try r.string())
         medianArea = try r.double()
         summary = IngestSummary()
         (summary.found, summary.accepted, summary.quarantined, summary.duplicates) = (try r.int(), try r.int(), try r.int(), try r.int())
         (summary.groups, summary.decoded, summary.reused) = (try r.int(), try r.int(), try r.int())
         for _ in 0..<(try Self.count(&r)) { summary.quarantineReasons[try r.string()] = try r.int() }
-        keys = [:]
-        for _ in 0..<(try Self.count(&r)) { keys[try r.string()] = try r.string() }
         cacheSizes = []
         for _ in 0..<(try Self.count(&r)) { cacheSizes.append(try r.int()) }
         let n = try Self.count(&r)
@@ -237,7 +224,7 @@ public struct IngestState: Sendable {
         }
     }
 
-    private static func count(_ r: inout BinaryReader) throws(BinaryReader.Malformed) -> Int {
+    public static func count(_ r: inout BinaryReader) throws(BinaryReader.Malformed) -> Int {
         let n = try r.int()
         guard n >= 0 && n < 1 << 28 else { throw BinaryReader.Malformed() }
         return n
