@@ -42,6 +42,20 @@ public struct AugmentOptions: Sendable, Codable, Equatable {
     public var ops: [AugmentOp] = [.hflip(p: 0.5), .vflip(p: 0.5), .gaussianBlur(p: 0.5, kernel: 5, sigma: 0.1...2.0),
                                    .colorJitter(p: 1, brightness: 0.4, contrast: 0.4, saturation: 0.4, hue: 0.1)]
     public init() {}
+
+    /// What the options may be: the pipeline's `augment:` schema and `facet augment` both check against these.
+    public static let sizes = 8...4096, copyCounts = 0...100, qualities = 1...100
+
+    /// The first thing wrong with these options, in words (nil: none).
+    public var problem: String? {
+        if !Self.sizes.contains(size) { return "size must be in \(Self.sizes.lowerBound)…\(Self.sizes.upperBound), not \(size)" }
+        if !Self.copyCounts.contains(copies) { return "copies must be in \(Self.copyCounts.lowerBound)…\(Self.copyCounts.upperBound), not \(copies)" }
+        if !Self.qualities.contains(quality) { return "quality must be in \(Self.qualities.lowerBound)…\(Self.qualities.upperBound), not \(quality)" }
+        for case let .gaussianBlur(_, kernel, sigma) in ops where kernel < 1 || kernel % 2 == 0 || sigma.lowerBound <= 0 {
+            return "gaussian_blur needs an odd kernel and sigma > 0"
+        }
+        return nil
+    }
 }
 
 /// Everything drawn for one output: enough to replay it alone.

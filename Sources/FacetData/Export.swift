@@ -17,11 +17,7 @@ public enum DatasetExport {
 
     public static func run(workspace: String, options: AugmentOptions, threads: Int? = nil,
                            progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> AugmentSummary {
-        guard options.size >= 8, options.size <= 4096 else { throw DataError("augment: size must be 8…4096") }
-        guard options.copies >= 0, options.quality >= 1, options.quality <= 100 else { throw DataError("augment: bad copies or quality") }
-        for case let .gaussianBlur(_, kernel, sigma) in options.ops where kernel < 1 || kernel % 2 == 0 || sigma.lowerBound <= 0 {
-            throw DataError("augment: gaussian_blur needs an odd kernel and sigma > 0")
-        }
+        if let problem = options.problem { throw DataError("augment: \(problem)") }
         let dump = try Workspace.dump(workspace)
         let records = try JSONLines.read(Record.self, from: Workspace.manifest(workspace)).filter { $0.split != nil && $0.label != nil }
         guard !records.isEmpty else { throw DataError("augment: no split, labelled photos; run facet split first") }

@@ -17,12 +17,12 @@ struct AugmentStage: PipelineStage {
     init(_ s: Section, _ c: StageContext) {
         var o = AugmentOptions()
         o.splits = s.strings("splits", default: o.splits, oneOf: Splitting.names)
-        o.size = s.int("size", default: o.size, in: 8...4096)
+        o.size = s.int("size", default: o.size, in: AugmentOptions.sizes)
         o.policy = ResizePolicy(rawValue: s.string("policy", default: "crop", oneOf: ["crop", "pad"]) ?? "crop") ?? .crop
-        o.copies = s.int("copies", default: o.copies, in: 0...100)
+        o.copies = s.int("copies", default: o.copies, in: AugmentOptions.copyCounts)
         o.keepSource = s.bool("keep_source", default: o.keepSource)
         o.seed = UInt64(s.int("seed", default: Int(c.seed), in: 0...Int.max))
-        o.quality = s.int("quality", default: o.quality, in: 1...100)
+        o.quality = s.int("quality", default: o.quality, in: AugmentOptions.qualities)
         o.ops = AugmentOpsReader.read(s)
         options = o
     }
