@@ -23,17 +23,17 @@ public func concurrentMap<T>(_ count: Int, block: Int = 1, _ body: (Int) -> T) -
 /// (a photo decoded, rendered, drawn), whose progress a person watches.
 public func parallelMap<T, E: Error>(_ count: Int, threads: Int = 0, progress: ((Int, Int) -> Void)? = nil,
                                      _ body: (Int) throws(E) -> T) throws(E) -> [T] {
-    var out = [T?](repeating: nil, count: count)
     let failure = Mutex<E?>(nil), done = Atomic<Int>(0)
-    withoutActuallyEscaping(body) { body in
-        out.withUnsafeMutableBufferPointer { out in
-            nonisolated(unsafe) let (out, body, progress) = (out, body, progress)
-            let work = { @Sendable (i: Int) in
-                do throws(E) { out[i] = try body(i) } catch { failure.withLock { if $0 == nil { $0 = error } } }
-                progress?(done.add(1, ordering: .relaxed).newValue, count)
+    let out = withoutActuallyEscaping(body) { body in
+        nonisolated(unsafe) let (body, progress) = (body, progress)
+        let work = { (i: Int) -> T? in
+            defer { progress?(done.add(1, ordering: .relaxed).newValue, count) }
+            do throws(E) { return try body(i) } catch {
+                failure.withLock { if $0 == nil { $0 = error } }
+                return nil
             }
-            if threads == 1 { for i in 0..<count { work(i) } } else { DispatchQueue.concurrentPerform(iterations: count, execute: work) }
         }
+        return threads == 1 ? (0..<count).map(work) : concurrentMap(count, work)
     }
     if let error = failure.withLock({ $0.take() }) { throw error }
     return out.map { $0! }

@@ -32,16 +32,14 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
     }
 
     /// Uniform in [a, b).
-    public mutating func uniform(_ a: Float, _ b: Float) -> Float {
-        a + (b - a) * Float(next() >> 40) / Float(1 << 24)
-    }
+    public mutating func uniform(_ a: Float, _ b: Float) -> Float { a + (b - a) * unit() }
 
     /// Uniform integer in `range`.
     public mutating func int(_ range: ClosedRange<Int>) -> Int {
         range.lowerBound + Int(next() % UInt64(range.upperBound - range.lowerBound + 1))
     }
 
-    public mutating func chance(_ p: Float) -> Bool { uniform(0, 1) < p }
+    public mutating func chance(_ p: Float) -> Bool { unit() < p }
 
     /// Uniform in [0, 1), 24 bits.
     public mutating func unit() -> Float { Float(next() >> 40) / Float(1 << 24) }

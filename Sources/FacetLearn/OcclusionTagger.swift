@@ -94,6 +94,14 @@ public final class OcclusionTagger {
                               to: path)
     }
 
+    /// This tagger as FacetData's tagging trains and loads it: what `facet tag --calibrate` and the
+    /// tag stage use.
+    public static let learner = OcclusionLearner(
+        train: { crops, partial, progress in model(try train(crops, partial: partial, progress: progress)) },
+        load: { model(try load($0)) })
+
+    static func model(_ tagger: OcclusionTagger) -> OcclusionModel { OcclusionModel(scores: tagger.scores, save: tagger.save) }
+
     public static func load(_ path: String) throws -> OcclusionTagger {
         let file = try Safetensors.read(path)
         guard file.metadata["format"] == kind else { throw WeightError("\(path): not an occlusion tagger (no \"format\": \"\(kind)\" in its metadata)") }

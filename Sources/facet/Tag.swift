@@ -1,7 +1,7 @@
 import ArgumentParser
 import FacetCore
 import FacetData
-import FacetPipeline
+import FacetLearn
 import Foundation
 
 extension Facet {
@@ -39,7 +39,7 @@ extension Facet {
             if let occludedAbove { t.occludedAbove = occludedAbove }
             let progress = Progress(label: "tag: training the occlusion tagger", unit: "epochs")
             let s = try Tagging.run(workspace: workspace, thresholds: t, overrides: overrides, calibrate: calibrate,
-                                    saveThresholds: saveThresholds, learner: .learned, progress: { progress.update($0, of: $1) })
+                                    saveThresholds: saveThresholds, learner: OcclusionTagger.learner, progress: { progress.update($0, of: $1) })
             for (name, c) in s.calibration.sorted(by: { $0.key < $1.key }) {
                 if let model = c.model, let held = c.heldOut, let faces = c.faces {
                     print(held == 0

@@ -5,13 +5,8 @@ import Foundation
 
 /// Temporary folders and synth dumps for the data tests.
 enum Support {
-    /// FacetLearn's occlusion tagger for tagging, as FacetPipeline's `OcclusionLearner.learned` hands it in.
-    static let learner = OcclusionLearner(
-        train: { crops, partial, progress in
-            let t = try OcclusionTagger.train(crops, partial: partial, progress: progress)
-            return OcclusionModel(scores: t.scores, save: t.save)
-        },
-        load: { let t = try OcclusionTagger.load($0); return OcclusionModel(scores: t.scores, save: t.save) })
+    /// FacetLearn's occlusion tagger, as the tag stage and `facet tag` hand it to tagging.
+    static let learner = OcclusionTagger.learner
 
     static func temp(_ name: String) -> String {
         FileManager.default.temporaryDirectory.appendingPathComponent("facet-data-\(name)-\(UUID())").path

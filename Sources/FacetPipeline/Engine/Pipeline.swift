@@ -31,9 +31,9 @@ public struct Pipeline: Sendable {
     /// The stage's inputs: the files its parameters name, and what its type takes of the outputs
     /// of the stages before it (nil: some upstream output is not known, because that stage is
     /// stale and has not run).
-    func inputs(_ kind: StageKind, upstream: [StageKind: [String: String]], dumpHash: () throws -> String) throws -> [String: String]? {
+    func inputs(_ kind: StageKind, upstream: [StageKind: [String: String]], keepDump: DumpKeeper) throws -> [String: String]? {
         let params = manifest.stages[kind]!
-        guard var out = try params.stage.inputs(upstream, self, dumpHash: dumpHash) else { return nil }
+        guard var out = try params.stage.inputs(upstream, self, keepDump: keepDump) else { return nil }
         for (name, path) in params.files {
             guard let data = FileManager.default.contents(atPath: path) else { throw DataError("\(path): cannot be read (named by \(kind.rawValue).\(name))") }
             out["file:" + name] = Store.hash([UInt8](data))

@@ -22,7 +22,7 @@ public enum StageKind: String, CaseIterable, Sendable, Comparable, Codable {
     var type: any PipelineStage.Type { Self.all.first { $0.kind == self }! }
 
     /// The stages whose outputs are photo records (sharded, `WORKSPACE/manifest.jsonl` shows the last's).
-    public static var records: Set<StageKind> { Set(all.filter { $0.isRecords }.map { $0.kind }) }
+    public static let records: Set<StageKind> = Set(all.filter { $0.isRecords }.map { $0.kind })
 
     /// Stages this one needs present in the manifest.
     public var requires: [StageKind] { type.requires }
@@ -63,8 +63,9 @@ protocol PipelineStage: Sendable {
     func problem(with stages: [StageKind: StageParameters]) -> String?
 
     /// The stage's inputs besides the files its parameters name: upstream outputs by name (nil:
-    /// some upstream output is not known, because that stage is stale and has not run).
-    func inputs(_ upstream: [StageKind: [String: String]], _ pipeline: Pipeline, dumpHash: () throws -> String) throws -> [String: String]?
+    /// some upstream output is not known, because that stage is stale and has not run). A stage
+    /// that reads the dump hands its fingerprint to `keepDump`, which returns its hash.
+    func inputs(_ upstream: [StageKind: [String: String]], _ pipeline: Pipeline, keepDump: DumpKeeper) throws -> [String: String]?
 
     /// Runs the stage from its inputs in the store.
     func execute(_ run: StageRun) throws -> StageResult
@@ -91,6 +92,10 @@ extension PipelineStage {
         return out
     }
 }
+
+/// Takes the dump's fingerprint and listing (what the stage that reads the dump made of it) and
+/// returns the fingerprint's hash: a run keeps both for ingest, `status` only hashes.
+typealias DumpKeeper = (_ fingerprint: [UInt8], _ listing: DumpListing) throws -> String
 
 /// What parameters are read against: the project root for paths, the pipeline's seed and
 /// classes; and it collects the files that parameters name (sheets, models), whose contents are
@@ -134,7 +139,6 @@ struct StageRun {
 
     var store: Store { pipeline.store }
     var manifest: PipelineManifest { pipeline.manifest }
-    var workspace: String { pipeline.manifest.workspace }
 
     /// The stage key without the inputs named (the record indexes the shards stand for).
     func shardBase(leaving: [String]) -> String {

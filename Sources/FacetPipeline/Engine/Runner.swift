@@ -65,14 +65,14 @@ extension Pipeline {
             let started = Date()
             func took() -> String { String(format: "%.2f s", Date().timeIntervalSince(started)) }
             let params = manifest.stages[kind]!
-            let inputs = try inputs(kind, upstream: outputs, dumpHash: {
-                let bytes = try dumpFingerprint { memo.listing = $0 }
-                memo.fingerprint = bytes
+            let inputs = try inputs(kind, upstream: outputs, keepDump: { bytes, listing in
+                (memo.fingerprint, memo.listing) = (bytes, listing)
                 return try store.put(bytes)
             })!
             Trace.mark("\(kind.rawValue): inputs")
             let key = Pipeline.key(kind: kind, version: kind.version, params: params.canonical, inputs: inputs)
-            if !force.contains(kind), let entry = lock.stages[kind.rawValue], entry.key == key,
+            let forced = force.contains(kind)
+            if !forced, let entry = lock.stages[kind.rawValue], entry.key == key,
                entry.outputs.values.allSatisfy(store.has) {
                 outputs[kind] = entry.outputs
                 try params.stage.materialize(entry.outputs, previous: nil, self, memo: memo)
@@ -82,7 +82,6 @@ extension Pipeline {
             }
             events.line("\(kind.rawValue): running")
             let previous = lock.stages[kind.rawValue]?.outputs
-            let forced = force.contains(kind)
             let result = try params.stage.execute(StageRun(pipeline: self, kind: kind, parameters: params, inputs: inputs,
                                                            previous: forced ? nil : previous, force: forced, memo: memo, events: events))
             let made = result.outputs

@@ -19,7 +19,7 @@ extension Pipeline {
         var result: [StageStatus] = []
         // Status only reads: the dump's fingerprint is hashed, not stored.
         var fingerprint: [UInt8] = []
-        let dumpHash = { fingerprint = try dumpFingerprint(); return Store.hash(fingerprint) }
+        let keepDump: DumpKeeper = { bytes, _ in fingerprint = bytes; return Store.hash(bytes) }
         for kind in order {
             let params = manifest.stages[kind]!
             guard let entry = lock.stages[kind.rawValue] else {
@@ -29,7 +29,7 @@ extension Pipeline {
             var reasons: [String] = []
             if entry.version != kind.version { reasons.append("facet's \(kind.rawValue) format changed (version \(entry.version) → \(kind.version))") }
             reasons += params.canonical.changes(from: entry.params).map { "parameter \($0)" }
-            if let inputs = try inputs(kind, upstream: outputs, dumpHash: dumpHash) {
+            if let inputs = try inputs(kind, upstream: outputs, keepDump: keepDump) {
                 for name in Set(inputs.keys).union(entry.inputs.keys).sorted() where inputs[name] != entry.inputs[name] {
                     reasons.append(explain(input: name, old: entry.inputs[name], new: inputs[name], fingerprint: fingerprint))
                 }

@@ -27,7 +27,7 @@ struct AugmentStage: PipelineStage {
         options = o
     }
 
-    func inputs(_ upstream: [StageKind: [String: String]], _ pipeline: Pipeline, dumpHash: () throws -> String) throws -> [String: String]? {
+    func inputs(_ upstream: [StageKind: [String: String]], _ pipeline: Pipeline, keepDump: DumpKeeper) throws -> [String: String]? {
         take(upstream, [(.split, "records")])
     }
 

@@ -17,7 +17,7 @@ struct EvaluateStage: PipelineStage {
         slices = s.strings("slices", default: ["lighting", "background", "occlusion"], oneOf: ["lighting", "background", "occlusion"])
     }
 
-    func inputs(_ upstream: [StageKind: [String: String]], _ pipeline: Pipeline, dumpHash: () throws -> String) throws -> [String: String]? {
+    func inputs(_ upstream: [StageKind: [String: String]], _ pipeline: Pipeline, keepDump: DumpKeeper) throws -> [String: String]? {
         take(upstream, [(.train, "models"), (.augment, "manifest")])
     }
 

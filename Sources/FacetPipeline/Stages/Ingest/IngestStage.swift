@@ -37,8 +37,10 @@ struct IngestStage: PipelineStage {
         options = o
     }
 
-    func inputs(_ upstream: [StageKind: [String: String]], _ pipeline: Pipeline, dumpHash: () throws -> String) throws -> [String: String]? {
-        ["dump": try dumpHash()]
+    func inputs(_ upstream: [StageKind: [String: String]], _ pipeline: Pipeline, keepDump: DumpKeeper) throws -> [String: String]? {
+        let f = try Ingest.fingerprint(dump: pipeline.manifest.source, workspace: pipeline.manifest.workspace, maxBytes: options.maxBytes)
+        Trace.mark("dump listed and fingerprinted")
+        return ["dump": try keepDump(Array(f.lines.map { $0 + "\n" }.joined().utf8), f.listing)]
     }
 
     func materialize(_ outputs: [String: String], previous: [String: String]?, _ pipeline: Pipeline, memo: Memo) throws {
@@ -124,17 +126,5 @@ extension IngestStage {
         v["decoded"] = nil
         v["reused"] = nil
         return v
-    }
-}
-
-extension Pipeline {
-    /// The dump's fingerprint (a line per file: path, tab, SHA-256): the `dump` input of ingest.
-    /// `listing`: given the dump's listing, for the ingest that may follow.
-    func dumpFingerprint(listing: ((DumpListing) -> Void)? = nil) throws -> [UInt8] {
-        guard let ingest = manifest.stages[.ingest]?.stage as? IngestStage else { return [] }
-        let f = try Ingest.fingerprint(dump: manifest.source, workspace: manifest.workspace, maxBytes: ingest.options.maxBytes)
-        Trace.mark("dump listed and fingerprinted")
-        listing?(f.listing)
-        return Array(f.lines.map { $0 + "\n" }.joined().utf8)
     }
 }

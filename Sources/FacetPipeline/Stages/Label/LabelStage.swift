@@ -44,7 +44,7 @@ struct LabelStage: PipelineStage {
         options = o
     }
 
-    func inputs(_ upstream: [StageKind: [String: String]], _ pipeline: Pipeline, dumpHash: () throws -> String) throws -> [String: String]? {
+    func inputs(_ upstream: [StageKind: [String: String]], _ pipeline: Pipeline, keepDump: DumpKeeper) throws -> [String: String]? {
         take(upstream, [(.ingest, "records"), (.ingest, "duplicates")])
     }
 

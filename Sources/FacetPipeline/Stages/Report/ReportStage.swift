@@ -19,7 +19,7 @@ struct ReportStage: PipelineStage {
         thumbnails = s.int("thumbnails", default: 24, in: 0...10_000)
     }
 
-    func inputs(_ upstream: [StageKind: [String: String]], _ pipeline: Pipeline, dumpHash: () throws -> String) throws -> [String: String]? {
+    func inputs(_ upstream: [StageKind: [String: String]], _ pipeline: Pipeline, keepDump: DumpKeeper) throws -> [String: String]? {
         take(upstream, [(.evaluate, "metrics"), (.train, "models"), (.split, "records"), (.split, "leaks"),
                         (.augment, "manifest"), (.augment, "options"), (.ingest, "summary")])
     }

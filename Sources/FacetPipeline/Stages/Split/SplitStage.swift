@@ -52,7 +52,7 @@ struct SplitStage: PipelineStage {
         options.stratify.contains { $0 != "label" } && stages[.tag] == nil ? "split stratifies by conditions, which needs a tag stage" : nil
     }
 
-    func inputs(_ upstream: [StageKind: [String: String]], _ pipeline: Pipeline, dumpHash: () throws -> String) throws -> [String: String]? {
+    func inputs(_ upstream: [StageKind: [String: String]], _ pipeline: Pipeline, keepDump: DumpKeeper) throws -> [String: String]? {
         pipeline.manifest.stages[.tag] == nil ? take(upstream, [(.label, "records")]) : take(upstream, [(.label, "records"), (.tag, "records")])
     }
 

@@ -1,5 +1,6 @@
 import FacetData
 import FacetImage
+import FacetLearn
 import Foundation
 
 /// `tag:` — each photo's lighting, background and occlusion, from its measures and the
@@ -31,7 +32,7 @@ struct TagStage: PipelineStage {
         overrides = c.file(s, "overrides")
     }
 
-    func inputs(_ upstream: [StageKind: [String: String]], _ pipeline: Pipeline, dumpHash: () throws -> String) throws -> [String: String]? {
+    func inputs(_ upstream: [StageKind: [String: String]], _ pipeline: Pipeline, keepDump: DumpKeeper) throws -> [String: String]? {
         guard var out = take(upstream, [(.ingest, "records")]) else { return nil }
         // A learned occlusion tagger reads ingest's face crops: a function of each photo's bytes and the analyser.
         if thresholds.occlusionModel != nil { out["face crops"] = "analyzer \(Analyzer.version)" }
@@ -40,7 +41,7 @@ struct TagStage: PipelineStage {
 
     func execute(_ run: StageRun) throws -> StageResult {
         let (memo, inputs, manifest) = (run.memo, run.inputs, run.manifest)
-        let tagger = try Tagging.Tagger(thresholds: thresholds, overrides: overrides, learner: .learned)
+        let tagger = try Tagging.Tagger(thresholds: thresholds, overrides: overrides, learner: OcclusionTagger.learner)
         let refs = try memo.index(inputs["ingest.records"]!)
         let base = run.shardBase(leaving: ["ingest.records"])
         let keys = refs.map { Pipeline.shardKey(base: base, prefix: $0.prefix, hashes: [$0.hash]) }

@@ -79,7 +79,7 @@ public struct TrainStage: PipelineStage {
         (self.models, missingWeights) = (models, missing)
     }
 
-    func inputs(_ upstream: [StageKind: [String: String]], _ pipeline: Pipeline, dumpHash: () throws -> String) throws -> [String: String]? {
+    func inputs(_ upstream: [StageKind: [String: String]], _ pipeline: Pipeline, keepDump: DumpKeeper) throws -> [String: String]? {
         guard var out = take(upstream, [(.augment, "manifest")]) else { return nil }
         for m in models { if let w = m.weights { out["weights:" + m.name] = pipeline.weightsHash(w) } }
         return out

@@ -1,9 +1,8 @@
 import Foundation
 
 /// A learned occlusion tagger as tagging sees it: P(partly covered) for each face crop, and a
-/// way to save it. FacetLearn's `OcclusionTagger` is one; FacetData knows only this, so that it
-/// stays beside the network engine rather than above it (FacetPipeline's `OcclusionLearner.learned`
-/// hands FacetLearn's in).
+/// way to save it. Here, below both, because FacetData (whose tagging uses one) and FacetLearn
+/// (whose `OcclusionTagger.learner` is one) are peers that do not import each other.
 public struct OcclusionModel {
     public var scores: ([Data]) -> [Double]
     public var save: (String) throws -> Void
