@@ -3,7 +3,7 @@ import FacetImage
 import Foundation
 
 extension Ingest {
-    /// What files added to a dump since an ingest make: the added photos and the state after them.
+    /// What files added to a dump since an ingest make: the added photos and the index after them.
     public struct Extension: Sendable {
         /// The added photos, sorted by source, each in its group (its own, or an earlier one it joined).
         public var photos: [Result.Photo]
@@ -12,18 +12,18 @@ extension Ingest {
         public var index: IngestIndex
     }
 
-    /// Ingests files added to a dump since the ingest that left `state` (its index of photos), analysing them alone (the
+    /// Ingests files added to a dump since the ingest that left `index` (the photos it accepted), analysing them alone (the
     /// analyses and face crops go to the caches as in `scan`). What a full ingest would make of them
     /// when each is a readable photo, no copy of another (by bytes — the caller checks the dump's
     /// other files — or by pixel size and perceptual hash), near duplicates join groups without
     /// renaming or merging earlier ones (`group`), and the median photo area is unchanged: then every
     /// earlier photo keeps its group and record.
-    /// Nil otherwise, or when bursts are grouped or the caches changed since `state` (the caller
+    /// Nil otherwise, or when bursts are grouped or the caches changed since `index` (the caller
     /// ingests in full; the analyses made stay in the cache).
     /// `decoded`: set to the number of files decoded, also when nil is returned.
-    public static func extend(_ state: IngestIndex, adding files: [DumpListing.File], dump: String, workspace: String,
+    public static func extend(_ index: IngestIndex, adding files: [DumpListing.File], dump: String, workspace: String,
                               options: IngestOptions, decoded: inout Int) throws -> Extension? {
-        guard !files.isEmpty, options.burstSeconds == nil, state.cacheSizes == IngestIndex.cacheSizes(workspace),
+        guard !files.isEmpty, options.burstSeconds == nil, index.cacheSizes == IngestIndex.cacheSizes(workspace),
               FaceStore.isValid(workspace) else { return nil }
         let outcomes = concurrentMap(files.count) { analyze(files[$0], dump: dump, cache: IngestCache(), options: options).0 }
         decoded = outcomes.filter { if case .photo = $0 { true } else { $0.sha256 != nil } }.count
@@ -40,20 +40,20 @@ extension Ingest {
             guard case .photo(let p) = o else { return nil }
             photos.append(Result.Photo(source: f.path, analysis: p, group: p.sha256, bytes: f.size))
         }
-        guard Set(photos.map(\.analysis.sha256)).count == photos.count, let grouped = group(&photos, state, options) else { return nil }
-        let areas = ((0..<state.count).map { Double(state.widths[$0] * state.heights[$0]) }
+        guard Set(photos.map(\.analysis.sha256)).count == photos.count, let grouped = group(&photos, index, options) else { return nil }
+        let areas = ((0..<index.count).map { Double(index.widths[$0] * index.heights[$0]) }
                      + photos.map { Double($0.analysis.width * $0.analysis.height) }).sorted()
-        guard areas[areas.count / 2] == state.medianArea else { return nil }
+        guard areas[areas.count / 2] == index.medianArea else { return nil }
 
         photos.sort { $0.source < $1.source }
-        var summary = state.summary
+        var summary = index.summary
         summary.found += files.count
         summary.accepted += photos.count
         summary.groups += grouped
         // Every file analysed before is now in the cache.
-        summary.reused = state.summary.reused + state.summary.decoded
+        summary.reused = index.summary.reused + index.summary.decoded
         summary.decoded = photos.count
-        var next = state
+        var next = index
         guard next.append(photos) else { return nil }
         next.summary = summary
         next.cacheSizes = IngestIndex.cacheSizes(workspace)
@@ -66,7 +66,7 @@ extension Ingest {
     /// groups of more than one photo that this makes; nil when an added photo has an earlier or
     /// another added photo's pixel size and hash (the pixel-duplicate check's first sieve, which
     /// could set one aside), would join two earlier groups, or would rename one.
-    static func group(_ photos: inout [Result.Photo], _ state: IngestIndex, _ options: IngestOptions) -> Int? {
+    static func group(_ photos: inout [Result.Photo], _ index: IngestIndex, _ options: IngestOptions) -> Int? {
         func near(_ a: PhotoAnalysis, _ phash: UInt64) -> Bool {
             options.nearMaxDistance.map { PerceptualHash.distance(a.phash, phash) <= $0 } ?? false
         }
@@ -80,13 +80,13 @@ extension Ingest {
         for (k, p) in photos.enumerated() {
             let a = p.analysis
             var candidates: [Int] = []
-            for i in 0..<state.count {
-                if state.widths[i] == a.width && state.heights[i] == a.height && state.phashes[i] == a.phash { return nil }
-                if near(a, state.phashes[i]) { candidates.append(i) }
+            for i in 0..<index.count {
+                if index.widths[i] == a.width && index.heights[i] == a.height && index.phashes[i] == a.phash { return nil }
+                if near(a, index.phashes[i]) { candidates.append(i) }
             }
             for i in candidates {
-                guard let thumb = state.thumb(i) else { return nil }   // a thumbnail that does not read: not vouched for
-                if close(a, thumb) { touched[k].insert(state.groups[i]) }
+                guard let thumb = index.thumb(i) else { return nil }   // a thumbnail that does not read: not vouched for
+                if close(a, thumb) { touched[k].insert(index.groups[i]) }
             }
             for (j, q) in photos[..<k].enumerated() {
                 let b = q.analysis
@@ -100,11 +100,11 @@ extension Ingest {
             let groups = members.reduce(into: Set<Int>()) { $0.formUnion(touched[$1]) }
             guard groups.count <= 1 else { return nil }
             if let g = groups.first {
-                let id = String(decoding: state.id(g), as: UTF8.self)
+                let id = String(decoding: index.id(g), as: UTF8.self)
                 guard members.allSatisfy({ photos[$0].analysis.sha256 > id }) else { return nil }
                 for m in members { photos[m].group = id }
                 // An earlier photo alone until now: a group of more than one from here.
-                if !(0..<state.count).contains(where: { $0 != g && state.groups[$0] == g }) { made += 1 }
+                if !(0..<index.count).contains(where: { $0 != g && index.groups[$0] == g }) { made += 1 }
             } else if members.count > 1 {
                 let id = members.map { photos[$0].analysis.sha256 }.min()!
                 for m in members { photos[m].group = id }

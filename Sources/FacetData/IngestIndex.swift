@@ -16,7 +16,7 @@ public struct IngestIndex: Sendable {
 
     public var medianArea: Double
     public var summary: IngestSummary
-    /// The sizes of the analysis cache, its stat index and the face store after that ingest: a state
+    /// The sizes of the analysis cache, its stat index and the face store after that ingest: an index
     /// whose caches changed since (another ingest, a damaged file) is not used.
     public var cacheSizes: [Int]
 
@@ -27,12 +27,12 @@ public struct IngestIndex: Sendable {
     var sourceEnds: [Int] = [], sources: [UInt8] = []
     /// The thumbnails not yet in the thumbnail file (this run's), and the file's thumbnail size.
     var newThumbs: [UInt8] = [], thumbSize = 0
-    /// Where the thumbnails of the photos before `newThumbs` are (nil: a state being made whole),
+    /// Where the thumbnails of the photos before `newThumbs` are (nil: an index being made whole),
     /// and the file's bytes once read.
     var thumbFile: String?
     private let thumbBytes = ReadOnce()
 
-    /// A file's bytes, read at the first ask and shared by the copies of the state holding it.
+    /// A file's bytes, read at the first ask and shared by the copies of the index holding it.
     final class ReadOnce: Sendable {
         let bytes = Mutex<[UInt8]?>(nil)
     }
@@ -112,7 +112,7 @@ public struct IngestIndex: Sendable {
     var written: Int { count - newThumbs.count / max(thumbSize, 1) }
 
     /// Thumbnail `i`, from this run's or the thumbnail file (read whole at the first ask, once for
-    /// this state and its copies), when it matches its checksum.
+    /// this index and its copies), when it matches its checksum.
     func thumb(_ i: Int) -> Data? {
         let before = written
         if i >= before { return Data(newThumbs[((i - before) * thumbSize)..<((i - before + 1) * thumbSize)]) }
@@ -129,15 +129,15 @@ public struct IngestIndex: Sendable {
     /// A lookup of thumbnails by photo id, for the leakage check (the ids indexed at its first call).
     public func thumbLookup() -> (String) -> Data? {
         final class Index { var positions: [String: Int]? }
-        let index = Index(), state = self
+        let lookup = Index(), photos = self
         return { id in
-            if index.positions == nil {
+            if lookup.positions == nil {
                 var positions: [String: Int] = [:]
-                positions.reserveCapacity(state.count)
-                for i in 0..<state.count { positions[String(decoding: state.id(i), as: UTF8.self)] = i }
-                index.positions = positions
+                positions.reserveCapacity(photos.count)
+                for i in 0..<photos.count { positions[String(decoding: photos.id(i), as: UTF8.self)] = i }
+                lookup.positions = positions
             }
-            return index.positions![id].flatMap(state.thumb)
+            return lookup.positions![id].flatMap(photos.thumb)
         }
     }
 
@@ -153,8 +153,8 @@ public struct IngestIndex: Sendable {
     /// else the file written whole), then the rest, renamed into place. The old index is removed
     /// first, so a run killed midway leaves none (and the next ingest is a full one).
     public func write(_ workspace: String) throws {
-        let statePath = Self.path(workspace), thumbsPath = Self.thumbsPath(workspace)
-        unlink(statePath)
+        let indexPath = Self.path(workspace), thumbsPath = Self.thumbsPath(workspace)
+        unlink(indexPath)
         let before = written
         if thumbFile == thumbsPath, before > 0 {
             // Cut back to the photos before (a killed run may have appended more), then append.
@@ -180,7 +180,7 @@ public struct IngestIndex: Sendable {
         w.raw(sources)
         var out = Self.header
         BinaryRecords.append(w.bytes, to: &out)
-        try CacheFile.write(out, to: statePath)
+        try CacheFile.write(out, to: indexPath)
     }
 
     /// The index of `workspace`; nil when missing, of another version, damaged, or its thumbnail
@@ -189,10 +189,10 @@ public struct IngestIndex: Sendable {
         guard let data = FileSystem.read(path(workspace)), data.count > header.count, data[..<header.count].elementsEqual(header) else { return nil }
         let (payloads, end) = BinaryRecords.split(data, from: header.count)
         guard payloads.count == 1, end == data.count,
-              var state = data.withUnsafeBytes({ b in try? IngestIndex(reading: UnsafeRawBufferPointer(rebasing: b[payloads[0]])) }),
-              size(thumbsPath(workspace)) >= thumbsHeader.count + state.count * state.thumbSize else { return nil }
-        state.thumbFile = thumbsPath(workspace)
-        return state
+              var index = data.withUnsafeBytes({ b in try? IngestIndex(reading: UnsafeRawBufferPointer(rebasing: b[payloads[0]])) }),
+              size(thumbsPath(workspace)) >= thumbsHeader.count + index.count * index.thumbSize else { return nil }
+        index.thumbFile = thumbsPath(workspace)
+        return index
     }
 
     init(reading bytes: UnsafeRawBufferPointer) throws(BinaryReader.Malformed) {
@@ -217,7 +217,7 @@ public struct IngestIndex: Sendable {
         thumbSums = try column().map { UInt64(UInt(bitPattern: $0)) }
         (widths, heights, sizes, sourceEnds) = (try column(), try column(), try column(), try column())
         sources = Array(try r.raw())
-        // Positions out of range or ends running backwards would read out of bounds: a damaged state.
+        // Positions out of range or ends running backwards would read out of bounds: a damaged index.
         guard r.atEnd, ids.count == n * 64, thumbSize > 0 || n == 0, groups.allSatisfy({ $0 >= 0 && $0 < n }),
               zip([0] + sourceEnds, sourceEnds).allSatisfy({ $0 <= $1 }), (sourceEnds.last ?? 0) == sources.count else {
             throw BinaryReader.Malformed()
