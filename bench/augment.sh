@@ -20,10 +20,14 @@ echo "dump: $count synthetic photos, shorter side $photo px, machine: $(nproc) c
 # both sides of a pair alike: the ratio reported is the median of the pairs' ratios.
 fr=() pr=() ratios=() peer=""
 for i in $(seq "$repeats"); do
+  # From nothing each time, as the first augment of a dump: no cached images, no dataset folder.
+  rm -rf "$tmp/ws/store" "$tmp/ws/cache/augment.jsonl" "$tmp/ws/cache/shards" "$tmp/ws/dataset"
+  sync
   start=$(date +%s.%N)
   $facet augment "$tmp/ws" --copies 1 --no-keep-source >/dev/null 2>&1
   end=$(date +%s.%N)
   f=$(python3 -c "print($count / ($end - $start))")
+  rm -rf "$tmp/pillow-out" && sync   # the peer, too, writes a new folder each time
   line=$(python3 bench/augment_pillow.py "$tmp/dump" "$tmp/pillow-out" --repeats 1)
   p=$(sed -E 's/.*median ([0-9.]+) photos.*/\1/' <<<"$line")
   peer=${line%% augment*}

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FacetCore
 import FacetData
+import FacetPipeline
 
 extension Facet {
     struct Augment: ParsableCommand {
@@ -12,6 +13,8 @@ extension Facet {
             image's source and every sampled parameter, augment.json with these options. Randomness is keyed by (seed, photo id,
             copy): outputs never depend on threads, order or which other photos exist. Operations follow torchvision's tensor
             semantics: RandomHorizontalFlip, RandomVerticalFlip, GaussianBlur (sigma drawn per sample), ColorJitter (random order).
+            This is the pipeline's augment stage run on the workspace: a photo's images are kept in WORKSPACE/store (the dataset's
+            files are hard links of them), so a rerun renders only photos it has not rendered with these options.
             """)
         @Argument(help: "Workspace (after split).") var workspace: String
         @Option(parsing: .upToNextOption, help: "Splits to augment (others are resized only).") var splits: [String] = ["train"]
@@ -31,6 +34,7 @@ extension Facet {
         @Option(help: "Colour jitter saturation.") var saturation = 0.4
         @Option(help: "Colour jitter hue (shift in [-h, h], h ≤ 0.5).") var hue = 0.1
         @Option(help: "Threads (default: all cores). The output is the same for any number.") var threads: Int?
+        @Flag(help: "Render every photo again instead of taking its images from the cache.") var force = false
         @Option(help: "Recompute one dataset image (its path under dataset/) from its recorded parameters and compare.") var replay: String?
 
         func run() throws {
@@ -58,9 +62,12 @@ extension Facet {
             o.ops = [.hflip(p: hflip), .vflip(p: vflip), .gaussianBlur(p: blur, kernel: blurKernel, sigma: sigma[0]...sigma[1]),
                      .colorJitter(p: 1, brightness: brightness, contrast: contrast, saturation: saturation, hue: hue)]
             let progress = Progress(label: "augment", unit: "photos")
-            let s = try DatasetExport.run(workspace: workspace, options: o, threads: threads, progress: { progress.update($0, of: $1) })
+            if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+            let s = try AugmentWorkspace.run(workspace: workspace, options: o, threads: threads ?? 0, force: force,
+                                             progress: { progress.update($0, of: $1) })
             progress.finish()
-            print("wrote " + ["train", "val", "test"].map { "\(s.written[$0] ?? 0) \($0)" }.joined(separator: ", ") + " images to \(s.folder)")
+            print("wrote " + ["train", "val", "test"].map { "\(s.written[$0] ?? 0) \($0)" }.joined(separator: ", ") + " images to \(s.folder)"
+                  + " (\(s.rendered) of \(s.photos) photos rendered, the rest from the cache)")
         }
     }
 }

@@ -170,7 +170,7 @@ import FacetLearn
         let root = try Support.project()
         let p = try Support.pipeline(root)
         _ = try p.run()
-        // The same steps by hand, through the FacetData entry points the subcommands use.
+        // The same steps by hand, through the entry points the subcommands use.
         let ws = Support.temp("manual")
         _ = try Ingest.run(dump: root + "/raw", workspace: ws)
         _ = try Tagging.run(workspace: ws, thresholds: TagThresholds())
@@ -179,7 +179,7 @@ import FacetLearn
             Issue.record("options"); return
         }
         _ = try Splitting.run(workspace: ws, options: s)
-        _ = try DatasetExport.run(workspace: ws, options: a)
+        _ = try AugmentWorkspace.run(workspace: ws, options: a)
         #expect(try Support.hashes(ws + "/dataset") == Support.hashes(root + "/ws/dataset"))
         #expect(try JSONLines.read(Record.self, from: ws + "/manifest.jsonl") == JSONLines.read(Record.self, from: root + "/ws/manifest.jsonl"))
     }

@@ -7,6 +7,8 @@ enum Support {
         FileManager.default.temporaryDirectory.appendingPathComponent("facet-pipeline-\(name)-\(UUID())").path
     }
 
+    static func remove(_ paths: String...) { for p in paths { try? FileManager.default.removeItem(atPath: p) } }
+
     static func synth(_ dir: String, count: Int, seed: UInt64, extras: Int? = 1) throws {
         _ = try SynthDump.write(to: dir, options: SynthOptions(count: count, seed: seed, size: 64, extras: extras))
     }

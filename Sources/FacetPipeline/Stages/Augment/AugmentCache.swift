@@ -90,7 +90,7 @@ struct AugmentCache {
 
     /// The dataset records of each of `records` (empty for one without a split or a label),
     /// rendering only what the cache lacks; and how many photos were rendered now.
-    func build(_ all: [Record], dump: String, options: AugmentOptions, useCache: Bool,
+    func build(_ all: [Record], dump: String, options: AugmentOptions, useCache: Bool, threads: Int = 0,
                progress: (@Sendable (Int, Int) -> Void)?) throws -> ([[DatasetRecord]], Int) {
         let records = all.filter { $0.split != nil && $0.label != nil }
         guard !records.isEmpty else { return (all.map { _ in [] }, 0) }
@@ -101,7 +101,7 @@ struct AugmentCache {
         let (known, lines, distinct) = read(Set(keys))
         let appender = JSONLines.Appender(index)
         let outcome = Result {
-            try parallelMap(records.count, progress: progress) { i in
+            try parallelMap(records.count, threads: threads, progress: progress) { i in
                 let r = records[i], k = keys[i]
                 do {
                     var entries = useCache ? known[k].flatMap { e in e.allSatisfy { store.has($0.id) } ? e : nil } : nil

@@ -13,6 +13,10 @@ struct AugmentStage: PipelineStage {
     static let reads: [StageKind] = [.split]
     static let outputs = ["manifest", "index", "csv", "options"]
     var options: AugmentOptions
+    /// Threads to render on (0: all cores); never part of the cache key, as it never changes a byte.
+    var threads = 0
+
+    init(options: AugmentOptions) { self.options = options }
 
     init(_ s: Section, _ c: StageContext) {
         var o = AugmentOptions()
@@ -53,7 +57,8 @@ struct AugmentStage: PipelineStage {
             let parts = try missing.map { try memo.shard(refs[$0].hash) }
             // One build for every shard that needs one, so the rendering uses every core.
             let (made, n) = try AugmentCache(store: store, workspace: manifest.workspace)
-                .build(parts.flatMap { $0 }, dump: manifest.source, options: o, useCache: !force, progress: events.progress("augment"))
+                .build(parts.flatMap { $0 }, dump: manifest.source, options: o, useCache: !force, threads: threads,
+                       progress: events.progress("augment"))
             rendered = n
             var next = made.makeIterator()
             return try parts.map { records in

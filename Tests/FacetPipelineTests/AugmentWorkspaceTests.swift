@@ -1,12 +1,15 @@
 import FacetCore
+import FacetData
+import FacetImage
 import Foundation
 import Testing
-@testable import FacetData
-@testable import FacetImage
+@testable import FacetPipeline
 
-@Suite struct AugmentTests {
+/// `facet augment WORKSPACE`: the augment stage run on a workspace the commands made.
+@Suite struct AugmentWorkspaceTests {
     static func prepared(count: Int = 24) throws -> (dump: String, ws: String) {
-        let dump = try Support.synth("aug", count: count, seed: 12, size: 64)
+        let dump = Support.temp("aug")
+        try Support.synth(dump, count: count, seed: 12, extras: nil)
         let ws = Support.temp("ws")
         _ = try Ingest.run(dump: dump, workspace: ws)
         _ = try Labeling.run(workspace: ws, options: LabelOptions())
@@ -42,15 +45,15 @@ import Testing
     @Test func sameSeedSameBytesOnAnyNumberOfThreads() throws {
         let (dump, ws) = try Self.prepared()
         defer { Support.remove(dump, ws) }
-        _ = try DatasetExport.run(workspace: ws, options: Self.options(), threads: 1)
+        _ = try AugmentWorkspace.run(workspace: ws, options: Self.options(), threads: 1)
         let one = try Self.hashes(ws)
-        _ = try DatasetExport.run(workspace: ws, options: Self.options())
+        _ = try AugmentWorkspace.run(workspace: ws, options: Self.options())
         let all = try Self.hashes(ws)
-        _ = try DatasetExport.run(workspace: ws, options: Self.options())
+        _ = try AugmentWorkspace.run(workspace: ws, options: Self.options())
         let again = try Self.hashes(ws)
         #expect(one == all && all == again)
         #expect(one.keys.contains("manifest.jsonl") && one.keys.contains("manifest.csv"))
-        _ = try DatasetExport.run(workspace: ws, options: Self.options(seed: 2))
+        _ = try AugmentWorkspace.run(workspace: ws, options: Self.options(seed: 2))
         let other = try Self.hashes(ws)
         #expect(Set(other.keys) == Set(one.keys))
         let augmented = one.keys.filter { $0.hasPrefix("train/") && !$0.hasSuffix("-0.jpg") }
@@ -59,63 +62,59 @@ import Testing
         #expect(!plain.isEmpty && plain.allSatisfy { one[$0] == other[$0] })
     }
 
-    /// A rebuilt dataset is written into the emptied files of the one it replaced (no inode freed or
-    /// made), byte for byte as from nothing; a link planted in the pool is never written through, and
-    /// files with other links (a dataset hard-linked from a store) are never emptied.
-    @Test func rebuildsReuseTheReplacedFilesSafely() throws {
-        let (dump, ws) = try Self.prepared()
+    /// A photo is rendered once per set of options: a rerun renders none, a forced one all of them
+    /// again (the same bytes), new options all; images deleted by hand come back.
+    @Test func rerunsRenderOnlyWhatTheCacheLacks() throws {
+        let (dump, ws) = try Self.prepared(count: 12)
         defer { Support.remove(dump, ws) }
+        let n = try JSONLines.read(Record.self, from: Workspace.manifest(ws)).filter { $0.split != nil && $0.label != nil }.count
+        let first = try AugmentWorkspace.run(workspace: ws, options: Self.options())
+        #expect(n > 6 && first.photos == n && first.rendered == n)
+        let bytes = try Self.hashes(ws)
+        let again = try AugmentWorkspace.run(workspace: ws, options: Self.options())
+        #expect(again.rendered == 0 && again.written == first.written)
+        #expect(try Self.hashes(ws) == bytes)
+        #expect(try AugmentWorkspace.run(workspace: ws, options: Self.options(), force: true).rendered == n)
+        #expect(try Self.hashes(ws) == bytes)
+        #expect(try AugmentWorkspace.run(workspace: ws, options: Self.options(seed: 2)).rendered == n)
+        #expect(try AugmentWorkspace.run(workspace: ws, options: Self.options()).rendered == 0)
+        #expect(try Self.hashes(ws) == bytes)
+
+        let images = bytes.keys.filter { $0.hasSuffix(".jpg") }.sorted()
         let root = DatasetExport.folder(ws)
-        func inodes() -> Set<UInt64> {
-            var out = Set<UInt64>()
-            FileSystem.walk(root) { f in var st = stat(); if lstat(f, &st) == 0 { out.insert(UInt64(st.st_ino)) } }
-            return out
-        }
-        _ = try DatasetExport.run(workspace: ws, options: Self.options())
-        let first = try Self.hashes(ws), firstInodes = inodes()
-        _ = try DatasetExport.run(workspace: ws, options: Self.options(seed: 2))
-        _ = try DatasetExport.run(workspace: ws, options: Self.options())
-        #expect(try Self.hashes(ws) == first)
-        let pool = DatasetExport.recycled(ws)
-        let pooled = try FileManager.default.contentsOfDirectory(atPath: pool)
-        #expect(pooled.count == first.count, "the pool holds the replaced dataset's files")
-        #expect(inodes().subtracting(firstInodes).count <= 3, "images are written into reused files (the manifests are renamed in)")
-        for f in pooled { #expect((try FileManager.default.attributesOfItem(atPath: pool + "/" + f)[.size] as? Int) == 0) }
+        unlink(root + "/" + images[0])
+        unlink(root + "/" + images[5])
+        _ = try AugmentWorkspace.run(workspace: ws, options: Self.options())
+        #expect(try Self.hashes(ws) == bytes)
+    }
 
-        // A link to a file outside, and a file with a second name, put in the pool.
-        let outside = Support.temp("outside")
-        try Data("keep me".utf8).write(to: URL(fileURLWithPath: outside))
-        defer { Support.remove(outside) }
-        for name in pooled { unlink(pool + "/" + name) }
-        #expect(symlink(outside, pool + "/a") == 0)
-        #expect(link(outside, pool + "/b") == 0)
-        _ = try DatasetExport.run(workspace: ws, options: Self.options(seed: 2))
-        _ = try DatasetExport.run(workspace: ws, options: Self.options())
-        #expect(try String(contentsOfFile: outside, encoding: .utf8) == "keep me")
-        #expect(try Self.hashes(ws) == first)
-
-        // A dataset whose images have other links: replaced, they keep their bytes.
-        var linked: [String: String] = [:]
-        FileSystem.walk(root) { f in
-            guard f.hasSuffix(".jpg") else { return }
-            let other = Support.temp("link")
-            if link(f, other) == 0 { linked[other] = Analyzer.sha256((try? ImageDecoder.readFile(other)) ?? []) }
+    @Test func refusesManifestNamesThatClimbOut() throws {
+        let (dump, ws) = try Self.prepared(count: 12)
+        defer { Support.remove(dump, ws) }
+        let good = try JSONLines.read(Record.self, from: Workspace.manifest(ws))
+        for bad in ["../x", "a/b", ".."] {
+            var records = good
+            let i = records.firstIndex { $0.label != nil && $0.split != nil }!
+            records[i].label = bad
+            try JSONLines.write(records, to: Workspace.manifest(ws))
+            #expect(throws: DataError.self) { try AugmentWorkspace.run(workspace: ws, options: Self.options()) }
+            records = good
+            records[i].source = "../" + records[i].source
+            try JSONLines.write(records, to: Workspace.manifest(ws))
+            #expect(throws: DataError.self) { try AugmentWorkspace.run(workspace: ws, options: Self.options()) }
         }
-        defer { for o in linked.keys { unlink(o) } }
-        #expect(!linked.isEmpty)
-        _ = try DatasetExport.run(workspace: ws, options: Self.options(seed: 3))
-        for (o, hash) in linked { #expect(Analyzer.sha256(try ImageDecoder.readFile(o)) == hash) }
+        #expect(!FileManager.default.fileExists(atPath: DatasetExport.folder(ws)))
     }
 
     @Test func outputsDoNotDependOnWhichOtherPhotosExist() throws {
         let (dump, ws) = try Self.prepared()
         defer { Support.remove(dump, ws) }
-        _ = try DatasetExport.run(workspace: ws, options: Self.options())
+        _ = try AugmentWorkspace.run(workspace: ws, options: Self.options())
         let full = try Self.hashes(ws)
         var records = try JSONLines.read(Record.self, from: Workspace.manifest(ws))
         let removed = records.removeFirst()
         try JSONLines.write(records, to: Workspace.manifest(ws))
-        _ = try DatasetExport.run(workspace: ws, options: Self.options())
+        _ = try AugmentWorkspace.run(workspace: ws, options: Self.options())
         let fewer = try Self.hashes(ws)
         for (file, hash) in fewer where file.hasSuffix(".jpg") { #expect(full[file] == hash, "\(file)") }
         #expect(fewer.keys.filter { $0.contains(removed.id.prefix(16)) }.isEmpty)
@@ -124,7 +123,7 @@ import Testing
     @Test func onlyTrainingIsAugmentedAndCopiesStayInTheirSplit() throws {
         let (dump, ws) = try Self.prepared()
         defer { Support.remove(dump, ws) }
-        let s = try DatasetExport.run(workspace: ws, options: Self.options())
+        let s = try AugmentWorkspace.run(workspace: ws, options: Self.options())
         let records = try JSONLines.read(Record.self, from: Workspace.manifest(ws))
         let splitOf = Dictionary(uniqueKeysWithValues: records.map { ($0.id, $0.split) })
         let out = try JSONLines.read(DatasetRecord.self, from: DatasetExport.folder(ws) + "/manifest.jsonl")
@@ -151,7 +150,7 @@ import Testing
     @Test func everyImageReplaysAlone() throws {
         let (dump, ws) = try Self.prepared(count: 9)
         defer { Support.remove(dump, ws) }
-        _ = try DatasetExport.run(workspace: ws, options: Self.options())
+        _ = try AugmentWorkspace.run(workspace: ws, options: Self.options())
         let out = try JSONLines.read(DatasetRecord.self, from: DatasetExport.folder(ws) + "/manifest.jsonl")
         for r in out { #expect(try DatasetExport.replay(workspace: ws, file: r.file), "\(r.file)") }
     }
@@ -162,7 +161,7 @@ import Testing
         var o = Self.options()
         o.policy = .pad
         o.copies = 0
-        _ = try DatasetExport.run(workspace: ws, options: o)
+        _ = try AugmentWorkspace.run(workspace: ws, options: o)
         let out = try JSONLines.read(DatasetRecord.self, from: DatasetExport.folder(ws) + "/manifest.jsonl")
         let image = try ImageDecoder.decode(file: DatasetExport.folder(ws) + "/" + out[0].file).image
         #expect(image.width == 32 && image.height == 32)
