@@ -37,13 +37,16 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         // The only C with setjmp/longjmp: libjpeg/libpng error recovery. Returns codes and messages.
         .target(name: "CCodecs", dependencies: ["CJPEG", "CPNG"]),
+        // The only C++: dlib's face detector and landmark predictor behind a C ABI; dlib's
+        // exceptions are caught there (Debian's libdlib-dev; the landmark model is libdlib-data's).
+        .target(name: "CFace", cxxSettings: [.unsafeFlags(["-std=c++14", "-O2"])], linkerSettings: [.linkedLibrary("dlib")]),
 
         // What every module shares: files written atomically, file names, parallel loops, background
         // work, tracing, the seeded generators. Depends on nothing.
         .target(name: "FacetCore", swiftSettings: processor),
         .target(name: "FacetImage", dependencies: ["FacetCore", "CCodecs", "CEXIF"], swiftSettings: processor),
         .target(name: "FacetSynth", dependencies: ["FacetCore", "FacetImage"], swiftSettings: processor),
-        .target(name: "FacetData", dependencies: ["FacetCore", "FacetImage", .product(name: "Crypto", package: "swift-crypto")],
+        .target(name: "FacetData", dependencies: ["FacetCore", "FacetImage", "CFace", .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: processor),
         // Numeric kernels are unusable unoptimised: FacetNN is built with -O even in debug builds (tests included).
         .target(name: "FacetNN", dependencies: ["FacetCore", "COpenBLAS", .product(name: "ZIPFoundation", package: "ZIPFoundation")], swiftSettings: [.unsafeFlags(["-O"])] + processor),

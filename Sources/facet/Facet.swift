@@ -29,6 +29,6 @@ struct Facet: ParsableCommand {
         commandName: "facet",
         abstract: "Turn a raw dump of face photos into a clean, labelled, split dataset, and train on it.",
         version: "0.1.0",
-        subcommands: [Demo.self, Run.self, Status.self, Dag.self, Report.self, Train.self, Infer.self, Synth.self, Inspect.self, Ingest.self, Tag.self, Label.self, Audit.self, Split.self,
+        subcommands: [Demo.self, Run.self, Status.self, Dag.self, Report.self, Train.self, Infer.self, Synth.self, Inspect.self, Faces.self, Ingest.self, Tag.self, Label.self, Audit.self, Split.self,
                       Augment.self, Bench.self])
 }

@@ -1,0 +1,113 @@
+import FacetImage
+import Foundation
+
+/// How faces are looked for at ingest (`ingest: {faces: …}` in a pipeline, `facet faces` flags).
+public struct FaceOptions: Codable, Sendable, Equatable {
+    /// Photos are reduced so that their shorter side is at most this before the search.
+    public var side = 480
+    /// 2× enlargements before the search; nil: one for a photo whose shorter side is under
+    /// `side` (the detector finds faces of about 80 px and up, 40 px after one enlargement).
+    public var upsample: Int?
+    /// Added to dlib's detection threshold: below 0 finds more faces, covered ones included, and
+    /// more false ones. The best-scoring face is the photo's face.
+    public var threshold = -0.5
+    /// Another face counts (`several_faces`) only at this score or above (dlib's own threshold).
+    public var otherFaceScore = 0.0
+    /// A face whose box is narrower than this, in the photo's pixels, is `small_face`.
+    public var minSize = 40
+    /// Place the 68 landmarks (needs libdlib-data's model).
+    public var landmarks = true
+
+    public init() {}
+
+    /// What is wrong with the options, if anything.
+    public var problem: String? {
+        if !(64...4096).contains(side) { return "faces.side must be 64…4096" }
+        if let u = upsample, !(0...2).contains(u) { return "faces.upsample must be 0, 1 or 2" }
+        if !(-2...2).contains(threshold) { return "faces.threshold must be in -2…2" }
+        if !(0...10_000).contains(minSize) { return "faces.min_size must be 0…10000" }
+        return nil
+    }
+}
+
+/// What face detection found in one photo, in the displayed photo's pixels (EXIF orientation
+/// applied, full size).
+public struct FaceFinding: Codable, Sendable, Equatable {
+    /// Faces counted: the chosen one and the others scoring at least `otherFaceScore`.
+    public var faces: Int
+    /// The best-scoring face; nil when none was found.
+    public var box: FaceBox?
+    /// Its 68 landmarks (iBUG 300-W order: jaw 0–16, brows 17–26, nose 27–35, eyes 36–47, mouth
+    /// 48–67), rounded to a tenth of a pixel; empty without a face or without the model.
+    public var landmarks: [FacePoint]
+    /// The other boxes found at the search threshold, best first.
+    public var others: [FaceBox]
+    /// The size searched and the enlargements: what the figures came from.
+    public var searchedWidth: Int
+    public var searchedHeight: Int
+    public var upsample: Int
+
+    /// The centres of the two eyes (the means of points 36–41 and 42–47), the left one in the
+    /// image first; nil without landmarks.
+    public var eyes: (left: FacePoint, right: FacePoint)? {
+        guard landmarks.count >= 48 else { return nil }
+        func centre(_ r: Range<Int>) -> FacePoint {
+            FacePoint(x: r.map { landmarks[$0].x }.reduce(0, +) / 6, y: r.map { landmarks[$0].y }.reduce(0, +) / 6)
+        }
+        let a = centre(36..<42), b = centre(42..<48)
+        return a.x <= b.x ? (a, b) : (b, a)
+    }
+
+    /// The quality issues of the face: `no_face`, `several_faces`, `small_face`, `face_cut`
+    /// (the box reaches past the photo's edge).
+    public func issues(width: Int, height: Int, options: FaceOptions) -> [String] {
+        guard let box else { return ["no_face"] }
+        var out: [String] = []
+        if box.left < 0 || box.top < 0 || box.right > Double(width - 1) || box.bottom > Double(height - 1) { out.append("face_cut") }
+        if faces > 1 { out.append("several_faces") }
+        if box.width < Double(options.minSize) { out.append("small_face") }
+        return out
+    }
+}
+
+public enum FaceFinder {
+    /// The landmark model, read once on first use (about a second: 99 MB) and shared.
+    nonisolated(unsafe) private static var landmarker: Result<FaceLandmarker, FaceError>?
+    private static let loading = NSLock()
+
+    static func sharedLandmarker() throws(FaceError) -> FaceLandmarker {
+        loading.lock()
+        defer { loading.unlock() }
+        if landmarker == nil { landmarker = Result { () throws(FaceError) in try FaceLandmarker() } }
+        return try landmarker!.get()
+    }
+
+    /// Finds the face of a decoded photo. `image` may be any reduction of the displayed photo
+    /// whose full size is `width` × `height`: boxes and landmarks come back at full size.
+    public static func find(_ image: Image, width: Int, height: Int, options: FaceOptions) throws(FaceError) -> FaceFinding {
+        let searched = min(image.width, image.height) > options.side ? image.resized(shorterSide: options.side) : image
+        let upsample = options.upsample ?? (min(searched.width, searched.height) < options.side ? 1 : 0)
+        let found = try FaceDetector.detect(searched, upsample: upsample, threshold: options.threshold)
+        let scale = Double(width) / Double(searched.width)
+        var finding = FaceFinding(faces: 0, box: nil, landmarks: [], others: [], searchedWidth: searched.width,
+                                  searchedHeight: searched.height, upsample: upsample)
+        guard let best = found.first else { return finding }
+        finding.box = best.scaled(scale).rounded
+        finding.others = found.dropFirst().map { $0.scaled(scale).rounded }
+        finding.faces = 1 + found.dropFirst().filter { $0.score >= options.otherFaceScore }.count
+        if options.landmarks {
+            finding.landmarks = try sharedLandmarker().place(searched, in: best).map {
+                FacePoint(x: ($0.x * scale * 10).rounded() / 10, y: ($0.y * scale * 10).rounded() / 10)
+            }
+        }
+        return finding
+    }
+}
+
+extension FaceBox {
+    /// Coordinates to a tenth of a pixel, the score to four places: what records keep.
+    var rounded: FaceBox {
+        func r(_ x: Double, _ k: Double) -> Double { (x * k).rounded() / k }
+        return FaceBox(left: r(left, 10), top: r(top, 10), right: r(right, 10), bottom: r(bottom, 10), score: r(score, 10_000))
+    }
+}
