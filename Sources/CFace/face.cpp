@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 #include <exception>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -89,9 +90,9 @@ extern "C" {
 
 cface_detector *cface_detector_new(char *error, size_t error_size) {
     try {
-        auto *d = new cface_detector;
+        auto d = std::make_unique<cface_detector>();
         d->detector = dlib::get_frontal_face_detector();
-        return d;
+        return d.release();
     } catch (const std::exception &e) {
         fail(error, error_size, std::string("dlib: ") + e.what());
     } catch (...) {
@@ -105,10 +106,11 @@ void cface_detector_free(cface_detector *detector) { delete detector; }
 int cface_detect(cface_detector *detector, const uint8_t *pixels, int width, int height, int channels,
                  int upsample, double adjust_threshold, cface_box *boxes, int capacity,
                  char *error, size_t error_size) {
-    if (!detector || !valid(pixels, width, height, channels, error, error_size)) {
-        if (!detector) fail(error, error_size, "no detector");
+    if (!detector) {
+        fail(error, error_size, "no detector");
         return -1;
     }
+    if (!valid(pixels, width, height, channels, error, error_size)) return -1;
     if (upsample < 0 || upsample > 4) {
         fail(error, error_size, "upsample must be 0 to 4");
         return -1;
@@ -141,19 +143,13 @@ int cface_detect(cface_detector *detector, const uint8_t *pixels, int width, int
 
 cface_predictor *cface_predictor_load(const char *path, char *error, size_t error_size) {
     try {
-        auto *p = new cface_predictor;
-        try {
-            dlib::deserialize(path) >> p->predictor;
-        } catch (...) {
-            delete p;
-            throw;
-        }
+        auto p = std::make_unique<cface_predictor>();
+        dlib::deserialize(path) >> p->predictor;
         if (p->predictor.num_parts() == 0) {
-            delete p;
             fail(error, error_size, std::string(path) + ": a shape predictor with no points");
             return nullptr;
         }
-        return p;
+        return p.release();
     } catch (const std::exception &e) {
         fail(error, error_size, std::string(path) + ": not a dlib shape predictor (" + e.what() + ")");
     } catch (...) {
@@ -170,10 +166,11 @@ int cface_predictor_points(const cface_predictor *predictor) {
 
 int cface_predict(const cface_predictor *predictor, const uint8_t *pixels, int width, int height, int channels,
                   cface_box box, double *xy, int points, char *error, size_t error_size) {
-    if (!predictor || !xy || !valid(pixels, width, height, channels, error, error_size)) {
-        if (!predictor || !xy) fail(error, error_size, "no predictor or no output");
+    if (!predictor || !xy) {
+        fail(error, error_size, "no predictor or no output");
         return -1;
     }
+    if (!valid(pixels, width, height, channels, error, error_size)) return -1;
     try {
         if (channels == 1) return place(predictor->predictor, gray(pixels, width, height), box, xy, points);
         return place(predictor->predictor, rgb(pixels, width, height), box, xy, points);

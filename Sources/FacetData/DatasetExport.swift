@@ -61,25 +61,21 @@ public enum DatasetExport {
     /// The CSV manifest's header; a row per image follows (`csvRow`).
     public static let csvHeader = Array("file,split,label,source,derived_from,copy,lighting,background,occlusion,hflip,vflip,blur_sigma,jitter_order,brightness,contrast,saturation,hue\n".utf8)
 
-    /// The CSV row of one record, made on the calling thread (a shard's rows, one by one).
+    /// The CSV row of one record (`csvHeader`'s columns).
     public static func csvRow(_ r: DatasetRecord) -> [UInt8] {
-        var out: [UInt8] = []
-        row(r, &out)
-        return out
-    }
-
-    private static func row(_ r: DatasetRecord, _ out: inout [UInt8]) {
         func op(_ name: String) -> AppliedOp? { r.augment.first { $0.op == name && $0.applied } }
         func num(_ x: Double?) -> String { x.map(fixed6) ?? "" }
         let j = op("color_jitter")
         let fields = [r.file, r.split, r.label, r.source, r.derivedFrom, String(r.copy), r.lighting ?? "", r.background ?? "",
                       r.occlusion ?? "", op("hflip") != nil ? "1" : "0", op("vflip") != nil ? "1" : "0", num(op("gaussian_blur")?.sigma),
                       (j?.order ?? []).joined(separator: " "), num(j?.brightness), num(j?.contrast), num(j?.saturation), num(j?.hue)]
+        var out: [UInt8] = []
         for (i, f) in fields.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
             CSVField.append(f, to: &out)
         }
         out.append(0x0A)
+        return out
     }
 
     /// `x` as C's `%.6f` writes it (Foundation's `String(format:)` is slow enough to show in a run).

@@ -1,5 +1,6 @@
 import FacetImage
 import Foundation
+import Synchronization
 
 /// How faces are looked for at ingest (`ingest: {faces: …}` in a pipeline, `facet faces` flags).
 public struct FaceOptions: Codable, Sendable, Equatable {
@@ -72,14 +73,13 @@ public struct FaceFinding: Codable, Sendable, Equatable {
 
 public enum FaceFinder {
     /// The landmark model, read once on first use (about a second: 99 MB) and shared.
-    nonisolated(unsafe) private static var landmarker: Result<FaceLandmarker, FaceError>?
-    private static let loading = NSLock()
+    private static let landmarker = Mutex<Result<FaceLandmarker, FaceError>?>(nil)
 
     static func sharedLandmarker() throws(FaceError) -> FaceLandmarker {
-        loading.lock()
-        defer { loading.unlock() }
-        if landmarker == nil { landmarker = Result { () throws(FaceError) in try FaceLandmarker() } }
-        return try landmarker!.get()
+        try landmarker.withLock { loaded in
+            if loaded == nil { loaded = Result { () throws(FaceError) in try FaceLandmarker() } }
+            return loaded!
+        }.get()
     }
 
     /// Finds the face of a decoded photo. `image` may be any reduction of the displayed photo

@@ -22,17 +22,8 @@ public struct JSONReader {
 
     /// Reads one `T` from `bytes`, which must hold nothing else but white space.
     public static func read<T: JSONReadable>(_ type: T.Type, _ bytes: UnsafeBufferPointer<UInt8>) throws -> T {
-        try whole(bytes) { try T(&$0) }
-    }
-
-    /// Reads a JSON array of `T` from `bytes`, which must hold nothing else but white space.
-    public static func readItems<T: JSONReadable>(_ type: T.Type, _ bytes: UnsafeBufferPointer<UInt8>) throws -> [T] {
-        try whole(bytes) { try $0.items(T.self) }
-    }
-
-    private static func whole<V>(_ bytes: UnsafeBufferPointer<UInt8>, _ value: (inout JSONReader) throws -> V) throws -> V {
         var r = JSONReader(bytes)
-        let v = try value(&r)
+        let v = try T(&r)
         r.space()
         guard r.i == bytes.count else { throw r.fail("text after the value") }
         return v

@@ -27,6 +27,8 @@ extension Facet {
             (o.side, o.upsample, o.threshold, o.minSize) = (side, upsample, threshold, minSize)
             if let problem = o.problem { throw ValidationError(problem) }
             if let draw { try FileManager.default.createDirectory(atPath: draw, withIntermediateDirectories: true) }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             var failed = 0
             for path in files {
                 do {
@@ -35,10 +37,7 @@ extension Facet {
                     let f = try FaceFinder.find(decoded.image, width: w, height: h, options: o)
                     let issues = f.issues(width: w, height: h, options: o)
                     if json {
-                        let e = JSONEncoder()
-                        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-                        let body = String(decoding: try e.encode(f), as: UTF8.self)
-                        print("{\"file\":\(Self.quoted(path)),\"issues\":\(Self.quoted(issues)),\"face\":\(body)}")
+                        print(String(decoding: try encoder.encode(Line(file: path, issues: issues, face: f)), as: UTF8.self))
                     } else {
                         print(Self.line(path, f, issues))
                     }
@@ -54,8 +53,12 @@ extension Facet {
             if failed > 0 { throw ExitCode(1) }
         }
 
-        static func quoted(_ s: String) -> String { String(decoding: try! JSONEncoder().encode(s), as: UTF8.self) }
-        static func quoted(_ a: [String]) -> String { String(decoding: try! JSONEncoder().encode(a), as: UTF8.self) }
+        /// A `--json` line.
+        struct Line: Encodable {
+            var file: String
+            var issues: [String]
+            var face: FaceFinding
+        }
 
         static func line(_ path: String, _ f: FaceFinding, _ issues: [String]) -> String {
             guard let b = f.box else { return "\(path): no face (searched at \(f.searchedWidth)×\(f.searchedHeight), \(f.upsample)× enlarged)" }

@@ -39,9 +39,26 @@ struct AugmentStage: PipelineStage {
         try pipeline.materializeDataset(outputs, previous: previous, memo: memo)
     }
 
+    /// What a build made: the stage's outputs, images per split, photos (and how many were
+    /// rendered now rather than taken from the cache), shards (and how many were redone).
+    struct Built {
+        var outputs: [String: String]
+        var written: [String: Int]
+        var photos: Int
+        var rendered: Int
+        var shards: Int
+        var redone: Int
+    }
+
+    func execute(_ run: StageRun) throws -> StageResult {
+        let b = try build(run)
+        return StageResult(outputs: b.outputs, note: Splitting.names.map { "\(b.written[$0] ?? 0) \($0)" }.joined(separator: ", ") + " images; "
+            + "\(b.rendered) photos rendered, \(b.photos - b.rendered) from the cache" + Pipeline.shardNote(b.redone, of: b.shards), work: b.rendered)
+    }
+
     /// Augments shard by shard; the dataset's manifests are the shards' lines in order of file,
     /// and `index` lists the shards of the manifest.
-    func execute(_ run: StageRun) throws -> StageResult {
+    func build(_ run: StageRun) throws -> Built {
         let (o, manifest, memo, inputs, previous, force, events) = (options, run.manifest, run.memo, run.inputs, run.previous, run.force, run.events)
         let refs = try memo.index(inputs["split.records"]!)
         let base = run.shardBase(leaving: ["split.records"])
@@ -86,11 +103,10 @@ struct AugmentStage: PipelineStage {
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys, .prettyPrinted]
         let index = Shards.encodeIndex(zip(refs, shards).map { ShardRef(prefix: $0.prefix, hash: $1.manifest) })
-        return StageResult(outputs: [
+        return Built(outputs: [
             "manifest": manifestHash, "index": try store.put(index),
             "csv": try store.put(DatasetExport.csvHeader + csv),
             "options": try store.put(Array(try e.encode(o)) + [0x0A]),
-        ], note: Splitting.names.map { "\(written[$0] ?? 0) \($0)" }.joined(separator: ", ") + " images; "
-            + "\(rendered) photos rendered, \(photos - rendered) from the cache" + Pipeline.shardNote(redone, of: shards.count), work: rendered)
+        ], written: written, photos: photos, rendered: rendered, shards: shards.count, redone: redone)
     }
 }

@@ -41,13 +41,9 @@ public enum AugmentWorkspace {
                                                  lock: workspace + "/cache/augment.lock", root: workspace, stages: [.augment: parameters]))
         let memo = Memo(store: pipeline.store)
         let inputs = ["split.records": try memo.put(records)]
-        let result = try stage.execute(StageRun(pipeline: pipeline, kind: .augment, parameters: parameters, inputs: inputs, previous: nil,
-                                                force: force, memo: memo, events: RunEvents(progress: { _ in progress })))
-        try stage.materialize(result.outputs, previous: nil, pipeline, memo: memo)
-        var summary = AugmentSummary(folder: DatasetExport.folder(workspace), photos: records.count, rendered: result.work)
-        let manifest = result.outputs["manifest"]!
-        let images = try memo.dataset[manifest]?.map(\.file) ?? (Pipeline.images(in: try pipeline.store.get(manifest)) ?? []).map(\.file)
-        for file in images { summary.written[String(file.prefix { $0 != "/" }), default: 0] += 1 }
-        return summary
+        let built = try stage.build(StageRun(pipeline: pipeline, kind: .augment, parameters: parameters, inputs: inputs, previous: nil,
+                                             force: force, memo: memo, events: RunEvents(progress: { _ in progress })))
+        try stage.materialize(built.outputs, previous: nil, pipeline, memo: memo)
+        return AugmentSummary(written: built.written, folder: DatasetExport.folder(workspace), photos: built.photos, rendered: built.rendered)
     }
 }
