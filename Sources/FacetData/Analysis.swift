@@ -22,9 +22,16 @@ public struct PhotoAnalysis: Codable, Sendable, Equatable {
     /// when no face-coloured region was found, and in analyses read from the cache (the crops
     /// are kept apart, in `FaceStore`).
     public var face: Data? = nil
+    /// What the face search found (`IngestOptions.faces`), and the options it ran under
+    /// (`FaceOptions.key`): an analysis made under other options, or without a search, is made
+    /// again. Both nil when faces were not looked for.
+    public var finding: FaceFinding? = nil
+    public var faceKey: String? = nil
+    /// The face's quality issues (`no_face`, …), or why the search failed (`face_search_failed`).
+    public var faceIssues: [String] = []
 
     enum CodingKeys: String, CodingKey {
-        case sha256, format, width, height, orientation, taken, camera, warnings, stats, features, phash, thumb
+        case sha256, format, width, height, orientation, taken, camera, warnings, stats, features, phash, thumb, finding, faceKey, faceIssues
     }
 }
 
@@ -50,7 +57,7 @@ public indirect enum AnalysisOutcome: Codable, Sendable, Equatable {
 
 public enum Analyzer {
     /// Bumped whenever what `analyze` computes changes: cached analyses of another version are redone.
-    public static let version = 7
+    public static let version = 8
     /// Shorter side of the image that statistics and features are measured on.
     public static let analysisSide = 256
 
@@ -63,7 +70,8 @@ public enum Analyzer {
     }
 
     /// Decodes and measures `bytes` (the file at `path`, named in errors).
-    public static func analyze(_ bytes: [UInt8], sha256 hash: String, path: String, maxPixels: Int) -> AnalysisOutcome {
+    /// `faces`: look for the face too (nil: do not).
+    public static func analyze(_ bytes: [UInt8], sha256 hash: String, path: String, maxPixels: Int, faces: FaceOptions? = nil) -> AnalysisOutcome {
         let decoded: DecodedImage
         do {
             decoded = try ImageDecoder.decode(bytes, path: path, options: DecodeOptions(maxPixels: maxPixels, minimumSide: analysisSide))
@@ -76,12 +84,37 @@ public enum Analyzer {
         let stats = PixelStats(image)
         let medium = image.resized(shorterSide: Features.side)
         let small = medium.resized(shorterSide: Features.borderSide)
-        return .photo(PhotoAnalysis(
+        var analysis = PhotoAnalysis(
             sha256: hash, format: decoded.format, width: decoded.displayedWidth, height: decoded.displayedHeight,
             orientation: decoded.orientation.rawValue, taken: decoded.exif?.dateTimeOriginal, camera: decoded.exif?.camera,
             warnings: decoded.warnings, stats: stats,
             features: Features(medium: medium, small: small, brightness: stats.brightness, exifBrightness: decoded.exif?.brightnessValue),
-            phash: PerceptualHash.hash(small), thumb: Data(small.resized(width: 16, height: 16).pixels), face: FaceCrop.crop(medium)))
+            phash: PerceptualHash.hash(small), thumb: Data(small.resized(width: 16, height: 16).pixels), face: FaceCrop.crop(medium))
+        if let faces {
+            (analysis.finding, analysis.faceIssues) = findFace(decoded, bytes: bytes, path: path, maxPixels: maxPixels, options: faces)
+            analysis.faceKey = faces.key
+        }
+        return .photo(analysis)
+    }
+
+    /// The face of a decoded photo, searched at `options.side`: the photo is decoded again larger
+    /// when the analysis decode was reduced below that (the statistics stay those of the one
+    /// reduced decode, whatever the face options). A search that fails is an issue, not a finding.
+    static func findFace(_ decoded: DecodedImage, bytes: [UInt8], path: String, maxPixels: Int,
+                         options: FaceOptions) -> (FaceFinding?, [String]) {
+        let (w, h) = (decoded.displayedWidth, decoded.displayedHeight)
+        var image = decoded.image
+        if min(image.width, image.height) < min(options.side, min(w, h)) {
+            guard let larger = try? ImageDecoder.decode(bytes, path: path, options: DecodeOptions(maxPixels: maxPixels, minimumSide: options.side))
+            else { return (nil, ["face_search_failed"]) }
+            image = larger.image
+        }
+        do {
+            let finding = try FaceFinder.find(image, width: w, height: h, options: options)
+            return (finding, finding.issues(width: w, height: h, options: options))
+        } catch {
+            return (nil, ["face_search_failed"])
+        }
     }
 }
 

@@ -105,4 +105,9 @@ public struct FacePoint: Codable, Sendable, Equatable {
     public var x: Double
     public var y: Double
     public init(x: Double, y: Double) { (self.x, self.y) = (x, y) }
+
+    /// Points from a flat list x0, y0, x1, y1, … (an odd last number is left out).
+    static func pairs(_ flat: [Double]) -> [FacePoint] {
+        stride(from: 0, to: flat.count - 1, by: 2).map { FacePoint(x: flat[$0], y: flat[$0 + 1]) }
+    }
 }

@@ -21,6 +21,12 @@ public struct FaceOptions: Codable, Sendable, Equatable {
 
     public init() {}
 
+    /// The options as one line: a cached finding made under other options is made again.
+    public var key: String {
+        "side \(side) upsample \(upsample.map(String.init) ?? "auto") threshold \(threshold) others \(otherFaceScore) "
+            + "min_size \(minSize) landmarks \(landmarks)"
+    }
+
     /// What is wrong with the options, if anything.
     public var problem: String? {
         if !(64...4096).contains(side) { return "faces.side must be 64…4096" }
@@ -47,6 +53,40 @@ public struct FaceFinding: Codable, Sendable, Equatable {
     public var searchedWidth: Int
     public var searchedHeight: Int
     public var upsample: Int
+
+    enum CodingKeys: String, CodingKey {
+        case faces, box, landmarks, others, upsample
+        case searchedWidth = "searched_width", searchedHeight = "searched_height"
+    }
+
+    public init(faces: Int, box: FaceBox?, landmarks: [FacePoint], others: [FaceBox], searchedWidth: Int, searchedHeight: Int, upsample: Int) {
+        (self.faces, self.box, self.landmarks, self.others) = (faces, box, landmarks, others)
+        (self.searchedWidth, self.searchedHeight, self.upsample) = (searchedWidth, searchedHeight, upsample)
+    }
+
+    // Landmarks as one flat list x0, y0, x1, y1, … (a record carries 136 numbers, not 68 objects).
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(faces, forKey: .faces)
+        try c.encodeIfPresent(box, forKey: .box)
+        try c.encode(landmarks.flatMap { [$0.x, $0.y] }, forKey: .landmarks)
+        try c.encode(others, forKey: .others)
+        try c.encode(searchedWidth, forKey: .searchedWidth)
+        try c.encode(searchedHeight, forKey: .searchedHeight)
+        try c.encode(upsample, forKey: .upsample)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let flat = try c.decode([Double].self, forKey: .landmarks)
+        guard flat.count % 2 == 0 else {
+            throw DecodingError.dataCorruptedError(forKey: .landmarks, in: c, debugDescription: "an odd count of landmark coordinates")
+        }
+        self.init(faces: try c.decode(Int.self, forKey: .faces), box: try c.decodeIfPresent(FaceBox.self, forKey: .box),
+                  landmarks: FacePoint.pairs(flat), others: try c.decode([FaceBox].self, forKey: .others),
+                  searchedWidth: try c.decode(Int.self, forKey: .searchedWidth), searchedHeight: try c.decode(Int.self, forKey: .searchedHeight),
+                  upsample: try c.decode(Int.self, forKey: .upsample))
+    }
 
     /// The centres of the two eyes (the means of points 36–41 and 42–47), the left one in the
     /// image first; nil without landmarks.
@@ -82,6 +122,13 @@ public enum FaceFinder {
         }.get()
     }
 
+    /// Why faces cannot be looked for under `options` on this machine (the landmark model
+    /// missing), checked before a run rather than found once per photo; nil when they can.
+    public static func setupProblem(_ options: FaceOptions) -> String? {
+        guard options.landmarks, !FileManager.default.fileExists(atPath: FaceLandmarker.defaultModel) else { return nil }
+        return "\(FaceLandmarker.defaultModel): no face landmark model (on Debian: apt install libdlib-data)"
+    }
+
     /// Finds the face of a decoded photo. `image` may be any reduction of the displayed photo
     /// whose full size is `width` × `height`: boxes and landmarks come back at full size.
     public static func find(_ image: Image, width: Int, height: Int, options: FaceOptions) throws(FaceError) -> FaceFinding {
@@ -109,5 +156,20 @@ extension FaceBox {
     var rounded: FaceBox {
         func r(_ x: Double, _ k: Double) -> Double { (x * k).rounded() / k }
         return FaceBox(left: r(left, 10), top: r(top, 10), right: r(right, 10), bottom: r(bottom, 10), score: r(score, 10_000))
+    }
+}
+
+/// One line on the faces of records: how many have one, several, none, and the other issues.
+public enum FaceSummary {
+    public static func line(_ records: [Record]) -> String {
+        let searched = records.filter { $0.face != nil || $0.issues.contains("face_search_failed") }
+        guard !searched.isEmpty else { return "not looked for" }
+        let found = searched.filter { $0.face?.box != nil }.count
+        var parts = ["\(found) of \(searched.count) photos with a face"]
+        for issue in ["several_faces", "no_face", "small_face", "face_cut", "face_search_failed"] {
+            let n = searched.filter { $0.issues.contains(issue) }.count
+            if n > 0 { parts.append("\(n) \(issue)") }
+        }
+        return parts.joined(separator: ", ")
     }
 }

@@ -159,10 +159,12 @@ struct Grouping {
     /// The record of one accepted photo.
     static func record(_ source: String, _ p: PhotoAnalysis, group: String, bytes: Int, medianArea: Double) -> Record {
         let quality = Quality(p.stats, width: p.width, height: p.height, medianArea: medianArea)
-        return Record(id: p.sha256, source: source, format: p.format, width: p.width, height: p.height,
+        var record = Record(id: p.sha256, source: source, format: p.format, width: p.width, height: p.height,
                       orientation: p.orientation, bytes: bytes, taken: p.taken, camera: p.camera, quality: quality,
-                      issues: quality.issues, features: p.features, phash: PerceptualHash.hex(p.phash),
+                      issues: quality.issues + p.faceIssues, features: p.features, phash: PerceptualHash.hex(p.phash),
                       conditions: nil, label: nil, group: group, split: nil,
                       warnings: p.warnings.isEmpty ? nil : p.warnings)
+        record.face = p.finding
+        return record
     }
 }

@@ -16,6 +16,8 @@ public struct IngestOptions: Sendable {
     public var nearMaxThumbDifference = 2.0
     /// Bursts: photos whose EXIF times are at most this many seconds apart, same camera (nil: off).
     public var burstSeconds: Int? = nil
+    /// Look for the face of every photo (nil: do not).
+    public var faces: FaceOptions? = nil
 
     public init() {}
 }
@@ -246,8 +248,10 @@ public enum Ingest {
     enum How { case cached, decoded, unread }
 
     /// The analysis of one file, from the cache when its stat or its bytes are known; and how it was had.
+    /// An analysis counts only when made under this run's face options (or both without).
     static func analyze(_ file: DumpListing.File, dump: String, cache: IngestCache, options: IngestOptions) -> (AnalysisOutcome, How) {
-        if let cached = cache.lookup(file) { return (cached, .cached) }
+        let key = options.faces?.key
+        if let cached = cache.lookup(file), cached.serves(faces: key) { return (cached, .cached) }
         let path = dump + "/" + file.path
         let bytes: [UInt8]
         do {
@@ -256,7 +260,7 @@ public enum Ingest {
             return (.failed(sha256: nil, kind: error.kind.rawValue, reason: error.reason), .unread)
         }
         let hash = Analyzer.sha256(bytes)
-        if let known = cache.lookup(sha256: hash) { return (known, .cached) }
-        return (Analyzer.analyze(bytes, sha256: hash, path: path, maxPixels: options.maxPixels), .decoded)
+        if let known = cache.lookup(sha256: hash), known.serves(faces: key) { return (known, .cached) }
+        return (Analyzer.analyze(bytes, sha256: hash, path: path, maxPixels: options.maxPixels, faces: options.faces), .decoded)
     }
 }

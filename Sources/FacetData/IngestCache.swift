@@ -181,6 +181,12 @@ struct IngestCache {
 }
 
 extension AnalysisOutcome {
+    /// Whether the analysis holds what an ingest under face options `key` needs (a failure
+    /// always does: there is nothing to search).
+    func serves(faces key: String?) -> Bool {
+        if case .photo(let p) = self { p.faceKey == key } else { true }
+    }
+
     var sha256: String? {
         switch self {
         case .photo(let p): p.sha256
@@ -235,6 +241,10 @@ extension PhotoAnalysis {
         for v in [features.borderEdges, features.borderChroma, features.asymmetry, features.foreign] { w.double(v) }
         w.uint64(phash)
         w.raw(thumb)
+        w.optional(faceKey) { $0.string($1) }
+        w.optional(finding) { $1.write(&$0) }
+        w.int(faceIssues.count)
+        for s in faceIssues { w.string(s) }
     }
 
     init(_ r: inout BinaryReader) throws(BinaryReader.Malformed) {
@@ -254,5 +264,45 @@ extension PhotoAnalysis {
                             asymmetry: try r.double(), foreign: try r.double())
         phash = try r.uint64()
         thumb = Data(try r.raw())
+        faceKey = try r.optional { r throws(BinaryReader.Malformed) in try r.string() }
+        finding = try r.optional { r throws(BinaryReader.Malformed) in try FaceFinding(&r) }
+        let issues = try r.int()
+        guard issues >= 0 && issues <= 100 else { throw BinaryReader.Malformed() }
+        for _ in 0..<issues { faceIssues.append(try r.string()) }
+    }
+}
+
+extension FaceFinding {
+    func write(_ w: inout BinaryWriter) {
+        w.int(faces)
+        w.optional(box) { $1.write(&$0) }
+        w.int(landmarks.count)
+        for p in landmarks { w.double(p.x); w.double(p.y) }
+        w.int(others.count)
+        for b in others { b.write(&w) }
+        for v in [searchedWidth, searchedHeight, upsample] { w.int(v) }
+    }
+
+    init(_ r: inout BinaryReader) throws(BinaryReader.Malformed) {
+        let faces = try r.int()
+        let box = try r.optional { r throws(BinaryReader.Malformed) in try FaceBox(&r) }
+        let n = try r.int()
+        guard n >= 0 && n <= 1000 else { throw BinaryReader.Malformed() }
+        var points: [FacePoint] = []
+        for _ in 0..<n { points.append(FacePoint(x: try r.double(), y: try r.double())) }
+        let m = try r.int()
+        guard m >= 0 && m <= 1000 else { throw BinaryReader.Malformed() }
+        var others: [FaceBox] = []
+        for _ in 0..<m { others.append(try FaceBox(&r)) }
+        self.init(faces: faces, box: box, landmarks: points, others: others, searchedWidth: try r.int(), searchedHeight: try r.int(),
+                  upsample: try r.int())
+    }
+}
+
+extension FaceBox {
+    func write(_ w: inout BinaryWriter) { for v in [left, top, right, bottom, score] { w.double(v) } }
+
+    init(_ r: inout BinaryReader) throws(BinaryReader.Malformed) {
+        self.init(left: try r.double(), top: try r.double(), right: try r.double(), bottom: try r.double(), score: try r.double())
     }
 }

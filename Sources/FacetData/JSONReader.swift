@@ -206,6 +206,12 @@ public struct JSONReader {
         return out
     }
 
+    public mutating func doubles() throws -> [Double] {
+        var out: [Double] = []
+        try array { out.append(try $0.double()) }
+        return out
+    }
+
     public mutating func items<T: JSONReadable>(_ type: T.Type) throws -> [T] {
         var out: [T] = []
         try array { out.append(try T(&$0)) }

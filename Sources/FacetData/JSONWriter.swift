@@ -36,6 +36,7 @@ public struct JSONWriter {
     public mutating func member(_ k: StaticString, _ b: Bool) { key(k); bytes.append(contentsOf: (b ? "true" : "false").utf8) }
     public mutating func member(_ k: StaticString, _ x: Double) { key(k); number(x) }
     public mutating func member(_ k: StaticString, _ strings: [String]) { key(k); array(strings) { $0.string($1) } }
+    public mutating func member(_ k: StaticString, _ numbers: [Double]) { key(k); array(numbers) { $0.number($1) } }
     public mutating func member<T: JSONWritable>(_ k: StaticString, _ v: T) { key(k); v.write(&self) }
     public mutating func member<T: JSONWritable>(_ k: StaticString, _ items: [T]) { key(k); array(items) { $1.write(&$0) } }
 

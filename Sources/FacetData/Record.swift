@@ -25,6 +25,8 @@ public struct Record: Codable, Sendable, Equatable {
     /// 64-bit perceptual hash (DCT of a 32×32 gray thumbnail), hex.
     public var phash: String
     public var conditions: Conditions?
+    /// The face ingest found (`ingest: {faces: …}`); nil when faces are not looked for.
+    public var face: FaceFinding? = nil
     public var label: String?
     /// Duplicate/burst group: records of one group always share a split. The smallest id in the group.
     public var group: String

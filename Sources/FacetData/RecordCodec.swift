@@ -14,6 +14,7 @@ extension Record: JSONWritable {
             w.member("bytes", bytes)
             w.member("camera", camera)
             w.member("conditions", conditions)
+            w.member("face", face)
             w.member("features", features)
             w.member("format", format.rawValue)
             w.member("group", group)
@@ -43,6 +44,7 @@ extension Record: JSONReadable {
         var features: Features?
         var issues, warnings: [String]?
         var conditions: Conditions?
+        var face: FaceFinding?
         try r.object { r, key in
             switch key {
             case "id": id = try r.string()
@@ -59,6 +61,7 @@ extension Record: JSONReadable {
             case "features": features = try Features(&r)
             case "phash": phash = try r.string()
             case "conditions": conditions = r.null() ? nil : try Conditions(&r)
+            case "face": face = r.null() ? nil : try FaceFinding(&r)
             case "label": label = try r.optionalString()
             case "group": group = try r.string()
             case "split": split = try r.optionalString()
@@ -72,6 +75,71 @@ extension Record: JSONReadable {
                   taken: taken, camera: camera, quality: try required(quality, "quality", r), issues: try required(issues, "issues", r),
                   features: try required(features, "features", r), phash: try required(phash, "phash", r), conditions: conditions,
                   label: label, group: try required(group, "group", r), split: split, warnings: warnings)
+        self.face = face
+    }
+}
+
+extension FaceFinding: JSONWritable {
+    public func write(_ w: inout JSONWriter) {
+        w.object { w in
+            w.member("box", box)
+            w.member("faces", faces)
+            w.member("landmarks", landmarks.flatMap { [$0.x, $0.y] })
+            w.member("others", others)
+            w.member("searched_height", searchedHeight)
+            w.member("searched_width", searchedWidth)
+            w.member("upsample", upsample)
+        }
+    }
+}
+
+extension FaceFinding: JSONReadable {
+    public init(_ r: inout JSONReader) throws {
+        var faces, width, height, upsample: Int?
+        var box: FaceBox?
+        var flat: [Double]?
+        var others: [FaceBox]?
+        try r.object { r, key in
+            switch key {
+            case "faces": faces = try r.int()
+            case "box": box = r.null() ? nil : try FaceBox(&r)
+            case "landmarks": flat = try r.doubles()
+            case "others": others = try r.items(FaceBox.self)
+            case "searched_width": width = try r.int()
+            case "searched_height": height = try r.int()
+            case "upsample": upsample = try r.int()
+            default: try r.skip()
+            }
+        }
+        let points = try required(flat, "landmarks", r)
+        guard points.count % 2 == 0 else { throw r.fail("an odd count of landmark coordinates") }
+        self.init(faces: try required(faces, "faces", r), box: box, landmarks: FacePoint.pairs(points),
+                  others: try required(others, "others", r), searchedWidth: try required(width, "searched_width", r),
+                  searchedHeight: try required(height, "searched_height", r), upsample: try required(upsample, "upsample", r))
+    }
+}
+
+extension FaceBox: JSONWritable {
+    public func write(_ w: inout JSONWriter) {
+        w.object { w in
+            w.member("bottom", bottom)
+            w.member("left", left)
+            w.member("right", right)
+            w.member("score", score)
+            w.member("top", top)
+        }
+    }
+}
+
+extension FaceBox: JSONReadable {
+    public init(_ r: inout JSONReader) throws {
+        var v = [Double?](repeating: nil, count: 5)
+        let names = ["left", "top", "right", "bottom", "score"]
+        try r.object { r, key in
+            if let k = names.firstIndex(of: key) { v[k] = try r.double() } else { try r.skip() }
+        }
+        for (k, x) in v.enumerated() where x == nil { throw r.missing(names[k]) }
+        self.init(left: v[0]!, top: v[1]!, right: v[2]!, bottom: v[3]!, score: v[4]!)
     }
 }
 

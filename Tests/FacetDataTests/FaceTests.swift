@@ -111,4 +111,36 @@ import Testing
             }
         }
     }
+
+    /// Ingest with faces on: every record carries its face (or none, with `no_face`), the face's
+    /// issues join the record's, a rerun takes every analysis from the cache, and other face
+    /// options search every photo again; turning faces off drops the field and the issues.
+    @Test func ingestFindsFacesAndCachesThem() throws {
+        let w = Support.temp("faces-ingest")
+        defer { try? FileManager.default.removeItem(atPath: w) }
+        var o = IngestOptions()
+        o.faces = FaceOptions()
+        let first = try Ingest.run(dump: Self.folder, workspace: w, options: o)
+        let records = Dictionary(uniqueKeysWithValues: try JSONLines.read(Record.self, from: Workspace.manifest(w)).map { ($0.source, $0) })
+        #expect(first.decoded == first.found && records.count == 44)
+        for t in try Self.truth() where !t.file.hasPrefix("../") {
+            let r = try #require(records[t.file])
+            let f = try #require(r.face, "\(t.file): no face field")
+            let (alone, _, _) = try Self.find(t.file)
+            #expect(f.box == alone.box && f.faces == alone.faces, "\(t.file): ingest and facet faces differ")
+            if t.kind == "none" { #expect(r.issues.contains("no_face")) }
+            if t.kind == "two" { #expect(r.issues.contains("several_faces")) }
+            if t.eyes != nil { #expect(!r.issues.contains("no_face") && f.landmarks.count == 68, "\(t.file)") }
+        }
+        let again = try Ingest.run(dump: Self.folder, workspace: w, options: o)
+        #expect(again.decoded == 0)
+        #expect(try JSONLines.read(Record.self, from: Workspace.manifest(w)).map(\.face) == records.keys.sorted().map { records[$0]!.face })
+        o.faces!.threshold = 0
+        let stricter = try Ingest.run(dump: Self.folder, workspace: w, options: o)
+        #expect(stricter.decoded == records.count)
+        o.faces = nil
+        _ = try Ingest.run(dump: Self.folder, workspace: w, options: o)
+        let plain = try JSONLines.read(Record.self, from: Workspace.manifest(w))
+        #expect(plain.allSatisfy { $0.face == nil && !$0.issues.contains("no_face") })
+    }
 }

@@ -40,7 +40,7 @@ import Testing
         let tag = { (g: inout SystemRandomNumberGenerator) in
             Conditions.Tag(value: string(&g), score: Bool.random(using: &g) ? double(&g) : nil)
         }
-        let r = Record(
+        var r = Record(
             id: string(&g), source: string(&g) + "/a/b.jpg", format: .jpeg, width: Int.random(in: 0...100_000, using: &g),
             height: -Int.random(in: 0...100, using: &g), orientation: 1, bytes: Int.random(in: Int.min...Int.max, using: &g),
             taken: Bool.random(using: &g) ? string(&g) : nil, camera: nil,
@@ -53,6 +53,15 @@ import Testing
             conditions: Bool.random(using: &g) ? Conditions(lighting: tag(&g), background: tag(&g), occlusion: tag(&g), source: "auto") : nil,
             label: string(&g), group: string(&g), split: Bool.random(using: &g) ? "val" : nil,
             warnings: Bool.random(using: &g) ? [string(&g)] : nil)
+        let box = { (g: inout SystemRandomNumberGenerator) in
+            FaceBox(left: double(&g), top: double(&g), right: double(&g), bottom: double(&g), score: double(&g))
+        }
+        if Bool.random(using: &g) {
+            r.face = FaceFinding(faces: Int.random(in: 0...5, using: &g), box: Bool.random(using: &g) ? box(&g) : nil,
+                                 landmarks: (0..<Int.random(in: 0...68, using: &g)).map { _ in FacePoint(x: double(&g), y: double(&g)) },
+                                 others: (0..<Int.random(in: 0...2, using: &g)).map { _ in box(&g) },
+                                 searchedWidth: Int.random(in: 0...4096, using: &g), searchedHeight: 7, upsample: 1)
+        }
         let d = DatasetRecord(
             file: string(&g), id: string(&g), derivedFrom: string(&g), source: string(&g), split: "train", label: string(&g),
             lighting: nil, background: string(&g), occlusion: nil, copy: Int.random(in: 0...9, using: &g),

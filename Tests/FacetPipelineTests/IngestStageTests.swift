@@ -91,4 +91,32 @@ import Testing
         }
         #expect(joined > 0)
     }
+
+    /// `ingest: {faces: …}`: every record has its face field; added photos are the only ones
+    /// searched; other face options search every photo again; an unknown face key is named.
+    @Test func facesAreSearchedOncePerPhoto() throws {
+        let root = try Support.project(count: 12, stages: """
+              ingest: {faces: {threshold: -0.5, min_size: 20}}
+            """)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let first = try Support.pipeline(root).run().first { $0.stage == .ingest }!
+        let records = try JSONLines.read(Record.self, from: root + "/ws/manifest.jsonl")
+        #expect(!records.isEmpty && records.allSatisfy { $0.face != nil || $0.issues.contains("face_search_failed") })
+        #expect(records.allSatisfy { ($0.face?.box == nil) == $0.issues.contains("no_face") })
+        #expect(first.note.contains("0 from the cache"), "\(first.note)")
+        // Two real faces (Tests/Fixtures/faces), found by the same search.
+        let faces = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().path + "/Fixtures/faces/"
+        for f in ["001.jpg", "gray-010.jpg"] { try FileManager.default.copyItem(atPath: faces + f, toPath: root + "/raw/happy/" + f) }
+        let added = try Support.pipeline(root).run().first { $0.stage == .ingest }!.note
+        #expect(added.contains("; 2 decoded,"), "\(added)")
+        let all = try JSONLines.read(Record.self, from: root + "/ws/manifest.jsonl")
+        #expect(all.count == records.count + 2 && all.allSatisfy { $0.face != nil })
+        #expect(all.filter { $0.source.hasSuffix("001.jpg") || $0.source.hasSuffix("gray-010.jpg") }.allSatisfy { $0.face?.box != nil && $0.face?.landmarks.count == 68 })
+        let other = try Support.pipeline(root, ["ingest.faces.threshold=0"]).run().first { $0.stage == .ingest }!.note
+        // Every photo searched again (duplicates are analysed too; quarantined files have nothing to search).
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: root + "/ws/ingest-summary.json"))) as! [String: Any]
+        #expect(other.contains("; \((summary["accepted"] as! Int) + (summary["duplicates"] as! Int)) decoded,"), "\(other)")
+        try Support.write(root, stages: "  ingest: {faces: {treshold: 0}}")
+        #expect { try Support.pipeline(root) } throws: { "\($0)".contains("unknown key ingest.faces.treshold (did you mean threshold?)") }
+    }
 }

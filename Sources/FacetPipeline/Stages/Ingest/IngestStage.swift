@@ -34,7 +34,34 @@ struct IngestStage: PipelineStage {
         o.burstSeconds = burst > 0 ? burst : nil
         dedupe.finish()
         s.record("dedupe", .object(dedupe.canonical))
+        o.faces = Self.faces(s)
         options = o
+    }
+
+    /// `faces:` — absent or false: faces are not looked for (and the key is left out of the
+    /// stage's parameters, so manifests without it keep their keys); true or a mapping: they are.
+    static func faces(_ s: Section) -> FaceOptions? {
+        guard let node = s.node("faces") else { return nil }
+        if case .scalar(let x) = node, let on = Bool(x.string.lowercased()) {
+            guard on else { return nil }
+            s.record("faces", .object(["side": .int(480), "upsample": .string("auto"), "threshold": .double(-0.5), "min_size": .int(40)]))
+            return FaceOptions()
+        }
+        let f = s.subsection("faces")
+        var o = FaceOptions()
+        o.side = f.int("side", default: o.side, in: 64...4096)
+        if let n = f.node("upsample"), case .scalar(let x) = n, x.string == "auto" {
+            f.record("upsample", .string("auto"))
+        } else if f.node("upsample") == nil {
+            f.record("upsample", .string("auto"))
+        } else {
+            o.upsample = f.int("upsample", default: 0, in: 0...2)
+        }
+        o.threshold = f.double("threshold", default: o.threshold, in: -2...2)
+        o.minSize = f.int("min_size", default: o.minSize, in: 0...10_000)
+        f.finish()
+        s.record("faces", .object(f.canonical))
+        return o
     }
 
     func inputs(_ upstream: [StageKind: [String: String]], _ pipeline: Pipeline, keepDump: DumpKeeper) throws -> [String: String]? {
@@ -56,6 +83,7 @@ struct IngestStage: PipelineStage {
         // A record follows from its photo's analysis (its id, under this analyser), its path, group
         // and size, and the dump's median photo area (its quality's odd_size): a shard's key.
         let basis = run.shardBase(leaving: ["dump"]) + "\nanalyzer \(Analyzer.version)"
+        if let problem = o.faces.flatMap(FaceFinder.setupProblem) { throw DataError("ingest: faces: " + problem) }
         // A dump that only gained files: those alone are analysed, when that gives what a full ingest gives.
         var decodedFirst = 0
         if !force, let done = try? extend(run, basis: basis, decoded: &decodedFirst) { return done }
