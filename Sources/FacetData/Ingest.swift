@@ -10,16 +10,24 @@ public struct IngestOptions: Sendable {
     /// Files over this many bytes are quarantined before reading.
     public var maxBytes = 1 << 30
     /// Near duplicates: perceptual hashes at most this many bits apart (nil: off).
-    public var nearMaxDistance: Int? = 6
-    /// …and 16×16 thumbnails within this mean absolute difference, in levels. On synth dumps
-    /// re-encoded and resized copies differ by under 0.5, different photos by over 3.9.
-    public var nearMaxThumbDifference = 2.0
+    public var nearMaxDistance: Int? = NearDuplicate.maxDistance
+    /// …and 16×16 thumbnails within this mean absolute difference, in levels.
+    public var nearMaxThumbDifference = NearDuplicate.maxThumbDifference
     /// Bursts: photos whose EXIF times are at most this many seconds apart, same camera (nil: off).
     public var burstSeconds: Int? = nil
     /// Look for the face of every photo (nil: do not).
     public var faces: FaceOptions? = nil
 
     public init() {}
+}
+
+/// The one definition of near duplicates, for ingest's grouping and the split's leakage check:
+/// perceptual hashes at most `maxDistance` bits apart and 16×16 thumbnails within
+/// `maxThumbDifference` levels on average. On synth dumps re-encoded and resized copies differ by
+/// under 0.5 levels, different photos by over 3.9.
+public enum NearDuplicate {
+    public static let maxDistance = 6
+    public static let maxThumbDifference = 2.0
 }
 
 /// What an ingest found and did.

@@ -16,8 +16,9 @@ public struct LeakPair: Sendable, Codable, Equatable {
 public enum Leakage {
     /// Pairs of records in different splits whose perceptual hashes are at most `maxDistance`
     /// bits apart and (when the ingest cache has their thumbnails) whose thumbnails differ by at
-    /// most `maxThumbDifference` levels — looser than ingest's grouping, to catch what it missed.
-    public static func check(workspace: String, maxDistance: Int = 8, maxThumbDifference: Double = 3.0) throws -> [LeakPair] {
+    /// most `maxThumbDifference` levels: by default ingest's own rule (`NearDuplicate`), so the
+    /// check reports what ingest would have grouped, and nothing its groups were built to allow.
+    public static func check(workspace: String, maxDistance: Int = NearDuplicate.maxDistance, maxThumbDifference: Double = NearDuplicate.maxThumbDifference) throws -> [LeakPair] {
         let records = try JSONLines.read(Record.self, from: Workspace.manifest(workspace))
         return check(records, thumbs: thumbs(workspace: workspace), maxDistance: maxDistance, maxThumbDifference: maxThumbDifference)
     }
@@ -26,7 +27,7 @@ public enum Leakage {
     public static func thumbs(workspace: String) -> [String: Data] { IngestCache(workspace: workspace).thumbs }
 
     /// The pairs among `records` (those with a split), thumbnails by photo id.
-    public static func check(_ all: [Record], thumbs: [String: Data], maxDistance: Int = 8, maxThumbDifference: Double = 3.0) -> [LeakPair] {
+    public static func check(_ all: [Record], thumbs: [String: Data], maxDistance: Int = NearDuplicate.maxDistance, maxThumbDifference: Double = NearDuplicate.maxThumbDifference) -> [LeakPair] {
         check(all.compactMap(Candidate.init), thumbs: thumbs, maxDistance: maxDistance, maxThumbDifference: maxThumbDifference)
     }
 
@@ -49,13 +50,13 @@ public enum Leakage {
 
     /// The pairs among `candidates`, taken in order of source (so the answer does not depend on
     /// the order they come in).
-    public static func check(_ candidates: [Candidate], thumbs: [String: Data], maxDistance: Int = 8, maxThumbDifference: Double = 3.0) -> [LeakPair] {
+    public static func check(_ candidates: [Candidate], thumbs: [String: Data], maxDistance: Int = NearDuplicate.maxDistance, maxThumbDifference: Double = NearDuplicate.maxThumbDifference) -> [LeakPair] {
         check(candidates, thumb: { thumbs[$0] }, maxDistance: maxDistance, maxThumbDifference: maxThumbDifference)
     }
 
     /// The same, each thumbnail asked for by photo id.
-    public static func check(_ candidates: [Candidate], thumb lookup: (String) -> Data?, maxDistance: Int = 8,
-                             maxThumbDifference: Double = 3.0) -> [LeakPair] {
+    public static func check(_ candidates: [Candidate], thumb lookup: (String) -> Data?, maxDistance: Int = NearDuplicate.maxDistance,
+                             maxThumbDifference: Double = NearDuplicate.maxThumbDifference) -> [LeakPair] {
         let records = candidates.sorted { $0.source < $1.source }
         let hashes = records.map(\.phash)
         // Per record once: its split as a number and its thumbnail (a dump of one person's face
@@ -96,7 +97,7 @@ extension Leakage {
     ///
     /// - Complexity: O(c · n) for c candidates in new shards among n, against O(n log n + pairs).
     public static func update(_ shards: [(hash: String, candidates: [Candidate])], previous: (shards: [String: [Candidate]], pairs: [LeakPair]),
-                              thumbs: (String) -> Data?, maxDistance: Int = 8, maxThumbDifference: Double = 3.0) -> [LeakPair]? {
+                              thumbs: (String) -> Data?, maxDistance: Int = NearDuplicate.maxDistance, maxThumbDifference: Double = NearDuplicate.maxThumbDifference) -> [LeakPair]? {
         let known = Set(shards.map(\.hash)).intersection(previous.shards.keys)
         var gone = Set<String>()
         for (hash, items) in previous.shards where !known.contains(hash) { for c in items { gone.insert(c.source) } }

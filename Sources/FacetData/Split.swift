@@ -19,6 +19,13 @@ public struct SplitOptions: Sendable, Codable, Equatable {
     /// Assign by a keyed hash of the group id: adding photos never moves one already assigned
     /// (fractions only; proportions are then close, not exact).
     public var stable = false
+    /// Keep photos that share a person or day in one split (nil: near-duplicate groups only).
+    public var groupBy: GroupBy? = nil
+
+    enum CodingKeys: String, CodingKey {
+        case test, val, stratify, seed, stable
+        case groupBy = "group_by"
+    }
 
     public init() {}
 }
@@ -29,6 +36,10 @@ public struct SplitSummary: Sendable {
     /// split → class → proportional target
     public var targets: [String: [String: Double]] = [:]
     public var unlabelled = 0
+    /// split → units dealt (near-duplicate groups, joined by `group_by`).
+    public var groups: [String: Int] = [:]
+    /// Labelled photos whose `group_by` key could not be had.
+    public var keyless = 0
     public var table = ""
 }
 
@@ -50,15 +61,30 @@ public enum Splitting {
         let conditions = try strata(records, options)
         let labelled = records.indices.filter { records[$0].label != nil }
         guard !labelled.isEmpty else { throw DataError("split: no labelled photos; run facet label first") }
-        let assignment = options.stable ? try stable(records, labelled, options) : try exact(records, labelled, conditions, options)
+        if options.stable && options.groupBy != nil { throw DataError(stableGroupBy) }
+        let units = try SplitUnits(records, by: options.groupBy)
+        let assignment = options.stable ? try stable(records, labelled, options) : try exact(records, labelled, units.unit, conditions, options)
         var summary = SplitSummary()
         for i in records.indices { records[i].split = assignment[i] }
         summary.unlabelled = records.count - labelled.count
         let tally = SplitTally(records)
         summary.counts = tally.counts
         summary.targets = targets(records, labelled, options)
-        summary.table = tally.table
+        var dealt: [String: Set<String>] = [:]
+        for i in labelled { if let s = records[i].split { dealt[s, default: []].insert(units.unit[i]) } }
+        summary.groups = dealt.mapValues(\.count)
+        summary.keyless = labelled.filter { units.keyless[$0] }.count
+        summary.table = tally.table + "\n" + groupLine(summary, options)
         return (records, summary)
+    }
+
+    public static let stableGroupBy = "split: group_by needs the whole dump split at once; remove stable: true (stable mode assigns each near-duplicate group alone)"
+
+    /// "groups  12 train, 3 val, 3 test (by path pattern; 2 photos without a key)".
+    static func groupLine(_ s: SplitSummary, _ o: SplitOptions) -> String {
+        "groups " + names.map { "\(s.groups[$0] ?? 0) \($0)" }.joined(separator: ", ")
+            + (o.groupBy.map { " (by \($0.name)" + (s.keyless > 0 ? "; \(s.keyless) photos without a key, each kept with its near duplicates" : "") + ")" }
+               ?? " (near-duplicate groups)")
     }
 
     /// Stable mode on a part of the records that holds whole groups (the pipeline splits by
@@ -155,18 +181,22 @@ public enum Splitting {
     }
 
     /// Exact mode: per class, then per condition stratum, whole groups dealt to the split that needs the most.
-    static func exact(_ records: [Record], _ labelled: [Int], _ conditions: [String], _ o: SplitOptions) throws -> [String?] {
+    /// `unit`: per record, the unit that goes whole to one split.
+    static func exact(_ records: [Record], _ labelled: [Int], _ unit: [String], _ conditions: [String], _ o: SplitOptions) throws -> [String?] {
         let (testTotal, valTotal) = try sizes(labelled.count, o)
         let wanted = [labelled.count - testTotal - valTotal, valTotal, testTotal].filter { $0 > 0 }.count
         // Groups of labelled records; a group takes its first member's stratum.
         var groups: [String: [Int]] = [:]
-        for i in labelled { groups[records[i].group, default: []].append(i) }
+        for i in labelled { groups[unit[i], default: []].append(i) }
+        // Units of one person or day hold photos of several classes: then they are dealt as one
+        // stratum (their classes follow the people's), else by the class of their first photo.
         var byClass: [String: [[Int]]] = [:]
-        for members in groups.values { byClass[records[members.min()!].label!, default: []].append(members.sorted()) }
+        for members in groups.values { byClass[o.groupBy == nil ? records[members.min()!].label! : "*", default: []].append(members.sorted()) }
         let classes = byClass.keys.sorted()
         for c in classes {
             let photos = byClass[c]!.reduce(0) { $0 + $1.count }
             if byClass[c]!.count < wanted {
+                if c == "*" { throw DataError("split: \(photos) photos in \(byClass[c]!.count) groups by \(o.groupBy!.name), fewer than the \(wanted) splits asked for") }
                 throw DataError("split: class \(c) has \(photos) photos in \(byClass[c]!.count) groups, fewer than the \(wanted) splits asked for")
             }
         }

@@ -17,6 +17,23 @@ extension Facet {
         @Option(parsing: .upToNextOption, help: "Stratify by label and any of lighting, background, occlusion.") var stratify: [String] = ["label"]
         @Option(help: "Random seed.") var seed: UInt64 = defaultSeed
         @Flag(help: "Assign by a keyed hash of each photo's group: adding photos later never moves one (fractions only).") var stable = false
+        @Option(help: "Keep photos together whose paths give the same first capture group of this pattern (one person): JAFFE's '^([A-Z]{2})\\.'.") var groupByPath: String?
+        @Option(help: "Keep photos together that this sheet (a file column) gives the same --group-column value.") var groupBySheet: String?
+        @Option(help: "The column of --group-by-sheet that names the person or group.") var groupColumn: String?
+        @Flag(help: "Keep photos taken on one day (EXIF date) together.") var groupByDay = false
+
+        var groupBy: GroupBy? {
+            get throws {
+                let given = [groupByPath != nil, groupBySheet != nil, groupByDay].filter { $0 }.count
+                if given > 1 { throw ValidationError("give one of --group-by-path, --group-by-sheet, --group-by-day") }
+                if let groupByPath { return .path(pattern: groupByPath) }
+                if let groupBySheet {
+                    guard let groupColumn else { throw ValidationError("--group-by-sheet needs --group-column NAME") }
+                    return .sheet(path: groupBySheet, column: groupColumn)
+                }
+                return groupByDay ? .takenDay : nil
+            }
+        }
 
         static func amount(_ text: String, _ name: String) throws -> SplitOptions.Amount {
             if let k = Int(text) { return .count(k) }
@@ -31,6 +48,7 @@ extension Facet {
             o.stratify = stratify.flatMap { $0.split(separator: ",").map(String.init) }
             o.seed = seed
             o.stable = stable
+            o.groupBy = try groupBy
             let s = try Splitting.run(workspace: workspace, options: o)
             print(s.table)
             if s.unlabelled > 0 { print("\(s.unlabelled) unlabelled photos left out of the split") }

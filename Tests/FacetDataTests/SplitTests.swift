@@ -50,6 +50,51 @@ import Testing
         #expect(try Leakage.check(workspace: ws).isEmpty)
     }
 
+    /// `group_by`: one day's photos (by a path pattern or the EXIF date) or one person's (by a
+    /// sheet column) never straddle splits, though a day holds photos of every class; without it
+    /// they do. The table counts the groups dealt to each split.
+    @Test func groupByKeepsADayOrAPersonInOneSplit() throws {
+        let (dump, ws) = try Self.workspace(count: 120)
+        defer { Support.remove(dump, ws) }
+        // Five shooting days in the EXIF dates (the synth takes one), by near-duplicate group as a
+        // camera would date them; "people" by the tens of the file number (copies named
+        // "IMG_0067 (1).jpg" have none: each stays with its group).
+        var records = try Self.records(ws)
+        let groups = Array(Set(records.map(\.group))).sorted()
+        for i in records.indices { records[i].taken = "2024:03:0\(1 + groups.firstIndex(of: records[i].group)! % 5) 10:00:00" }
+        try JSONLines.write(records, to: Workspace.manifest(ws))
+        func person(_ r: Record) -> String { r.source.firstMatch(of: /IMG_\d*(\d)\d\./).map { String($0.1) } ?? r.group }
+        func day(_ r: Record) -> String { String(r.taken!.prefix(10)) }
+        let keyless = records.filter { $0.label != nil && $0.source.firstMatch(of: /IMG_\d*(\d)\d\./) == nil }.count
+        #expect(Set(records.map(person)).count >= 8 && keyless < 20, "\(records.map(\.source).filter { $0.firstMatch(of: /IMG_\d*(\d)\d\./) == nil })")
+        #expect(Dictionary(grouping: records, by: day).values.allSatisfy { Set($0.compactMap(\.label)).count > 1 })
+        func straddling(_ key: (Record) -> String) throws -> Int {
+            Dictionary(grouping: try Self.records(ws).filter { $0.split != nil }, by: key).values.filter { Set($0.map(\.split)).count > 1 }.count
+        }
+        _ = try Splitting.run(workspace: ws, options: SplitOptions())
+        #expect(try straddling(day) > 0 && straddling(person) > 0, "without group_by days and people straddle")
+        let sheet = ws + "/people.csv"
+        let people = Dictionary(uniqueKeysWithValues: records.map { ($0.source, "p\(groups.firstIndex(of: $0.group)! % 7)") })
+        try ("file,person\n" + people.map { "\($0),\($1)" }.joined(separator: "\n") + "\n").write(toFile: sheet, atomically: true, encoding: .utf8)
+        for (by, key) in [(GroupBy.path(pattern: #"IMG_\d*(\d)\d\."#), person), (.takenDay, day),
+                          (.sheet(path: sheet, column: "person"), { people[$0.source]! })] {
+            var o = SplitOptions()
+            o.groupBy = by
+            let s = try Splitting.run(workspace: ws, options: o)
+            #expect(try straddling(key) == 0, "\(by)")
+            let units = Set(try Self.records(ws).filter { $0.split != nil }.map(key)).count
+            // Near duplicates of two keys join them: at most as many groups as keys.
+            #expect(s.groups.values.reduce(0, +) <= units && s.groups.values.allSatisfy { $0 > 0 } && s.keyless == (by.name == "path pattern" ? keyless : 0), "\(by): \(s.groups)")
+            #expect(s.table.contains("groups \(s.groups["train"] ?? 0) train, \(s.groups["val"] ?? 0) val, \(s.groups["test"] ?? 0) test (by \(by.name)"), "\(s.table)")
+        }
+        var o = SplitOptions()
+        o.groupBy = .path(pattern: "^nothing-matches")
+        let none = try Splitting.run(workspace: ws, options: o)
+        #expect(none.keyless == records.filter { $0.label != nil }.count && none.table.contains("photos without a key"))
+        o.stable = true
+        #expect(throws: DataError.self) { try Splitting.run(workspace: ws, options: o) }
+    }
+
     @Test func seedDecidesAndRepeats() throws {
         let (dump, ws) = try Self.workspace(count: 60)
         defer { Support.remove(dump, ws) }
@@ -146,7 +191,7 @@ extension SplitTests {
             o.test = next(2) == 0 ? .count(next(records.count / 3) + 1) : .fraction(Double(next(40)) / 100)
             o.val = next(2) == 0 ? .count(next(records.count / 3) + 1) : .fraction(Double(next(40)) / 100)
             let labelled = Array(records.indices)
-            guard let assignment = try? Splitting.exact(records, labelled, [], o) else { continue }
+            guard let assignment = try? Splitting.exact(records, labelled, records.map(\.group), [], o) else { continue }
             for i in records.indices { records[i].split = assignment[i] }
             let targets = Splitting.targets(records, labelled, o)
             for split in Splitting.names {

@@ -20,7 +20,7 @@ import Testing
         let path = dir + "/leakage.bin"
         try state.write(to: path)
         #expect(LeakageState.read(path) == state)
-        #expect(LeakageState.read(path, maxDistance: 6) == nil, "written for other limits")
+        #expect(LeakageState.read(path, maxDistance: 8) == nil, "written for other limits")
         let bytes = try #require(FileManager.default.contents(atPath: path))
         for damaged in [bytes.prefix(bytes.count - 3), { var b = bytes; b[b.count / 2] ^= 0x20; return b }()] {
             try Data(damaged).write(to: URL(fileURLWithPath: path))

@@ -25,7 +25,7 @@ struct IngestStage: PipelineStage {
             dedupe.record("near", .bool(false))
         } else {
             let near = dedupe.subsection("near")
-            o.nearMaxDistance = near.int("max_distance", default: 6, in: 0...64)
+            o.nearMaxDistance = near.int("max_distance", default: NearDuplicate.maxDistance, in: 0...64)
             o.nearMaxThumbDifference = near.double("max_thumb_difference", default: o.nearMaxThumbDifference, in: 0...255)
             near.finish()
             dedupe.record("near", .object(near.canonical))

@@ -26,7 +26,7 @@ public struct LeakageState: Sendable, Equatable {
     }
 
     /// The state in `path`, when it was written for these limits and reads in full.
-    public static func read(_ path: String, maxDistance: Int = 8, maxThumbDifference: Double = 3.0) -> LeakageState? {
+    public static func read(_ path: String, maxDistance: Int = NearDuplicate.maxDistance, maxThumbDifference: Double = NearDuplicate.maxThumbDifference) -> LeakageState? {
         guard let data = FileSystem.read(path) else { return nil }
         let head = header(maxDistance: maxDistance, maxThumbDifference: maxThumbDifference)
         guard data.starts(with: head) else { return nil }
@@ -66,7 +66,7 @@ public struct LeakageState: Sendable, Equatable {
     }
 
     /// Writes the state to `path` (a temporary file renamed; not fsynced: a state lost costs one full check).
-    public func write(to path: String, maxDistance: Int = 8, maxThumbDifference: Double = 3.0) throws {
+    public func write(to path: String, maxDistance: Int = NearDuplicate.maxDistance, maxThumbDifference: Double = NearDuplicate.maxThumbDifference) throws {
         var out = Self.header(maxDistance: maxDistance, maxThumbDifference: maxThumbDifference)
         for hash in shards.keys.sorted() {
             var w = BinaryWriter()

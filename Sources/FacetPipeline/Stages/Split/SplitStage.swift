@@ -23,7 +23,46 @@ struct SplitStage: PipelineStage {
         o.stable = s.bool("stable", default: false)
         if o.stable, case .count = o.test { s.problems.add(s.markOf("stable"), "split.stable assigns by fractions; give test as a fraction") }
         if o.stable, case .count = o.val { s.problems.add(s.markOf("stable"), "split.stable assigns by fractions; give val as a fraction") }
+        o.groupBy = Self.groupBy(s, c)
+        if o.stable && o.groupBy != nil { s.problems.add(s.markOf("group_by"), Splitting.stableGroupBy) }
         options = o
+    }
+
+    /// `group_by:` — `{path: REGEX}`, `{sheet: FILE, column: NAME}` or `taken_day`; absent: the
+    /// near-duplicate groups alone (and the key left out of the parameters).
+    static func groupBy(_ s: Section, _ c: StageContext) -> GroupBy? {
+        guard let node = s.node("group_by") else { return nil }
+        if case .scalar(let x) = node {
+            guard x.string == "taken_day" else {
+                s.problems.add(node.mark, "split.group_by must be taken_day, {path: REGEX} or {sheet: FILE, column: NAME}, not \(x.string)")
+                return nil
+            }
+            s.record("group_by", .string("taken_day"))
+            return .takenDay
+        }
+        let g = s.subsection("group_by")
+        defer { g.finish(); s.record("group_by", .object(g.canonical)) }
+        if let pattern = g.string("path", default: nil) {
+            if (try? NSRegularExpression(pattern: pattern)) == nil { g.problems.add(g.markOf("path"), "split.group_by.path: not a valid regular expression") }
+            return .path(pattern: pattern)
+        }
+        if let sheet = c.file(g, "sheet") {
+            guard let column = g.string("column", default: nil) else {
+                g.problems.add(g.markOf("sheet"), "split.group_by: sheet needs column: NAME (the sheet's column that names the person or group)")
+                return nil
+            }
+            return .sheet(path: sheet, column: column)
+        }
+        g.problems.add(node.mark, "split.group_by needs path: REGEX or sheet: FILE with column: NAME")
+        return nil
+    }
+
+    /// The near-duplicate rule of the pipeline's ingest, which the leakage check applies too.
+    static func nearRule(_ pipeline: Pipeline) -> (distance: Int, thumbs: Double) {
+        guard let ingest = pipeline.manifest.stages[.ingest]?.stage as? IngestStage, let d = ingest.options.nearMaxDistance else {
+            return (NearDuplicate.maxDistance, NearDuplicate.maxThumbDifference)
+        }
+        return (d, ingest.options.nearMaxThumbDifference)
     }
 
     /// A count (a whole number) or a fraction (a number with a point, in [0, 1)).
@@ -62,7 +101,8 @@ struct SplitStage: PipelineStage {
         var candidates: [Leakage.Candidate] = []
         var perShard: [(hash: String, candidates: [Leakage.Candidate])]?, state: LeakageState?
         let index: String
-        var note = ""
+        var note = "", table: String
+        let near = Self.nearRule(run.pipeline)
         func tagged(_ records: [Record], _ tags: [Record]?) -> [Record] {
             guard let tags else { return records }
             let conditions = Dictionary(tags.map { ($0.id, $0.conditions) }) { a, _ in a }
@@ -90,7 +130,7 @@ struct SplitStage: PipelineStage {
             for s in shards { tally.add(s.tally) }
             guard !tally.cells.isEmpty else { throw DataError("split: no labelled photos; run facet label first") }
             // The candidates of shards the last leakage check saw come from its state; the others are read.
-            state = force ? nil : LeakageState.read(LeakageState.path(manifest.workspace))
+            state = force ? nil : LeakageState.read(LeakageState.path(manifest.workspace), maxDistance: near.distance, maxThumbDifference: near.thumbs)
             let unseen = shards.map(\.candidates).filter { state?.shards[$0] == nil }
             let read = try Dictionary(zip(unseen, try store.get(unseen)).map { ($0, try Self.decodeCandidates($1, name: store.path($0))) }) { a, _ in a }
             let parts = shards.map { s in (hash: s.candidates, candidates: state?.shards[s.candidates] ?? read[s.candidates]!) }
@@ -98,16 +138,18 @@ struct SplitStage: PipelineStage {
             perShard = parts
             index = try memo.putIndex(zip(aligned, shards).map { ShardRef(prefix: $0.prefix, hash: $1.records) })
             note = Pipeline.shardNote(redone, of: aligned.count)
+            table = tally.table
         } else {
             // Exact counts depend on every photo: the whole dump at once.
             let records = tagged(try memo.records(inputs["label.records"]!), try inputs["tag.records"].map { try memo.records($0) })
-            let (split, _) = try Splitting.apply(records, options: o)
+            let (split, summary) = try Splitting.apply(records, options: o)
             tally = SplitTally(split)
+            table = summary.table
             candidates = split.compactMap(Leakage.Candidate.init)
             index = try memo.put(split)
         }
         Trace.mark("split: shards")
-        events.line(tally.table)
+        events.line(table)
         // Thumbnails from ingest's state when ingest ran, else read from the ingest cache when a pair needs them.
         var cached: [String: Data]?
         let workspace = manifest.workspace
@@ -115,11 +157,13 @@ struct SplitStage: PipelineStage {
             if cached == nil { cached = Leakage.thumbs(workspace: workspace) }
             return cached![id]
         }
-        let updated = perShard.flatMap { p in state.flatMap { Leakage.update(p, previous: ($0.shards, $0.pairs), thumbs: thumb) } }
-        let leaks = updated ?? Leakage.check(candidates, thumb: thumb)
+        let updated = perShard.flatMap { p in
+            state.flatMap { Leakage.update(p, previous: ($0.shards, $0.pairs), thumbs: thumb, maxDistance: near.distance, maxThumbDifference: near.thumbs) }
+        }
+        let leaks = updated ?? Leakage.check(candidates, thumb: thumb, maxDistance: near.distance, maxThumbDifference: near.thumbs)
         if let perShard {
             try LeakageState(shards: Dictionary(perShard.map { ($0.hash, $0.candidates) }) { a, _ in a }, pairs: leaks)
-                .write(to: LeakageState.path(manifest.workspace))
+                .write(to: LeakageState.path(manifest.workspace), maxDistance: near.distance, maxThumbDifference: near.thumbs)
         }
         for p in leaks.prefix(20) { events.line("split: leakage: \(p.a) (\(p.splits[0])) ~ \(p.b) (\(p.splits[1])): \(p.hashDistance) bits apart") }
         Trace.mark("split: leakage check")
