@@ -30,6 +30,23 @@ import Testing
                                 {color_jitter: {brightness: 0.4, contrast: 0.4, saturation: 0.4, hue: 0.1}}]}
     """
 
+    /// The face and group keys: each form accepted, each mistake named where it is.
+    @Test func faceAndGroupKeysAreChecked() {
+        func with(_ ingest: String, _ split: String) -> String {
+            Self.good.replacingOccurrences(of: "ingest: {}", with: "ingest: \(ingest)").replacingOccurrences(of: "split: {test: 0.25, val: 0.2}", with: "split: \(split)")
+        }
+        for (ingest, split) in [("{faces: true}", "{group_by: taken_day}"), ("{faces: {upsample: 2, threshold: -1}}", "{group_by: {path: '^([A-Z]{2})\\.'}}"),
+                                ("{faces: {upsample: auto}}", "{test: 0.2}"), ("{faces: false}", "{}")] {
+            #expect(Self.problems(with(ingest, split)).isEmpty, "\(ingest) \(split)")
+        }
+        #expect(Self.problems(with("{faces: {upsample: 3}}", "{}")).contains { $0.contains("ingest.faces.upsample must be in 0…2") })
+        #expect(Self.problems(with("{faces: {side: 10}}", "{}")).contains { $0.contains("ingest.faces.side must be in 64…4096") })
+        #expect(Self.problems(with("{}", "{group_by: weekday}")).contains { $0.contains("split.group_by must be taken_day") })
+        #expect(Self.problems(with("{}", "{group_by: {path: '(['}}")).contains { $0.contains("not a valid regular expression") })
+        #expect(Self.problems(with("{}", "{group_by: {sheet: nowhere.csv, column: person}}")).contains { $0.contains("does not exist") })
+        #expect(Self.problems(with("{}", "{group_by: taken_day, stable: true}")).contains { $0.contains("remove stable: true") })
+    }
+
     @Test func aValidManifestLoadsWithDefaultsFilledIn() throws {
         let dir = Support.temp("ok")
         try FileManager.default.createDirectory(atPath: dir + "/raw", withIntermediateDirectories: true)
