@@ -41,6 +41,10 @@ public struct AugmentOptions: Sendable, Codable, Equatable {
     public var quality = 95
     public var ops: [AugmentOp] = [.hflip(p: 0.5), .vflip(p: 0.5), .gaussianBlur(p: 0.5, kernel: 5, sigma: 0.1...2.0),
                                    .colorJitter(p: 1, brightness: 0.4, contrast: 0.4, saturation: 0.4, hue: 0.1)]
+    /// `crop: face`: each photo aligned by its eyes before the ops (nil: `crop: frame`, the
+    /// whole photo under `policy`). Absent from the encoded options when nil, so the options of
+    /// datasets made without it read and hash as they did.
+    public var face: FaceAlignment? = nil
     public init() {}
 
     /// What the options may be: the pipeline's `augment:` schema and `facet augment` both check against these.
@@ -88,9 +92,14 @@ public struct DatasetRecord: Sendable, Codable, Equatable {
     /// 0: the source photo, resized only; 1…N: augmented copies.
     public var copy: Int
     public var augment: [AppliedOp]
+    /// `crop: face`: the eye centres the photo was aligned by (left x, y, right x, y in the
+    /// displayed photo's full-size pixels); nil when the frame was used.
+    public var eyes: [Double]? = nil
+    /// `crop: face` with `missing_face: frame`: why this photo was framed instead (`no_face`, …).
+    public var framed: String? = nil
 
     enum CodingKeys: String, CodingKey {
-        case file, id, source, split, label, lighting, background, occlusion, copy, augment
+        case file, id, source, split, label, lighting, background, occlusion, copy, augment, eyes, framed
         case derivedFrom = "derived_from"
     }
 }
@@ -143,6 +152,16 @@ public enum Augmenting {
             }
         }
         return out
+    }
+
+    /// The image a record's dataset images start from: its face aligned (`crop: face`, when it
+    /// has eyes), else the frame under the resize policy.
+    public static func base(_ r: Record, dump: String, options: AugmentOptions) throws -> Image {
+        let path = dump + "/" + r.source
+        if let face = options.face, let eyes = FaceAlignment.eyes(r) {
+            return try face.aligned(path, width: r.width, height: r.height, eyes: eyes, size: options.size)
+        }
+        return try load(path, size: options.size, policy: options.policy)
     }
 
     /// The source photo at the training size under `policy`.

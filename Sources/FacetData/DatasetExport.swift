@@ -17,10 +17,45 @@ public enum DatasetExport {
         public var bytes: [UInt8]
     }
 
+    /// A photo left out of the dataset, and why (`dataset/left_out.jsonl`).
+    public struct LeftOut: Sendable, Codable, Equatable, JSONWritable {
+        public var id: String
+        public var source: String
+        public var split: String
+        public var label: String
+        /// `no_face`, `no_landmarks` or `faces_not_searched`.
+        public var reason: String
+
+        public init(_ r: Record, reason: String) {
+            self.init(id: r.id, source: r.source, split: r.split ?? "", label: r.label ?? "", reason: reason)
+        }
+
+        public init(id: String, source: String, split: String, label: String, reason: String) {
+            (self.id, self.source, self.split, self.label, self.reason) = (id, source, split, label, reason)
+        }
+
+        public func write(_ w: inout JSONWriter) {
+            w.object { w in
+                w.member("id", id)
+                w.member("label", label)
+                w.member("reason", reason)
+                w.member("source", source)
+                w.member("split", split)
+            }
+        }
+    }
+
+    /// Why `r` is left out of the dataset under `options` (`crop: face` without a face to align
+    /// and `missing_face: skip`); nil when it is rendered.
+    public static func leftOut(_ r: Record, options: AugmentOptions) -> String? {
+        guard let face = options.face, face.missing == .skip else { return nil }
+        return FaceAlignment.problem(r)
+    }
+
     /// The images of one record: the source resized (copy 0) and, when its split is augmented,
     /// its augmented copies. Depends only on the photo's bytes, id, whether it is augmented, and the options.
     public static func render(_ r: Record, augmented: Bool, dump: String, options: AugmentOptions) throws -> [Rendered] {
-        let base = try Augmenting.load(dump + "/" + r.source, size: options.size, policy: options.policy)
+        let base = try Augmenting.base(r, dump: dump, options: options)
         let copies = augmented ? (options.keepSource ? [0] : []) + (options.copies > 0 ? Array(1...options.copies) : []) : [0]
         return try copies.map { copy in
             let ops = copy == 0 ? [] : Augmenting.sample(options.ops, seed: options.seed, id: r.id, copy: copy)
@@ -29,10 +64,12 @@ public enum DatasetExport {
     }
 
     /// The dataset record of one rendered image of `r`, whose bytes hash to `id`.
-    public static func record(_ r: Record, copy: Int, augment: [AppliedOp], id: String) -> DatasetRecord {
-        DatasetRecord(file: "\(r.split!)/\(r.label!)/\(r.id.prefix(16))-\(copy).jpg", id: id, derivedFrom: r.id, source: r.source,
+    public static func record(_ r: Record, copy: Int, augment: [AppliedOp], id: String, options: AugmentOptions) -> DatasetRecord {
+        let eyes = options.face == nil ? nil : FaceAlignment.eyes(r)
+        let framed = options.face == nil || eyes != nil ? nil : FaceAlignment.problem(r) ?? "no_face"
+        return DatasetRecord(file: "\(r.split!)/\(r.label!)/\(r.id.prefix(16))-\(copy).jpg", id: id, derivedFrom: r.id, source: r.source,
                       split: r.split!, label: r.label!, lighting: r.conditions?.lighting.value, background: r.conditions?.background.value,
-                      occlusion: r.conditions?.occlusion.value, copy: copy, augment: augment)
+                      occlusion: r.conditions?.occlusion.value, copy: copy, augment: augment, eyes: eyes, framed: framed)
     }
 
     /// Moves a finished `staging` folder to `final`, replacing what was there.
@@ -53,7 +90,17 @@ public enum DatasetExport {
         guard let r = records.first(where: { $0.file == file }) else { throw DataError("\(root)/manifest.jsonl: no image \(file)") }
         guard let data = FileManager.default.contents(atPath: root + "/augment.json") else { throw DataError("\(root)/augment.json: missing") }
         let options = try JSONDecoder().decode(AugmentOptions.self, from: data)
-        let base = try Augmenting.load(try Workspace.dump(workspace) + "/" + r.source, size: options.size, policy: options.policy)
+        let path = try Workspace.dump(workspace) + "/" + r.source
+        let base: Image
+        if let face = options.face, let eyes = r.eyes {
+            // The displayed size, from the photo's record.
+            guard let photo = try JSONLines.read(Record.self, from: Workspace.manifest(workspace)).first(where: { $0.id == r.derivedFrom }) else {
+                throw DataError("\(Workspace.manifest(workspace)): no photo \(r.derivedFrom)")
+            }
+            base = try face.aligned(path, width: photo.width, height: photo.height, eyes: eyes, size: options.size)
+        } else {
+            base = try Augmenting.load(path, size: options.size, policy: options.policy)
+        }
         let bytes = try ImageEncoder.jpeg(Augmenting.apply(r.augment, to: base), quality: options.quality)
         return FileSystem.read(root + "/" + file) == bytes
     }

@@ -257,7 +257,9 @@ extension DatasetRecord: JSONWritable {
             w.member("background", background)
             w.member("copy", copy)
             w.member("derived_from", derivedFrom)
+            w.member("eyes", eyes)
             w.member("file", file)
+            w.member("framed", framed)
             w.member("id", id)
             w.member("label", label)
             w.member("lighting", lighting)
@@ -274,8 +276,12 @@ extension DatasetRecord: JSONReadable {
         var lighting, background, occlusion: String?
         var copy: Int?
         var augment: [AppliedOp]?
+        var eyes: [Double]?
+        var framed: String?
         try r.object { r, key in
             switch key {
+            case "eyes": eyes = r.null() ? nil : try r.doubles()
+            case "framed": framed = try r.optionalString()
             case "file": file = try r.string()
             case "id": id = try r.string()
             case "derived_from": derivedFrom = try r.string()
@@ -293,7 +299,7 @@ extension DatasetRecord: JSONReadable {
         self.init(file: try required(file, "file", r), id: try required(id, "id", r), derivedFrom: try required(derivedFrom, "derived_from", r),
                   source: try required(source, "source", r), split: try required(split, "split", r), label: try required(label, "label", r),
                   lighting: lighting, background: background, occlusion: occlusion, copy: try required(copy, "copy", r),
-                  augment: try required(augment, "augment", r))
+                  augment: try required(augment, "augment", r), eyes: eyes, framed: framed)
     }
 }
 
@@ -356,5 +362,17 @@ extension AppliedOp: JSONReadable {
         a.op = try required(op, "op", r)
         a.applied = try required(applied, "applied", r)
         self = a
+    }
+}
+
+extension DatasetExport.LeftOut: JSONReadable {
+    public init(_ r: inout JSONReader) throws {
+        var v = [String?](repeating: nil, count: 5)
+        let names = ["id", "source", "split", "label", "reason"]
+        try r.object { r, key in
+            if let k = names.firstIndex(of: key) { v[k] = try r.string() } else { try r.skip() }
+        }
+        for (k, x) in v.enumerated() where x == nil { throw r.missing(names[k]) }
+        self.init(id: v[0]!, source: v[1]!, split: v[2]!, label: v[3]!, reason: v[4]!)
     }
 }

@@ -33,6 +33,8 @@ extension Facet {
         @Option(help: "Colour jitter contrast.") var contrast = 0.4
         @Option(help: "Colour jitter saturation.") var saturation = 0.4
         @Option(help: "Colour jitter hue (shift in [-h, h], h ≤ 0.5).") var hue = 0.1
+        @Option(help: "frame: the whole photo (--policy); face: each face turned and scaled so its eyes are level at a fixed place (needs facet ingest --faces).") var crop = "frame"
+        @Option(help: "With --crop face, a photo without a face is left out (skip, listed in dataset/left_out.jsonl) or framed (frame).") var missingFace = "skip"
         @Option(help: "Threads (default: all cores). The output is the same for any number.") var threads: Int?
         @Flag(help: "Render every photo again instead of taking its images from the cache.") var force = false
         @Option(help: "Recompute one dataset image (its path under dataset/) from its recorded parameters and compare.") var replay: String?
@@ -61,6 +63,14 @@ extension Facet {
             }
             o.ops = [.hflip(p: hflip), .vflip(p: vflip), .gaussianBlur(p: blur, kernel: blurKernel, sigma: sigma[0]...sigma[1]),
                      .colorJitter(p: 1, brightness: brightness, contrast: contrast, saturation: saturation, hue: hue)]
+            switch crop {
+            case "frame": break
+            case "face":
+                o.face = FaceAlignment()
+                guard let m = FaceAlignment.Missing(rawValue: missingFace) else { throw ValidationError("--missing-face is skip or frame, not \(missingFace)") }
+                o.face!.missing = m
+            default: throw ValidationError("--crop is frame or face, not \(crop)")
+            }
             let progress = Progress(label: "augment", unit: "photos")
             if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
             let s = try AugmentWorkspace.run(workspace: workspace, options: o, threads: threads ?? 0, force: force,
@@ -68,6 +78,10 @@ extension Facet {
             progress.finish()
             print("wrote " + ["train", "val", "test"].map { "\(s.written[$0] ?? 0) \($0)" }.joined(separator: ", ") + " images to \(s.folder)"
                   + " (\(s.rendered) of \(s.photos) photos rendered, the rest from the cache)")
+            if !s.leftOut.isEmpty {
+                print("left out: " + s.leftOut.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+                      + " (see \(s.folder)/left_out.jsonl)")
+            }
         }
     }
 }

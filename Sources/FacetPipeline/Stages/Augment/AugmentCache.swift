@@ -43,8 +43,10 @@ struct AugmentCache {
         return try JSONLines.encode(shaping)
     }
 
-    func key(_ r: Record, augmented: Bool, shaping: String) -> String {
-        Store.hash(Array("augment-\(AugmentCache.version)\n\(r.id)\n\(augmented)\n\(shaping)".utf8))
+    /// Under `crop: face` the eyes the photo is aligned by shape its pixels too.
+    func key(_ r: Record, augmented: Bool, shaping: String, face: Bool) -> String {
+        let eyes = face ? "\n" + (FaceAlignment.eyes(r)?.map { String($0) }.joined(separator: " ") ?? "frame") : ""
+        return Store.hash(Array("augment-\(AugmentCache.version)\n\(r.id)\n\(augmented)\n\(shaping)\(eyes)".utf8))
     }
 
     /// The index's entries for `wanted` keys (later lines win), its number of lines and of
@@ -88,16 +90,27 @@ struct AugmentCache {
         return out
     }
 
-    /// The dataset records of each of `records` (empty for one without a split or a label),
-    /// rendering only what the cache lacks; and how many photos were rendered now.
+    /// What a build made: the dataset records of each record given (empty for one without a
+    /// split or a label, or left out), the photos left out (`crop: face` without a face), and
+    /// how many photos were rendered now.
+    struct Made {
+        var records: [[DatasetRecord]]
+        var leftOut: [DatasetExport.LeftOut]
+        var rendered: Int
+    }
+
+    /// Renders only what the cache lacks.
     func build(_ all: [Record], dump: String, options: AugmentOptions, useCache: Bool, threads: Int = 0,
-               progress: (@Sendable (Int, Int) -> Void)?) throws -> ([[DatasetRecord]], Int) {
-        let records = all.filter { $0.split != nil && $0.label != nil }
-        guard !records.isEmpty else { return (all.map { _ in [] }, 0) }
+               progress: (@Sendable (Int, Int) -> Void)?) throws -> Made {
+        let given = all.filter { $0.split != nil && $0.label != nil }
+        let leftOut = given.compactMap { r in DatasetExport.leftOut(r, options: options).map { DatasetExport.LeftOut(r, reason: $0) } }
+        let out = Set(leftOut.map(\.id))
+        let records = given.filter { !out.contains($0.id) }
+        guard !records.isEmpty else { return Made(records: all.map { _ in [] }, leftOut: leftOut, rendered: 0) }
         let rendered = Atomic<Int>(0), newKeys = Atomic<Int>(0)
         let shaping = try AugmentCache.shaping(options)
         let augmented = records.map { options.splits.contains($0.split!) }
-        let keys = records.indices.map { key(records[$0], augmented: augmented[$0], shaping: shaping) }
+        let keys = records.indices.map { key(records[$0], augmented: augmented[$0], shaping: shaping, face: options.face != nil) }
         let (known, lines, distinct) = read(Set(keys))
         let appender = JSONLines.Appender(index)
         let outcome = Result {
@@ -112,7 +125,7 @@ struct AugmentCache {
                         rendered.add(1, ordering: .relaxed)
                         if known[k] == nil { newKeys.add(1, ordering: .relaxed) }
                     }
-                    return entries!.map { DatasetExport.record(r, copy: $0.copy, augment: $0.augment, id: $0.id) }
+                    return entries!.map { DatasetExport.record(r, copy: $0.copy, augment: $0.augment, id: $0.id, options: options) }
                 } catch {
                     throw DataError("augment: \(r.source): \(error) (has the dump changed since ingest?)")
                 }
@@ -122,7 +135,8 @@ struct AugmentCache {
         let results = try outcome.get()
         try compact(lines: lines + rendered.load(ordering: .relaxed), keys: distinct + newKeys.load(ordering: .relaxed))
         var made = results.makeIterator()
-        return (all.map { $0.split != nil && $0.label != nil ? made.next()! : [] }, rendered.load(ordering: .relaxed))
+        return Made(records: all.map { $0.split != nil && $0.label != nil && !out.contains($0.id) ? made.next()! : [] }, leftOut: leftOut,
+                    rendered: rendered.load(ordering: .relaxed))
     }
 
     /// Rewrites the index with one line per key when lines for keys seen before (photos rendered

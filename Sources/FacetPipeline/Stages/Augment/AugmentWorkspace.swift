@@ -9,6 +9,8 @@ public struct AugmentSummary: Sendable {
     public var folder = ""
     public var photos = 0
     public var rendered = 0
+    /// Photos left out of the dataset (`crop: face` without a face), by reason.
+    public var leftOut: [String: Int] = [:]
 }
 
 /// `facet augment WORKSPACE`, through the augment stage.
@@ -44,6 +46,7 @@ public enum AugmentWorkspace {
         let built = try stage.build(StageRun(pipeline: pipeline, kind: .augment, parameters: parameters, inputs: inputs, previous: nil,
                                              force: force, memo: memo, events: RunEvents(progress: { _ in progress })))
         try stage.materialize(built.outputs, previous: nil, pipeline, memo: memo)
-        return AugmentSummary(written: built.written, folder: DatasetExport.folder(workspace), photos: built.photos, rendered: built.rendered)
+        return AugmentSummary(written: built.written, folder: DatasetExport.folder(workspace), photos: built.photos, rendered: built.rendered,
+                              leftOut: Dictionary(grouping: built.leftOut, by: \.reason).mapValues(\.count))
     }
 }

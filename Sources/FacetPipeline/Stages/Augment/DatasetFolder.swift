@@ -11,6 +11,15 @@ extension Pipeline {
     /// swapped in. Which manifest it holds: its stamp's, else the store object its manifest is a
     /// hard link of (as runs leave it), else the hash of its manifest's bytes.
     func materializeDataset(_ outputs: [String: String], previous: [String: String]?, memo: Memo) throws {
+        // The photos left out (`crop: face` without a face), beside the images (none: no file);
+        // written first, so that a folder found complete below holds it too.
+        let lines = try outputs["left_out"].map { try store.get($0) } ?? []
+        let final = DatasetExport.folder(manifest.workspace)
+        if lines.isEmpty { unlink(final + "/left_out.jsonl") } else if FileSystem.exists(final) { try writeIfChanged(lines, to: final + "/left_out.jsonl") }
+        try materializeImages(outputs, previous: previous, memo: memo, leftOut: lines)
+    }
+
+    func materializeImages(_ outputs: [String: String], previous: [String: String]?, memo: Memo, leftOut: [UInt8]) throws {
         let final = DatasetExport.folder(manifest.workspace)
         let fm = FileManager.default
         // Untouched since a run found it complete (its stamp): what it held then, it holds now.
@@ -48,6 +57,7 @@ extension Pipeline {
         try store.materialize(outputs["manifest"]!, at: staging + "/manifest.jsonl")
         try store.materialize(outputs["csv"]!, at: staging + "/manifest.csv")
         try store.materialize(outputs["options"]!, at: staging + "/augment.json")
+        if !leftOut.isEmpty { try AtomicFile.write(leftOut, to: staging + "/left_out.jsonl") }
         try DatasetExport.swapIn(staging, as: final)
     }
 
