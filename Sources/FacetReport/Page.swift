@@ -149,6 +149,11 @@ struct Page {
         }
         s += "</tbody></table><p class=\"note\">Images in the dataset after augmentation: "
             + splits.map { "\($0) \(d.images[$0] ?? 0)" }.joined(separator: ", ") + ".</p>"
+        if let left = d.leftOut, !left.isEmpty {
+            s += "<p class=\"warn\">Left out of the dataset (crop: face, no face to align): "
+                + left.sorted { $0.key < $1.key }.map { "\($0.value) \(escape($0.key))" }.joined(separator: ", ")
+                + " photos; listed in dataset/left_out.jsonl.</p>"
+        }
         let issueNames = Set(d.issues.values.flatMap(\.keys)).sorted()
         s += "<h3>Quality issues per class</h3>"
         if issueNames.isEmpty { s += "<p class=\"note\">No photo reached a quality threshold.</p>" } else {

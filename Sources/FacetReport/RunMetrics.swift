@@ -25,9 +25,12 @@ public struct RunMetrics: Codable, Sendable, Equatable {
         public var associations: [AuditReport.Association]
         /// Near-duplicate pairs across splits.
         public var leaks: Int
+        /// Photos left out of the dataset (`crop: face` without a face), by reason; nil: none.
+        public var leftOut: [String: Int]? = nil
 
         enum CodingKeys: String, CodingKey {
             case found, accepted, quarantined, duplicates, photos, images, conditions, issues, associations, leaks
+            case leftOut = "left_out"
             case quarantineReasons = "quarantine_reasons", imageSize = "image_size"
         }
 
@@ -96,7 +99,8 @@ public struct RunMetrics: Codable, Sendable, Equatable {
 
 extension RunMetrics.Dataset {
     /// The dataset part of a report from the split stage's records and the dataset's.
-    public static func summarize(records: [Record], dataset: [DatasetRecord], ingest: IngestSummary, imageSize: Int, leaks: Int) -> Self {
+    public static func summarize(records: [Record], dataset: [DatasetRecord], ingest: IngestSummary, imageSize: Int, leaks: Int,
+                                 leftOut: [DatasetExport.LeftOut] = []) -> Self {
         var photos: [String: [String: Int]] = [:], conditions: [String: [String: [String: [String: Int]]]] = [:]
         for r in records {
             guard let label = r.label, let split = r.split else { continue }
@@ -110,8 +114,10 @@ extension RunMetrics.Dataset {
         var images: [String: Int] = [:]
         for d in dataset { images[d.split, default: 0] += 1 }
         let audit = Audit.report(records)
-        return Self(found: ingest.found, accepted: ingest.accepted, quarantined: ingest.quarantined, duplicates: ingest.duplicates,
-                    quarantineReasons: ingest.quarantineReasons, imageSize: imageSize, photos: photos, images: images,
-                    conditions: conditions, issues: audit.issues, associations: audit.associations, leaks: leaks)
+        var out = Self(found: ingest.found, accepted: ingest.accepted, quarantined: ingest.quarantined, duplicates: ingest.duplicates,
+                       quarantineReasons: ingest.quarantineReasons, imageSize: imageSize, photos: photos, images: images,
+                       conditions: conditions, issues: audit.issues, associations: audit.associations, leaks: leaks)
+        if !leftOut.isEmpty { out.leftOut = Dictionary(grouping: leftOut, by: \.reason).mapValues(\.count) }
+        return out
     }
 }

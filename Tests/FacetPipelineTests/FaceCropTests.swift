@@ -108,4 +108,36 @@ import Testing
         // Each image replays from its record alone.
         for d in all.prefix(6) { #expect(try DatasetExport.replay(workspace: ws, file: d.file), "\(d.file)") }
     }
+
+    /// In a pipeline: the left-out photos are in the stage's note and beside the dataset, a second
+    /// run does nothing, and `crop: face` without faces at ingest is refused before anything runs.
+    @Test func aPipelineLeavesOutPhotosWithoutAFaceAndSaysSo() throws {
+        let root = Support.temp("faces-pipeline")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let files = try FileManager.default.contentsOfDirectory(atPath: Self.faces).filter { $0.hasSuffix(".jpg") }.sorted()
+        for (n, f) in files.enumerated() {
+            let folder = root + "/raw/" + (n % 2 == 0 ? "happy" : "sad")
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: Self.faces + "/" + f, toPath: folder + "/" + f)
+        }
+        try Support.write(root, stages: """
+              ingest: {faces: true}
+              label: {from: folders}
+              split: {test: 0.2, val: 0.2}
+              augment: {size: 48, copies: 0, crop: face}
+            """)
+        let results = try Support.pipeline(root).run()
+        let note = try #require(results.first { $0.stage == .augment }).note
+        let left = try JSONLines.read(DatasetExport.LeftOut.self, from: root + "/ws/dataset/left_out.jsonl")
+        #expect(left.count >= 5 && note.contains("\(left.count) photos left out (\(left.count) no_face; dataset/left_out.jsonl)"), "\(note)")
+        let again = try Support.pipeline(root).run()
+        #expect(again.allSatisfy { $0.state == .fresh }, "a second run does nothing")
+        try Support.write(root, stages: """
+              ingest: {}
+              label: {from: folders}
+              split: {test: 0.2, val: 0.2}
+              augment: {size: 48, crop: face}
+            """)
+        #expect { try Support.pipeline(root).run() } throws: { "\($0)".contains("add faces: true") }
+    }
 }

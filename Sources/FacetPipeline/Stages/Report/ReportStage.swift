@@ -21,7 +21,7 @@ struct ReportStage: PipelineStage {
 
     func inputs(_ upstream: [StageKind: [String: String]], _ pipeline: Pipeline, keepDump: DumpKeeper) throws -> [String: String]? {
         take(upstream, [(.evaluate, "metrics"), (.train, "models"), (.split, "records"), (.split, "leaks"),
-                        (.augment, "manifest"), (.augment, "options"), (.ingest, "summary")])
+                        (.augment, "manifest"), (.augment, "options"), (.augment, "left_out"), (.ingest, "summary")])
     }
 
     func materialize(_ outputs: [String: String], previous: [String: String]?, _ pipeline: Pipeline, memo: Memo) throws {
@@ -67,7 +67,9 @@ struct ReportStage: PipelineStage {
         var counts = IngestSummary()
         (counts.found, counts.accepted, counts.quarantined, counts.duplicates, counts.quarantineReasons)
             = (ingest.found, ingest.accepted, ingest.quarantined, ingest.duplicates, ingest.quarantineReasons)
-        let summary = RunMetrics.Dataset.summarize(records: records, dataset: dataset, ingest: counts, imageSize: options.size, leaks: leaks)
+        let leftOut = try inputs["augment.left_out"].map { try store.lines(DatasetExport.LeftOut.self, $0) } ?? []
+        let summary = RunMetrics.Dataset.summarize(records: records, dataset: dataset, ingest: counts, imageSize: options.size, leaks: leaks,
+                                                   leftOut: leftOut)
         let metrics = RunMetrics(pipeline: manifest.name, classes: manifest.classes, dataset: summary, models: models)
         let files = try Report.build(metrics, thumbnails: pictures)
         var figures: [FigureEntry] = []
