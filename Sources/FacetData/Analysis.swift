@@ -57,7 +57,7 @@ public indirect enum AnalysisOutcome: Codable, Sendable, Equatable {
 
 public enum Analyzer {
     /// Bumped whenever what `analyze` computes changes: cached analyses of another version are redone.
-    public static let version = 8
+    public static let version = 9
     /// Shorter side of the image that statistics and features are measured on.
     public static let analysisSide = 256
 
@@ -93,6 +93,9 @@ public enum Analyzer {
         if let faces {
             (analysis.finding, analysis.faceIssues) = findFace(decoded, bytes: bytes, path: path, maxPixels: maxPixels, options: faces)
             analysis.faceKey = faces.key
+            if let finding = analysis.finding {
+                analysis.features.addFace(finding, width: decoded.displayedWidth, image: image, small: small)
+            }
         }
         return .photo(analysis)
     }

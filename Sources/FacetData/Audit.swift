@@ -24,8 +24,10 @@ public struct AuditReport: Codable, Sendable, Equatable {
     /// class → quality issue → count
     public var issues: [String: [String: Int]]
     public var associations: [Association]
+    /// condition → why it is `unknown` → labelled photos (nil: no unknown tag).
+    public var unknown: [String: [String: Int]]? = nil
 
-    enum CodingKeys: String, CodingKey { case photos, unlabelled, classes, imbalance, conditions, issues, associations }
+    enum CodingKeys: String, CodingKey { case photos, unlabelled, classes, imbalance, conditions, issues, associations, unknown }
 }
 
 public enum Audit {
@@ -41,12 +43,14 @@ public enum Audit {
         var classes: [String: Int] = [:]
         var conditions: [String: [String: [String: Int]]] = [:]
         var issues: [String: [String: Int]] = [:]
+        var unknown: [String: [String: Int]] = [:]
         for r in labelled {
             let c = r.label!
             classes[c, default: 0] += 1
             if let k = r.conditions {
                 for (name, tag) in [("lighting", k.lighting), ("background", k.background), ("occlusion", k.occlusion)] {
                     conditions[c, default: [:]][name, default: [:]][tag.value, default: 0] += 1
+                    if tag.value == Condition.unknown { unknown[name, default: [:]][tag.reason ?? "no reason given", default: 0] += 1 }
                 }
             }
             for i in r.issues { issues[c, default: [:]][i, default: 0] += 1 }
@@ -59,13 +63,16 @@ public enum Audit {
                 associations.append(association(name, conditions: conditions, classes: classes))
             }
         }
-        return AuditReport(photos: records.count, unlabelled: records.count - labelled.count, classes: classes,
-                           imbalance: imbalance, conditions: conditions, issues: issues, associations: associations)
+        var report = AuditReport(photos: records.count, unlabelled: records.count - labelled.count, classes: classes,
+                                 imbalance: imbalance, conditions: conditions, issues: issues, associations: associations)
+        report.unknown = unknown.isEmpty ? nil : unknown
+        return report
     }
 
     static func association(_ name: String, conditions: [String: [String: [String: Int]]], classes: [String: Int]) -> AuditReport.Association {
         let labels = classes.keys.sorted()
-        let values = Set(conditions.values.flatMap { ($0[name] ?? [:]).keys }).sorted()
+        // What could not be measured says nothing of the condition: left out of the association.
+        let values = Set(conditions.values.flatMap { ($0[name] ?? [:]).keys }).subtracting([Condition.unknown]).sorted()
         let table = labels.map { c in values.map { v in Double(conditions[c]?[name]?[v] ?? 0) } }
         let n = table.flatMap { $0 }.reduce(0, +)
         let rowSums = table.map { $0.reduce(0, +) }
@@ -107,6 +114,10 @@ extension AuditReport {
             for c in names {
                 out.append("  " + c.padding(toLength: 10, withPad: " ", startingAt: 0)
                            + values.map { String(conditions[c]?[condition]?[$0] ?? 0).padding(toLength: 11, withPad: " ", startingAt: 0) }.joined())
+            }
+            if let why = unknown?[condition] {
+                out.append("  unknown (not measured, left out of the association below): "
+                           + why.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: "; "))
             }
         }
         if !issues.isEmpty {

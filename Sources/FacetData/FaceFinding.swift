@@ -6,8 +6,9 @@ import Synchronization
 public struct FaceOptions: Codable, Sendable, Equatable {
     /// Photos are reduced so that their shorter side is at most this before the search.
     public var side = 480
-    /// 2× enlargements before the search; nil: one for a photo whose shorter side is under
-    /// `side` (the detector finds faces of about 80 px and up, 40 px after one enlargement).
+    /// 2× enlargements before the search; nil (auto): one for a photo whose shorter side is under
+    /// `side`, and for a larger one where a first search without found no face (the detector
+    /// finds faces of about 80 px and up, 40 px after one enlargement).
     public var upsample: Int?
     /// Added to dlib's detection threshold: below 0 finds more faces, covered ones included, and
     /// more false ones. The best-scoring face is the photo's face.
@@ -133,8 +134,14 @@ public enum FaceFinder {
     /// whose full size is `width` × `height`: boxes and landmarks come back at full size.
     public static func find(_ image: Image, width: Int, height: Int, options: FaceOptions) throws(FaceError) -> FaceFinding {
         let searched = min(image.width, image.height) > options.side ? image.resized(shorterSide: options.side) : image
-        let upsample = options.upsample ?? (min(searched.width, searched.height) < options.side ? 1 : 0)
-        let found = try FaceDetector.detect(searched, upsample: upsample, threshold: options.threshold)
+        var upsample = options.upsample ?? (min(searched.width, searched.height) < options.side ? 1 : 0)
+        var found = try FaceDetector.detect(searched, upsample: upsample, threshold: options.threshold)
+        // Auto: a photo where nothing was found is searched once more, enlarged, for a face under
+        // about 80 px of the searched image (costly, so only where the first search found none).
+        if found.isEmpty && options.upsample == nil && upsample == 0 {
+            upsample = 1
+            found = try FaceDetector.detect(searched, upsample: upsample, threshold: options.threshold)
+        }
         let scale = Double(width) / Double(searched.width)
         var finding = FaceFinding(faces: 0, box: nil, landmarks: [], others: [], searchedWidth: searched.width,
                                   searchedHeight: searched.height, upsample: upsample)

@@ -56,6 +56,7 @@ public struct JSONWriter {
     public mutating func member(_ k: StaticString, _ x: Double?) { if let x { member(k, x) } }
     public mutating func member(_ k: StaticString, _ s: [String]?) { if let s { member(k, s) } }
     public mutating func member(_ k: StaticString, _ x: [Double]?) { if let x { member(k, x) } }
+    public mutating func member(_ k: StaticString, _ b: Bool?) { if let b { member(k, b) } }
     public mutating func member<T: JSONWritable>(_ k: StaticString, _ v: T?) { if let v { member(k, v) } }
 
     /// Foundation's form: Swift's shortest round-tripping description without a trailing ".0".

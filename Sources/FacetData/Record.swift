@@ -65,22 +65,36 @@ public struct Features: Codable, Sendable, Equatable {
     public var asymmetry: Double
     /// Left–right difference of its share in strong non-skin colours or near-black (an object), 0…1.
     public var foreign: Double
+    /// With faces searched at ingest (`FaceFeatures.swift`): whether they were, the face's own
+    /// perceived brightness, and the background outside the person — its share of the frame and
+    /// its edge density and chromaticity spread (measured as the border's; nil when the share is
+    /// under `minimumBackground`, or without a face).
+    public var faceSearched: Bool? = nil
+    public var faceBrightness: Double? = nil
+    public var backgroundShare: Double? = nil
+    public var backgroundEdges: Double? = nil
+    public var backgroundChroma: Double? = nil
 
     enum CodingKeys: String, CodingKey {
         case brightness, asymmetry, foreign
         case exifBrightness = "exif_brightness", borderEdges = "border_edges", borderChroma = "border_chroma"
+        case faceSearched = "face_searched", faceBrightness = "face_brightness", backgroundShare = "background_share"
+        case backgroundEdges = "background_edges", backgroundChroma = "background_chroma"
     }
 }
 
 /// Condition tags: a value and the score it came from, or a sheet's word.
 public struct Conditions: Codable, Sendable, Equatable {
     public struct Tag: Codable, Sendable, Equatable {
+        /// The value, or `unknown` when the condition cannot be measured on this photo.
         public var value: String
         /// The computed score (kept when a sheet gives the value).
         public var score: Double?
         /// `auto` or `sheet`.
         public var source: String = "auto"
-        public init(value: String, score: Double?) { self.value = value; self.score = score }
+        /// Why the value is `unknown` (no face found, the face fills the frame, no colour).
+        public var reason: String? = nil
+        public init(value: String, score: Double?, reason: String? = nil) { self.value = value; self.score = score; self.reason = reason }
     }
     public var lighting: Tag
     public var background: Tag

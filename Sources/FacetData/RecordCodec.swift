@@ -173,10 +173,15 @@ extension Features: JSONWritable {
     public func write(_ w: inout JSONWriter) {
         w.object { w in
             w.member("asymmetry", asymmetry)
+            w.member("background_chroma", backgroundChroma)
+            w.member("background_edges", backgroundEdges)
+            w.member("background_share", backgroundShare)
             w.member("border_chroma", borderChroma)
             w.member("border_edges", borderEdges)
             w.member("brightness", brightness)
             w.member("exif_brightness", exifBrightness)
+            w.member("face_brightness", faceBrightness)
+            w.member("face_searched", faceSearched)
             w.member("foreign", foreign)
         }
     }
@@ -184,13 +189,18 @@ extension Features: JSONWritable {
 
 extension Features: JSONReadable {
     public init(_ r: inout JSONReader) throws {
-        var v = [Double?](repeating: nil, count: 6)
-        let names = ["brightness", "exif_brightness", "border_edges", "border_chroma", "asymmetry", "foreign"]
+        var v = [Double?](repeating: nil, count: 10)
+        var searched: Bool?
+        let names = ["brightness", "exif_brightness", "border_edges", "border_chroma", "asymmetry", "foreign",
+                     "face_brightness", "background_share", "background_edges", "background_chroma"]
         try r.object { r, key in
-            if let k = names.firstIndex(of: key) { v[k] = try r.optionalDouble() } else { try r.skip() }
+            if let k = names.firstIndex(of: key) { v[k] = try r.optionalDouble() } else if key == "face_searched" {
+                searched = r.null() ? nil : try r.bool()
+            } else { try r.skip() }
         }
-        for (k, x) in v.enumerated() where x == nil && k != 1 { throw r.missing(names[k]) }
-        self.init(brightness: v[0]!, exifBrightness: v[1], borderEdges: v[2]!, borderChroma: v[3]!, asymmetry: v[4]!, foreign: v[5]!)
+        for (k, x) in v.enumerated() where x == nil && k != 1 && k < 6 { throw r.missing(names[k]) }
+        self.init(brightness: v[0]!, exifBrightness: v[1], borderEdges: v[2]!, borderChroma: v[3]!, asymmetry: v[4]!, foreign: v[5]!,
+                  faceSearched: searched, faceBrightness: v[6], backgroundShare: v[7], backgroundEdges: v[8], backgroundChroma: v[9])
     }
 }
 
@@ -226,6 +236,7 @@ extension Conditions: JSONReadable {
 extension Conditions.Tag: JSONWritable {
     public func write(_ w: inout JSONWriter) {
         w.object { w in
+            w.member("reason", reason)
             w.member("score", score)
             w.member("source", source)
             w.member("value", value)
@@ -235,17 +246,18 @@ extension Conditions.Tag: JSONWritable {
 
 extension Conditions.Tag: JSONReadable {
     public init(_ r: inout JSONReader) throws {
-        var value, source: String?
+        var value, source, reason: String?
         var score: Double?
         try r.object { r, key in
             switch key {
+            case "reason": reason = try r.optionalString()
             case "value": value = try r.string()
             case "score": score = try r.optionalDouble()
             case "source": source = try r.string()
             default: try r.skip()
             }
         }
-        self.init(value: try required(value, "value", r), score: score)
+        self.init(value: try required(value, "value", r), score: score, reason: reason)
         self.source = try required(source, "source", r)
     }
 }

@@ -258,7 +258,10 @@ public enum Splitting {
 /// The split × class × condition counts of split records, which add up part by part.
 public struct SplitTally: Codable, Sendable, Equatable {
     public static let values = ["dim", "bright", "plain", "cluttered", "none", "partial"]
-    /// "split/class" → photos, then the photos with each of `values`.
+    /// The columns of `unknown` tags (not measured), after `values`: one per condition.
+    public static let unknowns = ["lighting", "background", "occlusion"]
+    /// "split/class" → photos, then the photos with each of `values`, then those whose tag of
+    /// each of `unknowns` is unknown.
     public var cells: [String: [Int]] = [:]
 
     public init() {}
@@ -266,16 +269,19 @@ public struct SplitTally: Codable, Sendable, Equatable {
     public init(_ records: [Record]) {
         for r in records {
             guard let split = r.split, let label = r.label else { continue }
-            var row = cells[split + "/" + label] ?? [Int](repeating: 0, count: 1 + Self.values.count)
+            var row = cells[split + "/" + label] ?? [Int](repeating: 0, count: 1 + Self.values.count + Self.unknowns.count)
             row[0] += 1
             let tags = [r.conditions?.lighting.value, r.conditions?.background.value, r.conditions?.occlusion.value]
             for (k, v) in Self.values.enumerated() where tags.contains(v) { row[1 + k] += 1 }
+            for (k, v) in tags.enumerated() where v == Condition.unknown { row[1 + Self.values.count + k] += 1 }
             cells[split + "/" + label] = row
         }
     }
 
     public mutating func add(_ other: SplitTally) {
-        for (key, row) in other.cells { cells[key] = zip(cells[key] ?? row.map { _ in 0 }, row).map(+) }
+        let width = 1 + Self.values.count + Self.unknowns.count
+        func padded(_ r: [Int]) -> [Int] { r + [Int](repeating: 0, count: max(0, width - r.count)) }
+        for (key, row) in other.cells { cells[key] = zip(padded(cells[key] ?? []), padded(row)).map(+) }
     }
 
     /// split → class → photos.
@@ -289,16 +295,21 @@ public struct SplitTally: Codable, Sendable, Equatable {
     }
 
     /// The table `facet split` prints.
+    /// Columns of unknown tags are shown only when some photo has one.
     public var table: String {
-        var lines = ["split  class       photos" + Self.values.map { $0.leftPadded(10) }.joined()]
+        let known = 1 + Self.values.count
+        let unknownShown = cells.values.contains { $0.count > known && $0[known...].contains { $0 > 0 } }
+        let headers = Self.values + (unknownShown ? ["unk.light", "unk.backg", "unk.occl"] : [])
+        var lines = ["split  class       photos" + headers.map { $0.leftPadded(10) }.joined()]
         for split in Splitting.names {
             for key in cells.keys.filter({ $0.hasPrefix(split + "/") }).sorted() {
-                let row = cells[key]!
+                let row = cells[key]! + [Int](repeating: 0, count: max(0, known + Self.unknowns.count - cells[key]!.count))
                 lines.append(split.padding(toLength: 7, withPad: " ", startingAt: 0)
                              + String(key.dropFirst(split.count + 1)).padding(toLength: 10, withPad: " ", startingAt: 0)
-                             + String(row[0]).leftPadded(8) + row.dropFirst().map { String($0).leftPadded(10) }.joined())
+                             + String(row[0]).leftPadded(8) + row[1..<(unknownShown ? row.count : known)].map { String($0).leftPadded(10) }.joined())
             }
         }
+        if unknownShown { lines.append("unk.*: photos whose lighting, background or occlusion is unknown (not measured; facet audit says why)") }
         return lines.joined(separator: "\n")
     }
 }

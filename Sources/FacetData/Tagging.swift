@@ -68,25 +68,54 @@ public enum Condition: String, CaseIterable, Sendable {
         }
     }
 
-    public func score(_ f: Features) -> Double {
+    /// The score of record `r`, or why this condition cannot be measured on it. With faces
+    /// searched at ingest: lighting is the mean of the face's and the frame's brightness, background is measured outside the
+    /// person (unknown when the face fills the frame), occlusion is unknown without a face. On a
+    /// photo without colour, occlusion is unknown: its cues are skin colours.
+    public func measure(_ r: Record) -> (score: Double?, reason: String?) {
+        let f = r.features
         switch self {
-        case .lighting: f.brightness
-        case .background: f.borderEdges + 2 * f.borderChroma
-        case .occlusion: f.asymmetry + 2 * f.foreign
+        case .lighting:
+            // The face's light and the frame's, equally: a dim room darkens both, a dark-skinned
+            // face or sunglasses in a bright room only one.
+            return (f.faceBrightness.map { ($0 + f.brightness) / 2 } ?? f.brightness, nil)
+        case .background:
+            if let share = f.backgroundShare {
+                guard let edges = f.backgroundEdges, let chroma = f.backgroundChroma else {
+                    return (nil, "the face fills the frame: \(Int((share * 100).rounded()))% of it is background")
+                }
+                return (edges + 2 * chroma, nil)
+            }
+            return (f.borderEdges + 2 * f.borderChroma, nil)
+        case .occlusion:
+            if f.faceSearched == true && r.face?.box == nil { return (nil, "no face found") }
+            if r.quality.grayscale >= Quality.thresholds["grayscale"]! {
+                return (nil, "no colour: the occlusion cues are skin colours")
+            }
+            return (f.asymmetry + 2 * f.foreign, nil)
         }
     }
 
-    /// The tag value for features `f` under thresholds `t`.
-    public func value(_ f: Features, _ t: TagThresholds) -> String {
-        let s = score(f)
+    /// The tag value for a score under thresholds `t` (`f`: the record's features, for EXIF).
+    public func value(_ s: Double, _ f: Features, _ t: TagThresholds) -> String {
         switch self {
         case .lighting:
-            if let bv = f.exifBrightness, abs(s - t.dimBelow) < t.exifMargin { return bv < t.exifDimBelow ? "dim" : "bright" }
+            if f.faceBrightness == nil, let bv = f.exifBrightness, abs(s - t.dimBelow) < t.exifMargin { return bv < t.exifDimBelow ? "dim" : "bright" }
             return s < t.dimBelow ? "dim" : "bright"
         case .background: return s >= t.clutteredAbove ? "cluttered" : "plain"
         case .occlusion: return s >= t.occludedAbove ? "partial" : "none"
         }
     }
+
+    /// The tag of record `r` under thresholds `t`: its value and score, or `unknown` and why.
+    public func tag(_ r: Record, _ t: TagThresholds) -> Conditions.Tag {
+        let (score, reason) = measure(r)
+        guard let score else { return Conditions.Tag(value: Condition.unknown, score: nil, reason: reason) }
+        return Conditions.Tag(value: value(score, r.features, t), score: (score * 10000).rounded() / 10000)
+    }
+
+    /// The value of a condition that cannot be measured on a photo.
+    public static let unknown = "unknown"
 
     var threshold: WritableKeyPath<TagThresholds, Double> {
         switch self {
@@ -194,10 +223,13 @@ public enum Tagging {
         var calibration: [String: Calibration] = [:]
         let sheet = try ConditionSheet(path: path)
         for c in Condition.allCases {
-            let pairs = records.compactMap { r in sheet.values(for: r)?[c].map { (c.score(r.features), $0 == c.values.high, r) } }
+            // Rows whose condition cannot be measured (unknown) take no part in the fit.
+            let pairs = records.compactMap { r in
+                c.measure(r).score.flatMap { s in sheet.values(for: r)?[c].map { (s, $0 == c.values.high, r) } }
+            }
             guard !pairs.isEmpty else { continue }
             func accuracy(_ t: TagThresholds) -> Double {
-                Double(pairs.filter { (c.value($0.2.features, t) == c.values.high) == $0.1 }.count) / Double(pairs.count)
+                Double(pairs.filter { (c.value($0.0, $0.2.features, t) == c.values.high) == $0.1 }.count) / Double(pairs.count)
             }
             let before = accuracy(t)
             t[keyPath: c.threshold] = fit(pairs.map { ($0.0, $0.1) }, current: t[keyPath: c.threshold])
@@ -229,7 +261,7 @@ public enum Tagging {
         let held = tagged.filter { isHeld($0.record) }, train = tagged.filter { !isHeld($0.record) }
         let estimate = try learner.train(train.map(\.crop), train.map(\.partial), progress)
         let right = zip(held, estimate.scores(held.map(\.crop))).filter { ($1 >= 0.5) == $0.partial }.count
-        let scoreRight = held.filter { (Condition.occlusion.value($0.record.features, start) == "partial") == $0.partial }.count
+        let scoreRight = held.filter { (Condition.occlusion.tag($0.record, start).value == "partial") == $0.partial }.count
         // The tagger kept is trained on every row; the held-out accuracy estimates it (from less data).
         try learner.train(tagged.map(\.crop), tagged.map(\.partial), progress).save(modelPath)
         if !held.isEmpty {
@@ -279,9 +311,8 @@ public enum Tagging {
                 for id in Set(records.map(\.id)) { if let c = crops[id] { learned[id] = model.scores([c])[0] } }
             }
             for i in records.indices {
-                let f = records[i].features
                 var tags: [Condition: Conditions.Tag] = [:]
-                for c in Condition.allCases { tags[c] = Conditions.Tag(value: c.value(f, t), score: (c.score(f) * 10000).rounded() / 10000) }
+                for c in Condition.allCases { tags[c] = c.tag(records[i], t) }
                 if model != nil {
                     if let p = learned[records[i].id] {
                         tags[.occlusion] = Conditions.Tag(value: p >= 0.5 ? "partial" : "none", score: (p * 10000).rounded() / 10000)
@@ -292,7 +323,7 @@ public enum Tagging {
                 }
                 var source = "auto"
                 if let given = sheet?.values(for: records[i]), !given.isEmpty {
-                    for (c, v) in given { tags[c]!.value = v; tags[c]!.source = "sheet" }
+                    for (c, v) in given { tags[c]!.value = v; tags[c]!.source = "sheet"; tags[c]!.reason = nil }
                     source = "sheet"
                     summary.fromSheet += 1
                 }

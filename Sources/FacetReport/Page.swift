@@ -64,6 +64,8 @@ struct Page {
         return t + "</tbody></table>"
     }
 
+    var minSlice: Int { metrics.minSlice ?? 10 }
+
     func robustness() -> String {
         let evaluated = metrics.models.filter { $0.slices != nil && $0.report != nil }
         guard !evaluated.isEmpty else { return "<p class=\"note\">No model was evaluated.</p>" }
@@ -83,8 +85,8 @@ struct Page {
             t += "<tr><td>\(escape(model.name))</td><td>\(Self.pct(all))</td>"
             for (c, v) in columns {
                 if let s = model.slices?[c]?[v] {
-                    let low = s.accuracy < all - 0.1 ? " class=\"low\"" : ""
-                    t += "<td\(low)>\(Self.pct(s.accuracy)) <span class=\"n\">n=\(s.n)</span></td>"
+                    let style = s.n < minSlice ? " class=\"few\"" : s.accuracy < all - 0.1 ? " class=\"low\"" : ""
+                    t += "<td\(style)>\(Self.pct(s.accuracy)) <span class=\"n\">n=\(s.n)</span></td>"
                 } else {
                     t += "<td>–</td>"
                 }
@@ -92,7 +94,8 @@ struct Page {
             t += "</tr>"
         }
         return t + "</tbody></table><p class=\"note\">Accuracy of the best checkpoint on the test photos with each condition; "
-            + "a cell more than 10 points below the model's overall accuracy is marked.</p>"
+            + "a cell more than 10 points below the model's overall accuracy is marked; a cell of fewer than \(minSlice) photos is greyed "
+            + "and never marked (too few to tell); <i>unknown</i>: photos whose condition could not be measured.</p>"
     }
 
     func modelSection(_ model: RunMetrics.Model) -> String {
@@ -179,7 +182,7 @@ struct Page {
     table{border-collapse:collapse;margin:6px 0}th,td{border-bottom:1px solid #eee;padding:4px 10px;text-align:right;white-space:nowrap}
     th:first-child,td:first-child{text-align:left}thead th{background:#f3f3f3;font-weight:600}tr.total td{font-weight:600;border-bottom:2px solid #ddd}
     td.best{font-weight:700;color:#006a3a}td.low{background:#fde8dc;color:#8a2d00}td.notrun,.notrun{color:#8a2d00;text-align:left;white-space:normal}
-    .n{color:#888;font-size:11px}.note{color:#666;font-size:13px}.warn{color:#8a2d00}
+    .n{color:#888;font-size:11px}td.few{color:#aaa;background:#f4f4f4}.note{color:#666;font-size:13px}.warn{color:#8a2d00}
     .figs{display:flex;flex-wrap:wrap;gap:14px;align-items:flex-start}figure{margin:0}figcaption{color:#777;font-size:11px;margin-top:2px}
     svg{max-width:100%;height:auto;border:1px solid #eee;border-radius:4px}pre{font:12px/1.35 ui-monospace,Menlo,monospace;background:#f6f6f6;padding:10px;border-radius:4px;margin:0}
     .thumbs{display:flex;flex-wrap:wrap;gap:10px}.thumb{width:112px}.thumb img{width:112px;height:112px;object-fit:cover;border-radius:4px;display:block}

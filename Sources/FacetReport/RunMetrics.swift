@@ -91,9 +91,17 @@ public struct RunMetrics: Codable, Sendable, Equatable {
     public var classes: [String]
     public var dataset: Dataset
     public var models: [Model]
+    /// Condition slices of fewer test photos than this are shown greyed with their count, never
+    /// marked low (`evaluate: {min_slice: …}`); nil: 10.
+    public var minSlice: Int? = nil
 
-    public init(pipeline: String, classes: [String], dataset: Dataset, models: [Model]) {
-        (self.pipeline, self.classes, self.dataset, self.models) = (pipeline, classes, dataset, models)
+    public init(pipeline: String, classes: [String], dataset: Dataset, models: [Model], minSlice: Int? = nil) {
+        (self.pipeline, self.classes, self.dataset, self.models, self.minSlice) = (pipeline, classes, dataset, models, minSlice)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case pipeline, classes, dataset, models
+        case minSlice = "min_slice"
     }
 }
 

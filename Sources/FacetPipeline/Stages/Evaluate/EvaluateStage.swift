@@ -12,9 +12,12 @@ struct EvaluateStage: PipelineStage {
     static let reads: [StageKind] = [.train, .augment]
     static let outputs = ["metrics"]
     var slices: [String]
+    /// Slices of fewer test photos are shown greyed in the report, never marked low.
+    var minSlice: Int
 
     init(_ s: Section, _ c: StageContext) {
         slices = s.strings("slices", default: ["lighting", "background", "occlusion"], oneOf: ["lighting", "background", "occlusion"])
+        minSlice = s.int("min_slice", default: 10, in: 1...1_000_000)
     }
 
     func inputs(_ upstream: [StageKind: [String: String]], _ pipeline: Pipeline, keepDump: DumpKeeper) throws -> [String: String]? {
@@ -64,7 +67,8 @@ struct EvaluateStage: PipelineStage {
                 ModelEvaluation.Miss(file: data.items[test[$0]].file, truth: c.classes[truth[$0]], predicted: c.classes[predictions[$0]])
             }
             events.line("evaluate: \(m.name): test accuracy \(String(format: "%.4f", report.accuracy)) on \(test.count) photos")
-            out.append(ModelEvaluation(name: m.name, status: "evaluated", report: report, text: report.text(), slices: bySlice, misclassified: misses))
+            out.append(ModelEvaluation(name: m.name, status: "evaluated", report: report, text: report.text(), slices: bySlice, misclassified: misses,
+                                       minSlice: minSlice))
         }
         return StageResult(outputs: ["metrics": try store.putLines(out)],
                            note: "\(out.filter { $0.status == "evaluated" }.count) models evaluated on \(test.count) test photos")
@@ -83,5 +87,12 @@ struct ModelEvaluation: Codable, Sendable {
     /// condition → value → accuracy on the test photos with that value.
     var slices: [String: [String: Slice]]?
     var misclassified: [Miss]?
-}
+    /// Slices of fewer photos are too few to tell (`evaluate: {min_slice: …}`).
+    var minSlice: Int? = nil
 
+    enum CodingKeys: String, CodingKey {
+        case name, status, reason, report, text, slices, misclassified
+        case minSlice = "min_slice"
+    }
+
+}

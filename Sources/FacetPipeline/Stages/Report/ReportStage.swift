@@ -70,7 +70,8 @@ struct ReportStage: PipelineStage {
         let leftOut = try inputs["augment.left_out"].map { try store.lines(DatasetExport.LeftOut.self, $0) } ?? []
         let summary = RunMetrics.Dataset.summarize(records: records, dataset: dataset, ingest: counts, imageSize: options.size, leaks: leaks,
                                                    leftOut: leftOut)
-        let metrics = RunMetrics(pipeline: manifest.name, classes: manifest.classes, dataset: summary, models: models)
+        let metrics = RunMetrics(pipeline: manifest.name, classes: manifest.classes, dataset: summary, models: models,
+                                 minSlice: evaluations.compactMap(\.minSlice).first)
         let files = try Report.build(metrics, thumbnails: pictures)
         var figures: [FigureEntry] = []
         for f in files.figures { figures.append(FigureEntry(name: f.name, hash: try store.put(Array(f.svg.utf8)))) }
