@@ -7,6 +7,7 @@
 # under 1 s; +10 photos in time proportional to 10 photos, not 3,675.
 #
 #   bash bench/pipeline.sh [COUNT] [PHOTO_SIZE] [REPEATS]     (defaults: 3665 photos, 256 px, 5 runs)
+#   FACES=1 bash bench/pipeline.sh …                           (ingest: {faces: true}: every photo searched for its face)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 count=${1:-3665} photo=${2:-256} repeats=${3:-5}
@@ -21,14 +22,14 @@ name: bench
 source: raw
 workspace: ws
 stages:
-  ingest: {}
+  ingest: $([ "${FACES:-0}" = 1 ] && echo "{faces: true}" || echo "{}")
   tag: {}
   label: {from: folders}
   split: {test: 0.2, val: 0.2, stable: true}
   augment: {size: 224, copies: 1}
 YAML
 files=$(find "$tmp/raw" -type f | wc -l)
-echo "dump: $count synthetic photos ($files files), shorter side $photo px, machine: $(nproc) cores"
+echo "dump: $count synthetic photos ($files files), shorter side $photo px, machine: $(nproc) cores$([ "${FACES:-0}" = 1 ] && echo "; faces searched at ingest")"
 seconds() { local s e; s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N); python3 -c "print($e - $s)"; }
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
