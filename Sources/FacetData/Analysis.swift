@@ -57,7 +57,7 @@ public indirect enum AnalysisOutcome: Codable, Sendable, Equatable {
 
 public enum Analyzer {
     /// Bumped whenever what `analyze` computes changes: cached analyses of another version are redone.
-    public static let version = 9
+    public static let version = 10
     /// Shorter side of the image that statistics and features are measured on.
     public static let analysisSide = 256
 

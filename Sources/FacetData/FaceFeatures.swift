@@ -8,12 +8,12 @@ extension Features {
     /// and above it, and the body below it down to the frame's edge.
     static func personZone(_ box: FaceBox, scale s: Double) -> (x0: Double, x1: Double, y0: Double) {
         let w = box.width * s, h = box.height * s
-        return (box.left * s - 0.6 * w, box.right * s + 0.6 * w, box.top * s - 0.7 * h)
+        return (box.left * s - 0.35 * w, box.right * s + 0.35 * w, box.top * s - 0.45 * h)
     }
 
     /// A background whose visible share of the frame is below this is not measured (`unknown`:
     /// the face fills the frame).
-    public static let minimumBackground = 0.12
+    public static let minimumBackground = 0.08
 
     /// Adds the face-relative features of `finding` (boxes in the displayed photo's full-size
     /// pixels, `width` wide) measured on the analysis image `image` and its 64-px reduction `small`.

@@ -80,10 +80,8 @@ public enum Condition: String, CaseIterable, Sendable {
             // face or sunglasses in a bright room only one.
             return (f.faceBrightness.map { ($0 + f.brightness) / 2 } ?? f.brightness, nil)
         case .background:
-            if let share = f.backgroundShare {
-                guard let edges = f.backgroundEdges, let chroma = f.backgroundChroma else {
-                    return (nil, "the face fills the frame: \(Int((share * 100).rounded()))% of it is background")
-                }
+            if f.backgroundShare != nil {
+                guard let edges = f.backgroundEdges, let chroma = f.backgroundChroma else { return (nil, "the face fills the frame") }
                 return (edges + 2 * chroma, nil)
             }
             return (f.borderEdges + 2 * f.borderChroma, nil)

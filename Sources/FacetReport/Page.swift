@@ -139,7 +139,7 @@ struct Page {
         let columns = Self.conditionOrder.flatMap { c in
             Set(d.conditions.values.flatMap { $0.values.flatMap { ($0[c] ?? [:]).keys } }).sorted().map { (c, $0) }
         }
-        s += "<h3>Photos per split, class and condition</h3><table><thead><tr><th>split</th><th>class</th><th>photos</th>"
+        s += "<h3>Photos per split, class and condition</h3><div class=\"wide\"><table><thead><tr><th>split</th><th>class</th><th>photos</th>"
             + columns.map { "<th>\(escape($0.0)): \(escape($0.1))</th>" }.joined() + "</tr></thead><tbody>"
         for split in splits {
             for c in classes {
@@ -150,7 +150,7 @@ struct Page {
             s += "<tr class=\"total\"><td>\(split)</td><td>all</td><td>\(d.photos[split]?.values.reduce(0, +) ?? 0)</td>"
                 + columns.map { col in "<td>\(classes.reduce(0) { $0 + (d.conditions[split]?[$1]?[col.0]?[col.1] ?? 0) })</td>" }.joined() + "</tr>"
         }
-        s += "</tbody></table><p class=\"note\">Images in the dataset after augmentation: "
+        s += "</tbody></table></div><p class=\"note\">Images in the dataset after augmentation: "
             + splits.map { "\($0) \(d.images[$0] ?? 0)" }.joined(separator: ", ") + ".</p>"
         if let left = d.leftOut, !left.isEmpty {
             s += "<p class=\"warn\">Left out of the dataset (crop: face, no face to align): "
@@ -182,7 +182,7 @@ struct Page {
     table{border-collapse:collapse;margin:6px 0}th,td{border-bottom:1px solid #eee;padding:4px 10px;text-align:right;white-space:nowrap}
     th:first-child,td:first-child{text-align:left}thead th{background:#f3f3f3;font-weight:600}tr.total td{font-weight:600;border-bottom:2px solid #ddd}
     td.best{font-weight:700;color:#006a3a}td.low{background:#fde8dc;color:#8a2d00}td.notrun,.notrun{color:#8a2d00;text-align:left;white-space:normal}
-    .n{color:#888;font-size:11px}td.few{color:#aaa;background:#f4f4f4}.note{color:#666;font-size:13px}.warn{color:#8a2d00}
+    .n{color:#888;font-size:11px}td.few{color:#aaa;background:#f4f4f4}.wide{overflow-x:auto}.note{color:#666;font-size:13px}.warn{color:#8a2d00}
     .figs{display:flex;flex-wrap:wrap;gap:14px;align-items:flex-start}figure{margin:0}figcaption{color:#777;font-size:11px;margin-top:2px}
     svg{max-width:100%;height:auto;border:1px solid #eee;border-radius:4px}pre{font:12px/1.35 ui-monospace,Menlo,monospace;background:#f6f6f6;padding:10px;border-radius:4px;margin:0}
     .thumbs{display:flex;flex-wrap:wrap;gap:10px}.thumb{width:112px}.thumb img{width:112px;height:112px;object-fit:cover;border-radius:4px;display:block}

@@ -13,6 +13,9 @@ struct IngestStage: PipelineStage {
     static let reads: [StageKind] = []
     static let outputs = ["records", "quarantine", "duplicates", "summary"]
     static let isRecords = true
+    /// The analyser's version: what an analysis computes is part of what a run's records are made
+    /// under, so a new analyser makes the stage stale even when the dump and parameters are not.
+    static let version = Analyzer.version
     var options: IngestOptions
 
     init(_ s: Section, _ c: StageContext) {

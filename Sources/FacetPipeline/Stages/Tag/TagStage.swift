@@ -11,6 +11,8 @@ struct TagStage: PipelineStage {
     static let reads: [StageKind] = [.ingest]
     static let outputs = ["records"]
     static let isRecords = true
+    /// 2: tags relative to the face, and `unknown` with its reason.
+    static let version = 2
     var thresholds: TagThresholds
     /// The overrides sheet, when one is named.
     var overrides: String?
