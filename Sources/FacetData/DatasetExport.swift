@@ -18,7 +18,7 @@ public enum DatasetExport {
     }
 
     /// A photo left out of the dataset, and why (`dataset/left_out.jsonl`).
-    public struct LeftOut: Sendable, Codable, Equatable, JSONWritable {
+    public struct LeftOut: Sendable, Codable, Equatable {
         public var id: String
         public var source: String
         public var split: String
@@ -32,16 +32,6 @@ public enum DatasetExport {
 
         public init(id: String, source: String, split: String, label: String, reason: String) {
             (self.id, self.source, self.split, self.label, self.reason) = (id, source, split, label, reason)
-        }
-
-        public func write(_ w: inout JSONWriter) {
-            w.object { w in
-                w.member("id", id)
-                w.member("label", label)
-                w.member("reason", reason)
-                w.member("source", source)
-                w.member("split", split)
-            }
         }
     }
 

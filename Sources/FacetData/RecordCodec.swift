@@ -377,6 +377,18 @@ extension AppliedOp: JSONReadable {
     }
 }
 
+extension DatasetExport.LeftOut: JSONWritable {
+    public func write(_ w: inout JSONWriter) {
+        w.object { w in
+            w.member("id", id)
+            w.member("label", label)
+            w.member("reason", reason)
+            w.member("source", source)
+            w.member("split", split)
+        }
+    }
+}
+
 extension DatasetExport.LeftOut: JSONReadable {
     public init(_ r: inout JSONReader) throws {
         var v = [String?](repeating: nil, count: 5)
