@@ -62,4 +62,18 @@ extension GeometryTests {
         #expect(image.resized(width: 40, height: 53, window: (3, 7, 30, 40)) == full.cropped(x: 3, y: 7, width: 30, height: 40))
         #expect(image.resized(width: 90, height: 120, window: (1, 2, 5, 5)) == image.cropped(x: 1, y: 2, width: 5, height: 5))
     }
+
+    /// The affine warp: the identity gives the image back, a quarter turn about the centre gives
+    /// the quarter turn, a half-pixel shift averages neighbours, and outside is the fill.
+    @Test func warpSamplesThroughTheMap() {
+        let image = Image(width: 3, height: 2, channels: 1, pixels: [10, 20, 30, 40, 50, 60])
+        #expect(image.warped(width: 3, height: 2, map: .init(a: 1, b: 0, c: 0, d: 1, tx: 0, ty: 0), fill: [0]) == image)
+        // Output (u, v) of the 2 × 3 turned image samples source (v, 2 − u): 90° clockwise.
+        let turned = image.warped(width: 2, height: 3, map: .init(a: 0, b: 1, c: -1, d: 0, tx: 0, ty: 2), fill: [0])
+        #expect(turned == image.applying(.right))
+        let shifted = image.warped(width: 3, height: 2, map: .init(a: 1, b: 0, c: 0, d: 1, tx: 0.5, ty: 0), fill: [0])
+        #expect(shifted.pixels == [15, 25, 15, 45, 55, 30])
+        let outside = image.warped(width: 2, height: 2, map: .init(a: 1, b: 0, c: 0, d: 1, tx: 10, ty: 10), fill: [7])
+        #expect(outside.pixels == [7, 7, 7, 7])
+    }
 }
