@@ -26,8 +26,15 @@ public struct AuditReport: Codable, Sendable, Equatable {
     public var associations: [Association]
     /// condition → why it is `unknown` → labelled photos (nil: no unknown tag).
     public var unknown: [String: [String: Int]]? = nil
+    /// Per condition with unknown tags: whether a tag is measured at all, against the label. A
+    /// strong one means the measured photos are no random sample of a class (a detector that
+    /// misses one expression), and the condition's findings speak for those photos only.
+    public var unknownAssociations: [Association]? = nil
 
-    enum CodingKeys: String, CodingKey { case photos, unlabelled, classes, imbalance, conditions, issues, associations, unknown }
+    enum CodingKeys: String, CodingKey {
+        case photos, unlabelled, classes, imbalance, conditions, issues, associations, unknown
+        case unknownAssociations = "unknown_associations"
+    }
 }
 
 public enum Audit {
@@ -66,13 +73,24 @@ public enum Audit {
         var report = AuditReport(photos: records.count, unlabelled: records.count - labelled.count, classes: classes,
                                  imbalance: imbalance, conditions: conditions, issues: issues, associations: associations)
         report.unknown = unknown.isEmpty ? nil : unknown
+        if !unknown.isEmpty {
+            // measured / unknown × label, through the same Cramér's V.
+            var measured: [String: [String: [String: Int]]] = [:]
+            for (c, byCondition) in conditions {
+                for (name, values) in byCondition where unknown[name] != nil {
+                    for (v, n) in values { measured[c, default: [:]][name, default: [:]][v == Condition.unknown ? "unknown" : "measured", default: 0] += n }
+                }
+            }
+            report.unknownAssociations = unknown.keys.sorted().map { association($0, conditions: measured, classes: classes, keepUnknown: true) }
+        }
         return report
     }
 
-    static func association(_ name: String, conditions: [String: [String: [String: Int]]], classes: [String: Int]) -> AuditReport.Association {
+    static func association(_ name: String, conditions: [String: [String: [String: Int]]], classes: [String: Int],
+                            keepUnknown: Bool = false) -> AuditReport.Association {
         let labels = classes.keys.sorted()
         // What could not be measured says nothing of the condition: left out of the association.
-        let values = Set(conditions.values.flatMap { ($0[name] ?? [:]).keys }).subtracting([Condition.unknown]).sorted()
+        let values = Set(conditions.values.flatMap { ($0[name] ?? [:]).keys }).subtracting(keepUnknown ? [] : [Condition.unknown]).sorted()
         let table = labels.map { c in values.map { v in Double(conditions[c]?[name]?[v] ?? 0) } }
         let n = table.flatMap { $0 }.reduce(0, +)
         let rowSums = table.map { $0.reduce(0, +) }
@@ -118,6 +136,11 @@ extension AuditReport {
             if let why = unknown?[condition] {
                 out.append("  unknown (not measured, left out of the association below): "
                            + why.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: "; "))
+                if let a = unknownAssociations?.first(where: { $0.condition == condition }), a.strong {
+                    out.append(String(format: "  measured or not × label: Cramér's V %.3f — STRONG: the %@ of one class is measured far less "
+                                      + "often than of another (%@), so its findings speak for the photos measured only", a.cramersV, condition,
+                                      a.findings.first ?? ""))
+                }
             }
         }
         if !issues.isEmpty {

@@ -79,4 +79,28 @@ import Testing
             if t.gray { #expect(c.occlusion.reason == "no colour: the occlusion cues are skin colours") }
         }
     }
+
+    /// The audit counts unknown tags with their reasons, leaves them out of the condition ×
+    /// label association, and says when whether a tag is measured at all depends on the class.
+    @Test func theAuditSaysWhenUnknownTagsFollowTheClass() {
+        func tagged(_ i: Int, _ label: String, occlusion: String) -> Record {
+            var r = SplitTests.record(i, label: label)
+            let tag = occlusion == Condition.unknown ? Conditions.Tag(value: occlusion, score: nil, reason: "no face found")
+                : Conditions.Tag(value: occlusion, score: 0.1)
+            r.conditions = Conditions(lighting: Conditions.Tag(value: "bright", score: 0.5), background: Conditions.Tag(value: "plain", score: 0.1),
+                                      occlusion: tag, source: "auto")
+            return r
+        }
+        // Sad photos mostly unknown, happy ones measured; among the measured, no association.
+        var records: [Record] = []
+        for i in 0..<40 { records.append(tagged(i, "happy", occlusion: i % 10 == 0 ? Condition.unknown : (i % 2 == 0 ? "none" : "partial"))) }
+        for i in 40..<80 { records.append(tagged(i, "sad", occlusion: i % 4 == 0 ? (i % 8 == 0 ? "none" : "partial") : Condition.unknown)) }
+        let report = Audit.report(records)
+        #expect(report.unknown == ["occlusion": ["no face found": 34]])
+        let measured = report.associations.first { $0.condition == "occlusion" }!
+        #expect(measured.cramersV < 0.1 && !measured.strong)
+        let unknown = report.unknownAssociations?.first { $0.condition == "occlusion" }
+        #expect(unknown?.strong == true, "\(String(describing: unknown))")
+        #expect(report.text().contains("measured or not × label") && report.text().contains("34 no face found"))
+    }
 }
