@@ -57,7 +57,7 @@ public indirect enum AnalysisOutcome: Codable, Sendable, Equatable {
 
 public enum Analyzer {
     /// Bumped whenever what `analyze` computes changes: cached analyses of another version are redone.
-    public static let version = 10
+    public static let version = 11
     /// Shorter side of the image that statistics and features are measured on.
     public static let analysisSide = 256
 
@@ -138,8 +138,7 @@ extension PixelStats {
         }
         sums = [Double(sr), Double(sg), Double(sb)]
         gray.pixels.withUnsafeBufferPointer { p in for v in p { histogram[Int(v)] += 1 } }
-        let (r, g, b) = (sums[0] / Double(n), sums[1] / Double(n), sums[2] / Double(n))
-        brightness = (0.241 * r * r + 0.691 * g * g + 0.068 * b * b).squareRoot() / 255
+        brightness = PixelStats.perceivedBrightness(sums[0] / Double(n), sums[1] / Double(n), sums[2] / Double(n))
         colourSpread = Double(spread) / Double(n)
         entropy = histogram.reduce(0.0) { acc, count in
             guard count > 0 else { return acc }
@@ -147,6 +146,11 @@ extension PixelStats {
             return acc - p * log2(p)
         }
         edgeVariance = PixelStats.edgeVariance(gray)
+    }
+
+    /// cleanvision's perceived brightness of channel means `r`, `g`, `b` (levels), 0…1.
+    static func perceivedBrightness(_ r: Double, _ g: Double, _ b: Double) -> Double {
+        (0.241 * r * r + 0.691 * g * g + 0.068 * b * b).squareRoot() / 255
     }
 
     /// Variance of Pillow's FIND_EDGES (8 × centre − 8 neighbours, clipped to 0…255) over interior pixels.

@@ -154,12 +154,11 @@ public enum Augmenting {
         return out
     }
 
-    /// The image a record's dataset images start from: its face aligned (`crop: face`, when it
-    /// has eyes), else the frame under the resize policy.
-    public static func base(_ r: Record, dump: String, options: AugmentOptions) throws -> Image {
-        let path = dump + "/" + r.source
-        if let face = options.face, let eyes = FaceAlignment.eyes(r) {
-            return try face.aligned(path, width: r.width, height: r.height, eyes: eyes, size: options.size)
+    /// The image a photo's dataset images start from: its face aligned by `eyes` (`crop: face`;
+    /// `width` × `height`: the photo as displayed), else the frame under the resize policy.
+    public static func base(_ path: String, eyes: [Double]?, width: Int, height: Int, options: AugmentOptions) throws -> Image {
+        if let face = options.face, let eyes {
+            return try face.aligned(path, width: width, height: height, eyes: eyes, size: options.size)
         }
         return try load(path, size: options.size, policy: options.policy)
     }

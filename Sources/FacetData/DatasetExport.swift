@@ -45,7 +45,7 @@ public enum DatasetExport {
     /// The images of one record: the source resized (copy 0) and, when its split is augmented,
     /// its augmented copies. Depends only on the photo's bytes, id, whether it is augmented, and the options.
     public static func render(_ r: Record, augmented: Bool, dump: String, options: AugmentOptions) throws -> [Rendered] {
-        let base = try Augmenting.base(r, dump: dump, options: options)
+        let base = try Augmenting.base(dump + "/" + r.source, eyes: FaceAlignment.eyes(r), width: r.width, height: r.height, options: options)
         let copies = augmented ? (options.keepSource ? [0] : []) + (options.copies > 0 ? Array(1...options.copies) : []) : [0]
         return try copies.map { copy in
             let ops = copy == 0 ? [] : Augmenting.sample(options.ops, seed: options.seed, id: r.id, copy: copy)
@@ -56,7 +56,7 @@ public enum DatasetExport {
     /// The dataset record of one rendered image of `r`, whose bytes hash to `id`.
     public static func record(_ r: Record, copy: Int, augment: [AppliedOp], id: String, options: AugmentOptions) -> DatasetRecord {
         let eyes = options.face == nil ? nil : FaceAlignment.eyes(r)
-        let framed = options.face == nil || eyes != nil ? nil : FaceAlignment.problem(r) ?? "no_face"
+        let framed = options.face == nil || eyes != nil ? nil : FaceAlignment.problem(r)
         return DatasetRecord(file: "\(r.split!)/\(r.label!)/\(r.id.prefix(16))-\(copy).jpg", id: id, derivedFrom: r.id, source: r.source,
                       split: r.split!, label: r.label!, lighting: r.conditions?.lighting.value, background: r.conditions?.background.value,
                       occlusion: r.conditions?.occlusion.value, copy: copy, augment: augment, eyes: eyes, framed: framed)
@@ -80,17 +80,16 @@ public enum DatasetExport {
         guard let r = records.first(where: { $0.file == file }) else { throw DataError("\(root)/manifest.jsonl: no image \(file)") }
         guard let data = FileManager.default.contents(atPath: root + "/augment.json") else { throw DataError("\(root)/augment.json: missing") }
         let options = try JSONDecoder().decode(AugmentOptions.self, from: data)
-        let path = try Workspace.dump(workspace) + "/" + r.source
-        let base: Image
-        if let face = options.face, let eyes = r.eyes {
-            // The displayed size, from the photo's record.
+        // An aligned image needs the photo's displayed size, from its record.
+        var size = (width: 0, height: 0)
+        if options.face != nil, r.eyes != nil {
             guard let photo = try JSONLines.read(Record.self, from: Workspace.manifest(workspace)).first(where: { $0.id == r.derivedFrom }) else {
                 throw DataError("\(Workspace.manifest(workspace)): no photo \(r.derivedFrom)")
             }
-            base = try face.aligned(path, width: photo.width, height: photo.height, eyes: eyes, size: options.size)
-        } else {
-            base = try Augmenting.load(path, size: options.size, policy: options.policy)
+            size = (photo.width, photo.height)
         }
+        let base = try Augmenting.base(try Workspace.dump(workspace) + "/" + r.source, eyes: r.eyes, width: size.width, height: size.height,
+                                       options: options)
         let bytes = try ImageEncoder.jpeg(Augmenting.apply(r.augment, to: base), quality: options.quality)
         return FileSystem.read(root + "/" + file) == bytes
     }

@@ -44,13 +44,19 @@ public struct FaceAlignment: Sendable, Codable, Equatable {
         r.face?.eyes.map { [$0.left.x, $0.left.y, $0.right.x, $0.right.y] }
     }
 
+    /// The similarity that aligns by `eyes` into `size` px: the left eye, the scale `k` (output
+    /// pixels per full-size pixel) and the eyes' angle; the eyes' distance apart.
+    func similarity(_ e: [Double], size: Int) -> (left: FacePoint, k: Double, angle: Double, apart: Double) {
+        let (lx, ly, rx, ry) = (e[0], e[1], e[2], e[3])
+        let apart = ((rx - lx) * (rx - lx) + (ry - ly) * (ry - ly)).squareRoot()
+        return (FacePoint(x: lx, y: ly), (1 - 2 * margin) * Double(size) / apart, atan2(ry - ly, rx - lx), apart)
+    }
+
     /// Where a point of the full-size photo lands in the `size` × `size` aligned image (the
     /// forward map of `aligned`): to place landmarks, or to check an alignment against truth.
     public func place(_ p: FacePoint, eyes e: [Double], size: Int) -> FacePoint {
-        let (lx, ly, rx, ry) = (e[0], e[1], e[2], e[3])
-        let apart = ((rx - lx) * (rx - lx) + (ry - ly) * (ry - ly)).squareRoot()
-        let k = (1 - 2 * margin) * Double(size) / apart, angle = atan2(ry - ly, rx - lx)
-        let (dx, dy) = (p.x - lx, p.y - ly)
+        let (left, k, angle, _) = similarity(e, size: size)
+        let (dx, dy) = (p.x - left.x, p.y - left.y)
         // The inverse rotation, scaled, from the left eye's place.
         return FacePoint(x: margin * Double(size) - 0.5 + k * (cos(angle) * dx + sin(angle) * dy),
                          y: eyeLine * Double(size) - 0.5 + k * (-sin(angle) * dx + cos(angle) * dy))
@@ -61,11 +67,8 @@ public struct FaceAlignment: Sendable, Codable, Equatable {
     /// reduction is antialiased, the transform bilinear); outside the photo is black.
     public func aligned(_ path: String, width w: Int, height h: Int, eyes e: [Double], size: Int) throws -> Image {
         guard e.count == 4 else { throw DataError("\(path): no eyes to align by") }
-        let (lx, ly, rx, ry) = (e[0], e[1], e[2], e[3])
-        let apart = ((rx - lx) * (rx - lx) + (ry - ly) * (ry - ly)).squareRoot()
+        let (left, k, angle, apart) = similarity(e, size: size)
         guard apart > 0.5 else { throw DataError("\(path): the eyes are \(apart) px apart: nothing to align") }
-        // Output pixels per pixel of the full-size photo.
-        let k = (1 - 2 * margin) * Double(size) / apart
         guard w > 0, h > 0 else { throw DataError("\(path): no size to align in") }
         let needed = Int((Double(min(w, h)) * k).rounded(.up)) + 1
         let decoded = try ImageDecoder.decode(file: path, options: DecodeOptions(minimumSide: needed))
@@ -78,11 +81,11 @@ public struct FaceAlignment: Sendable, Codable, Equatable {
         }
         // Work pixels per full-size pixel, per axis (rounding keeps them within a pixel of k).
         let sx = Double(work.width) / Double(w), sy = Double(work.height) / Double(h)
-        let angle = atan2(ry - ly, rx - lx), cosA = cos(angle) / k, sinA = sin(angle) / k
+        let cosA = cos(angle) / k, sinA = sin(angle) / k
         let (ex, ey) = (margin * Double(size), eyeLine * Double(size))
         // Output (u, v) → full size: left eye + R(angle) · ((u, v) − (ex, ey)) / k → work pixels.
         let a = sx * cosA, b = -sx * sinA, c = sy * sinA, d = sy * cosA
-        let map = Image.Affine(a: a, b: b, c: c, d: d, tx: sx * (lx + 0.5) - (a * ex + b * ey), ty: sy * (ly + 0.5) - (c * ex + d * ey))
+        let map = Image.Affine(a: a, b: b, c: c, d: d, tx: sx * (left.x + 0.5) - (a * ex + b * ey), ty: sy * (left.y + 0.5) - (c * ex + d * ey))
         return work.warped(width: size, height: size, map: map, fill: [UInt8](repeating: 0, count: work.channels))
     }
 }

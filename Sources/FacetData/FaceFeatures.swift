@@ -18,7 +18,6 @@ extension Features {
     /// Adds the face-relative features of `finding` (boxes in the displayed photo's full-size
     /// pixels, `width` wide) measured on the analysis image `image` and its 64-px reduction `small`.
     mutating func addFace(_ finding: FaceFinding, width: Int, image: Image, small: Image) {
-        faceSearched = true
         guard let box = finding.box else { return }
         // The face: the middle 60 % of the box's width, from the brows to above the chin.
         let s = Double(image.width) / Double(width)
@@ -28,8 +27,7 @@ extension Features {
             var sums = [0.0, 0.0, 0.0]
             for y in y0..<y1 { for x in x0..<x1 { for k in 0..<3 { sums[k] += Double(image.pixels[(y * image.width + x) * 3 + k]) } } }
             let n = Double((x1 - x0) * (y1 - y0))
-            let (r, g, b) = (sums[0] / n, sums[1] / n, sums[2] / n)
-            faceBrightness = (0.241 * r * r + 0.691 * g * g + 0.068 * b * b).squareRoot() / 255
+            faceBrightness = PixelStats.perceivedBrightness(sums[0] / n, sums[1] / n, sums[2] / n)
         }
         // The background: every cell of the 64-px image outside the person's zone.
         let zone = Features.personZone(box, scale: Double(small.width) / Double(width))

@@ -239,7 +239,6 @@ extension PhotoAnalysis {
         w.double(features.brightness)
         w.optional(features.exifBrightness) { $0.double($1) }
         for v in [features.borderEdges, features.borderChroma, features.asymmetry, features.foreign] { w.double(v) }
-        w.optional(features.faceSearched) { $0.byte($1 ? 1 : 0) }
         for v in [features.faceBrightness, features.backgroundShare, features.backgroundEdges, features.backgroundChroma] {
             w.optional(v) { $0.double($1) }
         }
@@ -266,7 +265,6 @@ extension PhotoAnalysis {
         let brightness = try r.double(), exif = try r.optional { r throws(BinaryReader.Malformed) in try r.double() }
         features = Features(brightness: brightness, exifBrightness: exif, borderEdges: try r.double(), borderChroma: try r.double(),
                             asymmetry: try r.double(), foreign: try r.double())
-        features.faceSearched = try r.optional { r throws(BinaryReader.Malformed) in try r.byte() == 1 }
         let face = try (0..<4).map { _ throws(BinaryReader.Malformed) in try r.optional { r throws(BinaryReader.Malformed) in try r.double() } }
         (features.faceBrightness, features.backgroundShare, features.backgroundEdges, features.backgroundChroma) = (face[0], face[1], face[2], face[3])
         phash = try r.uint64()

@@ -181,8 +181,7 @@ public enum Labeling {
             switch source {
             case .sheet(let path):
                 let sheet = try Sheet(path: path)
-                let fileColumn = ["file", "path", "filename", "source"].first { sheet.columns.contains($0) }
-                guard let fileColumn, sheet.columns.contains("label") else {
+                guard let fileColumn = sheet.fileColumn, sheet.columns.contains("label") else {
                     throw DataError("\(path): a label sheet needs a \"file\" and a \"label\" column; found \(sheet.columns.joined(separator: ", "))")
                 }
                 rows.reserveCapacity(sheet.rows.count)

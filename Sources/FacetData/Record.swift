@@ -65,11 +65,10 @@ public struct Features: Codable, Sendable, Equatable {
     public var asymmetry: Double
     /// Left–right difference of its share in strong non-skin colours or near-black (an object), 0…1.
     public var foreign: Double
-    /// With faces searched at ingest (`FaceFeatures.swift`): whether they were, the face's own
-    /// perceived brightness, and the background outside the person — its share of the frame and
-    /// its edge density and chromaticity spread (measured as the border's; nil when the share is
-    /// under `minimumBackground`, or without a face).
-    public var faceSearched: Bool? = nil
+    /// With a face found at ingest (`FaceFeatures.swift`): the face's own perceived brightness,
+    /// and the background outside the person — its share of the frame and its edge density and
+    /// chromaticity spread (measured as the border's; nil when the share is under
+    /// `minimumBackground`).
     public var faceBrightness: Double? = nil
     public var backgroundShare: Double? = nil
     public var backgroundEdges: Double? = nil
@@ -78,7 +77,7 @@ public struct Features: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case brightness, asymmetry, foreign
         case exifBrightness = "exif_brightness", borderEdges = "border_edges", borderChroma = "border_chroma"
-        case faceSearched = "face_searched", faceBrightness = "face_brightness", backgroundShare = "background_share"
+        case faceBrightness = "face_brightness", backgroundShare = "background_share"
         case backgroundEdges = "background_edges", backgroundChroma = "background_chroma"
     }
 }

@@ -181,7 +181,6 @@ extension Features: JSONWritable {
             w.member("brightness", brightness)
             w.member("exif_brightness", exifBrightness)
             w.member("face_brightness", faceBrightness)
-            w.member("face_searched", faceSearched)
             w.member("foreign", foreign)
         }
     }
@@ -190,17 +189,14 @@ extension Features: JSONWritable {
 extension Features: JSONReadable {
     public init(_ r: inout JSONReader) throws {
         var v = [Double?](repeating: nil, count: 10)
-        var searched: Bool?
         let names = ["brightness", "exif_brightness", "border_edges", "border_chroma", "asymmetry", "foreign",
                      "face_brightness", "background_share", "background_edges", "background_chroma"]
         try r.object { r, key in
-            if let k = names.firstIndex(of: key) { v[k] = try r.optionalDouble() } else if key == "face_searched" {
-                searched = r.null() ? nil : try r.bool()
-            } else { try r.skip() }
+            if let k = names.firstIndex(of: key) { v[k] = try r.optionalDouble() } else { try r.skip() }
         }
         for (k, x) in v.enumerated() where x == nil && k != 1 && k < 6 { throw r.missing(names[k]) }
         self.init(brightness: v[0]!, exifBrightness: v[1], borderEdges: v[2]!, borderChroma: v[3]!, asymmetry: v[4]!, foreign: v[5]!,
-                  faceSearched: searched, faceBrightness: v[6], backgroundShare: v[7], backgroundEdges: v[8], backgroundChroma: v[9])
+                  faceBrightness: v[6], backgroundShare: v[7], backgroundEdges: v[8], backgroundChroma: v[9])
     }
 }
 

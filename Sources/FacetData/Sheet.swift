@@ -21,6 +21,10 @@ public struct Sheet: Sendable {
         public subscript(column: String) -> String? { index[column].map { fields[$0] } }
     }
 
+    /// The column that names photos (a relative path or a bare file name): `file`, or else
+    /// `path`, `filename` or `source`.
+    public var fileColumn: String? { ["file", "path", "filename", "source"].first { columns.contains($0) } }
+
     public init(path: String) throws {
         guard let bytes = FileSystem.read(path, limit: Sheet.maxBytes) else {
             throw DataError(errno == EFBIG ? "\(path): over \(Sheet.maxBytes >> 20) MB; a sheet may hold at most that"

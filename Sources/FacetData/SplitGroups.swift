@@ -73,8 +73,7 @@ public struct SplitUnits: Sendable {
             }
         case .sheet(let path, let column):
             let sheet = try Sheet(path: path)
-            guard let fileColumn = ["file", "path", "filename", "source"].first(where: { sheet.columns.contains($0) }),
-                  sheet.columns.contains(column) else {
+            guard let fileColumn = sheet.fileColumn, sheet.columns.contains(column) else {
                 throw DataError("\(path): split.group_by needs a \"file\" column and a \"\(column)\" column; found \(sheet.columns.joined(separator: ", "))")
             }
             var byPath: [String: String] = [:], byName: [String: String] = [:]

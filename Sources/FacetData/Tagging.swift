@@ -86,7 +86,7 @@ public enum Condition: String, CaseIterable, Sendable {
             }
             return (f.borderEdges + 2 * f.borderChroma, nil)
         case .occlusion:
-            if f.faceSearched == true && r.face?.box == nil { return (nil, "no face found") }
+            if let face = r.face, face.box == nil { return (nil, "no face found") }
             if r.quality.grayscale >= Quality.thresholds["grayscale"]! {
                 return (nil, "no colour: the occlusion cues are skin colours")
             }

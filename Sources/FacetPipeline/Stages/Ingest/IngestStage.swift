@@ -2,6 +2,7 @@ import FacetCore
 import FacetData
 import FacetImage
 import Foundation
+import Yams
 
 /// `ingest:` — every file of the dump read, checked and analysed once: accepted photos become
 /// records (sharded by group), the rest go to quarantine or to the duplicates with a reason.
@@ -41,24 +42,26 @@ struct IngestStage: PipelineStage {
         options = o
     }
 
+    static func isAuto(_ n: Node) -> Bool { if case .scalar(let x) = n { x.string == "auto" } else { false } }
+
     /// `faces:` — absent or false: faces are not looked for (and the key is left out of the
     /// stage's parameters, so manifests without it keep their keys); true or a mapping: they are.
     static func faces(_ s: Section) -> FaceOptions? {
         guard let node = s.node("faces") else { return nil }
+        let f: Section
         if case .scalar(let x) = node, let on = Bool(x.string.lowercased()) {
             guard on else { return nil }
-            s.record("faces", .object(["side": .int(480), "upsample": .string("auto"), "threshold": .double(-0.5), "min_size": .int(40)]))
-            return FaceOptions()
+            // `true`: every key at its default, recorded as a mapping written out would be.
+            f = Section(nil, path: "ingest.faces", problems: s.problems)
+        } else {
+            f = s.subsection("faces")
         }
-        let f = s.subsection("faces")
         var o = FaceOptions()
         o.side = f.int("side", default: o.side, in: 64...4096)
-        if let n = f.node("upsample"), case .scalar(let x) = n, x.string == "auto" {
-            f.record("upsample", .string("auto"))
-        } else if f.node("upsample") == nil {
-            f.record("upsample", .string("auto"))
-        } else {
+        if let n = f.node("upsample"), !Self.isAuto(n) {
             o.upsample = f.int("upsample", default: 0, in: 0...2)
+        } else {
+            f.record("upsample", .string("auto"))
         }
         o.threshold = f.double("threshold", default: o.threshold, in: -2...2)
         o.minSize = f.int("min_size", default: o.minSize, in: 0...10_000)
