@@ -18,8 +18,9 @@ public struct PhotoAnalysis: Codable, Sendable, Equatable {
     /// 16×16 RGB of the displayed photo (squashed to a square), to confirm near duplicates
     /// (base64 in the cache).
     public var thumb: Data
-    /// The face cut out upright at 32×32 RGB for the learned occlusion tagger (`FaceCrop`); nil
-    /// when no face-coloured region was found, and in analyses read from the cache (the crops
+    /// The face cut out upright at 32×32 RGB for the learned occlusion tagger (`FaceCrop`): with
+    /// faces searched, the face found aligned by its eyes; without, cut around the skin region. Nil
+    /// when there is no such face, and in analyses read from the cache (the crops
     /// are kept apart, in `FaceStore`).
     public var face: Data? = nil
     /// What the face search found (`IngestOptions.faces`), and the options it ran under
@@ -57,7 +58,7 @@ public indirect enum AnalysisOutcome: Codable, Sendable, Equatable {
 
 public enum Analyzer {
     /// Bumped whenever what `analyze` computes changes: cached analyses of another version are redone.
-    public static let version = 11
+    public static let version = 12
     /// Shorter side of the image that statistics and features are measured on.
     public static let analysisSide = 256
 
@@ -91,10 +92,14 @@ public enum Analyzer {
             features: Features(medium: medium, small: small, brightness: stats.brightness, exifBrightness: decoded.exif?.brightnessValue),
             phash: PerceptualHash.hash(small), thumb: Data(small.resized(width: 16, height: 16).pixels), face: FaceCrop.crop(medium))
         if let faces {
-            (analysis.finding, analysis.faceIssues) = findFace(decoded, bytes: bytes, path: path, maxPixels: maxPixels, options: faces)
+            let searched: Image
+            (analysis.finding, analysis.faceIssues, searched) = findFace(decoded, bytes: bytes, path: path, maxPixels: maxPixels, options: faces)
             analysis.faceKey = faces.key
+            // With faces searched, the crop the occlusion tagger sees is the face found, aligned by its eyes, or none.
+            analysis.face = nil
             if let finding = analysis.finding {
                 analysis.features.addFace(finding, width: decoded.displayedWidth, image: image, small: small)
+                analysis.face = FaceCrop.aligned(searched, finding: finding, width: decoded.displayedWidth, height: decoded.displayedHeight)
             }
         }
         return .photo(analysis)
@@ -104,19 +109,19 @@ public enum Analyzer {
     /// when the analysis decode was reduced below that (the statistics stay those of the one
     /// reduced decode, whatever the face options). A search that fails is an issue, not a finding.
     static func findFace(_ decoded: DecodedImage, bytes: [UInt8], path: String, maxPixels: Int,
-                         options: FaceOptions) -> (FaceFinding?, [String]) {
+                         options: FaceOptions) -> (FaceFinding?, [String], searched: Image) {
         let (w, h) = (decoded.displayedWidth, decoded.displayedHeight)
         var image = decoded.image
         if min(image.width, image.height) < min(options.side, min(w, h)) {
             guard let larger = try? ImageDecoder.decode(bytes, path: path, options: DecodeOptions(maxPixels: maxPixels, minimumSide: options.side))
-            else { return (nil, ["face_search_failed"]) }
+            else { return (nil, ["face_search_failed"], image) }
             image = larger.image
         }
         do {
             let finding = try FaceFinder.find(image, width: w, height: h, options: options)
-            return (finding, finding.issues(width: w, height: h, options: options))
+            return (finding, finding.issues(width: w, height: h, options: options), image)
         } catch {
-            return (nil, ["face_search_failed"])
+            return (nil, ["face_search_failed"], image)
         }
     }
 }

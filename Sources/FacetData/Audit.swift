@@ -12,6 +12,10 @@ public struct AuditReport: Codable, Sendable, Equatable {
         public var findings: [String]
 
         enum CodingKeys: String, CodingKey { case condition, strong, findings; case cramersV = "cramers_v" }
+
+        public init(condition: String, cramersV: Double, strong: Bool, findings: [String]) {
+            (self.condition, self.cramersV, self.strong, self.findings) = (condition, cramersV, strong, findings)
+        }
     }
 
     public var photos: Int

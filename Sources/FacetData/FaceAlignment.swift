@@ -28,6 +28,8 @@ public struct FaceAlignment: Sendable, Codable, Equatable {
 
     public init() {}
 
+    public init(margin: Double, eyeLine: Double) { (self.margin, self.eyeLine) = (margin, eyeLine) }
+
     public static let margins = 0.05...0.45, eyeLines = 0.1...0.9
 
     /// Why `r` cannot be aligned (nil: it can): its face was not looked for, none was found, or
@@ -67,7 +69,7 @@ public struct FaceAlignment: Sendable, Codable, Equatable {
     /// reduction is antialiased, the transform bilinear); outside the photo is black.
     public func aligned(_ path: String, width w: Int, height h: Int, eyes e: [Double], size: Int) throws -> Image {
         guard e.count == 4 else { throw DataError("\(path): no eyes to align by") }
-        let (left, k, angle, apart) = similarity(e, size: size)
+        let (_, k, _, apart) = similarity(e, size: size)
         guard apart > 0.5 else { throw DataError("\(path): the eyes are \(apart) px apart: nothing to align") }
         guard w > 0, h > 0 else { throw DataError("\(path): no size to align in") }
         let needed = Int((Double(min(w, h)) * k).rounded(.up)) + 1
@@ -75,7 +77,15 @@ public struct FaceAlignment: Sendable, Codable, Equatable {
         guard decoded.displayedWidth == w, decoded.displayedHeight == h else {
             throw DataError("\(path): \(decoded.displayedWidth)×\(decoded.displayedHeight), not the \(w)×\(h) ingest saw (has the dump changed since ingest?)")
         }
-        var work = decoded.image
+        return aligned(decoded.image, width: w, height: h, eyes: e, size: size)
+    }
+
+    /// `image` (the photo as displayed, `width` × `height` at full size, decoded at any scale)
+    /// aligned into a `size` × `size` square by `eyes` (at least 0.5 px apart). It is first reduced
+    /// (antialiased) to about the transform's scale, then warped bilinearly; outside the photo is black.
+    public func aligned(_ image: Image, width w: Int, height h: Int, eyes e: [Double], size: Int) -> Image {
+        let (left, k, angle, _) = similarity(e, size: size)
+        var work = image
         if Double(work.width) / Double(w) > k * 1.01 {
             work = work.resized(width: max(1, Int((Double(w) * k).rounded())), height: max(1, Int((Double(h) * k).rounded())))
         }

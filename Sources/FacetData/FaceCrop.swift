@@ -2,15 +2,29 @@ import FacetImage
 import Foundation
 
 /// The face, cut out square and upright at `side` × `side` RGB: what the learned occlusion
-/// tagger looks at. Measured once at ingest on the 128-px analysis image, so tagging never decodes.
+/// tagger looks at. Made once at ingest, so tagging never decodes.
 ///
-/// The face is the largest region coloured like the middle of the photo (a portrait's centre is
-/// the face, whatever the light's colour and strength); its moments give the centre, the tilt
-/// and the size, and the crop spans 1.1 × the major half-axis around the centre each way.
+/// When ingest searched faces and found one, the crop is aligned by its eyes (`aligned`): level,
+/// `alignment.margin` of the width beside each, `alignment.eyeLine` of the height above, which
+/// frames the face from the forehead to below the chin. Otherwise it is cut around the skin
+/// region (`crop`): the largest region coloured like the middle of the photo (a portrait's centre
+/// is the face, whatever the light's colour and strength), its moments giving the centre, the
+/// tilt and the size; the crop spans 1.1 × the major half-axis around the centre each way.
 public enum FaceCrop {
     public static let side = 32
-    /// How far the crop reaches from the face's centre, in major half-axes.
+    /// How far the skin crop reaches from the face's centre, in major half-axes.
     static let reach = 1.1
+    /// Where the aligned crop puts the eyes.
+    public static let alignment = FaceAlignment(margin: 0.3, eyeLine: 0.4)
+
+    /// The crop of the face `finding` found in `image` (the photo as displayed, `width` ×
+    /// `height` at full size, decoded at any scale), aligned by its eyes; nil without landmarks.
+    public static func aligned(_ image: Image, finding: FaceFinding, width: Int, height: Int) -> Data? {
+        guard let e = finding.eyes else { return nil }
+        let eyes = [e.left.x, e.left.y, e.right.x, e.right.y]
+        guard ((eyes[2] - eyes[0]) * (eyes[2] - eyes[0]) + (eyes[3] - eyes[1]) * (eyes[3] - eyes[1])).squareRoot() > 0.5 else { return nil }
+        return Data(alignment.aligned(image.rgb(), width: width, height: height, eyes: eyes, size: side).pixels)
+    }
 
     /// `side`² RGB triplets, row by row; nil when no face-coloured region of 50 pixels is found.
     public static func crop(_ image: Image) -> Data? {

@@ -225,17 +225,29 @@ public enum Tagging {
             let pairs = records.compactMap { r in
                 c.measure(r).score.flatMap { s in sheet.values(for: r)?[c].map { (s, $0 == c.values.high, r) } }
             }
+            // The learned tagger takes every hand-tagged face with a crop, measurable by the score or not
+            // (a gray photo's occlusion is unknown to the score; the tagger learns from its crop).
+            if c == .occlusion, let modelPath, let learner {
+                let rows = records.compactMap { r in sheet.values(for: r)?[c].map { (partial: $0 == c.values.high, record: r) } }
+                var learning = Calibration(before: 0, after: 0, threshold: t.occludedAbove, rows: rows.count)
+                if try learnOcclusion(rows, faces: faces, start: start, modelPath: modelPath, learner: learner,
+                                      calibration: &learning, progress: progress) {
+                    t.occlusionModel = modelPath
+                }
+                calibration[c.rawValue] = learning
+            }
             guard !pairs.isEmpty else { continue }
             func accuracy(_ t: TagThresholds) -> Double {
                 Double(pairs.filter { (c.value($0.0, $0.2.features, t) == c.values.high) == $0.1 }.count) / Double(pairs.count)
             }
             let before = accuracy(t)
             t[keyPath: c.threshold] = fit(pairs.map { ($0.0, $0.1) }, current: t[keyPath: c.threshold])
-            calibration[c.rawValue] = Calibration(before: before, after: accuracy(t), threshold: t[keyPath: c.threshold], rows: pairs.count)
-            guard c == .occlusion, let modelPath, let learner else { continue }
-            if try learnOcclusion(pairs.map { ($0.1, $0.2) }, faces: faces, start: start, modelPath: modelPath, learner: learner,
-                                  calibration: &calibration[c.rawValue]!, progress: progress) {
-                t.occlusionModel = modelPath
+            if calibration[c.rawValue]?.model != nil {
+                // The learned tagger's figures stand, with the threshold fitted beside it (for faces without a crop).
+                calibration[c.rawValue]!.threshold = t[keyPath: c.threshold]
+            } else {
+                calibration[c.rawValue] = Calibration(before: before, after: accuracy(t), threshold: t[keyPath: c.threshold], rows: pairs.count,
+                                                      note: calibration[c.rawValue]?.note)
             }
         }
         return (t, calibration)

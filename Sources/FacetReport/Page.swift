@@ -170,6 +170,15 @@ struct Page {
             s += "<p\(a.strong ? " class=\"warn\"" : "")><b>\(escape(a.condition)) × label</b>: Cramér's V \(String(format: "%.3f", a.cramersV))"
                 + (a.strong ? " — strong: a model may learn the \(escape(a.condition)) instead of the expression" : "") + "</p>"
             if !a.findings.isEmpty { s += "<ul>" + a.findings.map { "<li>\(escape($0))</li>" }.joined() + "</ul>" }
+            if let why = d.unknown?[a.condition], !why.isEmpty {
+                s += "<p class=\"note\">Unknown \(escape(a.condition)) (not measured, left out of Cramér's V): "
+                    + why.sorted { $0.key < $1.key }.map { "\($0.value) \(escape($0.key))" }.joined(separator: "; ") + ".</p>"
+            }
+            if let m = d.unknownAssociations?.first(where: { $0.condition == a.condition }), m.strong {
+                s += "<p class=\"warn\"><b>\(escape(a.condition)) measured or not × label</b>: Cramér's V \(String(format: "%.3f", m.cramersV))"
+                    + " — strong: one class's \(escape(a.condition)) is measured far less often than another's"
+                    + (m.findings.first.map { " (\(escape($0)))" } ?? "") + ", so the figures above speak for the photos measured only</p>"
+            }
         }
         return s
     }

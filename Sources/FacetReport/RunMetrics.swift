@@ -27,10 +27,14 @@ public struct RunMetrics: Codable, Sendable, Equatable {
         public var leaks: Int
         /// Photos left out of the dataset (`crop: face` without a face), by reason; nil: none.
         public var leftOut: [String: Int]? = nil
+        /// condition → why it is `unknown` → photos, and whether a condition is measured at all
+        /// against the label, as `facet audit` gives them; nil: no unknown tag.
+        public var unknown: [String: [String: Int]]? = nil
+        public var unknownAssociations: [AuditReport.Association]? = nil
 
         enum CodingKeys: String, CodingKey {
-            case found, accepted, quarantined, duplicates, photos, images, conditions, issues, associations, leaks
-            case leftOut = "left_out"
+            case found, accepted, quarantined, duplicates, photos, images, conditions, issues, associations, leaks, unknown
+            case leftOut = "left_out", unknownAssociations = "unknown_associations"
             case quarantineReasons = "quarantine_reasons", imageSize = "image_size"
         }
 
@@ -126,6 +130,7 @@ extension RunMetrics.Dataset {
                        quarantineReasons: ingest.quarantineReasons, imageSize: imageSize, photos: photos, images: images,
                        conditions: conditions, issues: audit.issues, associations: audit.associations, leaks: leaks)
         if !leftOut.isEmpty { out.leftOut = Dictionary(grouping: leftOut, by: \.reason).mapValues(\.count) }
+        (out.unknown, out.unknownAssociations) = (audit.unknown, audit.unknownAssociations)
         return out
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import FacetCore
 @testable import FacetData
 
 /// Condition tags relative to the face, on real faces in scenes whose conditions are known
@@ -77,6 +78,51 @@ import Testing
             #expect(c.lighting.value != Condition.unknown && c.background.value != Condition.unknown)
             #expect((c.occlusion.value == Condition.unknown) == t.gray, "\(r.source): \(c.occlusion)")
             if t.gray { #expect(c.occlusion.reason == "no colour: the occlusion cues are skin colours") }
+        }
+    }
+
+    /// With faces searched, the crop a learned occlusion tagger sees is the face found, aligned by
+    /// its eyes (none where no face was found), and calibration trains it on every hand-tagged face
+    /// with a crop — the gray ones too, whose occlusion the score cannot measure — so a calibrated
+    /// tagger tags gray faces instead of leaving them unknown.
+    @Test func aCalibratedTaggerLearnsFromAndTagsGrayFaces() throws {
+        let truth = try Self.truth(), ws = Support.temp("scenes-crops")
+        defer { try? FileManager.default.removeItem(atPath: ws) }
+        var o = IngestOptions()
+        o.faces = FaceOptions()
+        _ = try Ingest.run(dump: Self.folder, workspace: ws, options: o)
+        let records = try JSONLines.read(Record.self, from: Workspace.manifest(ws)), crops = Ingest.faces(workspace: ws)
+        for r in records {
+            #expect((crops[r.id] != nil) == (r.face?.box != nil), "\(r.source): a crop exactly where a face was found")
+            if let crop = crops[r.id] { #expect(crop.count == 3 * FaceCrop.side * FaceCrop.side) }
+        }
+        // Aligned: the crop's eye line (FaceCrop.alignment.eyeLine) is darker than the cheeks below it,
+        // on average over the faces found (eyes, brows and lashes against skin).
+        func rowMean(_ crop: Data, _ y: Int) -> Double {
+            (0..<FaceCrop.side).reduce(0.0) { $0 + Double(crop[3 * (y * FaceCrop.side + $1) + 1]) } / Double(FaceCrop.side)
+        }
+        let eyeRow = Int(FaceCrop.alignment.eyeLine * Double(FaceCrop.side))
+        let eyes = crops.values.map { rowMean($0, eyeRow) }.reduce(0, +), cheeks = crops.values.map { rowMean($0, eyeRow + 5) }.reduce(0, +)
+        #expect(eyes < 0.95 * cheeks, "eye line \(eyes / Double(crops.count)), cheeks \(cheeks / Double(crops.count))")
+
+        let sheet = ws + "/occlusion.csv"
+        try (["file,occlusion"] + truth.keys.sorted().map { "\($0),\(truth[$0]!.occlusion)" }).joined(separator: "\n")
+            .write(toFile: sheet, atomically: true, encoding: .utf8)
+        // A learner that records what it is given and scores every crop 0.9.
+        final class Seen: @unchecked Sendable { var crops: [Data] = [] }
+        let seen = Seen()
+        let learner = OcclusionLearner(
+            train: { crops, _, _ in seen.crops = crops; return OcclusionModel(scores: { $0.map { _ in 0.9 } }, save: { try Data("x".utf8).write(to: URL(fileURLWithPath: $0)) }) },
+            load: { _ in OcclusionModel(scores: { $0.map { _ in 0.9 } }, save: { _ in }) })
+        let s = try Tagging.run(workspace: ws, thresholds: TagThresholds(), calibrate: sheet, saveThresholds: ws + "/fitted.json", learner: learner)
+        let gray = records.filter { truth[$0.source]!.gray && $0.face?.box != nil }
+        #expect(gray.count >= 8)
+        #expect(seen.crops.count == crops.count, "trained on \(seen.crops.count) of \(crops.count) faces")
+        #expect(s.learned == crops.count && s.calibration["occlusion"]?.model == ws + "/fitted.occlusion.safetensors")
+        let tagged = try JSONLines.read(Record.self, from: Workspace.manifest(ws))
+        for r in tagged where truth[r.source]!.gray {
+            let o = try #require(r.conditions?.occlusion)
+            if r.face?.box != nil { #expect(o.value == "partial" && o.score == 0.9, "\(r.source): \(o)") } else { #expect(o.value == Condition.unknown) }
         }
     }
 

@@ -90,3 +90,20 @@ func wellFormed(_ xml: String) -> Bool {
     let same = RunComparison(a, a)
     #expect(same.text("A", "A").contains("no metric changed"))
 }
+
+/// The dataset section says how many tags are unknown and why, and flags a condition measured far
+/// less often in one class than another, as `facet audit` does.
+@Test func reportShowsUnknownTagsAndTheirSkew() throws {
+    var m = sampleRun()
+    m.dataset.associations = [AuditReport.Association(condition: "occlusion", cramersV: 0.05, strong: false, findings: [])]
+    m.dataset.unknown = ["occlusion": ["no face found": 34, "no colour: the occlusion cues are skin colours": 3]]
+    m.dataset.unknownAssociations = [AuditReport.Association(condition: "occlusion", cramersV: 0.375, strong: true,
+                                                             findings: ["sad photos are 34% measured (all photos: 60%)"])]
+    let html = String(decoding: try Report.build(m, thumbnails: [:]).html, as: UTF8.self)
+    #expect(html.contains("Unknown occlusion (not measured, left out of Cramér's V): 3 no colour: the occlusion cues are skin colours; 34 no face found."))
+    #expect(html.contains("<b>occlusion measured or not × label</b>: Cramér's V 0.375 — strong")
+            && html.contains("(sad photos are 34% measured (all photos: 60%))"))
+    m.dataset.unknownAssociations![0].strong = false
+    let calm = String(decoding: try Report.build(m, thumbnails: [:]).html, as: UTF8.self)
+    #expect(calm.contains("34 no face found") && !calm.contains("measured or not × label"))
+}
