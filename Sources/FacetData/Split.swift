@@ -61,7 +61,6 @@ public enum Splitting {
         let conditions = try strata(records, options)
         let labelled = records.indices.filter { records[$0].label != nil }
         guard !labelled.isEmpty else { throw DataError("split: no labelled photos; run facet label first") }
-        if options.stable && options.groupBy != nil { throw DataError(stableGroupBy) }
         let units = try SplitUnits(records, by: options.groupBy)
         let assignment = options.stable ? try stable(records, labelled, options) : try exact(records, labelled, units.unit, conditions, options)
         var summary = SplitSummary()
@@ -77,8 +76,6 @@ public enum Splitting {
         summary.table = tally.table + "\n" + groupLine(summary, options)
         return (records, summary)
     }
-
-    public static let stableGroupBy = "split: group_by needs the whole dump split at once; remove stable: true (stable mode assigns each near-duplicate group alone)"
 
     /// "groups  12 train, 3 val, 3 test (by path pattern; 2 photos without a key)".
     static func groupLine(_ s: SplitSummary, _ o: SplitOptions) -> String {
@@ -240,15 +237,24 @@ public enum Splitting {
         }
     }
 
-    /// Stable mode: each group by a keyed hash of its id, so assignments never move.
+    /// Stable mode: each near-duplicate group by a keyed hash of its id, so assignments never move.
+    /// With `group_by`, a group whose photos have a key goes by a hash of that key instead (the
+    /// smallest, should its photos have several), so one person's or one day's photos land
+    /// together shard by shard; a group without a key goes by its id as before.
     static func stable(_ records: [Record], _ labelled: [Int], _ o: SplitOptions) throws -> [String?] {
         guard case .fraction(let tf) = o.test, case .fraction(let vf) = o.val else {
             throw DataError("split: stable mode takes fractions (--test 0.15 --val 0.2), not counts")
         }
         guard tf >= 0, vf >= 0, tf < 1, vf < 1 else { throw DataError("split: fractions must be in [0, 1)") }
+        var groupKey: [String: String] = [:]
+        if let by = o.groupBy {
+            for (r, key) in zip(records, try SplitUnits.keys(records, by)) {
+                if let key { groupKey[r.group] = min(groupKey[r.group] ?? key, key) }
+            }
+        }
         var out = [String?](repeating: nil, count: records.count)
         for i in labelled {
-            let u = KeyedRandom.unit(seed: o.seed, key: records[i].group)
+            let u = KeyedRandom.unit(seed: o.seed, key: groupKey[records[i].group].map { "group_by " + $0 } ?? records[i].group)
             out[i] = u < tf ? "test" : (u < tf + vf * (1 - tf) ? "val" : "train")
         }
         return out

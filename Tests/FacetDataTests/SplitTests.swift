@@ -91,8 +91,23 @@ import Testing
         o.groupBy = .path(pattern: "^nothing-matches")
         let none = try Splitting.run(workspace: ws, options: o)
         #expect(none.keyless == records.filter { $0.label != nil }.count && none.table.contains("photos without a key"))
-        o.stable = true
-        #expect(throws: DataError.self) { try Splitting.run(workspace: ws, options: o) }
+        // Stable mode goes by a hash of each group's key: shard by shard, one day or one person
+        // (here a key per near-duplicate group) still lands in one split.
+        var stable = SplitOptions()
+        (stable.stable, stable.test, stable.val) = (true, .fraction(0.2), .fraction(0.2))
+        _ = try Splitting.run(workspace: ws, options: stable)
+        #expect(try straddling(day) > 0, "without group_by, stable mode spreads a day")
+        for (by, key) in [(GroupBy.takenDay, day), (.sheet(path: sheet, column: "person"), { people[$0.source]! })] {
+            stable.groupBy = by
+            let s = try Splitting.run(workspace: ws, options: stable)
+            #expect(try straddling(key) == 0, "stable, \(by)")
+            #expect(s.groups.values.reduce(0, +) <= Set(try Self.records(ws).filter { $0.split != nil }.map(key)).count, "stable, \(by): \(s.groups)")
+            // Each part alone (the pipeline's shards) gives the same splits.
+            let all = try Self.records(ws)
+            let half = all.filter { $0.group < all[all.count / 2].group }, rest = all.filter { $0.group >= all[all.count / 2].group }
+            let parts = try Splitting.applyStable(half, options: stable) + Splitting.applyStable(rest, options: stable)
+            #expect(Dictionary(uniqueKeysWithValues: parts.map { ($0.id, $0.split) }) == Dictionary(uniqueKeysWithValues: all.map { ($0.id, $0.split) }))
+        }
     }
 
     @Test func seedDecidesAndRepeats() throws {

@@ -24,7 +24,6 @@ struct SplitStage: PipelineStage {
         if o.stable, case .count = o.test { s.problems.add(s.markOf("stable"), "split.stable assigns by fractions; give test as a fraction") }
         if o.stable, case .count = o.val { s.problems.add(s.markOf("stable"), "split.stable assigns by fractions; give val as a fraction") }
         o.groupBy = Self.groupBy(s, c)
-        if o.stable && o.groupBy != nil { s.problems.add(s.markOf("group_by"), Splitting.stableGroupBy) }
         options = o
     }
 
