@@ -22,12 +22,16 @@ let package = Package(
         .library(name: "FacetNN", targets: ["FacetNN"]),
         .library(name: "FacetLearn", targets: ["FacetLearn"]),
         .library(name: "FacetReport", targets: ["FacetReport"]),
+        .library(name: "FacetLabel", targets: ["FacetLabel"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // System libraries, found through pkg-config; the apt providers name the Debian -dev packages.
@@ -52,13 +56,16 @@ let package = Package(
         .target(name: "FacetNN", dependencies: ["FacetCore", "COpenBLAS", .product(name: "ZIPFoundation", package: "ZIPFoundation")], swiftSettings: [.unsafeFlags(["-O"])] + processor),
         .target(name: "FacetLearn", dependencies: ["FacetCore", "FacetNN", "FacetImage"], swiftSettings: processor),
         .target(name: "FacetReport", dependencies: ["FacetData", "FacetLearn"]),
+        // `facet label --serve`: the labelling app, served by Hummingbird on 127.0.0.1.
+        .target(name: "FacetLabel", dependencies: ["FacetCore", "FacetData", "FacetImage", .product(name: "Hummingbird", package: "hummingbird"),
+                                           .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log")]),
         .target(name: "FacetPipeline", dependencies: [
             "FacetCore", "FacetData", "FacetImage", "FacetLearn", "FacetNN", "FacetReport", .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(
             name: "facet",
             dependencies: [
-                "FacetCore", "FacetImage", "FacetSynth", "FacetData", "FacetPipeline", "FacetNN", "FacetLearn", "FacetReport",
+                "FacetCore", "FacetImage", "FacetSynth", "FacetData", "FacetPipeline", "FacetNN", "FacetLearn", "FacetReport", "FacetLabel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -68,6 +75,7 @@ let package = Package(
         .testTarget(name: "FacetPipelineTests", dependencies: ["FacetCore", "FacetPipeline", "FacetLearn", "FacetData", "FacetSynth", "FacetImage", "FacetNN"]),
         .testTarget(name: "FacetNNTests", dependencies: ["FacetCore", "FacetNN", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .testTarget(name: "FacetLearnTests", dependencies: ["FacetCore", "FacetLearn", "FacetNN", "FacetImage"]),
+        .testTarget(name: "FacetLabelTests", dependencies: ["FacetCore", "FacetData", "FacetLabel", "FacetSynth"]),
         .testTarget(name: "FacetReportTests", dependencies: ["FacetCore", "FacetReport", "FacetLearn", "FacetData"]),
         .testTarget(name: "facetTests", dependencies: ["FacetCore", "FacetImage", "FacetNN"]),
     ]

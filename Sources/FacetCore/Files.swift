@@ -93,8 +93,10 @@ public enum FileSystem {
 
     /// Appends `bytes` to the existing file `path` (one `write` loop on an `O_APPEND` descriptor).
     /// A failure midway can leave part of them there: for files whose reader drops a record cut short.
-    public static func append(_ bytes: [UInt8], to path: String) throws {
-        let fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
+    /// `durable`: created when missing, and the bytes reach the disk (`fsync`) before it returns
+    /// (a log whose every line must survive a crash).
+    public static func append(_ bytes: [UInt8], to path: String, durable: Bool = false) throws {
+        let fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | (durable ? O_CREAT : 0), 0o666)
         guard fd >= 0 else { throw failure("cannot open for appending", path) }
         defer { close(fd) }
         try bytes.withUnsafeBytes { b in
@@ -106,6 +108,7 @@ public enum FileSystem {
                 done += n
             }
         }
+        if durable && fsync(fd) != 0 { throw failure("cannot sync", path) }
     }
 
     /// Writes `bytes` to the open, empty file `fd` at `path` and closes it; on failure the file is

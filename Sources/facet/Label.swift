@@ -1,5 +1,7 @@
 import ArgumentParser
 import FacetData
+import FacetLabel
+import Foundation
 
 extension Facet {
     struct Label: ParsableCommand {
@@ -18,6 +20,11 @@ extension Facet {
         @Option(help: "A label that removes a photo on purpose (repeatable).") var discard: [String] = ["discard"]
         @Flag(help: "Sheet rows that match no photo are an error, and nothing is written.") var strict = false
         @Flag(help: "Let photos that have a label lose it (else that is an error, and nothing is written).") var allowUnlabelling = false
+        @Flag(help: "Serve the labelling app: label by keys in a browser, saved to --labels after every action.") var serve = false
+        @Option(help: "With --serve: the label sheet to write (file,label), with its history beside it. Default: WORKSPACE/labels.csv.")
+        var labels: String?
+        @Option(help: "With --serve: the address to listen on (127.0.0.1: this machine only).") var host = "127.0.0.1"
+        @Option(help: "With --serve: the port (0: a free one).") var port = 0
 
         /// --classes as given: several options, or one comma-separated list.
         var classNames: [String] { classes.flatMap { $0.split(separator: ",").map(String.init) } }
@@ -28,6 +35,7 @@ extension Facet {
         }
 
         func validate() throws {
+            if !serve && (labels != nil || port != 0 || host != "127.0.0.1") { throw ValidationError("--labels, --host and --port go with --serve") }
             if sheet != nil && pattern != nil { throw ValidationError("give --sheet or --pattern, not both") }
             if let sheet, source != .sheet {
                 throw ValidationError("--sheet \(sheet) is read only with --from sheet, and --from \(source.rawValue) was given")
@@ -44,6 +52,7 @@ extension Facet {
         }
 
         func run() throws {
+            if serve { return try serveApp() }
             var options = LabelOptions()
             options.classes = classNames
             if !aliases.isEmpty {
@@ -66,6 +75,29 @@ extension Facet {
             if !s.unmatched.isEmpty { print("sheet rows matching no photo: \(s.unmatched.count): \(Labeling.describe(s.unmatched))") }
             for u in s.unlabelled.prefix(20) { print("unlabelled: \(u)") }
             if s.unlabelled.count > 20 { print("unlabelled: … and \(s.unlabelled.count - 20) more (label null in the manifest)") }
+        }
+
+        /// `--serve`: the app, until interrupted; the URL printed carries the token.
+        func serveApp() throws {
+            let sheet = labels ?? workspace + "/labels.csv"
+            let progress = Progress(label: "label: thumbnails", unit: "photos")
+            let app = try LabelApp(workspace: workspace, classes: classNames, sheet: sheet, progress: { progress.update($0, of: $1) })
+            var options = LabelServer.Options()
+            (options.host, options.port) = (host, port)
+            let server = LabelServer(app: app, options: options)
+            let done = DispatchSemaphore(value: 0)
+            nonisolated(unsafe) var failure: (any Error)?
+            Task {
+                do {
+                    try await server.run { url in
+                        // Written at once (not buffered): a script reads the URL while the server runs.
+                        FileHandle.standardOutput.write(Data("labels: \(sheet) (history: \(LabelApp.historyPath(sheet: sheet)))\nopen \(url)\n".utf8))
+                    }
+                } catch { failure = error }
+                done.signal()
+            }
+            done.wait()
+            if let failure { throw failure }
         }
     }
 }

@@ -1,0 +1,166 @@
+import FacetCore
+import FacetData
+import FacetImage
+import Foundation
+
+/// What the labelling app serves and changes, apart from HTTP: the workspace's photos (its
+/// manifest, and the photos `facet label` discarded), their labels (`LabelBook`), thumbnails
+/// and the photos themselves, found by record id only.
+public final class LabelApp: @unchecked Sendable {
+    public let workspace: String
+    public let dump: String
+    public let book: LabelBook
+    let records: [Record]
+    let byId: [String: Record]
+    /// Near-duplicate group → its photos' ids (a group is labelled as one).
+    let groups: [String: [String]]
+    public let thumbs: ThumbnailCache
+
+    /// Thumbnails are made before serving (each photo decoded once, then cached in the
+    /// workspace), so a request never decodes. `progress`: (done, total).
+    public init(workspace: String, classes: [String], sheet: String, history: String? = nil,
+                progress: ((Int, Int) -> Void)? = nil) throws {
+        self.workspace = workspace
+        dump = try Workspace.dump(workspace)
+        var records = try JSONLines.read(Record.self, from: Workspace.manifest(workspace))
+        if FileManager.default.fileExists(atPath: Workspace.discarded(workspace)) {
+            records += try JSONLines.read(Record.self, from: Workspace.discarded(workspace))
+        }
+        records.sort { $0.source < $1.source }
+        self.records = records
+        byId = Dictionary(records.map { ($0.id, $0) }) { a, _ in a }
+        groups = Dictionary(grouping: records.map { ($0.group, $0.id) }, by: \.0).mapValues { $0.map(\.1) }
+        book = try LabelBook(photos: records.map { ($0.id, $0.source) }, classes: classes, sheet: sheet,
+                             history: history ?? LabelApp.historyPath(sheet: sheet))
+        thumbs = ThumbnailCache(workspace: workspace)
+        try thumbs.make(records, dump: dump, progress: progress)
+    }
+
+    /// The history of a sheet's changes: beside it, `NAME.history.jsonl`.
+    public static func historyPath(sheet: String) -> String {
+        (sheet as NSString).deletingPathExtension + ".history.jsonl"
+    }
+
+    public struct Photo: Codable, Sendable {
+        var id: String
+        var source: String
+        var group: String
+        /// The group's size, when it holds other photos.
+        var copies: Int?
+        var label: String?
+        var rev: Int
+        var issues: [String]
+        var lighting: String?
+        var background: String?
+        var occlusion: String?
+    }
+
+    public struct State: Codable, Sendable {
+        var classes: [String]
+        var discard: String
+        var photos: [Photo]
+        var undo: Int
+        var redo: Int
+    }
+
+    public struct LabelRequest: Codable, Sendable {
+        /// The photo pressed on; its near-duplicate group is labelled with it.
+        var id: String
+        /// A class, the discard label, or nil to clear.
+        var label: String?
+        /// Revision of each photo of the group as the page showed it.
+        var seen: [String: Int]
+    }
+
+    public struct Update: Codable, Sendable {
+        var photos: [Photo]
+        var undo: Int
+        var redo: Int
+        /// What was done, for the page's message ("undone: 3 photos back to unlabelled").
+        var did: String
+    }
+
+    func photo(_ r: Record) -> Photo {
+        let c = r.conditions
+        let n = groups[r.group]?.count ?? 1
+        return Photo(id: r.id, source: r.source, group: r.group, copies: n > 1 ? n : nil, label: book.label(r.id), rev: book.revision(r.id),
+                     issues: r.issues, lighting: c?.lighting.value, background: c?.background.value, occlusion: c?.occlusion.value)
+    }
+
+    public func state() -> State {
+        State(classes: book.classes, discard: book.discard, photos: records.map(photo), undo: book.canUndo, redo: book.canRedo)
+    }
+
+    func update(_ changes: [LabelBook.Change], did: String) -> Update {
+        Update(photos: changes.compactMap { byId[$0.id].map(photo) }, undo: book.canUndo, redo: book.canRedo, did: did)
+    }
+
+    public func label(_ r: LabelRequest) throws -> Update {
+        guard let record = byId[r.id] else { throw LabelBook.Refusal(description: "no photo \(r.id)") }
+        let ids = groups[record.group] ?? [r.id]
+        let changes = try book.set(ids, to: r.label, seen: r.seen)
+        return update(changes, did: "\(ids.count == 1 ? "1 photo" : "\(ids.count) photos (near duplicates)") \(r.label ?? "unlabelled")")
+    }
+
+    public func undo() throws -> Update {
+        guard let changes = try book.undo() else { return update([], did: "nothing to undo") }
+        return update(changes, did: "undone: \(changes.count) photo\(changes.count == 1 ? "" : "s") back to \(changes[0].new ?? "unlabelled")")
+    }
+
+    public func redo() throws -> Update {
+        guard let changes = try book.redo() else { return update([], did: "nothing to redo") }
+        return update(changes, did: "redone: \(changes.count) photo\(changes.count == 1 ? "" : "s") \(changes[0].new ?? "unlabelled")")
+    }
+
+    /// The thumbnail of photo `id`, from the cache.
+    public func thumbnail(_ id: String) -> [UInt8]? {
+        guard byId[id] != nil else { return nil }
+        return thumbs.read(id)
+    }
+
+    /// The bytes of photo `id` and their media type: its file in the dump, found by the record's
+    /// path and refused unless it resolves to a file inside the dump.
+    public func photo(_ id: String) -> ([UInt8], String)? {
+        guard let r = byId[id], SafePaths.relativePathProblem(r.source) == nil else { return nil }
+        let root = SafePaths.resolved(dump), path = SafePaths.resolved(dump + "/" + r.source)
+        guard path.hasPrefix(root + "/"), let data = FileManager.default.contents(atPath: path), data.count <= 256 << 20 else { return nil }
+        let type = switch r.format {
+        case .png: "image/png"
+        default: "image/jpeg"
+        }
+        return ([UInt8](data), type)
+    }
+}
+
+/// Thumbnails of a workspace's photos: 192 px on the longer side, JPEG, in
+/// `WORKSPACE/cache/thumbs/ID.jpg`; made once per photo, before the app serves.
+public struct ThumbnailCache: Sendable {
+    public static let side = 192
+    let folder: String
+
+    init(workspace: String) { folder = workspace + "/cache/thumbs" }
+
+    func path(_ id: String) -> String { folder + "/" + id + ".jpg" }
+
+    func read(_ id: String) -> [UInt8]? {
+        FileManager.default.contents(atPath: path(id)).map { [UInt8]($0) }
+    }
+
+    /// Makes the missing ones; a photo that cannot be decoded gets none (the page shows its name).
+    func make(_ records: [Record], dump: String, progress: ((Int, Int) -> Void)?) throws {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let missing = records.filter { !FileManager.default.fileExists(atPath: path($0.id)) }
+        guard !missing.isEmpty else { return }
+        _ = concurrentMap(missing.count) { i -> Bool in
+            let r = missing[i]
+            guard let decoded = try? ImageDecoder.decode(file: dump + "/" + r.source, options: DecodeOptions(minimumSide: Self.side)) else { return false }
+            let im = decoded.image
+            let scale = Double(Self.side) / Double(max(im.width, im.height))
+            let small = scale < 1 ? im.resized(width: max(1, Int(Double(im.width) * scale)), height: max(1, Int(Double(im.height) * scale))) : im
+            guard let bytes = try? ImageEncoder.jpeg(small.rgb(), quality: 82) else { return false }
+            try? AtomicFile.write(bytes, to: path(r.id), durable: false)
+            return true
+        }
+        progress?(missing.count, missing.count)
+    }
+}

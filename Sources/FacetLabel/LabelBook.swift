@@ -1,0 +1,180 @@
+import FacetCore
+import FacetData
+import Foundation
+
+/// The labels the app edits, kept where the pipeline reads them: a sheet (`file,label`, the file
+/// being the photo's path in the dump) rewritten atomically after every action, and a history
+/// (JSON lines, appended and synced before the sheet is written) that undo and redo walk and
+/// that outlives the server. Starting again reads the sheet, replays the history to rebuild
+/// undo and redo, and finishes an action the last server was killed in the middle of.
+public final class LabelBook: @unchecked Sendable {
+    /// One change of one photo.
+    public struct Change: Codable, Sendable, Equatable {
+        public var id: String
+        public var old: String?
+        public var new: String?
+    }
+
+    /// One line of the history: an action (changes made together: a near-duplicate group is
+    /// labelled as one), or the undoing or redoing of the action numbered `of`.
+    struct Entry: Codable {
+        var seq: Int
+        var time: String
+        var kind: String
+        var changes: [Change]
+        var of: Int?
+    }
+
+    /// Why an action was refused: the photo changed since the client saw it (another tab), or an
+    /// unknown photo or value.
+    public struct Refusal: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public let classes: [String]
+    public let discard: String
+    public let sheetPath: String
+    public let historyPath: String
+    /// Photo id → its path in the dump (what the sheet's `file` column holds).
+    let sources: [String: String]
+    /// Photo id → its label (a class, or `discard`); absent: unlabelled.
+    private(set) var labels: [String: String] = [:]
+    /// Photo id → how many times it changed: a client's save names the revision it saw.
+    private(set) var revisions: [String: Int] = [:]
+    private var done: [Entry] = [], undone: [Entry] = []
+    private var seq = 0
+    private let lock = NSLock()
+
+    /// `photos`: (id, path in the dump). The sheet may be missing (nothing labelled yet); rows
+    /// whose file is no photo here are kept as they are when it is rewritten.
+    public init(photos: [(id: String, source: String)], classes: [String], discard: String = "discard",
+                sheet: String, history: String) throws {
+        (self.classes, self.discard, sheetPath, historyPath) = (classes, discard, sheet, history)
+        var sources: [String: String] = [:]
+        for p in photos { sources[p.id] = p.source }
+        self.sources = sources
+        let byPath = Dictionary(photos.map { ($0.source, $0.id) }) { a, _ in a }
+        if FileManager.default.fileExists(atPath: sheet) {
+            let s = try Sheet(path: sheet)
+            guard let file = s.fileColumn, s.columns.contains("label") else {
+                throw DataError("\(sheet): a label sheet needs a file column and a label column; found \(s.columns.prefix(6).joined(separator: ", "))")
+            }
+            for row in s.rows {
+                guard let path = row[file], let label = row["label"], !label.isEmpty else { continue }
+                if let id = byPath[path] { labels[id] = label } else { foreign.append((path, label)) }
+            }
+        }
+        try replay()
+    }
+
+    /// Sheet rows that name no photo of this workspace: written back untouched.
+    private var foreign: [(String, String)] = []
+
+    /// Rebuilds undo and redo from the history; an action whose sheet write was cut short (the
+    /// history has it, the sheet still shows the old values) is finished.
+    private func replay() throws {
+        guard let data = FileManager.default.contents(atPath: historyPath) else { return }
+        var entries: [Entry] = []
+        for (n, line) in data.split(separator: UInt8(ascii: "\n")).enumerated() {
+            do { entries.append(try JSONDecoder().decode(Entry.self, from: Data(line))) } catch {
+                // A line cut short by a kill: the last one only.
+                if n == data.split(separator: UInt8(ascii: "\n")).count - 1 { break }
+                throw DataError("\(historyPath): line \(n + 1) is not a history entry")
+            }
+        }
+        for e in entries {
+            seq = max(seq, e.seq)
+            switch e.kind {
+            case "undo": if let i = done.lastIndex(where: { $0.seq == e.of }) { undone.append(done.remove(at: i)) }
+            case "redo": if let i = undone.lastIndex(where: { $0.seq == e.of }) { done.append(undone.remove(at: i)) }
+            default: done.append(e); undone = []
+            }
+            for c in e.changes { revisions[c.id, default: 0] += 1 }
+        }
+        // The last entry's values are what the sheet must show; finish its write if it was cut short.
+        if let last = entries.last, last.changes.contains(where: { labels[$0.id] != $0.new && labels[$0.id] == $0.old }) {
+            for c in last.changes { labels[c.id] = c.new }
+            try writeSheet()
+        }
+    }
+
+    /// The label of photo `id`, nil when unlabelled.
+    public func label(_ id: String) -> String? { lock.withLock { labels[id] } }
+    public func revision(_ id: String) -> Int { lock.withLock { revisions[id] ?? 0 } }
+    public var canUndo: Int { lock.withLock { done.count } }
+    public var canRedo: Int { lock.withLock { undone.count } }
+
+    /// Gives `ids` the label `value` (a class, `discard`, or nil to unlabel). `seen`: the revision
+    /// of each photo the client showed; a photo changed since is refused, and nothing is changed.
+    @discardableResult
+    public func set(_ ids: [String], to value: String?, seen: [String: Int]) throws -> [Change] {
+        try lock.withLock {
+            if let value, value != discard, !classes.contains(value) { throw Refusal(description: "\"\(value)\" is not a class here (\(classes.joined(separator: ", ")))") }
+            for id in ids {
+                guard sources[id] != nil else { throw Refusal(description: "no photo \(id)") }
+                if let r = seen[id], r != (revisions[id] ?? 0) {
+                    throw Refusal(description: "\(sources[id]!) changed since this page showed it (now \(labels[id] ?? "unlabelled")): reload to see it")
+                }
+            }
+            let changes = ids.filter { labels[$0] != value }.map { Change(id: $0, old: labels[$0], new: value) }
+            guard !changes.isEmpty else { return [] }
+            let e = Entry(seq: seq + 1, time: Self.now(), kind: "set", changes: changes, of: nil)
+            try record(e)
+            undone = []
+            done.append(e)
+            return changes
+        }
+    }
+
+    /// Undoes the last action not undone; nil when there is none.
+    public func undo() throws -> [Change]? {
+        try lock.withLock {
+            guard let last = done.last else { return nil }
+            let back = last.changes.map { Change(id: $0.id, old: $0.new, new: $0.old) }
+            try record(Entry(seq: seq + 1, time: Self.now(), kind: "undo", changes: back, of: last.seq))
+            undone.append(done.removeLast())
+            return back
+        }
+    }
+
+    /// Redoes the last action undone; nil when there is none.
+    public func redo() throws -> [Change]? {
+        try lock.withLock {
+            guard let last = undone.last else { return nil }
+            try record(Entry(seq: seq + 1, time: Self.now(), kind: "redo", changes: last.changes, of: last.seq))
+            done.append(undone.removeLast())
+            return last.changes
+        }
+    }
+
+    /// Appends `e` to the history (synced), applies it, and rewrites the sheet.
+    private func record(_ e: Entry) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        try FileSystem.append(Array(try encoder.encode(e)) + [0x0A], to: historyPath, durable: true)
+        seq = e.seq
+        for c in e.changes {
+            labels[c.id] = c.new
+            revisions[c.id, default: 0] += 1
+        }
+        try writeSheet()
+    }
+
+    private func writeSheet() throws {
+        var rows = labels.compactMap { id, label in sources[id].map { ($0, label) } } + foreign
+        rows.sort { $0.0 < $1.0 }
+        let text = "file,label\n" + rows.map { "\(Self.csv($0.0)),\(Self.csv($0.1))\n" }.joined()
+        try AtomicFile.write(Array(text.utf8), to: sheetPath)
+    }
+
+    /// A CSV field, quoted when it must be (RFC 4180).
+    static func csv(_ s: String) -> String {
+        s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+    }
+
+    static func now() -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f.string(from: Date())
+    }
+}
