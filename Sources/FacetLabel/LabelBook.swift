@@ -73,12 +73,17 @@ public final class LabelBook: @unchecked Sendable {
     /// Rebuilds undo and redo from the history; an action whose sheet write was cut short (the
     /// history has it, the sheet still shows the old values) is finished.
     private func replay() throws {
-        guard let data = FileManager.default.contents(atPath: historyPath) else { return }
+        guard var data = FileManager.default.contents(atPath: historyPath) else { return }
+        // A last line cut short by a kill (no newline) never finished: it is cut off, so the
+        // next line appended starts on a line of its own.
+        if let last = data.last, last != UInt8(ascii: "\n") {
+            let keep = (data.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 }) ?? 0
+            guard truncate(historyPath, off_t(keep)) == 0 else { throw DataError("\(historyPath): cannot cut off its unfinished last line") }
+            data = data.prefix(keep)
+        }
         var entries: [Entry] = []
         for (n, line) in data.split(separator: UInt8(ascii: "\n")).enumerated() {
             do { entries.append(try JSONDecoder().decode(Entry.self, from: Data(line))) } catch {
-                // A line cut short by a kill: the last one only.
-                if n == data.split(separator: UInt8(ascii: "\n")).count - 1 { break }
                 throw DataError("\(historyPath): line \(n + 1) is not a history entry")
             }
         }

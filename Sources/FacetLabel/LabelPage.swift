@@ -107,7 +107,8 @@ enum LabelPage {
     }
     function apply(u) {
       if (!u) return;
-      for (const q of u.photos) { const p = byId(q.id); if (p) Object.assign(p, q); }
+      // A field the server leaves out is empty (an unlabelled photo has no "label").
+      for (const q of u.photos) { const p = byId(q.id); if (p) Object.assign(p, {label: null}, q); }
       S.undo = u.undo; S.redo = u.redo;
       msg(u.did);
     }
@@ -129,8 +130,9 @@ enum LabelPage {
     document.addEventListener("keydown", e => {
       if (e.target.tagName === "SELECT") return;
       const k = e.key;
-      if ((k === "z" || k === "Z") && (e.shiftKey)) { e.preventDefault(); walk("redo"); return; }
-      if (k === "z" || k === "Z") { e.preventDefault(); walk("undo"); return; }
+      // z or ctrl+z undo; shift+z or ctrl+shift+z redo (Label Studio's keys).
+      if (k === "Z" || (k === "z" && e.shiftKey)) { e.preventDefault(); walk("redo"); return; }
+      if (k === "z") { e.preventDefault(); walk("undo"); return; }
       if (e.ctrlKey || e.metaKey || e.altKey) return;
       if (/^[1-9]$/.test(k) && +k <= S.classes.length) { e.preventDefault(); give(S.classes[+k - 1]); }
       else if (k === "x") { e.preventDefault(); give(S.discard); }

@@ -1,0 +1,216 @@
+"""Drives `facet label --serve` in a real browser (Debian's chromium through chromium-driver and
+Selenium) as a person would, and checks the files it writes: scripts/check-label runs it in CI.
+
+    python3 tools/check_label.py FACET WORKSPACE OUT
+
+WORKSPACE: an ingested, tagged workspace with no labels sheet yet (OUT/labels.csv is written).
+Labels photos by keys, undoes and redoes, discards, filters, reloads, opens a second tab whose
+stale save must be refused, kills the server with SIGKILL and starts it again, and checks the
+security rules (no token, another Host, a path out of the workspace). Screenshots in OUT.
+"""
+import csv
+import http.client
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.parse
+
+from selenium import webdriver
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+facet, workspace, out = sys.argv[1:4]
+os.makedirs(out, exist_ok=True)
+sheet = os.path.join(out, "labels.csv")
+history = os.path.join(out, "labels.history.jsonl")
+failures = []
+
+
+def check(ok, what):
+    print(("ok   " if ok else "FAIL ") + what)
+    if not ok:
+        failures.append(what)
+
+
+def start():
+    log = open(os.path.join(out, "serve.log"), "a")
+    p = subprocess.Popen([facet, "label", workspace, "--serve", "--labels", sheet, "--port", "0"],
+                         stdout=subprocess.PIPE, stderr=log, text=True)
+    for line in p.stdout:
+        m = re.search(r"open (http://\S+)", line)
+        if m:
+            return p, m.group(1)
+    raise SystemExit("facet label --serve printed no URL")
+
+
+def sheet_rows():
+    if not os.path.exists(sheet):
+        return {}
+    with open(sheet, newline="") as f:
+        return {r["file"]: r["label"] for r in csv.DictReader(f)}
+
+
+def request(url, path, headers=None, method="GET", body=None):
+    u = urllib.parse.urlparse(url)
+    c = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+    c.request(method, path, body=body, headers=headers or {})
+    r = c.getresponse()
+    return r.status, r.read()
+
+
+server, url = start()
+port = urllib.parse.urlparse(url).port
+token = urllib.parse.parse_qs(urllib.parse.urlparse(url).query)["token"][0]
+
+opts = Options()
+for a in ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,900", "--disable-dev-shm-usage"]:
+    opts.add_argument(a)
+driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+wait = WebDriverWait(driver, 15)
+
+
+def ready():
+    wait.until(lambda d: d.find_element(By.ID, "msg").text.startswith("ready"))
+
+
+def press(*keys, after=None, shift=False):
+    before = driver.find_element(By.ID, "hist").text
+    chain = ActionChains(driver)
+    if shift:
+        chain = chain.key_down(Keys.SHIFT).send_keys(*keys).key_up(Keys.SHIFT)
+    else:
+        chain = chain.send_keys(*keys)
+    chain.perform()
+    # Each key's change is answered before the next is pressed (a person is slower still).
+    wait.until(lambda d: d.find_element(By.ID, "hist").text != before or after is None)
+
+
+def progress():
+    return driver.find_element(By.ID, "progress").text
+
+
+try:
+    driver.get(url)
+    ready()
+    total = int(re.search(r"/ (\d+)", progress()).group(1))
+    check(driver.current_url.endswith("/") and "token" not in driver.current_url, "the token leaves the address bar once the page is open")
+    driver.save_screenshot(os.path.join(out, "label-start.png"))
+
+    # Label 30 photos by keys, 1, 2, 3 in turn, showing the unlabelled ones: the view moves on by itself.
+    Select(driver.find_element(By.ID, "filter")).select_by_value("unlabelled")
+    labelled = {}
+    for i in range(30):
+        name = driver.find_element(By.CSS_SELECTOR, "#view .name").text
+        press(str(1 + i % 3), after=True)
+        labelled[name] = ["happy", "normal", "sad"][i % 3]
+    rows = sheet_rows()
+    check(all(rows.get(n) == l for n, l in labelled.items()), f"30 photos labelled by keys are in the sheet ({len(rows)} rows: near duplicates share a label)")
+    n30 = len(rows)
+
+    # Undo three, redo two: the sheet follows every step.
+    for _ in range(3):
+        press("z", after=True)
+    last3 = list(labelled)[-3:]
+    rows = sheet_rows()
+    check(all(n not in rows for n in last3), "three undos take the last three labels off the sheet")
+    for _ in range(2):
+        press("Z", after=True, shift=True)
+    rows = sheet_rows()
+    check(rows.get(last3[0]) == labelled[last3[0]] and rows.get(last3[1]) == labelled[last3[1]] and last3[2] not in rows,
+          "two redos put two back, in order")
+    check("undo 29" in driver.find_element(By.ID, "hist").text and "redo 1" in driver.find_element(By.ID, "hist").text,
+          "the page counts what can be undone and redone: " + driver.find_element(By.ID, "hist").text)
+
+    # Discard the photo on view.
+    name = driver.find_element(By.CSS_SELECTOR, "#view .name").text
+    press("x", after=True)
+    check(sheet_rows().get(name) == "discard", f"x discards {name}")
+
+    # Filter: unlabelled photos only.
+    Select(driver.find_element(By.ID, "filter")).select_by_value("unlabelled")
+    cells = driver.find_elements(By.CSS_SELECTOR, "#grid .cell")
+    unlabelled = total - len(sheet_rows())
+    check(len(cells) == unlabelled, f"the unlabelled filter shows the {unlabelled} photos without a label ({len(cells)})")
+    Select(driver.find_element(By.ID, "filter")).select_by_value("label:happy")
+    cells = driver.find_elements(By.CSS_SELECTOR, "#grid .cell")
+    check(len(cells) == sum(1 for v in sheet_rows().values() if v == "happy"), "the class filter shows that class's photos")
+    driver.save_screenshot(os.path.join(out, "label-filtered.png"))
+
+    # Reload: everything kept.
+    before = progress()
+    driver.get(f"http://127.0.0.1:{port}/")
+    ready()
+    check(progress() == before, f"after a reload the page shows the same progress: {progress()}")
+
+    # A second tab saw a photo before the first tab changed it: its save is refused, with a message.
+    Select(driver.find_element(By.ID, "filter")).select_by_value("unlabelled")
+    first = driver.current_window_handle
+    driver.switch_to.new_window("tab")
+    driver.get(f"http://127.0.0.1:{port}/")
+    ready()
+    Select(driver.find_element(By.ID, "filter")).select_by_value("unlabelled")
+    second = driver.current_window_handle
+    target = driver.find_element(By.CSS_SELECTOR, "#view .name").text
+    driver.switch_to.window(first)
+    check(driver.find_element(By.CSS_SELECTOR, "#view .name").text == target, "both tabs show the same unlabelled photo")
+    press("1", after=True)
+    driver.switch_to.window(second)
+    ActionChains(driver).send_keys("3").perform()
+    wait.until(lambda d: d.find_element(By.ID, "msg").get_attribute("class") == "err")
+    check("changed since this page showed it" in driver.find_element(By.ID, "msg").text and sheet_rows().get(target) == "happy",
+          "the stale tab's save is refused: " + driver.find_element(By.ID, "msg").text)
+    driver.close()
+    driver.switch_to.window(first)
+    labelled_before_kill = sheet_rows()
+
+    # SIGKILL, then start again: every action is there, and undo still reaches back.
+    server.send_signal(signal.SIGKILL)
+    server.wait()
+    server, url = start()
+    port = urllib.parse.urlparse(url).port
+    token = urllib.parse.parse_qs(urllib.parse.urlparse(url).query)["token"][0]
+    driver.get(url)
+    ready()
+    check(sheet_rows() == labelled_before_kill, "after SIGKILL and a restart the sheet holds every action")
+    check(progress().startswith(f"labelled {len(labelled_before_kill)} / {total} "), "the restarted app shows them: " + progress())
+    press("z", after=True)
+    check(target not in sheet_rows(), "undo after the restart takes back the last action before the kill")
+    press("Z", after=True, shift=True)
+    check(sheet_rows() == labelled_before_kill, "and redo puts it back")
+    with open(history) as f:
+        kinds = [json.loads(l)["kind"] for l in f]
+    check(kinds.count("undo") == 4 and kinds.count("redo") == 3, f"the history holds every action, undo and redo ({len(kinds)} lines)")
+    driver.save_screenshot(os.path.join(out, "label-after-restart.png"))
+
+    # Safe by default.
+    status, _ = request(url, "/api/state")
+    check(status == 403, f"a request without the token is refused ({status})")
+    status, _ = request(url, f"/api/state?token={token}", headers={"Host": f"evil.example:{port}"})
+    check(status == 403, f"a request naming another Host is refused ({status})")
+    status, _ = request(url, f"/api/state?token={token}")
+    check(status == 200, "with the token it is served")
+    for path in ["/photo/..%2F..%2F..%2Fetc%2Fpasswd", "/../../etc/passwd", "/thumb/" + "0" * 64, "/photo/%2Fetc%2Fpasswd"]:
+        status, body = request(url, path + ("&" if "?" in path else "?") + f"token={token}")
+        check(status == 404 and b"root:" not in body, f"{path}: refused ({status})")
+    status, _ = request(url, f"/api/undo?token={token}", method="POST")
+    check(status == 403, f"a change without the X-Facet-Token header is refused ({status})")
+    status, _ = request(url, f"/api/undo?token={token}", method="GET")
+    check(status in (404, 405), f"a change by GET is refused ({status})")
+finally:
+    driver.quit()
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+
+print(f"{len(failures)} failed" if failures else "label app: every check passed")
+sys.exit(1 if failures else 0)
