@@ -1,6 +1,7 @@
 import ArgumentParser
 import FacetData
 import FacetLabel
+import FacetPipeline
 import Foundation
 
 extension Facet {
@@ -9,7 +10,7 @@ extension Facet {
             commandName: "label",
             abstract: "Label the photos of a workspace from folder names, a CSV/TSV sheet or a file-name pattern.")
         enum From: String, ExpressibleByArgument { case folders, sheet, pattern }
-        @Argument(help: "Workspace written by facet ingest.") var workspace: String
+        @Argument(help: "Workspace written by facet ingest (with --serve, or a pipeline manifest: its workspace and label sheet).") var workspace: String
         @Option(help: "Where labels come from: folders (the default), sheet (implied by --sheet) or pattern (implied by --pattern).") var from: From?
         @Option(help: "With --from folders: the folder depth that names the class (0: top folder, -1: the file's own folder).") var level = 0
         @Option(help: "With --from sheet: CSV/TSV with columns file (name or relative path) and label.") var sheet: String?
@@ -79,9 +80,17 @@ extension Facet {
 
         /// `--serve`: the app, until interrupted; the URL printed carries the token.
         func serveApp() throws {
-            let sheet = labels ?? workspace + "/labels.csv"
+            // A pipeline manifest: its workspace, classes and label sheet.
+            var (ws, sheet, classes, note) = (workspace, labels ?? workspace + "/labels.csv", classNames, String?.none)
+            if workspace.hasSuffix(".yaml") || workspace.hasSuffix(".yml") {
+                let target = try LabelTarget.resolve(pipeline: workspace)
+                (ws, classes, note) = (target.workspace, target.classes, target.note)
+                sheet = labels ?? target.sheet
+            }
             let progress = Progress(label: "label: thumbnails", unit: "photos")
-            let app = try LabelApp(workspace: workspace, classes: classNames, sheet: sheet, progress: { progress.update($0, of: $1) })
+            let app = try LabelApp(workspace: ws, classes: classes, sheet: sheet, progress: { progress.update($0, of: $1) })
+            if let note { print("note: \(note)") }
+            let written = sheet
             var options = LabelServer.Options()
             (options.host, options.port) = (host, port)
             let server = LabelServer(app: app, options: options)
@@ -91,7 +100,7 @@ extension Facet {
                 do {
                     try await server.run { url in
                         // Written at once (not buffered): a script reads the URL while the server runs.
-                        FileHandle.standardOutput.write(Data("labels: \(sheet) (history: \(LabelApp.historyPath(sheet: sheet)))\nopen \(url)\n".utf8))
+                        FileHandle.standardOutput.write(Data("labels: \(written) (history: \(LabelApp.historyPath(sheet: written)))\nopen \(url)\n".utf8))
                     }
                 } catch { failure = error }
                 done.signal()
