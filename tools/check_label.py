@@ -134,6 +134,38 @@ try:
     press("x", after=True)
     check(sheet_rows().get(name) == "discard", f"x discards {name}")
 
+    # Override a condition by its key, undo it, set it again; toggling back to the measured value clears it.
+    conditions = os.path.join(out, "conditions.csv")
+
+    def overrides():
+        if not os.path.exists(conditions):
+            return {}
+        with open(conditions, newline="") as f:
+            return {r["file"]: r for r in csv.DictReader(f)}
+
+    name = driver.find_element(By.CSS_SELECTOR, "#view .name").text
+    measured = driver.find_element(By.CSS_SELECTOR, "button.tag[data-field=lighting] b").text
+    other = {"dim": "bright", "bright": "dim"}[measured]
+    press("l", after=True)
+    check(overrides().get(name, {}).get("lighting") == other, f"l sets {name}'s lighting to {other} in conditions.csv")
+    check(driver.find_element(By.CSS_SELECTOR, "button.tag[data-field=lighting] b").text == other
+          and "you" in driver.find_element(By.CSS_SELECTOR, "button.tag[data-field=lighting]").get_attribute("class"),
+          "the page shows the override as set here")
+    press("z", after=True)
+    check(overrides().get(name, {}).get("lighting", "") == "", "undo takes the override back")
+    press("Z", after=True, shift=True)
+    driver.find_element(By.CSS_SELECTOR, "button.tag[data-field=background]").click()
+    wait.until(lambda d: overrides().get(name, {}).get("background", "") != "")
+    row = overrides().get(name, {})
+    check(row.get("lighting") == other and row.get("background") in ("plain", "cluttered"), f"redo, and a click on background: {row}")
+    tagged = subprocess.run([facet, "tag", workspace, "--overrides", conditions], capture_output=True, text=True)
+    with open(os.path.join(workspace, "manifest.jsonl")) as f:
+        rec = next(json.loads(l) for l in f if json.loads(l)["source"] == name)
+    check(tagged.returncode == 0 and rec["conditions"]["lighting"]["value"] == other and rec["conditions"]["source"] == "sheet",
+          f"facet tag --overrides takes the app's conditions sheet: {rec['conditions']['lighting']}")
+    press("l", after=True)
+    check(overrides().get(name, {}).get("lighting", "") == "", "changing it back to the measured value clears the override")
+
     # Filter: unlabelled photos only.
     Select(driver.find_element(By.ID, "filter")).select_by_value("unlabelled")
     cells = driver.find_elements(By.CSS_SELECTOR, "#grid .cell")
@@ -187,7 +219,7 @@ try:
     check(sheet_rows() == labelled_before_kill, "and redo puts it back")
     with open(history) as f:
         kinds = [json.loads(l)["kind"] for l in f]
-    check(kinds.count("undo") == 4 and kinds.count("redo") == 3, f"the history holds every action, undo and redo ({len(kinds)} lines)")
+    check(kinds.count("undo") == 5 and kinds.count("redo") == 4, f"the history holds every action, undo and redo ({len(kinds)} lines)")
     driver.save_screenshot(os.path.join(out, "label-after-restart.png"))
 
     # Safe by default.

@@ -18,7 +18,7 @@ public final class LabelApp: @unchecked Sendable {
 
     /// Thumbnails are made before serving (each photo decoded once, then cached in the
     /// workspace), so a request never decodes. `progress`: (done, total).
-    public init(workspace: String, classes: [String], sheet: String, history: String? = nil,
+    public init(workspace: String, classes: [String], sheet: String, conditions: String? = nil, history: String? = nil,
                 progress: ((Int, Int) -> Void)? = nil) throws {
         self.workspace = workspace
         dump = try Workspace.dump(workspace)
@@ -30,7 +30,7 @@ public final class LabelApp: @unchecked Sendable {
         self.records = records
         byId = Dictionary(records.map { ($0.id, $0) }) { a, _ in a }
         groups = Dictionary(grouping: records.map { ($0.group, $0.id) }, by: \.0).mapValues { $0.map(\.1) }
-        book = try LabelBook(photos: records.map { ($0.id, $0.source) }, classes: classes, sheet: sheet,
+        book = try LabelBook(photos: records.map { ($0.id, $0.source) }, classes: classes, sheet: sheet, conditions: conditions,
                              history: history ?? LabelApp.historyPath(sheet: sheet))
         thumbs = ThumbnailCache(workspace: workspace)
         try thumbs.make(records, dump: dump, progress: progress)
@@ -39,6 +39,11 @@ public final class LabelApp: @unchecked Sendable {
     /// The history of a sheet's changes: beside it, `NAME.history.jsonl`.
     public static func historyPath(sheet: String) -> String {
         (sheet as NSString).deletingPathExtension + ".history.jsonl"
+    }
+
+    /// The conditions sheet beside a label sheet, when no other is named: `conditions.csv`.
+    public static func conditionsPath(sheet: String) -> String {
+        (sheet as NSString).deletingLastPathComponent + "/conditions.csv"
     }
 
     public struct Photo: Codable, Sendable {
@@ -50,9 +55,19 @@ public final class LabelApp: @unchecked Sendable {
         var label: String?
         var rev: Int
         var issues: [String]
-        var lighting: String?
-        var background: String?
-        var occlusion: String?
+        /// Condition → what the page shows of it.
+        var tags: [String: Tag]
+    }
+
+    /// A condition as the page shows it: the value in force, what tagging measured (its value,
+    /// score, and why it is unknown), and whether the value is an override made here.
+    public struct Tag: Codable, Sendable {
+        var value: String
+        var measured: String
+        var score: Double?
+        var reason: String?
+        /// "you" (an override made in the app), "sheet" (the overrides sheet, as tagged) or "auto".
+        var source: String
     }
 
     public struct State: Codable, Sendable {
@@ -61,6 +76,14 @@ public final class LabelApp: @unchecked Sendable {
         var photos: [Photo]
         var undo: Int
         var redo: Int
+    }
+
+    public struct ConditionRequest: Codable, Sendable {
+        var id: String
+        var field: String
+        /// One of the condition's two values, or nil: back to the value measured.
+        var value: String?
+        var seen: [String: Int]
     }
 
     public struct LabelRequest: Codable, Sendable {
@@ -81,10 +104,16 @@ public final class LabelApp: @unchecked Sendable {
     }
 
     func photo(_ r: Record) -> Photo {
-        let c = r.conditions
         let n = groups[r.group]?.count ?? 1
+        var tags: [String: Tag] = [:]
+        if let c = r.conditions {
+            for (name, t) in [("lighting", c.lighting), ("background", c.background), ("occlusion", c.occlusion)] {
+                let mine = book.override(name, r.id)
+                tags[name] = Tag(value: mine ?? t.value, measured: t.value, score: t.score, reason: t.reason, source: mine != nil ? "you" : t.source)
+            }
+        }
         return Photo(id: r.id, source: r.source, group: r.group, copies: n > 1 ? n : nil, label: book.label(r.id), rev: book.revision(r.id),
-                     issues: r.issues, lighting: c?.lighting.value, background: c?.background.value, occlusion: c?.occlusion.value)
+                     issues: r.issues, tags: tags)
     }
 
     public func state() -> State {
@@ -102,14 +131,19 @@ public final class LabelApp: @unchecked Sendable {
         return update(changes, did: "\(ids.count == 1 ? "1 photo" : "\(ids.count) photos (near duplicates)") \(r.label ?? "unlabelled")")
     }
 
+    public func condition(_ r: ConditionRequest) throws -> Update {
+        let changes = try book.set([r.id], to: r.value, field: r.field, seen: r.seen)
+        return update(changes, did: "\(r.field) \(r.value ?? "as measured")")
+    }
+
     public func undo() throws -> Update {
         guard let changes = try book.undo() else { return update([], did: "nothing to undo") }
-        return update(changes, did: "undone: \(changes.count) photo\(changes.count == 1 ? "" : "s") back to \(changes[0].new ?? "unlabelled")")
+        return update(changes, did: "undone: \(changes.count) photo\(changes.count == 1 ? "" : "s") back to \(changes[0].field.map { "\($0) " } ?? "")\(changes[0].new ?? (changes[0].field == nil ? "unlabelled" : "as measured"))")
     }
 
     public func redo() throws -> Update {
         guard let changes = try book.redo() else { return update([], did: "nothing to redo") }
-        return update(changes, did: "redone: \(changes.count) photo\(changes.count == 1 ? "" : "s") \(changes[0].new ?? "unlabelled")")
+        return update(changes, did: "redone: \(changes.count) photo\(changes.count == 1 ? "" : "s") \(changes[0].field.map { "\($0) " } ?? "")\(changes[0].new ?? (changes[0].field == nil ? "unlabelled" : "as measured"))")
     }
 
     /// The thumbnail of photo `id`, from the cache.

@@ -2,18 +2,29 @@ import FacetCore
 import FacetData
 import Foundation
 
-/// The labels the app edits, kept where the pipeline reads them: a sheet (`file,label`, the file
-/// being the photo's path in the dump) rewritten atomically after every action, and a history
-/// (JSON lines, appended and synced before the sheet is written) that undo and redo walk and
-/// that outlives the server. Starting again reads the sheet, replays the history to rebuild
+/// The labels and condition overrides the app edits, kept where the pipeline reads them: a label
+/// sheet (`file,label`, the file being the photo's path in the dump) and a conditions sheet
+/// (`file,lighting,background,occlusion`, what `tag: {overrides: …}` and `facet tag --calibrate`
+/// read), each rewritten atomically after every action, and a history (JSON lines, appended and
+/// synced before a sheet is written) that undo and redo walk and that outlives the server. Starting again reads the sheet, replays the history to rebuild
 /// undo and redo, and finishes an action the last server was killed in the middle of.
 public final class LabelBook: @unchecked Sendable {
-    /// One change of one photo.
+    /// One change of one photo: its label, or (`field`) one of its conditions.
     public struct Change: Codable, Sendable, Equatable {
         public var id: String
+        public var field: String?
         public var old: String?
         public var new: String?
+        public init(id: String, field: String? = nil, old: String?, new: String?) {
+            (self.id, self.field, self.old, self.new) = (id, field, old, new)
+        }
+        var key: String { field ?? "label" }
     }
+
+    /// The conditions a photo's tags can be overridden in, and their two values.
+    public static let conditions: [(name: String, values: [String])] = [
+        ("lighting", ["dim", "bright"]), ("background", ["plain", "cluttered"]), ("occlusion", ["none", "partial"]),
+    ]
 
     /// One line of the history: an action (changes made together: a near-duplicate group is
     /// labelled as one), or the undoing or redoing of the action numbered `of`.
@@ -34,11 +45,12 @@ public final class LabelBook: @unchecked Sendable {
     public let classes: [String]
     public let discard: String
     public let sheetPath: String
+    public let conditionsPath: String?
     public let historyPath: String
     /// Photo id → its path in the dump (what the sheet's `file` column holds).
     let sources: [String: String]
-    /// Photo id → its label (a class, or `discard`); absent: unlabelled.
-    private(set) var labels: [String: String] = [:]
+    /// Field ("label", "lighting", …) → photo id → value; absent: unlabelled, or the tag as measured.
+    private(set) var values: [String: [String: String]] = [:]
     /// Photo id → how many times it changed: a client's save names the revision it saw.
     private(set) var revisions: [String: Int] = [:]
     private var done: [Entry] = [], undone: [Entry] = []
@@ -48,8 +60,8 @@ public final class LabelBook: @unchecked Sendable {
     /// `photos`: (id, path in the dump). The sheet may be missing (nothing labelled yet); rows
     /// whose file is no photo here are kept as they are when it is rewritten.
     public init(photos: [(id: String, source: String)], classes: [String], discard: String = "discard",
-                sheet: String, history: String) throws {
-        (self.classes, self.discard, sheetPath, historyPath) = (classes, discard, sheet, history)
+                sheet: String, conditions: String? = nil, history: String) throws {
+        (self.classes, self.discard, sheetPath, conditionsPath, historyPath) = (classes, discard, sheet, conditions, history)
         var sources: [String: String] = [:]
         for p in photos { sources[p.id] = p.source }
         self.sources = sources
@@ -61,14 +73,24 @@ public final class LabelBook: @unchecked Sendable {
             }
             for row in s.rows {
                 guard let path = row[file], let label = row["label"], !label.isEmpty else { continue }
-                if let id = byPath[path] { labels[id] = label } else { foreign.append((path, label)) }
+                if let id = byPath[path] { values["label", default: [:]][id] = label } else { foreign.append([path, label]) }
+            }
+        }
+        if let conditions, FileManager.default.fileExists(atPath: conditions) {
+            let s = try Sheet(path: conditions)
+            guard let file = s.fileColumn else { throw DataError("\(conditions): a conditions sheet needs a file column; found \(s.columns.prefix(6).joined(separator: ", "))") }
+            for row in s.rows {
+                guard let path = row[file] else { continue }
+                let cells = Self.conditions.map { row[$0.name]?.lowercased() ?? "" }
+                guard let id = byPath[path] else { foreignConditions.append([path] + cells); continue }
+                for (c, v) in zip(Self.conditions, cells) where !v.isEmpty { values[c.name, default: [:]][id] = v }
             }
         }
         try replay()
     }
 
     /// Sheet rows that name no photo of this workspace: written back untouched.
-    private var foreign: [(String, String)] = []
+    private var foreign: [[String]] = [], foreignConditions: [[String]] = []
 
     /// Rebuilds undo and redo from the history; an action whose sheet write was cut short (the
     /// history has it, the sheet still shows the old values) is finished.
@@ -97,31 +119,44 @@ public final class LabelBook: @unchecked Sendable {
             for c in e.changes { revisions[c.id, default: 0] += 1 }
         }
         // The last entry's values are what the sheet must show; finish its write if it was cut short.
-        if let last = entries.last, last.changes.contains(where: { labels[$0.id] != $0.new && labels[$0.id] == $0.old }) {
-            for c in last.changes { labels[c.id] = c.new }
-            try writeSheet()
+        if let last = entries.last, last.changes.contains(where: { value($0.key, $0.id) != $0.new && value($0.key, $0.id) == $0.old }) {
+            for c in last.changes { values[c.key, default: [:]][c.id] = c.new }
+            try writeSheets()
         }
     }
 
+    private func value(_ field: String, _ id: String) -> String? { values[field]?[id] }
+
     /// The label of photo `id`, nil when unlabelled.
-    public func label(_ id: String) -> String? { lock.withLock { labels[id] } }
+    public func label(_ id: String) -> String? { lock.withLock { value("label", id) } }
+    /// The value photo `id`'s condition is overridden to, nil when not.
+    public func override(_ condition: String, _ id: String) -> String? { lock.withLock { value(condition, id) } }
     public func revision(_ id: String) -> Int { lock.withLock { revisions[id] ?? 0 } }
     public var canUndo: Int { lock.withLock { done.count } }
     public var canRedo: Int { lock.withLock { undone.count } }
 
-    /// Gives `ids` the label `value` (a class, `discard`, or nil to unlabel). `seen`: the revision
-    /// of each photo the client showed; a photo changed since is refused, and nothing is changed.
+    /// Gives `ids` the label `value` (a class, `discard`, or nil to unlabel), or with `field` sets
+    /// that condition's override (one of its two values, or nil: back to the tag measured).
+    /// `seen`: the revision of each photo the client showed; a photo changed since is refused,
+    /// and nothing is changed.
     @discardableResult
-    public func set(_ ids: [String], to value: String?, seen: [String: Int]) throws -> [Change] {
+    public func set(_ ids: [String], to value: String?, field: String? = nil, seen: [String: Int]) throws -> [Change] {
         try lock.withLock {
-            if let value, value != discard, !classes.contains(value) { throw Refusal(description: "\"\(value)\" is not a class here (\(classes.joined(separator: ", ")))") }
+            if let field {
+                guard let c = Self.conditions.first(where: { $0.name == field }) else { throw Refusal(description: "no condition \(field)") }
+                guard conditionsPath != nil else { throw Refusal(description: "no conditions sheet to write overrides to") }
+                if let value, !c.values.contains(value) { throw Refusal(description: "\(field) is \(c.values.joined(separator: " or ")), not \"\(value)\"") }
+            } else if let value, value != discard, !classes.contains(value) {
+                throw Refusal(description: "\"\(value)\" is not a class here (\(classes.joined(separator: ", ")))")
+            }
             for id in ids {
                 guard sources[id] != nil else { throw Refusal(description: "no photo \(id)") }
                 if let r = seen[id], r != (revisions[id] ?? 0) {
-                    throw Refusal(description: "\(sources[id]!) changed since this page showed it (now \(labels[id] ?? "unlabelled")): reload to see it")
+                    throw Refusal(description: "\(sources[id]!) changed since this page showed it (now \(self.value("label", id) ?? "unlabelled")): reload to see it")
                 }
             }
-            let changes = ids.filter { labels[$0] != value }.map { Change(id: $0, old: labels[$0], new: value) }
+            let key = field ?? "label"
+            let changes = ids.filter { self.value(key, $0) != value }.map { Change(id: $0, field: field, old: self.value(key, $0), new: value) }
             guard !changes.isEmpty else { return [] }
             let e = Entry(seq: seq + 1, time: Self.now(), kind: "set", changes: changes, of: nil)
             try record(e)
@@ -135,7 +170,7 @@ public final class LabelBook: @unchecked Sendable {
     public func undo() throws -> [Change]? {
         try lock.withLock {
             guard let last = done.last else { return nil }
-            let back = last.changes.map { Change(id: $0.id, old: $0.new, new: $0.old) }
+            let back = last.changes.map { Change(id: $0.id, field: $0.field, old: $0.new, new: $0.old) }
             try record(Entry(seq: seq + 1, time: Self.now(), kind: "undo", changes: back, of: last.seq))
             undone.append(done.removeLast())
             return back
@@ -159,17 +194,28 @@ public final class LabelBook: @unchecked Sendable {
         try FileSystem.append(Array(try encoder.encode(e)) + [0x0A], to: historyPath, durable: true)
         seq = e.seq
         for c in e.changes {
-            labels[c.id] = c.new
+            values[c.key, default: [:]][c.id] = c.new
             revisions[c.id, default: 0] += 1
         }
-        try writeSheet()
+        try writeSheets(conditions: e.changes.contains { $0.field != nil })
     }
 
-    private func writeSheet() throws {
-        var rows = labels.compactMap { id, label in sources[id].map { ($0, label) } } + foreign
-        rows.sort { $0.0 < $1.0 }
-        let text = "file,label\n" + rows.map { "\(Self.csv($0.0)),\(Self.csv($0.1))\n" }.joined()
-        try AtomicFile.write(Array(text.utf8), to: sheetPath)
+    /// The label sheet, and the conditions sheet when `conditions` (an override changed).
+    private func writeSheets(conditions: Bool = true) throws {
+        var rows = (values["label"] ?? [:]).compactMap { id, label in sources[id].map { [$0, label] } } + foreign
+        rows.sort { $0[0] < $1[0] }
+        try AtomicFile.write(Array(Self.csv(["file", "label"], rows).utf8), to: sheetPath)
+        guard conditions, let conditionsPath else { return }
+        let names = Self.conditions.map(\.name)
+        let ids = Set(names.flatMap { (values[$0] ?? [:]).keys })
+        var crows = ids.compactMap { id in sources[id].map { [$0] + names.map { values[$0]?[id] ?? "" } } } + foreignConditions
+        crows.sort { $0[0] < $1[0] }
+        try AtomicFile.write(Array(Self.csv(["file"] + names, crows).utf8), to: conditionsPath)
+    }
+
+    /// A CSV table.
+    static func csv(_ header: [String], _ rows: [[String]]) -> String {
+        ([header] + rows).map { $0.map(csv).joined(separator: ",") + "\n" }.joined()
     }
 
     /// A CSV field, quoted when it must be (RFC 4180).

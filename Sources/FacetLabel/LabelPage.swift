@@ -15,7 +15,8 @@ enum LabelPage {
     #view{background:#fff;border:1px solid #ddd;border-radius:8px;padding:12px;position:sticky;top:64px;align-self:start}
     #view img.big{width:100%;max-height:420px;object-fit:contain;background:#222;border-radius:4px}
     #view .name{font-weight:600;overflow-wrap:anywhere}#view .label{font-size:18px;margin:6px 0}
-    .tags span{display:inline-block;background:#eef;border-radius:3px;padding:1px 6px;margin:2px 4px 2px 0;font-size:12px}
+    .tags span,.tags button{display:inline-block;background:#eef;border:1px solid #dde;border-radius:3px;padding:1px 6px;margin:2px 4px 2px 0;font-size:12px;cursor:default}
+    .tags button{cursor:pointer}.tags button.you{background:#fff3c4;border-color:#e0c060}.tags button small{color:#777}
     .tags span.issue{background:#fde8dc}.group{display:flex;gap:6px;flex-wrap:wrap;margin-top:8px}.group img{width:72px;height:72px;object-fit:cover;border-radius:3px;border:2px solid #ccc}
     .keys{color:#666;font-size:12px;margin-top:10px}.keys b{display:inline-block;min-width:14px;padding:0 4px;border:1px solid #bbb;border-radius:3px;background:#fafafa;text-align:center;color:#333}
     #grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(112px,1fr));gap:8px;align-content:start}
@@ -51,7 +52,7 @@ enum LabelPage {
       const f = [["all", "all photos"], ["unlabelled", "unlabelled"], ["conflicts", "conflicts"], ["label:" + S.discard, "discarded"]];
       for (const c of S.classes) f.push(["label:" + c, "class " + c]);
       for (const k of ["lighting", "background", "occlusion"]) {
-        for (const v of [...new Set(S.photos.map(p => p[k]).filter(Boolean))].sort()) f.push([k + ":" + v, k + " " + v]);
+        for (const v of [...new Set(S.photos.map(p => tag(p, k)).filter(Boolean))].sort()) f.push([k + ":" + v, k + " " + v]);
       }
       for (const i of [...new Set(S.photos.flatMap(p => p.issues))].sort()) f.push(["issue:" + i, "issue " + i]);
       $("#filter").innerHTML = f.map(([v, t]) => `<option value="${esc(v)}">${esc(t)}</option>`).join("");
@@ -63,8 +64,9 @@ enum LabelPage {
       const [k, v] = [f.slice(0, f.indexOf(":")), f.slice(f.indexOf(":") + 1)];
       if (k === "label") return p.label === v;
       if (k === "issue") return p.issues.includes(v);
-      return p[k] === v;
+      return tag(p, k) === v;
     }
+    function tag(p, k) { return p.tags && p.tags[k] ? p.tags[k].value : null; }
     function refilter(keepId) {
       const f = $("#filter").value, bad = conflicts();
       shown = S.photos.filter(p => matches(p, f, bad));
@@ -84,7 +86,9 @@ enum LabelPage {
       const group = S.photos.filter(q => q.group === p.group && q.id !== p.id);
       $("#view").innerHTML = `<img class="big" src="/photo/${p.id}" alt="${esc(p.source)}"><div class="name">${esc(p.source)}</div>` +
         `<div class="label" id="current-label">${esc(labelText(p))}</div>` +
-        `<div class="tags">${["lighting", "background", "occlusion"].map(k => p[k] ? `<span>${k} ${esc(p[k])}</span>` : "").join("")}` +
+        `<div class="tags">${CONDITIONS.map(([k, key]) => p.tags[k] ? `<button class="tag ${p.tags[k].source}" data-field="${k}" ` +
+          `title="${esc(describe(p.tags[k]))}: click or press ${key} to change">${k} <b>${esc(p.tags[k].value)}</b>` +
+          `<small> ${esc(p.tags[k].source === "you" ? "set here" : p.tags[k].source === "sheet" ? "sheet" : p.tags[k].score != null ? "auto " + p.tags[k].score.toFixed(2) : "auto")}</small></button>` : "").join("")}` +
         p.issues.map(i => `<span class="issue">${esc(i)}</span>`).join("") + `</div>` +
         (group.length ? `<div>labelled with its ${group.length} near duplicate${group.length > 1 ? "s" : ""}:</div><div class="group">` +
           group.map(q => `<img src="/thumb/${q.id}" title="${esc(q.source)}: ${esc(labelText(q))}">`).join("") + `</div>` : "") + keys();
@@ -92,9 +96,21 @@ enum LabelPage {
       document.querySelectorAll(".cell.cur").forEach(c => c.classList.remove("cur"));
       if (cell) { cell.classList.add("cur"); cell.scrollIntoView({block: "nearest"}); }
     }
+    const CONDITIONS = [["lighting", "l"], ["background", "b"], ["occlusion", "o"]];
+    const OTHER = {dim: "bright", bright: "dim", plain: "cluttered", cluttered: "plain", none: "partial", partial: "none"};
+    function describe(t) { return `measured ${t.measured}` + (t.score != null ? ` (score ${t.score})` : "") + (t.reason ? ` — ${t.reason}` : ""); }
+    async function flip(field) {
+      const p = shown[cur]; if (!p || !p.tags[field]) return;
+      const t = p.tags[field];
+      // The other value; back to the measured one clears the override.
+      const next = t.value === "unknown" ? (field === "lighting" ? "bright" : field === "background" ? "plain" : "none") : OTHER[t.value];
+      const u = await post("/api/condition", {id: p.id, field, value: next === t.measured ? null : next, seen: {[p.id]: p.rev}});
+      if (!u) return;
+      apply(u); drawView(); drawGrid(); drawProgress();
+    }
     function keys() {
       return `<div class="keys">${S.classes.map((c, i) => `<b>${i + 1}</b> ${esc(c)}`).join(" · ")} · <b>x</b> discard · <b>s</b> skip · ` +
-        `<b>z</b> undo · <b>Z</b> redo · <b>←</b><b>→</b> move</div>`;
+        `<b>z</b> undo · <b>Z</b> redo · <b>←</b><b>→</b> move · <b>l</b> <b>b</b> <b>o</b> change lighting, background, occlusion</div>`;
     }
     function drawProgress() {
       const n = S.photos.length, counts = {};
@@ -138,7 +154,9 @@ enum LabelPage {
       else if (k === "x") { e.preventDefault(); give(S.discard); }
       else if (k === "s" || k === "ArrowRight") { e.preventDefault(); cur = Math.min(cur + 1, shown.length - 1); drawView(); }
       else if (k === "ArrowLeft") { e.preventDefault(); cur = Math.max(cur - 1, 0); drawView(); }
+      else if (k === "l" || k === "b" || k === "o") { e.preventDefault(); flip(CONDITIONS.find(c => c[1] === k)[0]); }
     });
+    $("#view").addEventListener("click", e => { const b = e.target.closest("button.tag"); if (b) flip(b.dataset.field); });
     $("#grid").addEventListener("click", e => { const c = e.target.closest(".cell"); if (c) { cur = +c.dataset.i; drawView(); } });
     $("#filter").addEventListener("change", () => { cur = 0; refilter(); $("#filter").blur(); });
     (async () => {

@@ -58,6 +58,10 @@ public struct LabelServer: Sendable {
             let body = try await request.decode(as: LabelApp.LabelRequest.self, context: context)
             return try Self.answer { try app.label(body) }
         }
+        router.post("/api/condition") { request, context in
+            let body = try await request.decode(as: LabelApp.ConditionRequest.self, context: context)
+            return try Self.answer { try app.condition(body) }
+        }
         router.post("/api/undo") { _, _ in try Self.answer { try app.undo() } }
         router.post("/api/redo") { _, _ in try Self.answer { try app.redo() } }
         let host = options.host, token = token

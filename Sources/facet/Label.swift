@@ -24,6 +24,8 @@ extension Facet {
         @Flag(help: "Serve the labelling app: label by keys in a browser, saved to --labels after every action.") var serve = false
         @Option(help: "With --serve: the label sheet to write (file,label), with its history beside it. Default: WORKSPACE/labels.csv.")
         var labels: String?
+        @Option(help: "With --serve: the conditions sheet to write overrides to (file,lighting,background,occlusion). Default: conditions.csv beside the labels.")
+        var conditions: String?
         @Option(help: "With --serve: the address to listen on (127.0.0.1: this machine only).") var host = "127.0.0.1"
         @Option(help: "With --serve: the port (0: a free one).") var port = 0
 
@@ -36,7 +38,9 @@ extension Facet {
         }
 
         func validate() throws {
-            if !serve && (labels != nil || port != 0 || host != "127.0.0.1") { throw ValidationError("--labels, --host and --port go with --serve") }
+            if !serve && (labels != nil || conditions != nil || port != 0 || host != "127.0.0.1") {
+                throw ValidationError("--labels, --conditions, --host and --port go with --serve")
+            }
             if sheet != nil && pattern != nil { throw ValidationError("give --sheet or --pattern, not both") }
             if let sheet, source != .sheet {
                 throw ValidationError("--sheet \(sheet) is read only with --from sheet, and --from \(source.rawValue) was given")
@@ -81,16 +85,18 @@ extension Facet {
         /// `--serve`: the app, until interrupted; the URL printed carries the token.
         func serveApp() throws {
             // A pipeline manifest: its workspace, classes and label sheet.
-            var (ws, sheet, classes, note) = (workspace, labels ?? workspace + "/labels.csv", classNames, String?.none)
+            var (ws, sheet, classes, notes) = (workspace, labels ?? workspace + "/labels.csv", classNames, [String]())
+            var overrides = conditions ?? LabelApp.conditionsPath(sheet: sheet)
             if workspace.hasSuffix(".yaml") || workspace.hasSuffix(".yml") {
                 let target = try LabelTarget.resolve(pipeline: workspace)
-                (ws, classes, note) = (target.workspace, target.classes, target.note)
+                (ws, classes, notes) = (target.workspace, target.classes, target.notes)
                 sheet = labels ?? target.sheet
+                overrides = conditions ?? target.conditions
             }
             let progress = Progress(label: "label: thumbnails", unit: "photos")
-            let app = try LabelApp(workspace: ws, classes: classes, sheet: sheet, progress: { progress.update($0, of: $1) })
-            if let note { print("note: \(note)") }
-            let written = sheet
+            let app = try LabelApp(workspace: ws, classes: classes, sheet: sheet, conditions: overrides, progress: { progress.update($0, of: $1) })
+            for note in notes { print("note: \(note)") }
+            let (written, conditionsSheet) = (sheet, overrides)
             var options = LabelServer.Options()
             (options.host, options.port) = (host, port)
             let server = LabelServer(app: app, options: options)
@@ -100,7 +106,7 @@ extension Facet {
                 do {
                     try await server.run { url in
                         // Written at once (not buffered): a script reads the URL while the server runs.
-                        FileHandle.standardOutput.write(Data("labels: \(written) (history: \(LabelApp.historyPath(sheet: written)))\nopen \(url)\n".utf8))
+                        FileHandle.standardOutput.write(Data("labels: \(written); conditions: \(conditionsSheet) (history: \(LabelApp.historyPath(sheet: written)))\nopen \(url)\n".utf8))
                     }
                 } catch { failure = error }
                 done.signal()
