@@ -1,9 +1,12 @@
 """Drives `facet label --serve` in a real browser (Debian's chromium through chromium-driver and
 Selenium) as a person would, and checks the files it writes: scripts/check-label runs it in CI.
 
-    python3 tools/check_label.py FACET WORKSPACE OUT
+    python3 tools/check_label.py FACET WORKSPACE OUT [EVALUATED_WORKSPACE]
 
 WORKSPACE: an ingested, tagged workspace with no labels sheet yet (OUT/labels.csv is written).
+EVALUATED_WORKSPACE (the demo's, after `facet demo`): its review view must list the test photos
+whose label the model disputes, most disputed first; a confirmation and a correction each take
+one off the list.
 Labels photos by keys, undoes and redoes, discards, filters, reloads, opens a second tab whose
 stale save must be refused, kills the server with SIGKILL and starts it again, and checks the
 security rules (no token, another Host, a path out of the workspace). Screenshots in OUT.
@@ -28,6 +31,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 facet, workspace, out = sys.argv[1:4]
+evaluated = sys.argv[4] if len(sys.argv) > 4 else None
 os.makedirs(out, exist_ok=True)
 sheet = os.path.join(out, "labels.csv")
 history = os.path.join(out, "labels.history.jsonl")
@@ -40,9 +44,9 @@ def check(ok, what):
         failures.append(what)
 
 
-def start():
+def start(ws=None, labels=None):
     log = open(os.path.join(out, "serve.log"), "a")
-    p = subprocess.Popen([facet, "label", workspace, "--serve", "--labels", sheet, "--port", "0"],
+    p = subprocess.Popen([facet, "label", ws or workspace, "--serve", "--labels", labels or sheet, "--port", "0"],
                          stdout=subprocess.PIPE, stderr=log, text=True)
     for line in p.stdout:
         m = re.search(r"open (http://\S+)", line)
@@ -236,6 +240,56 @@ try:
     check(status == 403, f"a change without the X-Facet-Token header is refused ({status})")
     status, _ = request(url, f"/api/undo?token={token}", method="GET")
     check(status in (404, 405), f"a change by GET is refused ({status})")
+    if evaluated:
+        # The review after the demo: the test photos the model disputes, most disputed first.
+        server.send_signal(signal.SIGTERM)
+        server.wait()
+        review_sheet = os.path.join(out, "review", "labels.csv")
+        os.makedirs(os.path.dirname(review_sheet), exist_ok=True)
+        server, url = start(evaluated, review_sheet)
+        driver.get(url)
+        ready()
+        with open(os.path.join(evaluated, "evaluation", "metrics.jsonl")) as f:
+            evals = [json.loads(l) for l in f]
+        best = max((e for e in evals if e.get("predictions")), key=lambda e: e["report"]["accuracy"])
+        with open(os.path.join(evaluated, "dataset", "manifest.jsonl")) as f:
+            byfile = {d["file"]: d for d in (json.loads(l) for l in f)}
+        classes = ["happy", "normal", "sad"]
+        disputed = []
+        for pr in best["predictions"]:
+            d = byfile[pr["file"]]
+            k = classes.index(d["label"])
+            if max(range(3), key=lambda i: pr["p"][i]) != k:
+                disputed.append((-__import__("math").log(max(pr["p"][k], 1e-6)), d["source"]))
+        disputed.sort(reverse=True)
+        Select(driver.find_element(By.ID, "filter")).select_by_value("review")
+        cells = driver.find_elements(By.CSS_SELECTOR, "#grid .cell img")
+        listed = [c.get_attribute("alt") for c in cells]
+        check(len(disputed) > 0 and listed == [s for _, s in disputed],
+              f"the review lists the {len(disputed)} test photos {best['name']} disputes, most disputed first")
+        check("disputes" in driver.find_element(By.CSS_SELECTOR, "#view .review").text, "the view shows the model's probabilities")
+        driver.save_screenshot(os.path.join(out, "label-review.png"))
+        first = driver.find_element(By.CSS_SELECTOR, "#view .name").text
+        press("c", after=True)
+        with open(os.path.join(out, "review", "labels.confirmed.csv"), newline="") as f:
+            confirmed = {r["file"]: r["confirmed"] for r in csv.DictReader(f)}
+        check(first in confirmed and len(driver.find_elements(By.CSS_SELECTOR, "#grid .cell")) == len(disputed) - 1,
+              "c confirms the label, and the photo leaves the review")
+        second = driver.find_element(By.CSS_SELECTOR, "#view .name").text
+        press("2", after=True)
+        with open(review_sheet, newline="") as f:
+            corrected = {r["file"]: r["label"] for r in csv.DictReader(f)}
+        check(corrected.get(second) == "normal" and len(driver.find_elements(By.CSS_SELECTOR, "#grid .cell")) == len(disputed) - 2,
+              "a number corrects the label, and the photo leaves the review")
+        # A restart remembers the confirmation: the same photo is not asked about again.
+        server.send_signal(signal.SIGKILL)
+        server.wait()
+        server, url = start(evaluated, review_sheet)
+        driver.get(url)
+        ready()
+        Select(driver.find_element(By.ID, "filter")).select_by_value("review")
+        listed = [c.get_attribute("alt") for c in driver.find_elements(By.CSS_SELECTOR, "#grid .cell img")]
+        check(first not in listed and second not in listed and len(listed) == len(disputed) - 2, "after a restart neither is asked about again")
 finally:
     driver.quit()
     server.send_signal(signal.SIGTERM)

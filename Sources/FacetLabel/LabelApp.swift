@@ -15,6 +15,10 @@ public final class LabelApp: @unchecked Sendable {
     /// Near-duplicate group → its photos' ids (a group is labelled as one).
     let groups: [String: [String]]
     public let thumbs: ThumbnailCache
+    /// The evaluated model's view of each test photo (`evaluation/metrics.jsonl`), by photo id.
+    let reviews: [String: Review]
+    /// The model the review shows: the evaluated one with the best test accuracy.
+    public let reviewModel: String?
 
     /// Thumbnails are made before serving (each photo decoded once, then cached in the
     /// workspace), so a request never decodes. `progress`: (done, total).
@@ -33,7 +37,45 @@ public final class LabelApp: @unchecked Sendable {
         book = try LabelBook(photos: records.map { ($0.id, $0.source) }, classes: classes, sheet: sheet, conditions: conditions,
                              history: history ?? LabelApp.historyPath(sheet: sheet))
         thumbs = ThumbnailCache(workspace: workspace)
+        (reviews, reviewModel) = Self.reviews(workspace: workspace, classes: classes)
         try thumbs.make(records, dump: dump, progress: progress)
+    }
+
+    /// What the model says of a photo: the label it was evaluated against, its probabilities in
+    /// the classes' order, the loss of that label (−ln p), and whether it predicts another class.
+    public struct Review: Codable, Sendable {
+        var model: String
+        var given: String
+        var p: [Double]
+        var loss: Double
+        var disputed: Bool
+        /// Still to ask: the photo keeps the label the model disputes, and it was not confirmed.
+        var ask: Bool? = nil
+    }
+
+    /// The reviews of the best evaluated model, read from the workspace's evaluation and dataset
+    /// manifests (a workspace never evaluated has none).
+    static func reviews(workspace: String, classes: [String]) -> ([String: Review], String?) {
+        func lines(_ path: String) -> [[String: Any]] {
+            guard let data = FileManager.default.contents(atPath: path), data.count <= 1 << 30 else { return [] }
+            return data.split(separator: UInt8(ascii: "\n")).compactMap { try? JSONSerialization.jsonObject(with: Data($0)) as? [String: Any] }
+        }
+        let evaluated = lines(workspace + "/evaluation/metrics.jsonl").filter { $0["predictions"] is [[String: Any]] }
+        guard let best = evaluated.max(by: {
+            (($0["report"] as? [String: Any])?["accuracy"] as? Double ?? 0) < (($1["report"] as? [String: Any])?["accuracy"] as? Double ?? 0)
+        }), let name = best["name"] as? String, let predictions = best["predictions"] as? [[String: Any]] else { return ([:], nil) }
+        var byFile: [String: (id: String, label: String)] = [:]
+        for d in lines(workspace + "/dataset/manifest.jsonl") {
+            if let file = d["file"] as? String, let id = d["derived_from"] as? String, let label = d["label"] as? String { byFile[file] = (id, label) }
+        }
+        var out: [String: Review] = [:]
+        for p in predictions {
+            guard let file = p["file"] as? String, let probs = p["p"] as? [Double], probs.count == classes.count,
+                  let (id, given) = byFile[file], let k = classes.firstIndex(of: given) else { continue }
+            let top = probs.indices.max { probs[$0] < probs[$1] }!
+            out[id] = Review(model: name, given: given, p: probs, loss: -log(max(probs[k], 1e-6)), disputed: top != k)
+        }
+        return (out, name)
     }
 
     /// The history of a sheet's changes: beside it, `NAME.history.jsonl`.
@@ -57,6 +99,7 @@ public final class LabelApp: @unchecked Sendable {
         var issues: [String]
         /// Condition → what the page shows of it.
         var tags: [String: Tag]
+        var review: Review?
     }
 
     /// A condition as the page shows it: the value in force, what tagging measured (its value,
@@ -72,6 +115,7 @@ public final class LabelApp: @unchecked Sendable {
 
     public struct State: Codable, Sendable {
         var classes: [String]
+        var reviewModel: String?
         var discard: String
         var photos: [Photo]
         var undo: Int
@@ -112,12 +156,16 @@ public final class LabelApp: @unchecked Sendable {
                 tags[name] = Tag(value: mine ?? t.value, measured: t.value, score: t.score, reason: t.reason, source: mine != nil ? "you" : t.source)
             }
         }
-        return Photo(id: r.id, source: r.source, group: r.group, copies: n > 1 ? n : nil, label: book.label(r.id), rev: book.revision(r.id),
-                     issues: r.issues, tags: tags)
+        // The label in force: the one given here, else the pipeline's (folders, a sheet).
+        let label = book.label(r.id) ?? r.label
+        var review = reviews[r.id]
+        if let given = review?.given { review!.ask = label == given && book.override(LabelBook.confirmed, r.id) != given }
+        return Photo(id: r.id, source: r.source, group: r.group, copies: n > 1 ? n : nil, label: label, rev: book.revision(r.id),
+                     issues: r.issues, tags: tags, review: review)
     }
 
     public func state() -> State {
-        State(classes: book.classes, discard: book.discard, photos: records.map(photo), undo: book.canUndo, redo: book.canRedo)
+        State(classes: book.classes, reviewModel: reviewModel, discard: book.discard, photos: records.map(photo), undo: book.canUndo, redo: book.canRedo)
     }
 
     func update(_ changes: [LabelBook.Change], did: String) -> Update {
@@ -133,6 +181,7 @@ public final class LabelApp: @unchecked Sendable {
 
     public func condition(_ r: ConditionRequest) throws -> Update {
         let changes = try book.set([r.id], to: r.value, field: r.field, seen: r.seen)
+        if r.field == LabelBook.confirmed { return update(changes, did: "confirmed: \(r.value ?? "no longer")") }
         return update(changes, did: "\(r.field) \(r.value ?? "as measured")")
     }
 

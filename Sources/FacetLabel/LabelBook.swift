@@ -47,6 +47,11 @@ public final class LabelBook: @unchecked Sendable {
     public let sheetPath: String
     public let conditionsPath: String?
     public let historyPath: String
+    /// Labels confirmed in the review (`file,confirmed`): a photo whose label is confirmed is not
+    /// asked about again while it keeps that label. Beside the label sheet, `NAME.confirmed.csv`.
+    public var confirmedPath: String { (sheetPath as NSString).deletingPathExtension + ".confirmed.csv" }
+    /// The field of a confirmation.
+    public static let confirmed = "confirmed"
     /// Photo id → its path in the dump (what the sheet's `file` column holds).
     let sources: [String: String]
     /// Field ("label", "lighting", …) → photo id → value; absent: unlabelled, or the tag as measured.
@@ -74,6 +79,15 @@ public final class LabelBook: @unchecked Sendable {
             for row in s.rows {
                 guard let path = row[file], let label = row["label"], !label.isEmpty else { continue }
                 if let id = byPath[path] { values["label", default: [:]][id] = label } else { foreign.append([path, label]) }
+            }
+        }
+        let confirmedSheet = (sheet as NSString).deletingPathExtension + ".confirmed.csv"
+        if FileManager.default.fileExists(atPath: confirmedSheet) {
+            let s = try Sheet(path: confirmedSheet)
+            if let file = s.fileColumn, s.columns.contains(Self.confirmed) {
+                for row in s.rows {
+                    if let path = row[file], let id = byPath[path], let v = row[Self.confirmed], !v.isEmpty { values[Self.confirmed, default: [:]][id] = v }
+                }
             }
         }
         if let conditions, FileManager.default.fileExists(atPath: conditions) {
@@ -142,7 +156,9 @@ public final class LabelBook: @unchecked Sendable {
     @discardableResult
     public func set(_ ids: [String], to value: String?, field: String? = nil, seen: [String: Int]) throws -> [Change] {
         try lock.withLock {
-            if let field {
+            if field == Self.confirmed {
+                if let value, value != discard, !classes.contains(value) { throw Refusal(description: "\"\(value)\" is not a class here") }
+            } else if let field {
                 guard let c = Self.conditions.first(where: { $0.name == field }) else { throw Refusal(description: "no condition \(field)") }
                 guard conditionsPath != nil else { throw Refusal(description: "no conditions sheet to write overrides to") }
                 if let value, !c.values.contains(value) { throw Refusal(description: "\(field) is \(c.values.joined(separator: " or ")), not \"\(value)\"") }
@@ -197,7 +213,11 @@ public final class LabelBook: @unchecked Sendable {
             values[c.key, default: [:]][c.id] = c.new
             revisions[c.id, default: 0] += 1
         }
-        try writeSheets(conditions: e.changes.contains { $0.field != nil })
+        try writeSheets(conditions: e.changes.contains { $0.field != nil && $0.field != Self.confirmed })
+        if e.changes.contains(where: { $0.field == Self.confirmed }) {
+            let rows = (values[Self.confirmed] ?? [:]).compactMap { id, v in sources[id].map { [$0, v] } }.sorted { $0[0] < $1[0] }
+            try AtomicFile.write(Array(Self.csv(["file", Self.confirmed], rows).utf8), to: confirmedPath)
+        }
     }
 
     /// The label sheet, and the conditions sheet when `conditions` (an override changed).

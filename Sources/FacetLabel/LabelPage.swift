@@ -18,6 +18,7 @@ enum LabelPage {
     .tags span,.tags button{display:inline-block;background:#eef;border:1px solid #dde;border-radius:3px;padding:1px 6px;margin:2px 4px 2px 0;font-size:12px;cursor:default}
     .tags button{cursor:pointer}.tags button.you{background:#fff3c4;border-color:#e0c060}.tags button small{color:#777}
     .tags span.issue{background:#fde8dc}.group{display:flex;gap:6px;flex-wrap:wrap;margin-top:8px}.group img{width:72px;height:72px;object-fit:cover;border-radius:3px;border:2px solid #ccc}
+    .review{margin-top:8px;font-size:13px;color:#333}.review.disputed{color:#8a2d00}.review .given{font-weight:700}
     .keys{color:#666;font-size:12px;margin-top:10px}.keys b{display:inline-block;min-width:14px;padding:0 4px;border:1px solid #bbb;border-radius:3px;background:#fafafa;text-align:center;color:#333}
     #grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(112px,1fr));gap:8px;align-content:start}
     .cell{background:#fff;border:2px solid transparent;border-radius:6px;padding:3px;cursor:pointer;font-size:11px}
@@ -50,6 +51,7 @@ enum LabelPage {
     }
     function filters() {
       const f = [["all", "all photos"], ["unlabelled", "unlabelled"], ["conflicts", "conflicts"], ["label:" + S.discard, "discarded"]];
+      if (S.reviewModel) f.splice(1, 0, ["review", `review: labels ${S.reviewModel} disputes`]);
       for (const c of S.classes) f.push(["label:" + c, "class " + c]);
       for (const k of ["lighting", "background", "occlusion"]) {
         for (const v of [...new Set(S.photos.map(p => tag(p, k)).filter(Boolean))].sort()) f.push([k + ":" + v, k + " " + v]);
@@ -61,6 +63,7 @@ enum LabelPage {
       if (f === "all") return true;
       if (f === "unlabelled") return !p.label;
       if (f === "conflicts") return bad.has(p.group);
+      if (f === "review") return !!(p.review && p.review.disputed && p.review.ask);
       const [k, v] = [f.slice(0, f.indexOf(":")), f.slice(f.indexOf(":") + 1)];
       if (k === "label") return p.label === v;
       if (k === "issue") return p.issues.includes(v);
@@ -70,14 +73,22 @@ enum LabelPage {
     function refilter(keepId) {
       const f = $("#filter").value, bad = conflicts();
       shown = S.photos.filter(p => matches(p, f, bad));
+      // The review: most disputed first (the loss of the label given).
+      if (f === "review") shown.sort((a, b) => b.review.loss - a.review.loss);
       const i = keepId ? shown.findIndex(p => p.id === keepId) : -1;
       cur = i >= 0 ? i : Math.min(cur, Math.max(shown.length - 1, 0));
       drawGrid(); drawView(); drawProgress();
     }
     function labelText(p) { return p.label ? p.label : "unlabelled"; }
+    function cellText(p, review) {
+      if (!review || !p.review) return esc(labelText(p));
+      const k = p.review.p.indexOf(Math.max(...p.review.p));
+      return `${esc(labelText(p))} → ${esc(S.classes[k])} ${p.review.p[k].toFixed(2)}`;
+    }
     function drawGrid() {
+      const review = $("#filter").value === "review";
       $("#grid").innerHTML = shown.map((p, i) => `<div class="cell${i === cur ? " cur" : ""}" data-i="${i}" data-id="${esc(p.id)}">` +
-        `<img loading="lazy" src="/thumb/${p.id}" alt="${esc(p.source)}"><span class="l ${p.label ? (p.label === S.discard ? "discard" : "") : "none"}">${esc(labelText(p))}</span></div>`).join("")
+        `<img loading="lazy" src="/thumb/${p.id}" alt="${esc(p.source)}"><span class="l ${p.label ? (p.label === S.discard ? "discard" : "") : "none"}">${cellText(p, review)}</span></div>`).join("")
         || `<p>No photo here.</p>`;
     }
     function drawView() {
@@ -89,7 +100,7 @@ enum LabelPage {
         `<div class="tags">${CONDITIONS.map(([k, key]) => p.tags[k] ? `<button class="tag ${p.tags[k].source}" data-field="${k}" ` +
           `title="${esc(describe(p.tags[k]))}: click or press ${key} to change">${k} <b>${esc(p.tags[k].value)}</b>` +
           `<small> ${esc(p.tags[k].source === "you" ? "set here" : p.tags[k].source === "sheet" ? "sheet" : p.tags[k].score != null ? "auto " + p.tags[k].score.toFixed(2) : "auto")}</small></button>` : "").join("")}` +
-        p.issues.map(i => `<span class="issue">${esc(i)}</span>`).join("") + `</div>` +
+        p.issues.map(i => `<span class="issue">${esc(i)}</span>`).join("") + `</div>` + reviewLine(p) +
         (group.length ? `<div>labelled with its ${group.length} near duplicate${group.length > 1 ? "s" : ""}:</div><div class="group">` +
           group.map(q => `<img src="/thumb/${q.id}" title="${esc(q.source)}: ${esc(labelText(q))}">`).join("") + `</div>` : "") + keys();
       const cell = document.querySelector(`.cell[data-i="${cur}"]`);
@@ -108,9 +119,24 @@ enum LabelPage {
       if (!u) return;
       apply(u); drawView(); drawGrid(); drawProgress();
     }
+    function reviewLine(p) {
+      const r = p.review; if (!r) return "";
+      return `<div class="review${r.disputed ? " disputed" : ""}">${esc(r.model)}: ` +
+        S.classes.map((c, i) => `<span class="${c === r.given ? "given" : ""}">${esc(c)} ${r.p[i].toFixed(2)}</span>`).join(" · ") +
+        ` — ${r.disputed ? "disputes" : "agrees with"} ${esc(r.given)} (loss ${r.loss.toFixed(2)})` +
+        (r.ask ? (r.disputed ? ` · <b>c</b> confirms ${esc(r.given)}, a number corrects it` : "") : " · confirmed or changed") + `</div>`;
+    }
+    async function confirmLabel() {
+      const p = shown[cur]; if (!p || !p.label) return;
+      const u = await post("/api/condition", {id: p.id, field: "confirmed", value: p.label, seen: {[p.id]: p.rev}});
+      if (!u) return;
+      apply(u);
+      if ($("#filter").value === "review") refilter(); else { drawView(); drawProgress(); }
+    }
     function keys() {
       return `<div class="keys">${S.classes.map((c, i) => `<b>${i + 1}</b> ${esc(c)}`).join(" · ")} · <b>x</b> discard · <b>s</b> skip · ` +
-        `<b>z</b> undo · <b>Z</b> redo · <b>←</b><b>→</b> move · <b>l</b> <b>b</b> <b>o</b> change lighting, background, occlusion</div>`;
+        `<b>z</b> undo · <b>Z</b> redo · <b>←</b><b>→</b> move · <b>l</b> <b>b</b> <b>o</b> change lighting, background, occlusion` +
+        (S.reviewModel ? ` · <b>c</b> confirm the label` : "") + `</div>`;
     }
     function drawProgress() {
       const n = S.photos.length, counts = {};
@@ -128,15 +154,20 @@ enum LabelPage {
       S.undo = u.undo; S.redo = u.redo;
       msg(u.did);
     }
+    // Milliseconds from each labelling key press to the server's answer, which comes once the
+    // change is on disk (read by bench/label.sh).
+    window.facetTimings = [];
     async function give(label) {
       const p = shown[cur]; if (!p) return;
+      const t0 = performance.now();
       const seen = {};
       for (const q of S.photos) if (q.group === p.group) seen[q.id] = q.rev;
       const u = await post("/api/label", {id: p.id, label, seen});
       if (!u) return;
+      window.facetTimings.push(performance.now() - t0);
       apply(u);
       const f = $("#filter").value;
-      if (f === "unlabelled" || f === "conflicts") { refilter(); } else { cur = Math.min(cur + 1, shown.length - 1); drawGrid(); drawView(); drawProgress(); }
+      if (f === "unlabelled" || f === "conflicts" || f === "review") { refilter(); } else { cur = Math.min(cur + 1, shown.length - 1); drawGrid(); drawView(); drawProgress(); }
     }
     async function walk(which) {
       const u = await post("/api/" + which); if (!u) return;
@@ -154,6 +185,7 @@ enum LabelPage {
       else if (k === "x") { e.preventDefault(); give(S.discard); }
       else if (k === "s" || k === "ArrowRight") { e.preventDefault(); cur = Math.min(cur + 1, shown.length - 1); drawView(); }
       else if (k === "ArrowLeft") { e.preventDefault(); cur = Math.max(cur - 1, 0); drawView(); }
+      else if (k === "c") { e.preventDefault(); confirmLabel(); }
       else if (k === "l" || k === "b" || k === "o") { e.preventDefault(); flip(CONDITIONS.find(c => c[1] === k)[0]); }
     });
     $("#view").addEventListener("click", e => { const b = e.target.closest("button.tag"); if (b) flip(b.dataset.field); });

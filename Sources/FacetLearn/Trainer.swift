@@ -214,10 +214,17 @@ public final class Trainer {
 
     /// Mean loss, accuracy and predicted class of each item, in evaluation mode.
     public func evaluate(_ data: ImageDataset, _ indices: [Int], _ cache: FeatureCache? = nil) -> (loss: Double, accuracy: Double, predictions: [Int]) {
+        let e = evaluateWithProbabilities(data, indices, cache)
+        return (e.loss, e.accuracy, e.predictions)
+    }
+
+    /// `evaluate`, and each item's class probabilities (the softmax of its logits).
+    public func evaluateWithProbabilities(_ data: ImageDataset, _ indices: [Int], _ cache: FeatureCache? = nil)
+        -> (loss: Double, accuracy: Double, predictions: [Int], probabilities: [[Double]]) {
         model.train(false)
         model.requiresGrad(false)
         defer { model.requiresGrad(true) }
-        var lossSum = 0.0, correct = 0, predictions: [Int] = []
+        var lossSum = 0.0, correct = 0, predictions: [Int] = [], probabilities: [[Double]] = []
         for b in stride(from: 0, to: indices.count, by: config.batch) {
             let (logits, y) = forward(data, indices[b..<min(b + config.batch, indices.count)], cache)
             let (loss, hits, _) = Self.loss(logits, y)
@@ -227,9 +234,11 @@ public final class Trainer {
             for i in 0..<y.count {
                 let row = logits.data[i * k..<(i + 1) * k]
                 predictions.append(row.indices.max { row[$0] < row[$1] }! - i * k)
+                let top = Double(row.max()!), e = row.map { exp(Double($0) - top) }, sum = e.reduce(0, +)
+                probabilities.append(e.map { $0 / sum })
             }
         }
-        return (lossSum / Double(max(1, indices.count)), Double(correct) / Double(max(1, indices.count)), predictions)
+        return (lossSum / Double(max(1, indices.count)), Double(correct) / Double(max(1, indices.count)), predictions, probabilities)
     }
 
     /// Cross-entropy, the number of right argmaxes, and the gradient of the logits.

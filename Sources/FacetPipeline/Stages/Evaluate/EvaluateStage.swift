@@ -11,6 +11,8 @@ struct EvaluateStage: PipelineStage {
     static let requires: [StageKind] = [.train]
     static let reads: [StageKind] = [.train, .augment]
     static let outputs = ["metrics"]
+    /// 2: each test image's class probabilities in the metrics.
+    static let version = 2
     var slices: [String]
     /// Slices of fewer test photos are shown greyed in the report, never marked low.
     var minSlice: Int
@@ -50,7 +52,7 @@ struct EvaluateStage: PipelineStage {
             let (c, model) = try Checkpoint.load(store.path(ck))
             var config = TrainConfig()
             config.architecture = c.architecture
-            let (_, _, predictions) = Trainer(config, classes: c.classes.count, model: model).evaluate(data, test)
+            let (_, _, predictions, probabilities) = Trainer(config, classes: c.classes.count, model: model).evaluateWithProbabilities(data, test)
             let truth = test.map { data.items[$0].label }
             let report = ClassificationReport(truth: truth, predicted: predictions, classes: c.classes)
             var bySlice: [String: [String: ModelEvaluation.Slice]] = [:]
@@ -67,8 +69,12 @@ struct EvaluateStage: PipelineStage {
                 ModelEvaluation.Miss(file: data.items[test[$0]].file, truth: c.classes[truth[$0]], predicted: c.classes[predictions[$0]])
             }
             events.line("evaluate: \(m.name): test accuracy \(String(format: "%.4f", report.accuracy)) on \(test.count) photos")
-            out.append(ModelEvaluation(name: m.name, status: "evaluated", report: report, text: report.text(), slices: bySlice, misclassified: misses,
-                                       minSlice: minSlice))
+            var e = ModelEvaluation(name: m.name, status: "evaluated", report: report, text: report.text(), slices: bySlice, misclassified: misses,
+                                    minSlice: minSlice)
+            e.predictions = zip(test, probabilities).map { i, p in
+                ModelEvaluation.Prediction(file: data.items[i].file, p: p.map { ($0 * 10_000).rounded() / 10_000 })
+            }
+            out.append(e)
         }
         return StageResult(outputs: ["metrics": try store.putLines(out)],
                            note: "\(out.filter { $0.status == "evaluated" }.count) models evaluated on \(test.count) test photos")
@@ -89,9 +95,14 @@ struct ModelEvaluation: Codable, Sendable {
     var misclassified: [Miss]?
     /// Slices of fewer photos are too few to tell (`evaluate: {min_slice: …}`).
     var minSlice: Int? = nil
+    /// Each test image's class probabilities, in the classes' order: what the labelling app's
+    /// review ranks disputed labels by.
+    var predictions: [Prediction]? = nil
+
+    struct Prediction: Codable, Sendable { var file: String; var p: [Double] }
 
     enum CodingKeys: String, CodingKey {
-        case name, status, reason, report, text, slices, misclassified
+        case name, status, reason, report, text, slices, misclassified, predictions
         case minSlice = "min_slice"
     }
 
