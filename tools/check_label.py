@@ -1,7 +1,7 @@
 """Drives `facet label --serve` in a real browser (Debian's chromium through chromium-driver and
 Selenium) as a person would, and checks the files it writes: scripts/check-label runs it in CI.
 
-    python3 tools/check_label.py FACET WORKSPACE OUT [EVALUATED_WORKSPACE]
+    python3 tools/check_label.py FACET WORKSPACE OUT [EVALUATED_WORKSPACE] [PIPELINE]
 
 WORKSPACE: an ingested, tagged workspace with no labels sheet yet (OUT/labels.csv is written).
 EVALUATED_WORKSPACE (the demo's, after `facet demo`): its review view must list the test photos
@@ -31,7 +31,8 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 facet, workspace, out = sys.argv[1:4]
-evaluated = sys.argv[4] if len(sys.argv) > 4 else None
+evaluated = sys.argv[4] if len(sys.argv) > 4 and sys.argv[4] else None
+pipeline = sys.argv[5] if len(sys.argv) > 5 else None
 os.makedirs(out, exist_ok=True)
 sheet = os.path.join(out, "labels.csv")
 history = os.path.join(out, "labels.history.jsonl")
@@ -46,7 +47,7 @@ def check(ok, what):
 
 def start(ws=None, labels=None):
     log = open(os.path.join(out, "serve.log"), "a")
-    p = subprocess.Popen([facet, "label", ws or workspace, "--serve", "--labels", labels or sheet, "--port", "0"],
+    p = subprocess.Popen([facet, "label", ws or workspace, "--serve", "--port", "0"] + (["--labels", labels or sheet] if labels != "" else []),
                          stdout=subprocess.PIPE, stderr=log, text=True)
     for line in p.stdout:
         m = re.search(r"open (http://\S+)", line)
@@ -290,6 +291,22 @@ try:
         Select(driver.find_element(By.ID, "filter")).select_by_value("review")
         listed = [c.get_attribute("alt") for c in driver.find_elements(By.CSS_SELECTOR, "#grid .cell img")]
         check(first not in listed and second not in listed and len(listed) == len(disputed) - 2, "after a restart neither is asked about again")
+    if pipeline:
+        # On a pipeline: labels by keys, then facet run reruns label and split, and nothing else.
+        server.send_signal(signal.SIGTERM)
+        server.wait()
+        server, url = start(pipeline, "")
+        driver.get(url)
+        ready()
+        Select(driver.find_element(By.ID, "filter")).select_by_value("unlabelled")
+        for i in range(6):
+            press(str(1 + i % 3), after=True)
+        status = subprocess.run([facet, "status", pipeline], capture_output=True, text=True).stdout
+        check(re.search(r"label\s+stale", status) is not None and re.search(r"tag\s+fresh", status) is not None,
+              "facet status: label stale, tag fresh")
+        ran = subprocess.run([facet, "run", pipeline], capture_output=True, text=True)
+        check(ran.returncode == 0 and "ran label, split;" in ran.stdout, "facet run reruns label and split only: "
+              + (ran.stdout.strip().splitlines() or ["(nothing)"])[-1])
 finally:
     driver.quit()
     server.send_signal(signal.SIGTERM)

@@ -155,7 +155,7 @@ enum LabelPage {
       msg(u.did);
     }
     // Milliseconds from each labelling key press to the server's answer, which comes once the
-    // change is on disk (read by bench/label.sh).
+    // change is on disk (saved), and to the next photo drawn (shown): read by bench/label.sh.
     window.facetTimings = [];
     async function give(label) {
       const p = shown[cur]; if (!p) return;
@@ -164,10 +164,11 @@ enum LabelPage {
       for (const q of S.photos) if (q.group === p.group) seen[q.id] = q.rev;
       const u = await post("/api/label", {id: p.id, label, seen});
       if (!u) return;
-      window.facetTimings.push(performance.now() - t0);
+      const saved = performance.now() - t0;
       apply(u);
       const f = $("#filter").value;
       if (f === "unlabelled" || f === "conflicts" || f === "review") { refilter(); } else { cur = Math.min(cur + 1, shown.length - 1); drawGrid(); drawView(); drawProgress(); }
+      window.facetTimings.push({saved, shown: performance.now() - t0});
     }
     async function walk(which) {
       const u = await post("/api/" + which); if (!u) return;
@@ -199,6 +200,7 @@ enum LabelPage {
       if (location.search.includes("token=")) history.replaceState(null, "", "/");
       filters(); refilter();
       msg("ready: " + S.photos.length + " photos");
+      window.facetReadyAt = performance.now();
     })();
     </script></body></html>
     """
