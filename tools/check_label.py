@@ -298,10 +298,15 @@ try:
         server, url = start(pipeline, "")
         driver.get(url)
         ready()
+        pipeline_sheet = os.path.join(os.path.dirname(os.path.dirname(pipeline)), "Manifests", "check", "labels.csv")
+        rows_before = sum(1 for _ in open(pipeline_sheet)) - 1
         Select(driver.find_element(By.ID, "filter")).select_by_value("unlabelled")
         for i in range(6):
             press(str(1 + i % 3), after=True)
+        added = sum(1 for _ in open(pipeline_sheet)) - 1 - rows_before
         status = subprocess.run([facet, "status", pipeline], capture_output=True, text=True).stdout
+        check(f"labels: {added} photos changed since the last run" in status and added >= 6,
+              f"facet status says what the labels changed ({added} photos: six keys, near duplicates with them)")
         check(re.search(r"label\s+stale", status) is not None and re.search(r"tag\s+fresh", status) is not None,
               "facet status: label stale, tag fresh")
         ran = subprocess.run([facet, "run", pipeline], capture_output=True, text=True)

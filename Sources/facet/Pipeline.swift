@@ -109,6 +109,10 @@ extension Facet {
                 } else {
                     let head = s.stage.padding(toLength: 8, withPad: " ", startingAt: 0) + " " + s.state.replacingOccurrences(of: "_", with: " ")
                     say(s.reasons.isEmpty ? head : head + ": " + s.reasons.joined(separator: "; "))
+                    // What a changed label sheet changes (the labelling app's, or one edited by hand).
+                    if s.stage == "label", s.state == "stale", let n = LabelTarget.changes(pipeline.manifest) {
+                        say("         labels: \(n) photo\(n == 1 ? "" : "s") changed since the last run")
+                    }
                 }
             }
             if states.contains(where: { $0.state != "fresh" }) { throw ExitCode(PipelineExit.failed) }

@@ -53,3 +53,22 @@ public struct LabelTarget: Sendable {
         return PipelineManifest.absolute(path, root: root)
     }
 }
+
+extension LabelTarget {
+    /// How many photos the label sheet now labels otherwise than the last run did (the
+    /// workspace's `manifest.jsonl` and `discarded.jsonl`), the sheet read as the label stage
+    /// reads it; for `facet status`. Nil when the label stage does not read a sheet, has not
+    /// run, or the sheet cannot be read (the run will say why).
+    public static func changes(_ m: PipelineManifest) -> Int? {
+        guard let stage = m.stages[.label]?.stage as? LabelStage, case .sheet = stage.options.source,
+              let records = try? JSONLines.read(Record.self, from: Workspace.manifest(m.workspace)) else { return nil }
+        let discarded = (try? JSONLines.read(Record.self, from: Workspace.discarded(m.workspace))) ?? []
+        let duplicates = (try? JSONLines.read(DuplicateRecord.self, from: Workspace.duplicates(m.workspace))) ?? []
+        var o = stage.options
+        o.strict = false
+        guard let (kept, dropped, _) = try? Labeling.apply(records + discarded, duplicates: duplicates, options: o) else { return nil }
+        let before = Dictionary(records.map { ($0.id, $0.label ?? "") } + discarded.map { ($0.id, "\u{0}discard") }) { a, _ in a }
+        let after = Dictionary(kept.map { ($0.id, $0.label ?? "") } + dropped.map { ($0.id, "\u{0}discard") }) { a, _ in a }
+        return before.filter { after[$0.key] != $0.value }.count
+    }
+}
