@@ -87,9 +87,21 @@ enum LabelPage {
     }
     function drawGrid() {
       const review = $("#filter").value === "review";
-      $("#grid").innerHTML = shown.map((p, i) => `<div class="cell${i === cur ? " cur" : ""}" data-i="${i}" data-id="${esc(p.id)}">` +
-        `<img loading="lazy" src="/thumb/${p.id}" alt="${esc(p.source)}"><span class="l ${p.label ? (p.label === S.discard ? "discard" : "") : "none"}">${cellText(p, review)}</span></div>`).join("")
+      $("#grid").innerHTML = shown.map((p, i) => `<div class="cell${i === cur ? " cur" : ""}" data-id="${esc(p.id)}">` +
+        `<img loading="lazy" src="/thumb/${p.id}" alt="${esc(p.source)}"><span class="${labelClass(p)}">${cellText(p, review)}</span></div>`).join("")
         || `<p>No photo here.</p>`;
+    }
+    function labelClass(p) { return "l " + (p.label ? (p.label === S.discard ? "discard" : "") : "none"); }
+    // After a change: the changed photos' cells, without drawing the grid again (thousands of cells).
+    function updateCells(photos) {
+      const review = $("#filter").value === "review";
+      for (const p of photos) {
+        const cell = document.querySelector(`.cell[data-id="${p.id}"]`);
+        if (!cell) continue;
+        if (!shown.includes(byId(p.id))) { cell.remove(); continue; }
+        const l = cell.querySelector(".l");
+        l.className = labelClass(byId(p.id)); l.innerHTML = cellText(byId(p.id), review);
+      }
     }
     function drawView() {
       const p = shown[cur];
@@ -103,7 +115,7 @@ enum LabelPage {
         p.issues.map(i => `<span class="issue">${esc(i)}</span>`).join("") + `</div>` + reviewLine(p) +
         (group.length ? `<div>labelled with its ${group.length} near duplicate${group.length > 1 ? "s" : ""}:</div><div class="group">` +
           group.map(q => `<img src="/thumb/${q.id}" title="${esc(q.source)}: ${esc(labelText(q))}">`).join("") + `</div>` : "") + keys();
-      const cell = document.querySelector(`.cell[data-i="${cur}"]`);
+      const cell = shown[cur] && document.querySelector(`.cell[data-id="${shown[cur].id}"]`);
       document.querySelectorAll(".cell.cur").forEach(c => c.classList.remove("cur"));
       if (cell) { cell.classList.add("cur"); cell.scrollIntoView({block: "nearest"}); }
     }
@@ -167,7 +179,15 @@ enum LabelPage {
       const saved = performance.now() - t0;
       apply(u);
       const f = $("#filter").value;
-      if (f === "unlabelled" || f === "conflicts" || f === "review") { refilter(); } else { cur = Math.min(cur + 1, shown.length - 1); drawGrid(); drawView(); drawProgress(); }
+      if (f === "unlabelled" || f === "conflicts" || f === "review") {
+        // The photos that no longer match leave; the view shows the next one in the same place.
+        const bad = conflicts();
+        shown = shown.filter(q => matches(q, f, bad));
+        cur = Math.min(cur, Math.max(shown.length - 1, 0));
+      } else {
+        cur = Math.min(cur + 1, shown.length - 1);
+      }
+      updateCells(u.photos); drawView(); drawProgress();
       window.facetTimings.push({saved, shown: performance.now() - t0});
     }
     async function walk(which) {
@@ -190,7 +210,10 @@ enum LabelPage {
       else if (k === "l" || k === "b" || k === "o") { e.preventDefault(); flip(CONDITIONS.find(c => c[1] === k)[0]); }
     });
     $("#view").addEventListener("click", e => { const b = e.target.closest("button.tag"); if (b) flip(b.dataset.field); });
-    $("#grid").addEventListener("click", e => { const c = e.target.closest(".cell"); if (c) { cur = +c.dataset.i; drawView(); } });
+    $("#grid").addEventListener("click", e => {
+      const c = e.target.closest(".cell");
+      if (c) { cur = Math.max(0, shown.findIndex(p => p.id === c.dataset.id)); drawView(); }
+    });
     $("#filter").addEventListener("change", () => { cur = 0; refilter(); $("#filter").blur(); });
     (async () => {
       const r = await fetch("/api/state");
