@@ -21,6 +21,10 @@ public struct LabelOptions: Sendable {
     public var discard: [String] = ["discard"]
     /// Sheet rows that match no photo are an error (else they are listed).
     public var strict = false
+    /// A sheet's columns naming the photo and its label (lower case); nil file column: the first
+    /// of file, path, filename, source.
+    public var fileColumn: String?
+    public var labelColumn = "label"
     /// `facet label` on a workspace: photos that have a label may lose it (else that is an error).
     public var allowUnlabelling = false
     public init() {}
@@ -83,7 +87,7 @@ public enum Labeling {
 
         public init(_ options: LabelOptions) throws {
             self.options = options
-            lookup = try Lookup(options.source)
+            lookup = try Lookup(options.source, columns: (options.fileColumn, options.labelColumn))
             names = Names(options)
         }
 
@@ -113,7 +117,13 @@ public enum Labeling {
                 }
             }
             if !unknown.isEmpty {
-                let list = unknown.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { "\"\($0.key)\" (\($0.value))" }.joined(separator: ", ")
+                // Spellings of one word together: "surprise" (13: surprise 8, SURPRISE 5).
+                let byWord = Dictionary(grouping: unknown, by: { $0.key.trimmingCharacters(in: .whitespaces).lowercased() })
+                let list = byWord.map { (word: $0.key, total: $0.value.reduce(0) { $0 + $1.value }, spellings: $0.value.sorted { ($0.value, $1.key) > ($1.value, $0.key) }) }
+                    .sorted { ($0.total, $1.word) > ($1.total, $0.word) }
+                    .map { w in w.spellings.count == 1 && w.spellings[0].key == w.word ? "\"\(w.word)\" (\(w.total))"
+                        : "\"\(w.word)\" (\(w.total): " + w.spellings.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")" }
+                    .joined(separator: ", ")
                 throw DataError("label: values outside the classes \(options.classes.joined(separator: ", ")): \(list); "
                                 + "add an alias, a class, or a discard name")
             }
@@ -121,8 +131,13 @@ public enum Labeling {
             var summary = LabelSummary()
             var kept: [Record] = [], discarded: [Record] = []
             // A near-duplicate or burst group gets one label: conflicts are looked for across the group.
-            var groupLabels: [String: Set<String>] = [:]
-            for r in records { for w in words[r.id] ?? [] { groupLabels[r.group, default: []].insert(names.resolve(w.word)!) } }
+            var groupLabels: [String: Set<String>] = [:], groupWords: [String: Set<String>] = [:]
+            for r in records {
+                for w in words[r.id] ?? [] {
+                    groupLabels[r.group, default: []].insert(names.resolve(w.word)!)
+                    groupWords[r.group, default: []].insert(w.word.trimmingCharacters(in: .whitespaces))
+                }
+            }
             var members: [String: [String]] = [:]
             for r in records { members[r.group, default: []].append(r.source) }
             let copies = Dictionary(grouping: duplicates, by: \.keptSource).mapValues { $0.map(\.source) }
@@ -134,7 +149,8 @@ public enum Labeling {
                     r.label = nil
                     if reported.insert(r.group).inserted {
                         let sources = members[r.group]!.flatMap { [$0] + (copies[$0] ?? []) }
-                        summary.conflicts.append((sources, labels.map { $0 == Names.discard ? "discard" : $0 }.sorted()))
+                        // The words as written (a conflict between "Happy" and "sadness" says so).
+                        summary.conflicts.append((sources, groupWords[r.group]!.sorted()))
                     }
                     kept.append(r)
                 } else if let label = labels.first {
@@ -176,18 +192,21 @@ public enum Labeling {
         /// The sheet's rows: (line, file), for finding the ones that match no photo.
         var rows: [(line: Int, file: String)] = []
 
-        init(_ source: LabelSource) throws {
+        init(_ source: LabelSource, columns: (file: String?, label: String) = (nil, "label")) throws {
             self.source = source
             switch source {
             case .sheet(let path):
                 let sheet = try Sheet(path: path)
-                guard let fileColumn = sheet.fileColumn, sheet.columns.contains("label") else {
-                    throw DataError("\(path): a label sheet needs a \"file\" and a \"label\" column; found \(sheet.columns.joined(separator: ", "))")
+                guard let fileColumn = columns.file.map({ $0.lowercased() }) ?? sheet.fileColumn, sheet.columns.contains(fileColumn),
+                      sheet.columns.contains(columns.label.lowercased()) else {
+                    throw DataError("\(path): a label sheet needs a \"\(columns.file ?? "file")\" and a \"\(columns.label)\" column; found \(sheet.columnsDescribed)"
+                                    + " (name others with --file-column and --label-column, or label: {columns: {file: …, label: …}})")
                 }
+                let labelColumn = columns.label.lowercased()
                 rows.reserveCapacity(sheet.rows.count)
                 byPath.reserveCapacity(sheet.rows.count)
                 for row in sheet.rows {
-                    let file = row[fileColumn]!, label = row["label"]!
+                    let file = row[fileColumn]!, label = row[labelColumn]!
                     guard !file.isEmpty else { throw DataError("\(path):\(row.line): empty file name") }
                     rows.append((row.line, file))
                     if label.isEmpty { continue }

@@ -25,6 +25,13 @@ public struct Sheet: Sendable {
     /// `path`, `filename` or `source`.
     public var fileColumn: String? { ["file", "path", "filename", "source"].first { columns.contains($0) } }
 
+    /// The header for a message: at most six columns, each cut to 40 characters, and how many
+    /// there are (a sheet read with the wrong separator has one column of the whole header).
+    public var columnsDescribed: String {
+        let shown = columns.prefix(6).map { $0.count > 40 ? "\"" + $0.prefix(40) + "…\"" : "\"\($0)\"" }.joined(separator: ", ")
+        return columns.count > 6 ? "\(shown), … (\(columns.count) columns)" : shown
+    }
+
     public init(path: String) throws {
         guard let bytes = FileSystem.read(path, limit: Sheet.maxBytes) else {
             throw DataError(errno == EFBIG ? "\(path): over \(Sheet.maxBytes >> 20) MB; a sheet may hold at most that"

@@ -74,7 +74,7 @@ public struct SplitUnits: Sendable {
         case .sheet(let path, let column):
             let sheet = try Sheet(path: path)
             guard let fileColumn = sheet.fileColumn, sheet.columns.contains(column) else {
-                throw DataError("\(path): split.group_by needs a \"file\" column and a \"\(column)\" column; found \(sheet.columns.joined(separator: ", "))")
+                throw DataError("\(path): split.group_by needs a \"file\" column and a \"\(column)\" column; found \(sheet.columnsDescribed)")
             }
             var byPath: [String: String] = [:], byName: [String: String] = [:]
             for row in sheet.rows {

@@ -131,7 +131,7 @@ struct ConditionSheet {
     init(path: String) throws {
         let sheet = try Sheet(path: path)
         guard let key = ["file", "path", "source", "id"].first(where: { sheet.columns.contains($0) }) else {
-            throw DataError("\(path): a condition sheet needs a \"file\" or \"id\" column; found \(sheet.columns.joined(separator: ", "))")
+            throw DataError("\(path): a condition sheet needs a \"file\" or \"id\" column; found \(sheet.columnsDescribed)")
         }
         let present = Condition.allCases.filter { sheet.columns.contains($0.rawValue) }
         guard !present.isEmpty else { throw DataError("\(path): no lighting, background or occlusion column") }

@@ -74,7 +74,7 @@ public final class LabelBook: @unchecked Sendable {
         if FileManager.default.fileExists(atPath: sheet) {
             let s = try Sheet(path: sheet)
             guard let file = s.fileColumn, s.columns.contains("label") else {
-                throw DataError("\(sheet): a label sheet needs a file column and a label column; found \(s.columns.prefix(6).joined(separator: ", "))")
+                throw DataError("\(sheet): a label sheet needs a file column and a label column; found \(s.columnsDescribed)")
             }
             for row in s.rows {
                 guard let path = row[file], let label = row["label"], !label.isEmpty else { continue }
@@ -92,7 +92,7 @@ public final class LabelBook: @unchecked Sendable {
         }
         if let conditions, FileManager.default.fileExists(atPath: conditions) {
             let s = try Sheet(path: conditions)
-            guard let file = s.fileColumn else { throw DataError("\(conditions): a conditions sheet needs a file column; found \(s.columns.prefix(6).joined(separator: ", "))") }
+            guard let file = s.fileColumn else { throw DataError("\(conditions): a conditions sheet needs a file column; found \(s.columnsDescribed)") }
             for row in s.rows {
                 guard let path = row[file] else { continue }
                 let cells = Self.conditions.map { row[$0.name]?.lowercased() ?? "" }

@@ -16,8 +16,11 @@ extension Facet {
         @Option(help: "With --from sheet: CSV/TSV with columns file (name or relative path) and label.") var sheet: String?
         @Option(help: "With --from pattern: a regular expression on the relative path; its first group is the label.") var pattern: String?
         @Option(parsing: .upToNextOption, help: "Class names.") var classes: [String] = ["happy", "normal", "sad"]
-        @Option(name: .customLong("alias"), help: "Another name of a class, NAME=CLASS (repeatable; default happiness=happy, neutral=normal, sadness=sad).")
+        @Option(name: .customLong("alias"), help: "Another name of a class, NAME=CLASS (repeatable), added to the defaults happiness=happy, neutral=normal, sadness=sad.")
         var aliases: [String] = []
+        @Flag(help: "Drop the default aliases (happiness, neutral, sadness).") var noDefaultAliases = false
+        @Option(help: "With --from sheet: the column naming the photo (default: file, path, filename or source).") var fileColumn: String?
+        @Option(help: "With --from sheet: the column holding the label.") var labelColumn = "label"
         @Option(help: "A label that removes a photo on purpose (repeatable).") var discard: [String] = ["discard"]
         @Flag(help: "Sheet rows that match no photo are an error, and nothing is written.") var strict = false
         @Flag(help: "Let photos that have a label lose it (else that is an error, and nothing is written).") var allowUnlabelling = false
@@ -60,10 +63,12 @@ extension Facet {
             if serve { return try serveApp() }
             var options = LabelOptions()
             options.classes = classNames
-            if !aliases.isEmpty {
-                options.aliases = Dictionary(aliases.map { a in let p = a.split(separator: "="); return (String(p[0]), String(p[1])) },
-                                             uniquingKeysWith: { $1 })
+            if noDefaultAliases { options.aliases = [:] }
+            for a in aliases {
+                let p = a.split(separator: "=")
+                options.aliases[String(p[0]).lowercased()] = String(p[1])
             }
+            (options.fileColumn, options.labelColumn) = (fileColumn, labelColumn)
             options.discard = discard
             options.strict = strict
             options.allowUnlabelling = allowUnlabelling

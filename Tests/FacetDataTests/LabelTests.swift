@@ -102,4 +102,51 @@ import Testing
         try "file,label\n\"a, b.jpg\",happy\n".write(toFile: path, atomically: true, encoding: .utf8)
         #expect(try Sheet(path: path).rows.first?["file"] == "a, b.jpg")
     }
+
+    /// Sheets as people write them (issue 28): other column names, CR-only line endings, a
+    /// header whose error stays short, unknown values grouped by spelling, conflicts in the words
+    /// as written.
+    @Test func sheetsAsPeopleWriteThem() throws {
+        let root = try Self.dump(["a.png": 1, "b.png": 2, "c.png": 3, "d.png": 4, "e.png": 5])
+        let ws = Support.temp("ws"), sheet = Support.temp("sheet") + ".csv"
+        defer { Support.remove(root, ws, sheet) }
+        _ = try Ingest.run(dump: root, workspace: ws)
+        // A real one: user.id,image,emotion, with CR line endings.
+        try "user.id,image,emotion\r628,a.png,HAPPINESS\r628,b.png,Neutral\r629,c.png,sad\r".write(toFile: sheet, atomically: true, encoding: .utf8)
+        var o = LabelOptions()
+        o.source = .sheet(path: sheet)
+        do {
+            _ = try Labeling.run(workspace: ws, options: o)
+            Issue.record("a sheet without file and label columns was read")
+        } catch {
+            #expect("\(error)".contains("found \"user.id\", \"image\", \"emotion\"") && "\(error)".contains("--label-column"), "\(error)")
+        }
+        (o.fileColumn, o.labelColumn) = ("image", "emotion")
+        _ = try Labeling.run(workspace: ws, options: o)
+        #expect(try Self.labels(ws) == ["a.png": "happy", "b.png": "normal", "c.png": "sad", "d.png": nil, "e.png": nil])
+
+        // A header read as one field (semicolons): the error shows a short part of it.
+        let long = (0..<400).map { "column\($0)" }.joined(separator: ";")
+        try (long + "\na;b\n").write(toFile: sheet, atomically: true, encoding: .utf8)
+        o.fileColumn = nil
+        do { _ = try Labeling.run(workspace: ws, options: o) } catch {
+            #expect("\(error)".count < 400 && "\(error)".contains("…"), "\(error.localizedDescription.count) characters")
+        }
+
+        // Unknown values: one word's spellings together.
+        try "image,emotion\na.png,surprise\nb.png,SURPRISE\nc.png,Surprise \nd.png,angry\n".write(toFile: sheet, atomically: true, encoding: .utf8)
+        o.fileColumn = "image"
+        do { _ = try Labeling.run(workspace: ws, options: o) } catch {
+            #expect("\(error)".contains("\"surprise\" (3: ") && "\(error)".contains("SURPRISE 1") && "\(error)".contains("\"angry\" (1)"), "\(error)")
+        }
+
+        // A conflict between copies names the words as written.
+        try FileManager.default.copyItem(atPath: root + "/a.png", toPath: root + "/a-copy.png")
+        let ws2 = Support.temp("ws2")
+        defer { Support.remove(ws2) }
+        _ = try Ingest.run(dump: root, workspace: ws2)
+        try "image,emotion\na.png,Happiness\na-copy.png,sadness\n".write(toFile: sheet, atomically: true, encoding: .utf8)
+        let s = try Labeling.run(workspace: ws2, options: o)
+        #expect(s.conflicts.first?.labels == ["Happiness", "sadness"])
+    }
 }

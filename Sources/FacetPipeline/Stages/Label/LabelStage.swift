@@ -35,6 +35,12 @@ struct LabelStage: PipelineStage {
             o.source = .folders(level: level)
         }
         _ = s.node("sheet"); _ = s.node("pattern")
+        // The sheet's column names, when they are not file and label: {file: image, label: emotion}.
+        let columns = s.subsection("columns")
+        o.fileColumn = columns.string("file", default: nil)
+        o.labelColumn = columns.string("label", default: nil) ?? o.labelColumn
+        columns.finish()
+        if o.fileColumn != nil || o.labelColumn != "label" { s.record("columns", .object(columns.canonical)) }
         o.aliases = s.stringMap("aliases", default: o.aliases)
         for (alias, target) in o.aliases where !c.classes.contains(target) {
             s.problems.add(s.markOf("aliases"), "label.aliases: \(alias) → \(target), which is not a class (\(c.classes.joined(separator: ", ")))")
