@@ -110,8 +110,13 @@ struct Page {
         let misses = model.misclassified ?? []
         s += "<h3>Misclassified test photos (\(misses.count))</h3>"
         if misses.isEmpty { s += "<p class=\"note\">None.</p>" }
-        let shown = misses.filter { thumbnails[$0.file] != nil }
-        if !shown.isEmpty {
+        // By (truth, predicted) cell, largest first: its count, then the photos sampled from it.
+        let cells = Dictionary(grouping: misses) { "\($0.truth)\u{0}\($0.predicted)" }.sorted { ($0.value.count, $1.key) > ($1.value.count, $0.key) }
+        for (_, cell) in cells {
+            let shown = cell.filter { thumbnails[$0.file] != nil }
+            s += "<h4>\(escape(cell[0].truth)) → \(escape(cell[0].predicted)): \(cell.count) photo\(cell.count == 1 ? "" : "s")"
+                + (shown.count < cell.count ? ", \(shown.count) shown" : "") + "</h4>"
+            guard !shown.isEmpty else { continue }
             s += "<div class=\"thumbs\">"
             for miss in shown {
                 s += "<figure class=\"thumb\"><img alt=\"\(escape(miss.source))\" src=\"data:image/jpeg;base64,\(Data(thumbnails[miss.file]!).base64EncodedString())\">"
@@ -185,7 +190,7 @@ struct Page {
 
     static let css = """
     body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1d1d1f;margin:0 auto;max-width:1180px;padding:0 24px 40px;background:#fafafa}
-    header{padding:20px 0 4px}h1{font-size:24px;margin:0}h2{font-size:19px;margin:0 0 10px;border-bottom:1px solid #ddd;padding-bottom:4px}h3{font-size:15px;margin:18px 0 6px}
+    header{padding:20px 0 4px}h1{font-size:24px;margin:0}h2{font-size:19px;margin:0 0 10px;border-bottom:1px solid #ddd;padding-bottom:4px}h3{font-size:15px;margin:18px 0 6px}h4{font-size:13px;margin:10px 0 4px;color:#444}
     .sub{color:#555;margin:4px 0 10px}nav{position:sticky;top:0;background:#fafafa;padding:8px 0;border-bottom:1px solid #e5e5e5;z-index:1}
     nav a{margin-right:14px;color:#0060a0;text-decoration:none}section{background:#fff;border:1px solid #e5e5e5;border-radius:8px;padding:16px 18px;margin:16px 0}
     table{border-collapse:collapse;margin:6px 0}th,td{border-bottom:1px solid #eee;padding:4px 10px;text-align:right;white-space:nowrap}

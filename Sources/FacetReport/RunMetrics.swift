@@ -109,6 +109,23 @@ public struct RunMetrics: Codable, Sendable, Equatable {
     }
 }
 
+extension RunMetrics {
+    /// At most `count` of `misses` to show as thumbnails, taken in turn from every (truth,
+    /// predicted) cell — largest cells first, each cell's photos in their order — so that every
+    /// kind of mistake is seen, not the first class's only.
+    public static func sample(_ misses: [RunMetrics.Miss], count: Int) -> [RunMetrics.Miss] {
+        let cells = Dictionary(grouping: misses) { "\($0.truth)\u{0}\($0.predicted)" }
+            .sorted { ($0.value.count, $1.key) > ($1.value.count, $0.key) }.map(\.value)
+        var out: [RunMetrics.Miss] = []
+        var round = 0
+        while out.count < count, cells.contains(where: { $0.count > round }) {
+            for cell in cells where cell.count > round && out.count < count { out.append(cell[round]) }
+            round += 1
+        }
+        return out
+    }
+}
+
 extension RunMetrics.Dataset {
     /// The dataset part of a report from the split stage's records and the dataset's.
     public static func summarize(records: [Record], dataset: [DatasetRecord], ingest: IngestSummary, imageSize: Int, leaks: Int,

@@ -107,3 +107,20 @@ func wellFormed(_ xml: String) -> Bool {
     let calm = String(decoding: try Report.build(m, thumbnails: [:]).html, as: UTF8.self)
     #expect(calm.contains("34 no face found") && !calm.contains("measured or not × label"))
 }
+
+/// Thumbnails of misclassified photos come from every (truth, predicted) cell in turn, not the
+/// first mistakes only, and the page gives each cell's count.
+@Test func misclassifiedThumbnailsSampleEveryCell() throws {
+    func miss(_ i: Int, _ t: String, _ p: String) -> RunMetrics.Miss { RunMetrics.Miss(file: "test/\(t)/\(i).jpg", source: "raw/\(i).jpg", truth: t, predicted: p) }
+    // 30 happy → sad first, as an evaluation lists them class by class, then 4 normal → happy and 1 sad → normal.
+    let misses = (0..<30).map { miss($0, "happy", "sad") } + (30..<34).map { miss($0, "normal", "happy") } + [miss(34, "sad", "normal")]
+    let picked = RunMetrics.sample(misses, count: 8)
+    #expect(picked.count == 8)
+    #expect(Set(picked.map { "\($0.truth)→\($0.predicted)" }) == ["happy→sad", "normal→happy", "sad→normal"])
+    #expect(picked.filter { $0.truth == "normal" }.count == 3 && picked.filter { $0.truth == "happy" }.count == 4)
+    #expect(RunMetrics.sample(misses, count: 100).count == misses.count)
+    var m = sampleRun()
+    m.models[0].misclassified = misses
+    let html = String(decoding: try Report.build(m, thumbnails: Dictionary(uniqueKeysWithValues: picked.map { ($0.file, [0xFF, 0xD8, 0xFF, 0xD9]) })).html, as: UTF8.self)
+    #expect(html.contains("happy → sad: 30 photos, 4 shown") && html.contains("normal → happy: 4 photos, 3 shown") && html.contains("sad → normal: 1 photo</h4>"))
+}

@@ -12,6 +12,8 @@ struct ReportStage: PipelineStage {
     static let requires: [StageKind] = [.evaluate]
     static let reads: [StageKind] = [.evaluate, .train, .split, .augment, .ingest]
     static let outputs = ["html", "metrics", "figures"]
+    /// 2: misclassified thumbnails sampled across every (truth, predicted) cell, with each cell's count.
+    static let version = 2
     /// How many misclassified photos are shown as thumbnails.
     var thumbnails: Int
 
@@ -58,7 +60,7 @@ struct ReportStage: PipelineStage {
                 m.misclassified = (e.misclassified ?? []).map {
                     RunMetrics.Miss(file: $0.file, source: byFile[$0.file]?.source ?? "", truth: $0.truth, predicted: $0.predicted)
                 }
-                for miss in (e.misclassified ?? []).prefix(thumbnails) where pictures[miss.file] == nil {
+                for miss in RunMetrics.sample(m.misclassified ?? [], count: thumbnails) where pictures[miss.file] == nil {
                     if let r = byFile[miss.file] { pictures[miss.file] = try Self.thumbnail(store.get(r.id)) }
                 }
             }
