@@ -114,7 +114,8 @@ public final class Trainer {
     /// Runs every epoch; `onEpoch` sees each log line as it comes (for progress and files).
     /// `features`: the backbone's features of the train and val items when already known (a head
     /// fine-tune computes them otherwise).
-    public func fit(_ data: ImageDataset, features known: FeatureCache? = nil,
+    /// `onBatch` sees where training is after each batch (for a progress line).
+    public func fit(_ data: ImageDataset, features known: FeatureCache? = nil, onBatch: ((BatchProgress) -> Void)? = nil,
                     onEpoch: (EpochLog, Bool) throws -> Void = { _, _ in }) throws -> [EpochLog] {
         let train = data.indices("train"), val = data.indices("val")
         guard !train.isEmpty else { throw WeightError("the dataset has no train split") }
@@ -122,6 +123,8 @@ public final class Trainer {
         if let cache, !(train + val).allSatisfy({ cache.rows[$0] != nil }) { throw WeightError("the cached features do not cover the dataset") }
         var logs: [EpochLog] = []
         var best = -1.0
+        let runStart = Date()
+        let batches = (train.count + config.batch - 1) / config.batch
         for epoch in 1...config.epochs {
             let start = Date()
             optimizer.lr = Float(config.learningRate(epoch: epoch))
@@ -141,6 +144,11 @@ public final class Trainer {
                 correct += hits
                 _ = cache == nil ? model.backward(dlogits) : model.head.backward(dlogits)
                 optimizer.step()
+                if let onBatch {
+                    onBatch(BatchProgress(epoch: epoch, epochs: config.epochs, batch: b / config.batch + 1, batches: batches,
+                                          images: b + chunk.count, epochSeconds: Date().timeIntervalSince(start),
+                                          runSeconds: Date().timeIntervalSince(runStart), doneEpochsSeconds: logs.reduce(0) { $0 + ($1.seconds ?? 0) }))
+                }
             }
             var log = EpochLog(epoch: epoch, trainLoss: lossSum / Double(train.count), trainAccuracy: Double(correct) / Double(train.count),
                                valLoss: nil, valAccuracy: nil, seconds: 0)
@@ -253,5 +261,31 @@ public final class Trainer {
             if row.indices.max(by: { row[$0] < row[$1] })! - i * k == Int(y[i]) { hits += 1 }
         }
         return (loss, hits, d)
+    }
+}
+
+/// Where training stands after a batch, as tqdm shows it: the batch, images per second, and the
+/// time left in the epoch and in the run (the epochs done so far timed the validation too).
+public struct BatchProgress: Sendable {
+    public var epoch, epochs, batch, batches, images: Int
+    public var epochSeconds, runSeconds, doneEpochsSeconds: Double
+
+    public var imagesPerSecond: Double { epochSeconds > 0 ? Double(images) / epochSeconds : 0 }
+    /// Seconds left in this epoch's training batches.
+    public var epochLeft: Double { batch > 0 ? epochSeconds / Double(batch) * Double(batches - batch) : 0 }
+    /// Seconds left in the run: this epoch's rest, then the later epochs at the mean epoch time so far.
+    public var runLeft: Double {
+        let perEpoch = epoch > 1 ? doneEpochsSeconds / Double(epoch - 1) : (batch > 0 ? epochSeconds / Double(batch) * Double(batches) : 0)
+        return epochLeft + perEpoch * Double(epochs - epoch)
+    }
+
+    public var description: String {
+        String(format: "epoch %d/%d, batch %d/%d, %.1f images/s, epoch ETA %@, run ETA %@", epoch, epochs, batch, batches, imagesPerSecond,
+               Self.clock(epochLeft), Self.clock(runLeft))
+    }
+
+    static func clock(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s % 3600 / 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
     }
 }

@@ -47,10 +47,11 @@ func say(_ line: String) {
 extension RunEvents {
     /// Lines on standard output; progress on standard error (live on a terminal).
     static var console: RunEvents {
-        RunEvents(line: say, progress: { label in
+        let live = LiveLine()
+        return RunEvents(line: { live.clear(); say($0) }, progress: { label in
             let p = Progress(label: label, unit: "photos")
             return { done, total in p.update(done, of: total); if done == total { p.finish() } }
-        })
+        }, status: live.show)
     }
 }
 

@@ -49,3 +49,32 @@ final class Progress: Sendable {
         return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s % 3600 / 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
     }
 }
+
+/// One status line that changes often (training's batches): live on standard error when it is a
+/// terminal, redrawn at most ten times a second; elsewhere a plain line every `every` seconds, so
+/// a log or `| tee` gets one now and then, never a flood. `clear()` before printing other lines.
+final class LiveLine: Sendable {
+    private struct State { var lastDraw = -1e9; var drawn = false }
+    private let terminal = isatty(STDERR_FILENO) == 1
+    private let start = Date()
+    private let every: Double
+    private let state = Mutex(State())
+
+    init(every: Double = 10) { self.every = every }
+
+    func show(_ text: String) {
+        let now = Date().timeIntervalSince(start)
+        let out: String? = state.withLock { s in
+            guard now - s.lastDraw >= (terminal ? 0.1 : every) else { return nil }
+            s.lastDraw = now
+            s.drawn = terminal
+            return terminal ? "\r" + text + "\u{1B}[K" : text + "\n"
+        }
+        if let out { FileHandle.standardError.write(Data(out.utf8)) }
+    }
+
+    func clear() {
+        let wasDrawn = state.withLock { s in defer { s.drawn = false }; return s.drawn }
+        if wasDrawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+    }
+}

@@ -56,10 +56,12 @@ extension Facet {
             var jsonl = "", logs: [EpochLog] = []
             let e = JSONEncoder()
             e.outputFormatting = [.sortedKeys]
-            print("train: \(data.indices("train").count) images, val \(data.indices("val").count), test \(data.indices("test").count), \(data.size) px, \(arch)")
-            _ = try trainer.fit(data) { log, improved in
+            say("train: \(data.indices("train").count) images, val \(data.indices("val").count), test \(data.indices("test").count), \(data.size) px, \(arch)")
+            let live = LiveLine()
+            _ = try trainer.fit(data, onBatch: { live.show("train: " + $0.description) }) { log, improved in
                 func f(_ x: Double?) -> String { x.map { String(format: "%.4f", $0) } ?? "" }
-                print("epoch \(log.epoch)/\(c.epochs): train loss \(f(log.trainLoss)) acc \(f(log.trainAccuracy)), val loss \(f(log.valLoss)) acc \(f(log.valAccuracy)) (\(String(format: "%.1f", log.seconds ?? 0)) s)\(improved ? " *" : "")")
+                live.clear()
+                say("epoch \(log.epoch)/\(c.epochs): train loss \(f(log.trainLoss)) acc \(f(log.trainAccuracy)), val loss \(f(log.valLoss)) acc \(f(log.valAccuracy)) (\(String(format: "%.1f", log.seconds ?? 0)) s)\(improved ? " *" : "")")
                 jsonl += String(decoding: try e.encode(log), as: UTF8.self) + "\n"
                 logs.append(log)
                 try AtomicFile.write(Array(jsonl.utf8), to: out + "/log.jsonl")

@@ -20,10 +20,14 @@ public struct StageOutcome: Sendable {
 public struct RunEvents: Sendable {
     public var line: @Sendable (String) -> Void
     public var progress: @Sendable (String) -> (@Sendable (Int, Int) -> Void)?
+    /// A status that changes often and is not kept (training's batches).
+    public var status: @Sendable (String) -> Void
     public init(line: @escaping @Sendable (String) -> Void = { _ in },
-                progress: @escaping @Sendable (String) -> (@Sendable (Int, Int) -> Void)? = { _ in nil }) {
+                progress: @escaping @Sendable (String) -> (@Sendable (Int, Int) -> Void)? = { _ in nil },
+                status: @escaping @Sendable (String) -> Void = { _ in }) {
         self.line = line
         self.progress = progress
+        self.status = status
     }
 }
 

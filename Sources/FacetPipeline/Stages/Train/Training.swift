@@ -75,7 +75,7 @@ extension TrainStage {
             var log = "", bestEpoch = 0
             let e = JSONEncoder()
             e.outputFormatting = [.sortedKeys]
-            _ = try trainer.fit(data, features: features) { epoch, improved in
+            _ = try trainer.fit(data, features: features, onBatch: { events.status("train: \(m.name): " + $0.description) }) { epoch, improved in
                 func f(_ x: Double?) -> String { x.map { String(format: "%.4f", $0) } ?? "–" }
                 events.line("train: \(m.name): epoch \(epoch.epoch)/\(m.config.epochs): train loss \(f(epoch.trainLoss)) acc \(f(epoch.trainAccuracy)), "
                             + "val loss \(f(epoch.valLoss)) acc \(f(epoch.valAccuracy)) (\(String(format: "%.1f", epoch.seconds ?? 0)) s)")
