@@ -20,7 +20,9 @@ public struct Classifier {
     public let size: Int
     public let classes: [String]?
 
-    /// Published weights (a `.pth` or safetensors state dict) for `architecture`; the head keeps the file's class count.
+    /// Published weights (a `.pth` or safetensors state dict) for `architecture`; the head keeps the
+    /// file's class count. A 1,000-way ResNet18 or VGG16 head is ImageNet's: its classes are named
+    /// (`ImageNetClasses`); other heads (VGGFace's 2,622 identities) stay numbered.
     public static func pretrained(_ architecture: Architecture, weights: String, size: Int) throws -> Classifier {
         let tensors = try WeightFile.load(weights)
         let headName = architecture == .resnet18 ? "fc.weight" : architecture == .vggface ? "fc8.weight" : "classifier.6.weight"
@@ -31,7 +33,8 @@ public struct Classifier {
         try model.load(tensors, file: weights)
         model.train(false)
         model.requiresGrad(false)
-        return Classifier(model: model, architecture: architecture, size: size, classes: nil)
+        let imagenet = architecture != .vggface && head.shape[0] == ImageNetClasses.names.count
+        return Classifier(model: model, architecture: architecture, size: size, classes: imagenet ? ImageNetClasses.names : nil)
     }
 
     public static func checkpoint(_ path: String) throws -> Classifier {
