@@ -90,13 +90,14 @@ public enum Analyzer {
             orientation: decoded.orientation.rawValue, taken: decoded.exif?.dateTimeOriginal, camera: decoded.exif?.camera,
             warnings: decoded.warnings, stats: stats,
             features: Features(medium: medium, small: small, brightness: stats.brightness, exifBrightness: decoded.exif?.brightnessValue),
-            phash: PerceptualHash.hash(small), thumb: Data(small.resized(width: 16, height: 16).pixels), face: FaceCrop.crop(medium))
+            phash: PerceptualHash.hash(small), thumb: Data(small.resized(width: 16, height: 16).pixels),
+            // Searched faces give the crop below; the skin region is looked for only without.
+            face: faces == nil ? FaceCrop.crop(medium) : nil)
         if let faces {
             let searched: Image
             (analysis.finding, analysis.faceIssues, searched) = findFace(decoded, bytes: bytes, path: path, maxPixels: maxPixels, options: faces)
             analysis.faceKey = faces.key
             // With faces searched, the crop the occlusion tagger sees is the face found, aligned by its eyes, or none.
-            analysis.face = nil
             if let finding = analysis.finding {
                 analysis.features.addFace(finding, width: decoded.displayedWidth, image: image, small: small)
                 analysis.face = FaceCrop.aligned(searched, finding: finding, width: decoded.displayedWidth, height: decoded.displayedHeight)

@@ -43,7 +43,12 @@ public struct FaceAlignment: Sendable, Codable, Equatable {
     /// The eye centres of `r`'s face as `[left x, left y, right x, right y]` in the displayed
     /// photo's full-size pixels (what a dataset record keeps to replay its image).
     public static func eyes(_ r: Record) -> [Double]? {
-        r.face?.eyes.map { [$0.left.x, $0.left.y, $0.right.x, $0.right.y] }
+        r.face.flatMap(eyes)
+    }
+
+    /// The eye centres of `finding` in the same form.
+    public static func eyes(_ finding: FaceFinding) -> [Double]? {
+        finding.eyes.map { [$0.left.x, $0.left.y, $0.right.x, $0.right.y] }
     }
 
     /// The similarity that aligns by `eyes` into `size` px: the left eye, the scale `k` (output

@@ -20,9 +20,7 @@ public enum FaceCrop {
     /// The crop of the face `finding` found in `image` (the photo as displayed, `width` ×
     /// `height` at full size, decoded at any scale), aligned by its eyes; nil without landmarks.
     public static func aligned(_ image: Image, finding: FaceFinding, width: Int, height: Int) -> Data? {
-        guard let e = finding.eyes else { return nil }
-        let eyes = [e.left.x, e.left.y, e.right.x, e.right.y]
-        guard ((eyes[2] - eyes[0]) * (eyes[2] - eyes[0]) + (eyes[3] - eyes[1]) * (eyes[3] - eyes[1])).squareRoot() > 0.5 else { return nil }
+        guard let eyes = FaceAlignment.eyes(finding), alignment.similarity(eyes, size: side).apart > 0.5 else { return nil }
         return Data(alignment.aligned(image.rgb(), width: width, height: height, eyes: eyes, size: side).pixels)
     }
 

@@ -25,6 +25,20 @@ public struct Sheet: Sendable {
     /// `path`, `filename` or `source`.
     public var fileColumn: String? { ["file", "path", "filename", "source"].first { columns.contains($0) } }
 
+    /// A sheet as facet writes one: `header`, then `rows`, each field quoted as RFC 4180 needs
+    /// (`CSVField`, as the dataset's CSV manifest), LF line endings.
+    public static func csv(_ header: [String], _ rows: [[String]]) -> [UInt8] {
+        var out: [UInt8] = []
+        for row in [header] + rows {
+            for (i, field) in row.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                CSVField.append(field, to: &out)
+            }
+            out.append(0x0A)
+        }
+        return out
+    }
+
     /// The header for a message: at most six columns, each cut to 40 characters, and how many
     /// there are (a sheet read with the wrong separator has one column of the whole header).
     public var columnsDescribed: String {

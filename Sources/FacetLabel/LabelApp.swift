@@ -9,6 +9,8 @@ import Foundation
 public final class LabelApp: @unchecked Sendable {
     public let workspace: String
     public let dump: String
+    /// The dump's path with its symbolic links resolved: photo paths must stay under it.
+    let dumpRoot: String
     public let book: LabelBook
     let records: [Record]
     let byId: [String: Record]
@@ -26,6 +28,7 @@ public final class LabelApp: @unchecked Sendable {
                 progress: ((Int, Int) -> Void)? = nil) throws {
         self.workspace = workspace
         dump = try Workspace.dump(workspace)
+        dumpRoot = SafePaths.resolved(dump)
         var records = try JSONLines.read(Record.self, from: Workspace.manifest(workspace))
         if FileManager.default.fileExists(atPath: Workspace.discarded(workspace)) {
             records += try JSONLines.read(Record.self, from: Workspace.discarded(workspace))
@@ -38,7 +41,7 @@ public final class LabelApp: @unchecked Sendable {
                              history: history ?? LabelApp.historyPath(sheet: sheet))
         thumbs = ThumbnailCache(workspace: workspace)
         (reviews, reviewModel) = Self.reviews(workspace: workspace, classes: classes)
-        try thumbs.make(records, dump: dump, progress: progress)
+        try thumbs.make(records, dumpRoot: dumpRoot, progress: progress)
     }
 
     /// What the model says of a photo: the label it was evaluated against, its probabilities in
@@ -53,29 +56,32 @@ public final class LabelApp: @unchecked Sendable {
         var ask: Bool? = nil
     }
 
+    /// The lines of the evaluation's `metrics.jsonl` that the review reads (the evaluate stage's
+    /// `ModelEvaluation`, whose module this one does not import).
+    struct Evaluation: Decodable {
+        struct Report: Decodable { var accuracy: Double }
+        struct Prediction: Decodable { var file: String; var p: [Double] }
+        var name: String
+        var report: Report?
+        var predictions: [Prediction]?
+    }
+
     /// The reviews of the best evaluated model, read from the workspace's evaluation and dataset
     /// manifests (a workspace never evaluated has none).
     static func reviews(workspace: String, classes: [String]) -> ([String: Review], String?) {
-        func lines(_ path: String) -> [[String: Any]] {
-            guard let data = FileManager.default.contents(atPath: path), data.count <= 1 << 30 else { return [] }
-            return data.split(separator: UInt8(ascii: "\n")).compactMap { try? JSONSerialization.jsonObject(with: Data($0)) as? [String: Any] }
-        }
-        let evaluated = lines(workspace + "/evaluation/metrics.jsonl").filter { $0["predictions"] is [[String: Any]] }
-        guard let best = evaluated.max(by: {
-            (($0["report"] as? [String: Any])?["accuracy"] as? Double ?? 0) < (($1["report"] as? [String: Any])?["accuracy"] as? Double ?? 0)
-        }), let name = best["name"] as? String, let predictions = best["predictions"] as? [[String: Any]] else { return ([:], nil) }
-        var byFile: [String: (id: String, label: String)] = [:]
-        for d in lines(workspace + "/dataset/manifest.jsonl") {
-            if let file = d["file"] as? String, let id = d["derived_from"] as? String, let label = d["label"] as? String { byFile[file] = (id, label) }
-        }
+        let metrics = workspace + "/evaluation/metrics.jsonl", dataset = DatasetExport.folder(workspace) + "/manifest.jsonl"
+        guard FileManager.default.fileExists(atPath: metrics),
+              let evaluations = try? JSONLines.read(Evaluation.self, from: metrics),
+              let best = evaluations.filter({ $0.predictions != nil }).max(by: { ($0.report?.accuracy ?? 0) < ($1.report?.accuracy ?? 0) }),
+              let images = try? JSONLines.read(DatasetRecord.self, from: dataset) else { return ([:], nil) }
+        let byFile = Dictionary(images.map { ($0.file, $0) }) { a, _ in a }
         var out: [String: Review] = [:]
-        for p in predictions {
-            guard let file = p["file"] as? String, let probs = p["p"] as? [Double], probs.count == classes.count,
-                  let (id, given) = byFile[file], let k = classes.firstIndex(of: given) else { continue }
-            let top = probs.indices.max { probs[$0] < probs[$1] }!
-            out[id] = Review(model: name, given: given, p: probs, loss: -log(max(probs[k], 1e-6)), disputed: top != k)
+        for p in best.predictions! {
+            guard p.p.count == classes.count, let image = byFile[p.file], let k = classes.firstIndex(of: image.label) else { continue }
+            let top = p.p.indices.max { p.p[$0] < p.p[$1] }!
+            out[image.derivedFrom] = Review(model: best.name, given: image.label, p: p.p, loss: -log(max(p.p[k], 1e-6)), disputed: top != k)
         }
-        return (out, name)
+        return (out, best.name)
     }
 
     /// The history of a sheet's changes: beside it, `NAME.history.jsonl`.
@@ -187,12 +193,19 @@ public final class LabelApp: @unchecked Sendable {
 
     public func undo() throws -> Update {
         guard let changes = try book.undo() else { return update([], did: "nothing to undo") }
-        return update(changes, did: "undone: \(changes.count) photo\(changes.count == 1 ? "" : "s") back to \(changes[0].field.map { "\($0) " } ?? "")\(changes[0].new ?? (changes[0].field == nil ? "unlabelled" : "as measured"))")
+        return update(changes, did: "undone: " + Self.describe(changes, back: true))
     }
 
     public func redo() throws -> Update {
         guard let changes = try book.redo() else { return update([], did: "nothing to redo") }
-        return update(changes, did: "redone: \(changes.count) photo\(changes.count == 1 ? "" : "s") \(changes[0].field.map { "\($0) " } ?? "")\(changes[0].new ?? (changes[0].field == nil ? "unlabelled" : "as measured"))")
+        return update(changes, did: "redone: " + Self.describe(changes, back: false))
+    }
+
+    /// "3 photos back to unlabelled", "1 photo lighting dim".
+    static func describe(_ changes: [LabelBook.Change], back: Bool) -> String {
+        let c = changes[0]
+        return "\(changes.count) photo\(changes.count == 1 ? "" : "s") \(back ? "back to " : "")\(c.field.map { "\($0) " } ?? "")"
+            + (c.new ?? (c.field == nil ? "unlabelled" : "as measured"))
     }
 
     /// The thumbnail of photo `id`, from the cache.
@@ -201,12 +214,18 @@ public final class LabelApp: @unchecked Sendable {
         return thumbs.read(id)
     }
 
+    /// The file of record `r` in the dump, refused (nil) unless its path resolves inside the dump.
+    static func file(_ r: Record, dumpRoot root: String) -> String? {
+        guard SafePaths.relativePathProblem(r.source) == nil else { return nil }
+        let path = SafePaths.resolved(root + "/" + r.source)
+        return path.hasPrefix(root + "/") ? path : nil
+    }
+
     /// The bytes of photo `id` and their media type: its file in the dump, found by the record's
-    /// path and refused unless it resolves to a file inside the dump.
+    /// path only (`file`).
     public func photo(_ id: String) -> ([UInt8], String)? {
-        guard let r = byId[id], SafePaths.relativePathProblem(r.source) == nil else { return nil }
-        let root = SafePaths.resolved(dump), path = SafePaths.resolved(dump + "/" + r.source)
-        guard path.hasPrefix(root + "/"), let data = FileManager.default.contents(atPath: path), data.count <= 256 << 20 else { return nil }
+        guard let r = byId[id], let path = Self.file(r, dumpRoot: dumpRoot),
+              let data = FileManager.default.contents(atPath: path), data.count <= 256 << 20 else { return nil }
         let type = switch r.format {
         case .png: "image/png"
         default: "image/jpeg"
@@ -230,13 +249,14 @@ public struct ThumbnailCache: Sendable {
     }
 
     /// Makes the missing ones; a photo that cannot be decoded gets none (the page shows its name).
-    func make(_ records: [Record], dump: String, progress: ((Int, Int) -> Void)?) throws {
+    func make(_ records: [Record], dumpRoot: String, progress: ((Int, Int) -> Void)?) throws {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let missing = records.filter { !FileManager.default.fileExists(atPath: path($0.id)) }
         guard !missing.isEmpty else { return }
         _ = concurrentMap(missing.count) { i -> Bool in
             let r = missing[i]
-            guard let decoded = try? ImageDecoder.decode(file: dump + "/" + r.source, options: DecodeOptions(minimumSide: Self.side)) else { return false }
+            guard let file = LabelApp.file(r, dumpRoot: dumpRoot),
+                  let decoded = try? ImageDecoder.decode(file: file, options: DecodeOptions(minimumSide: Self.side)) else { return false }
             let im = decoded.image
             let scale = Double(Self.side) / Double(max(im.width, im.height))
             let small = scale < 1 ? im.resized(width: max(1, Int(Double(im.width) * scale)), height: max(1, Int(Double(im.height) * scale))) : im

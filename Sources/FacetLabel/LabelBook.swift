@@ -5,9 +5,10 @@ import Foundation
 /// The labels and condition overrides the app edits, kept where the pipeline reads them: a label
 /// sheet (`file,label`, the file being the photo's path in the dump) and a conditions sheet
 /// (`file,lighting,background,occlusion`, what `tag: {overrides: …}` and `facet tag --calibrate`
-/// read), each rewritten atomically after every action, and a history (JSON lines, appended and
-/// synced before a sheet is written) that undo and redo walk and that outlives the server. Starting again reads the sheet, replays the history to rebuild
-/// undo and redo, and finishes an action the last server was killed in the middle of.
+/// read), each rewritten atomically after an action changes it, and a history (JSON lines,
+/// appended and synced before a sheet is written) that undo and redo walk and that outlives the
+/// server. Starting again reads the sheets, replays the history to rebuild undo and redo, and
+/// finishes an action the last server was killed in the middle of.
 public final class LabelBook: @unchecked Sendable {
     /// One change of one photo: its label, or (`field`) one of its conditions.
     public struct Change: Codable, Sendable, Equatable {
@@ -81,9 +82,8 @@ public final class LabelBook: @unchecked Sendable {
                 if let id = byPath[path] { values["label", default: [:]][id] = label } else { foreign.append([path, label]) }
             }
         }
-        let confirmedSheet = (sheet as NSString).deletingPathExtension + ".confirmed.csv"
-        if FileManager.default.fileExists(atPath: confirmedSheet) {
-            let s = try Sheet(path: confirmedSheet)
+        if FileManager.default.fileExists(atPath: confirmedPath) {
+            let s = try Sheet(path: confirmedPath)
             if let file = s.fileColumn, s.columns.contains(Self.confirmed) {
                 for row in s.rows {
                     if let path = row[file], let id = byPath[path], let v = row[Self.confirmed], !v.isEmpty { values[Self.confirmed, default: [:]][id] = v }
@@ -135,7 +135,7 @@ public final class LabelBook: @unchecked Sendable {
         // The last entry's values are what the sheet must show; finish its write if it was cut short.
         if let last = entries.last, last.changes.contains(where: { value($0.key, $0.id) != $0.new && value($0.key, $0.id) == $0.old }) {
             for c in last.changes { values[c.key, default: [:]][c.id] = c.new }
-            try writeSheets()
+            try writeSheets(for: last.changes)
         }
     }
 
@@ -203,7 +203,7 @@ public final class LabelBook: @unchecked Sendable {
         }
     }
 
-    /// Appends `e` to the history (synced), applies it, and rewrites the sheet.
+    /// Appends `e` to the history (synced), applies it, and rewrites the sheets it changes.
     private func record(_ e: Entry) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -213,34 +213,22 @@ public final class LabelBook: @unchecked Sendable {
             values[c.key, default: [:]][c.id] = c.new
             revisions[c.id, default: 0] += 1
         }
-        try writeSheets(conditions: e.changes.contains { $0.field != nil && $0.field != Self.confirmed })
-        if e.changes.contains(where: { $0.field == Self.confirmed }) {
-            let rows = (values[Self.confirmed] ?? [:]).compactMap { id, v in sources[id].map { [$0, v] } }.sorted { $0[0] < $1[0] }
-            try AtomicFile.write(Array(Self.csv(["file", Self.confirmed], rows).utf8), to: confirmedPath)
-        }
+        try writeSheets(for: e.changes)
     }
 
-    /// The label sheet, and the conditions sheet when `conditions` (an override changed).
-    private func writeSheets(conditions: Bool = true) throws {
-        var rows = (values["label"] ?? [:]).compactMap { id, label in sources[id].map { [$0, label] } } + foreign
-        rows.sort { $0[0] < $1[0] }
-        try AtomicFile.write(Array(Self.csv(["file", "label"], rows).utf8), to: sheetPath)
-        guard conditions, let conditionsPath else { return }
+    /// Rewrites each sheet that holds a field of `changes`: the label sheet, the conditions sheet,
+    /// the confirmations.
+    private func writeSheets(for changes: [Change]) throws {
+        let fields = Set(changes.map(\.key))
         let names = Self.conditions.map(\.name)
-        let ids = Set(names.flatMap { (values[$0] ?? [:]).keys })
-        var crows = ids.compactMap { id in sources[id].map { [$0] + names.map { values[$0]?[id] ?? "" } } } + foreignConditions
-        crows.sort { $0[0] < $1[0] }
-        try AtomicFile.write(Array(Self.csv(["file"] + names, crows).utf8), to: conditionsPath)
-    }
-
-    /// A CSV table.
-    static func csv(_ header: [String], _ rows: [[String]]) -> String {
-        ([header] + rows).map { $0.map(csv).joined(separator: ",") + "\n" }.joined()
-    }
-
-    /// A CSV field, quoted when it must be (RFC 4180).
-    static func csv(_ s: String) -> String {
-        s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+        func write(_ header: [String], _ fields: [String], _ foreign: [[String]], to path: String) throws {
+            let ids = Set(fields.flatMap { (values[$0] ?? [:]).keys })
+            let rows = ids.compactMap { id in sources[id].map { [$0] + fields.map { values[$0]?[id] ?? "" } } } + foreign
+            try AtomicFile.write(Sheet.csv(header, rows.sorted { $0[0] < $1[0] }), to: path)
+        }
+        if fields.contains("label") { try write(["file", "label"], ["label"], foreign, to: sheetPath) }
+        if let conditionsPath, !fields.isDisjoint(with: names) { try write(["file"] + names, names, foreignConditions, to: conditionsPath) }
+        if fields.contains(Self.confirmed) { try write(["file", Self.confirmed], [Self.confirmed], [], to: confirmedPath) }
     }
 
     static func now() -> String {

@@ -39,7 +39,7 @@ public struct LabelServer: Sendable {
     public func run(started: @escaping @Sendable (String) -> Void) async throws {
         let router = Router()
         let portBox = PortBox()
-        router.add(middleware: Guard(token: token, host: options.host, port: portBox))
+        router.add(middleware: Guard(token: token, port: portBox))
         let app = self.app
         let page = LabelPage.html.replacingOccurrences(of: "__TOKEN__", with: token)
         router.get("/") { _, _ in Self.html(page) }
@@ -70,7 +70,7 @@ public struct LabelServer: Sendable {
             configuration: .init(address: .hostname(host, port: options.port), serverName: "facet"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
-                portBox.set(port)
+                portBox.set(host: host, port: port)
                 started("http://\(host.contains(":") ? "[\(host)]" : host):\(port)/?token=\(token)")
             },
             logger: {
@@ -113,12 +113,16 @@ public struct LabelServer: Sendable {
     }
 }
 
-/// The port actually bound (a free one when 0 was asked for), for the Host check.
+/// The Host headers accepted, known once the port is bound (a free one when 0 was asked for).
 final class PortBox: @unchecked Sendable {
     private let lock = NSLock()
-    private var port = 0
-    func set(_ p: Int) { lock.withLock { port = p } }
-    var value: Int { lock.withLock { port } }
+    private var hosts: Set<String> = []
+    /// `host` (the address served), 127.0.0.1, localhost and [::1], each with `port`.
+    func set(host: String, port: Int) {
+        let allowed = Set([host, "127.0.0.1", "localhost", "[::1]"].map { "\($0):\(port)" })
+        lock.withLock { hosts = allowed }
+    }
+    var allowed: Set<String> { lock.withLock { hosts } }
 }
 
 /// Every request: the Host header names the address served; the token comes in the query (then
@@ -126,15 +130,12 @@ final class PortBox: @unchecked Sendable {
 struct Guard: RouterMiddleware {
     typealias Context = BasicRequestContext
     let token: String
-    let host: String
     let port: PortBox
 
     static let cookie = "facet_token"
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let p = port.value
-        let allowed = Set([host, "127.0.0.1", "localhost", "[::1]"].map { "\($0):\(p)" })
-        guard let authority = request.head.authority, allowed.contains(authority.lowercased()) else {
+        guard let authority = request.head.authority, port.allowed.contains(authority.lowercased()) else {
             return Self.refuse(.forbidden, "the Host header names another site (DNS rebinding is refused)")
         }
         let fromQuery = request.uri.queryParameters["token"].map(String.init)
@@ -151,8 +152,7 @@ struct Guard: RouterMiddleware {
         }
         var response = try await next(request, context)
         if Self.same(fromQuery, token) && !Self.same(fromCookie, token) {
-            response.setCookie(Cookie(name: Self.cookie, value: token, path: "/", httpOnly: true))
-            response.headers[values: .setCookie] = response.headers[values: .setCookie].map { $0 + "; SameSite=Strict" }
+            response.setCookie(Cookie(name: Self.cookie, value: token, path: "/", httpOnly: true, sameSite: .strict))
         }
         return response
     }

@@ -123,10 +123,10 @@ public final class Trainer {
         if let cache, !(train + val).allSatisfy({ cache.rows[$0] != nil }) { throw WeightError("the cached features do not cover the dataset") }
         var logs: [EpochLog] = []
         var best = -1.0
-        let runStart = Date()
         let batches = (train.count + config.batch - 1) / config.batch
         for epoch in 1...config.epochs {
             let start = Date()
+            let doneSeconds = logs.reduce(0) { $0 + ($1.seconds ?? 0) }
             optimizer.lr = Float(config.learningRate(epoch: epoch))
             var order = train
             var rng = SplitMix64(seed: config.seed &+ UInt64(epoch) &* 0x9E37_79B9)
@@ -146,8 +146,7 @@ public final class Trainer {
                 optimizer.step()
                 if let onBatch {
                     onBatch(BatchProgress(epoch: epoch, epochs: config.epochs, batch: b / config.batch + 1, batches: batches,
-                                          images: b + chunk.count, epochSeconds: Date().timeIntervalSince(start),
-                                          runSeconds: Date().timeIntervalSince(runStart), doneEpochsSeconds: logs.reduce(0) { $0 + ($1.seconds ?? 0) }))
+                                          images: b + chunk.count, epochSeconds: Date().timeIntervalSince(start), doneEpochsSeconds: doneSeconds))
                 }
             }
             var log = EpochLog(epoch: epoch, trainLoss: lossSum / Double(train.count), trainAccuracy: Double(correct) / Double(train.count),
@@ -268,7 +267,7 @@ public final class Trainer {
 /// time left in the epoch and in the run (the epochs done so far timed the validation too).
 public struct BatchProgress: Sendable {
     public var epoch, epochs, batch, batches, images: Int
-    public var epochSeconds, runSeconds, doneEpochsSeconds: Double
+    public var epochSeconds, doneEpochsSeconds: Double
 
     public var imagesPerSecond: Double { epochSeconds > 0 ? Double(images) / epochSeconds : 0 }
     /// Seconds left in this epoch's training batches.
@@ -281,11 +280,6 @@ public struct BatchProgress: Sendable {
 
     public var description: String {
         String(format: "epoch %d/%d, batch %d/%d, %.1f images/s, epoch ETA %@, run ETA %@", epoch, epochs, batch, batches, imagesPerSecond,
-               Self.clock(epochLeft), Self.clock(runLeft))
-    }
-
-    static func clock(_ seconds: Double) -> String {
-        let s = Int(seconds.rounded())
-        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s % 3600 / 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
+               clockText(epochLeft), clockText(runLeft))
     }
 }

@@ -111,8 +111,7 @@ struct Page {
         s += "<h3>Misclassified test photos (\(misses.count))</h3>"
         if misses.isEmpty { s += "<p class=\"note\">None.</p>" }
         // By (truth, predicted) cell, largest first: its count, then the photos sampled from it.
-        let cells = Dictionary(grouping: misses) { "\($0.truth)\u{0}\($0.predicted)" }.sorted { ($0.value.count, $1.key) > ($1.value.count, $0.key) }
-        for (_, cell) in cells {
+        for cell in RunMetrics.cells(misses) {
             let shown = cell.filter { thumbnails[$0.file] != nil }
             s += "<h4>\(escape(cell[0].truth)) → \(escape(cell[0].predicted)): \(cell.count) photo\(cell.count == 1 ? "" : "s")"
                 + (shown.count < cell.count ? ", \(shown.count) shown" : "") + "</h4>"

@@ -114,8 +114,7 @@ extension RunMetrics {
     /// predicted) cell — largest cells first, each cell's photos in their order — so that every
     /// kind of mistake is seen, not the first class's only.
     public static func sample(_ misses: [RunMetrics.Miss], count: Int) -> [RunMetrics.Miss] {
-        let cells = Dictionary(grouping: misses) { "\($0.truth)\u{0}\($0.predicted)" }
-            .sorted { ($0.value.count, $1.key) > ($1.value.count, $0.key) }.map(\.value)
+        let cells = Self.cells(misses)
         var out: [RunMetrics.Miss] = []
         var round = 0
         while out.count < count, cells.contains(where: { $0.count > round }) {
@@ -123,6 +122,12 @@ extension RunMetrics {
             round += 1
         }
         return out
+    }
+
+    /// `misses` by (truth, predicted) cell, the largest first (ties by truth, then predicted),
+    /// each in its order: what the report shows and samples thumbnails from.
+    static func cells(_ misses: [RunMetrics.Miss]) -> [[RunMetrics.Miss]] {
+        Dictionary(grouping: misses) { "\($0.truth)\u{0}\($0.predicted)" }.sorted { ($0.value.count, $1.key) > ($1.value.count, $0.key) }.map(\.value)
     }
 }
 

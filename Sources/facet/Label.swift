@@ -100,7 +100,7 @@ extension Facet {
             }
             let progress = Progress(label: "label: thumbnails", unit: "photos")
             let app = try LabelApp(workspace: ws, classes: classes, sheet: sheet, conditions: overrides, progress: { progress.update($0, of: $1) })
-            for note in notes { print("note: \(note)") }
+            for note in notes { say("note: \(note)") }
             let (written, conditionsSheet) = (sheet, overrides)
             var options = LabelServer.Options()
             (options.host, options.port) = (host, port)

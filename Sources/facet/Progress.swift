@@ -1,3 +1,4 @@
+import FacetCore
 import Foundation
 import Synchronization
 
@@ -41,12 +42,7 @@ final class Progress: Sendable {
     private func describe(_ done: Int, _ total: Int, _ elapsed: Double) -> String {
         let rate = elapsed > 0 ? Double(done) / elapsed : 0
         let eta = rate > 0 ? Double(total - done) / rate : 0
-        return String(format: "%@: %d/%d %@, %.1f/s, ETA %@", label, done, total, unit, rate, Progress.clock(eta))
-    }
-
-    static func clock(_ seconds: Double) -> String {
-        let s = Int(seconds.rounded())
-        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s % 3600 / 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
+        return String(format: "%@: %d/%d %@, %.1f/s, ETA %@", label, done, total, unit, rate, clockText(eta))
     }
 }
 

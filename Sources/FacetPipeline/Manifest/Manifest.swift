@@ -51,9 +51,7 @@ public struct PipelineManifest: Sendable {
         }
         let problems = Problems()
         for o in overrides { node = Override.apply(o, to: node, problems: problems) }
-        let folder = URL(fileURLWithPath: file).standardizedFileURL.deletingLastPathComponent()
-        let root = folder.lastPathComponent == "Pipelines" ? folder.deletingLastPathComponent().path : folder.path
-        let manifest = read(node, file: file, root: root, problems: problems)
+        let manifest = read(node, file: file, root: root(of: file), problems: problems)
         guard problems.issues.isEmpty, let manifest else {
             throw ManifestError(file: file, issues: problems.issues.sorted { ($0.line, $0.column) < ($1.line, $1.column) })
         }
@@ -135,6 +133,12 @@ public struct PipelineManifest: Sendable {
         }
         let folder = URL(fileURLWithPath: file).standardizedFileURL.deletingLastPathComponent()
         return absolute(source, root: folder.lastPathComponent == "Pipelines" ? folder.deletingLastPathComponent().path : folder.path)
+    }
+
+    /// The folder a manifest's relative paths start from (`root`).
+    static func root(of file: String) -> String {
+        let folder = URL(fileURLWithPath: file).standardizedFileURL.deletingLastPathComponent()
+        return folder.lastPathComponent == "Pipelines" ? folder.deletingLastPathComponent().path : folder.path
     }
 
     static func absolute(_ path: String, root: String) -> String {

@@ -18,8 +18,9 @@ public struct LabelTarget: Sendable {
     public var notes: [String] = []
 
     public static func resolve(pipeline file: String) throws -> LabelTarget {
-        let named = try namedFile(file, stage: "label", key: "sheet", when: ("from", "sheet"))
-        let overrides = try namedFile(file, stage: "tag", key: "overrides", when: nil)
+        let stages = stageSections(file)
+        let named = namedFile(stages, file, stage: "label", key: "sheet", when: ("from", "sheet"))
+        let overrides = namedFile(stages, file, stage: "tag", key: "overrides", when: nil)
         for (path, header) in [(named, "file,label\n"), (overrides, "file,lighting,background,occlusion\n")] {
             if let path, !FileManager.default.fileExists(atPath: path) { try AtomicFile.write(Array(header.utf8), to: path) }
         }
@@ -39,18 +40,21 @@ public struct LabelTarget: Sendable {
         return t
     }
 
-    /// The file a manifest's `stages.STAGE.KEY` names (absolute), read before the manifest is
-    /// validated; with `when`, only if that key of the stage has that value.
-    static func namedFile(_ file: String, stage: String, key: String, when: (String, String)?) throws -> String? {
+    /// The manifest's `stages` mapping, read before the manifest is validated (empty when it
+    /// cannot be read: the validation then says why).
+    static func stageSections(_ file: String) -> [String: Any] {
         guard let data = FileManager.default.contents(atPath: file), data.count <= PipelineManifest.maxBytes,
-              let text = String(data: data, encoding: .utf8),
-              let yaml = try? Yams.load(yaml: text) as? [String: Any],
-              let stages = yaml["stages"] as? [String: Any], let section = stages[stage] as? [String: Any],
-              let path = section[key] as? String else { return nil }
+              let text = String(data: data, encoding: .utf8), let yaml = try? Yams.load(yaml: text) as? [String: Any],
+              let stages = yaml["stages"] as? [String: Any] else { return [:] }
+        return stages
+    }
+
+    /// The file `stages.STAGE.KEY` names (absolute); with `when`, only if that key of the stage
+    /// has that value.
+    static func namedFile(_ stages: [String: Any], _ file: String, stage: String, key: String, when: (String, String)?) -> String? {
+        guard let section = stages[stage] as? [String: Any], let path = section[key] as? String else { return nil }
         if let (k, v) = when, (section[k] as? String) != v { return nil }
-        let folder = URL(fileURLWithPath: file).standardizedFileURL.deletingLastPathComponent()
-        let root = folder.lastPathComponent == "Pipelines" ? folder.deletingLastPathComponent().path : folder.path
-        return PipelineManifest.absolute(path, root: root)
+        return PipelineManifest.absolute(path, root: PipelineManifest.root(of: file))
     }
 }
 
